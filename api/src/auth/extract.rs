@@ -1,0 +1,120 @@
+//! `AuthUser` decodes the Bearer token; role guards wrap it so that a handler's signature
+//! states who may call it. Ownership is checked in the queries, which answer 404.
+
+use std::future::{ready, Ready};
+use std::ops::Deref;
+
+use actix_web::{http::header, web, FromRequest, HttpRequest};
+
+use super::jwt::TokenError;
+use super::Role;
+use crate::error::ApiError;
+use crate::messages;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthUser {
+    pub id: i64,
+    pub role: Role,
+}
+
+impl AuthUser {
+    fn from_request_sync(req: &HttpRequest) -> Result<Self, ApiError> {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized(messages::UNAUTHORIZED))?;
+        let (id, role) = state.jwt.verify(token).map_err(|e| match e {
+            TokenError::Expired => ApiError::Unauthorized(messages::TOKEN_EXPIRED),
+            TokenError::Invalid => ApiError::Unauthorized(messages::UNAUTHORIZED),
+        })?;
+        Ok(Self { id, role })
+    }
+
+    pub fn is(&self, roles: &[Role]) -> bool {
+        roles.contains(&self.role)
+    }
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(Self::from_request_sync(req))
+    }
+}
+
+macro_rules! role_guard {
+    ($(#[$doc:meta])* $name:ident: $($role:ident)|+) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name(pub AuthUser);
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Ready<Result<Self, ApiError>>;
+
+            fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+                ready(AuthUser::from_request_sync(req).and_then(|user| {
+                    if matches!(user.role, $(Role::$role)|+) {
+                        Ok($name(user))
+                    } else {
+                        Err(ApiError::Forbidden)
+                    }
+                }))
+            }
+        }
+
+        impl Deref for $name {
+            type Target = AuthUser;
+            fn deref(&self) -> &AuthUser {
+                &self.0
+            }
+        }
+    };
+}
+
+role_guard!(
+    /// Manages accounts.
+    Admin: Admin
+);
+role_guard!(
+    /// Changes managers' duty (absence, substitutes).
+    AdminOrHead: Admin | Head
+);
+role_guard!(
+    /// Works claims: review, decide, comment.
+    ClaimHandler: Manager | Head
+);
+role_guard!(
+    /// Reassigns claims among managers.
+    Head: Head
+);
+role_guard!(
+    /// Maintains the product catalogue and the sales registry.
+    Registrar: Admin | Head | Manager
+);
+role_guard!(
+    /// Looks up warranty by serial number.
+    WarrantyReader: Admin | Head | Manager | Dealer | Dispatcher
+);
+role_guard!(
+    /// Files claims: customers for themselves, dealers for their customers.
+    ClaimFiler: Customer | Dealer
+);
+role_guard!(
+    /// Reads claims (what each sees is limited in the query).
+    ClaimReader: Customer | Dealer | Manager | Head | Admin
+);
+role_guard!(
+    /// Reads courier jobs.
+    JobReader: Dispatcher | Manager | Head | Admin
+);

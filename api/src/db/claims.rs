@@ -1,0 +1,255 @@
+//! Claims and their append-only history. Who may see a claim is part of every query
+//! ([`Scope`]), so another owner's claim is simply not found.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{claim_events, claims};
+use super::{like_pattern, lower, DbConnection};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = claims)]
+pub struct ClaimRow {
+    pub id: i64,
+    pub number: String,
+    pub customer_id: i64,
+    pub filed_by: i64,
+    pub serial_no: String,
+    pub sku: Option<String>,
+    pub defect_category: String,
+    pub description: String,
+    pub requested_remedy: String,
+    pub status: String,
+    pub assignee_id: Option<i64>,
+    pub warranty_status: String,
+    pub warranty_until: Option<NaiveDate>,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub refund_amount_cents: Option<i64>,
+    pub stage_entered_at: NaiveDateTime,
+    pub stage_due_at: Option<NaiveDateTime>,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub preferred_windows: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i32,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = claims)]
+pub struct NewClaim<'a> {
+    pub number: &'a str,
+    pub customer_id: i64,
+    pub filed_by: i64,
+    pub serial_no: &'a str,
+    pub sku: Option<&'a str>,
+    pub defect_category: &'a str,
+    pub description: &'a str,
+    pub requested_remedy: &'a str,
+    pub status: &'a str,
+    pub assignee_id: Option<i64>,
+    pub warranty_status: &'a str,
+    pub warranty_until: Option<NaiveDate>,
+    pub stage_entered_at: NaiveDateTime,
+    pub stage_due_at: Option<NaiveDateTime>,
+    pub address: &'a str,
+    pub lat: f64,
+    pub lon: f64,
+    pub preferred_windows: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = claim_events)]
+pub struct ClaimEventRow {
+    pub id: i64,
+    pub claim_id: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<i64>,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = claim_events)]
+pub struct NewClaimEvent<'a> {
+    pub claim_id: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<i64>,
+    pub kind: &'a str,
+    pub from_status: Option<&'a str>,
+    pub to_status: Option<&'a str>,
+    pub note: Option<&'a str>,
+}
+
+/// Which claims a caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A customer: the claims about her.
+    Customer(i64),
+    /// A dealer: the claims he filed.
+    FiledBy(i64),
+    /// A manager: the claims assigned to him.
+    AssignedTo(i64),
+    /// Heads and admins.
+    All,
+}
+
+type BoxedClaims<'a> = claims::BoxedQuery<'a, super::DbBackend>;
+
+fn scoped<'a>(scope: Scope) -> BoxedClaims<'a> {
+    let query = claims::table.into_boxed();
+    match scope {
+        Scope::Customer(id) => query.filter(claims::customer_id.eq(id)),
+        Scope::FiledBy(id) => query.filter(claims::filed_by.eq(id)),
+        Scope::AssignedTo(id) => query.filter(claims::assignee_id.eq(id)),
+        Scope::All => query,
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewClaim) -> QueryResult<ClaimRow> {
+    diesel::insert_into(claims::table)
+        .values(new)
+        .returning(claims::all_columns)
+        .get_result::<ClaimRow>(conn)
+}
+
+pub fn set_number(conn: &mut DbConnection, id: i64, number: &str) -> QueryResult<ClaimRow> {
+    diesel::update(claims::table.find(id))
+        .set(claims::number.eq(number))
+        .returning(claims::all_columns)
+        .get_result::<ClaimRow>(conn)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64, scope: Scope) -> QueryResult<Option<ClaimRow>> {
+    scoped(scope)
+        .filter(claims::id.eq(id))
+        .select(ClaimRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub status: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub created_from: Option<NaiveDateTime>,
+    pub created_to: Option<NaiveDateTime>,
+    pub text: Option<String>,
+    /// Newest first: only claims with a smaller id than this.
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    scope: Scope,
+    filter: &ListFilter,
+) -> QueryResult<Vec<ClaimRow>> {
+    let mut query = scoped(scope)
+        .select(ClaimRow::as_select())
+        .order(claims::id.desc())
+        .limit(filter.limit);
+    if let Some(status) = &filter.status {
+        query = query.filter(claims::status.eq(status.clone()));
+    }
+    if let Some(assignee) = filter.assignee_id {
+        query = query.filter(claims::assignee_id.eq(assignee));
+    }
+    if let Some(from) = filter.created_from {
+        query = query.filter(claims::created_at.ge(from));
+    }
+    if let Some(to) = filter.created_to {
+        query = query.filter(claims::created_at.lt(to));
+    }
+    if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        let pattern = like_pattern(text.trim());
+        query = query.filter(
+            lower(claims::number)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(claims::serial_no).like(pattern.clone()).escape('\\'))
+                .or(lower(claims::description).like(pattern).escape('\\')),
+        );
+    }
+    if let Some(before) = filter.before_id {
+        query = query.filter(claims::id.lt(before));
+    }
+    query.load(conn)
+}
+
+/// Moves a claim to `to` if nobody changed it since `version` was read; `None` when someone
+/// did (the caller answers 409). The version check makes concurrent decisions race safely on
+/// both backends: the loser's UPDATE matches no row.
+pub fn update_status(
+    conn: &mut DbConnection,
+    id: i64,
+    version: i32,
+    to: &str,
+    stage_due_at: Option<NaiveDateTime>,
+) -> QueryResult<Option<ClaimRow>> {
+    let now = super::now();
+    diesel::update(claims::table.find(id).filter(claims::version.eq(version)))
+        .set((
+            claims::status.eq(to),
+            claims::stage_entered_at.eq(now),
+            claims::stage_due_at.eq(stage_due_at),
+            claims::updated_at.eq(now),
+            claims::version.eq(version + 1),
+        ))
+        .returning(claims::all_columns)
+        .get_result::<ClaimRow>(conn)
+        .optional()
+}
+
+pub fn record_decision(
+    conn: &mut DbConnection,
+    id: i64,
+    decision: &str,
+    reason: Option<&str>,
+    refund_amount_cents: Option<i64>,
+) -> QueryResult<usize> {
+    diesel::update(claims::table.find(id))
+        .set((
+            claims::decision.eq(decision),
+            claims::decision_reason.eq(reason),
+            claims::refund_amount_cents.eq(refund_amount_cents),
+        ))
+        .execute(conn)
+}
+
+pub fn reassign(
+    conn: &mut DbConnection,
+    id: i64,
+    version: i32,
+    assignee: i64,
+) -> QueryResult<Option<ClaimRow>> {
+    diesel::update(claims::table.find(id).filter(claims::version.eq(version)))
+        .set((
+            claims::assignee_id.eq(assignee),
+            claims::updated_at.eq(super::now()),
+            claims::version.eq(version + 1),
+        ))
+        .returning(claims::all_columns)
+        .get_result::<ClaimRow>(conn)
+        .optional()
+}
+
+pub fn insert_event(conn: &mut DbConnection, event: &NewClaimEvent) -> QueryResult<usize> {
+    diesel::insert_into(claim_events::table)
+        .values(event)
+        .execute(conn)
+}
+
+pub fn history(conn: &mut DbConnection, claim_id: i64) -> QueryResult<Vec<ClaimEventRow>> {
+    claim_events::table
+        .filter(claim_events::claim_id.eq(claim_id))
+        .order(claim_events::id.asc())
+        .select(ClaimEventRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,102 @@
+//! Depots, couriers and their shifts.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{couriers, depots, shifts};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = depots)]
+pub struct DepotRow {
+    pub id: i64,
+    pub name: String,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub opens_minute: i32,
+    pub closes_minute: i32,
+    pub time_zone: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = depots)]
+pub struct NewDepot<'a> {
+    pub name: &'a str,
+    pub address: &'a str,
+    pub lat: f64,
+    pub lon: f64,
+    pub opens_minute: i32,
+    pub closes_minute: i32,
+    pub time_zone: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = couriers)]
+pub struct NewCourier<'a> {
+    pub user_id: i64,
+    pub name: &'a str,
+    pub phone: Option<&'a str>,
+    pub capacity: i32,
+    pub skills: &'a str,
+    pub home_depot_id: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = shifts)]
+pub struct NewShift {
+    pub courier_id: i64,
+    pub date: NaiveDate,
+    pub start_at: NaiveDateTime,
+    pub end_at: NaiveDateTime,
+    pub start_depot_id: i64,
+    pub end_depot_id: i64,
+    pub break_minutes: Option<i32>,
+    pub break_start_at: Option<NaiveDateTime>,
+    pub break_end_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_depot(conn: &mut DbConnection, new: &NewDepot) -> QueryResult<DepotRow> {
+    diesel::insert_into(depots::table)
+        .values(new)
+        .returning(depots::all_columns)
+        .get_result::<DepotRow>(conn)
+}
+
+pub fn list_depots(conn: &mut DbConnection) -> QueryResult<Vec<DepotRow>> {
+    depots::table
+        .order(depots::id.asc())
+        .select(DepotRow::as_select())
+        .load(conn)
+}
+
+pub fn insert_courier(conn: &mut DbConnection, new: &NewCourier) -> QueryResult<i64> {
+    diesel::insert_into(couriers::table)
+        .values(new)
+        .returning(couriers::id)
+        .get_result(conn)
+}
+
+pub fn courier_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<Option<i64>> {
+    couriers::table
+        .filter(couriers::user_id.eq(user_id))
+        .select(couriers::id)
+        .first(conn)
+        .optional()
+}
+
+/// Sets the courier's shift for its date, replacing any earlier one.
+pub fn put_shift(conn: &mut DbConnection, shift: &NewShift) -> QueryResult<usize> {
+    diesel::delete(
+        shifts::table
+            .filter(shifts::courier_id.eq(shift.courier_id))
+            .filter(shifts::date.eq(shift.date)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(shifts::table)
+        .values(shift)
+        .execute(conn)
+}

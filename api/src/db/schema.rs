@@ -1,0 +1,238 @@
+//! The one schema both backends share; kept in step with `migrations/{sqlite,postgres}`.
+// (A test applies every migration on both backends and compares the columns with this file.)
+
+diesel::table! {
+    customers (id) {
+        id -> BigInt,
+        name -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        address -> Nullable<Text>,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        customer_id -> Nullable<BigInt>,
+        active -> Bool,
+        absent -> Bool,
+        substitute_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        family -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> BigInt,
+        sku -> Text,
+        name -> Text,
+        category -> Text,
+        series -> Nullable<Text>,
+        warranty_months -> Integer,
+        size_units -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sales (id) {
+        id -> BigInt,
+        serial_no -> Text,
+        sku -> Text,
+        customer_id -> Nullable<BigInt>,
+        sold_at -> Date,
+        warranty_until -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    claims (id) {
+        id -> BigInt,
+        number -> Text,
+        customer_id -> BigInt,
+        filed_by -> BigInt,
+        serial_no -> Text,
+        sku -> Nullable<Text>,
+        defect_category -> Text,
+        description -> Text,
+        requested_remedy -> Text,
+        status -> Text,
+        assignee_id -> Nullable<BigInt>,
+        warranty_status -> Text,
+        warranty_until -> Nullable<Date>,
+        decision -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        refund_amount_cents -> Nullable<BigInt>,
+        stage_entered_at -> Timestamp,
+        stage_due_at -> Nullable<Timestamp>,
+        address -> Text,
+        lat -> Double,
+        lon -> Double,
+        preferred_windows -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    claim_events (id) {
+        id -> BigInt,
+        claim_id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        kind -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    depots (id) {
+        id -> BigInt,
+        name -> Text,
+        address -> Text,
+        lat -> Double,
+        lon -> Double,
+        opens_minute -> Integer,
+        closes_minute -> Integer,
+        time_zone -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    couriers (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        phone -> Nullable<Text>,
+        capacity -> Integer,
+        skills -> Text,
+        home_depot_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shifts (id) {
+        id -> BigInt,
+        courier_id -> BigInt,
+        date -> Date,
+        start_at -> Timestamp,
+        end_at -> Timestamp,
+        start_depot_id -> BigInt,
+        end_depot_id -> BigInt,
+        break_minutes -> Nullable<Integer>,
+        break_start_at -> Nullable<Timestamp>,
+        break_end_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        claim_id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        address -> Text,
+        lat -> Double,
+        lon -> Double,
+        windows -> Text,
+        service_minutes -> Integer,
+        delivery_load -> Integer,
+        pickup_load -> Integer,
+        skills -> Text,
+        priority -> Integer,
+        cash_cents -> Nullable<BigInt>,
+        date -> Nullable<Date>,
+        courier_id -> Nullable<BigInt>,
+        attempts -> Integer,
+        fail_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        claim_id -> Nullable<BigInt>,
+        job_id -> Nullable<BigInt>,
+        kind -> Text,
+        file_name -> Text,
+        content_type -> Text,
+        bytes -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        event -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        key -> Text,
+        request_hash -> Text,
+        status_code -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(claims -> customers (customer_id));
+diesel::joinable!(claim_events -> claims (claim_id));
+diesel::joinable!(jobs -> claims (claim_id));
+diesel::joinable!(sales -> customers (customer_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    customers,
+    users,
+    refresh_tokens,
+    products,
+    sales,
+    claims,
+    claim_events,
+    depots,
+    couriers,
+    shifts,
+    jobs,
+    attachments,
+    outbox,
+    idempotency_keys,
+);

@@ -1,0 +1,70 @@
+//! Every sentence the API shows to people, in one place so it can be localised later.
+
+pub const UNAUTHORIZED: &str = "a valid access token is required";
+pub const TOKEN_EXPIRED: &str = "the access token has expired";
+pub const BAD_CREDENTIALS: &str = "wrong e-mail or password";
+pub const REFRESH_INVALID: &str = "the refresh token is invalid, expired or already used";
+pub const FORBIDDEN: &str = "your role may not do this";
+pub const NOT_FOUND: &str = "no such resource";
+pub const TOO_MANY_LOGINS: &str = "too many failed sign-ins; try again later";
+pub const STALE_CLAIM: &str = "the claim was changed by someone else; reload it and try again";
+pub const IDEMPOTENCY_MISMATCH: &str =
+    "this Idempotency-Key was already used with a different request body";
+pub const IDEMPOTENCY_KEY_FORMAT: &str = "must be 1 to 255 visible ASCII characters";
+pub const MALFORMED_JSON: &str = "the request body is not valid JSON";
+pub const FILE_TOO_LARGE: &str = "the file is larger than the allowed maximum";
+pub const FILE_TYPE: &str = "only JPEG, PNG or PDF files are accepted (recognised by content)";
+pub const FILE_MISSING: &str = "a multipart field named `file` is required";
+pub const INTERNAL: &str = "something went wrong on our side; it has been logged";
+pub const NO_MANAGER_ON_DUTY: &str = "no manager is on duty to take the claim";
+pub const UNKNOWN_SKU: &str = "no product with this SKU";
+pub const DUPLICATE_SERIAL: &str = "this serial number is already registered";
+pub const DUPLICATE_EMAIL: &str = "a user with this e-mail already exists";
+pub const DUPLICATE_SKU: &str = "a product with this SKU already exists";
+pub const CUSTOMER_NEEDED: &str =
+    "the serial number is not linked to a customer: give the customer's details";
+pub const CUSTOMER_ROLE_NEEDS_CUSTOMER: &str = "a customer account must be linked to a customer";
+pub const NOT_A_MANAGER: &str = "must be an active manager or head";
+pub const SUBSTITUTE_SELF: &str = "a manager cannot substitute for himself";
+pub const WINDOW_ORDER: &str = "the window must end after it starts";
+pub const WINDOW_PAST: &str = "the window must end in the future";
+pub const INVALID_CURSOR: &str = "the cursor is not one this API gave out";
+pub const PASSWORD_TOO_SHORT: &str = "must be at least 8 characters";
+pub const UNKNOWN_ROLE: &str =
+    "must be one of customer, dealer, manager, head, dispatcher, courier, admin";
+pub const CSV_HEADER: &str = "the CSV needs a header with at least serial_no, sku and sold_at";
+
+/// The sentence for a failed `validator` rule, from its code and parameters.
+pub fn validation_rule(error: &validator::ValidationError) -> String {
+    if let Some(message) = &error.message {
+        return message.to_string();
+    }
+    let param = |name: &str| error.params.get(name).map(|v| v.to_string());
+    match error.code.as_ref() {
+        "length" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be {min} to {max} characters long"),
+            (Some(min), None) => format!("must be at least {min} characters long"),
+            (None, Some(max)) => format!("must be at most {max} characters long"),
+            (None, None) => "has the wrong length".to_owned(),
+        },
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            (None, None) => "is out of range".to_owned(),
+        },
+        "email" => "must be an e-mail address".to_owned(),
+        "required" => "is required".to_owned(),
+        other => format!("is invalid ({other})"),
+    }
+}
+
+/// The sentence for a body field of the wrong shape (serde's own text names types only).
+pub fn wrong_shape(serde_message: &str) -> String {
+    // serde says e.g. "invalid type: string \"x\", expected i64 at line 1 column 9":
+    // keep its description but drop the position, which means nothing to people.
+    match serde_message.find(" at line ") {
+        Some(cut) => serde_message[..cut].to_owned(),
+        None => serde_message.to_owned(),
+    }
+}

@@ -1,0 +1,226 @@
+//! Claims: filing, reading, review stages, decisions, comments, attachments.
+
+pub mod attachments;
+pub mod comment;
+pub mod create;
+pub mod decide;
+pub mod get;
+pub mod list;
+pub mod reassign;
+pub mod transition;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::extract::AuthUser;
+use crate::auth::Role;
+use crate::db::attachments::AttachmentRow;
+use crate::db::claims::{self, ClaimEventRow, ClaimRow, Scope};
+use crate::db::jobs::JobRow;
+use crate::db::{users, DbConnection};
+use crate::error::{ApiError, ApiResult};
+use crate::workflow::TimeWindow;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WarrantyInfo {
+    /// `in_warranty`, `expired` or `unknown_serial`.
+    pub status: String,
+    pub until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionInfo {
+    pub decision: String,
+    pub reason: Option<String>,
+    pub refund_amount_cents: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    /// The user who acted.
+    pub actor_id: Option<i64>,
+    /// `filed`, `transition`, `comment` or `assignment`.
+    pub kind: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentInfo {
+    pub id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: i64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobInfo {
+    pub id: i64,
+    pub claim_id: i64,
+    /// `exchange`, `refund`, `pickup` or `return`.
+    pub kind: String,
+    pub status: String,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub windows: Vec<TimeWindow>,
+    pub date: Option<NaiveDate>,
+    pub service_minutes: i32,
+    pub delivery_load: i32,
+    pub pickup_load: i32,
+    pub skills: Vec<String>,
+    pub cash_cents: Option<i64>,
+    pub courier_id: Option<i64>,
+    pub attempts: i32,
+}
+
+impl From<JobRow> for JobInfo {
+    fn from(j: JobRow) -> Self {
+        Self {
+            id: j.id,
+            claim_id: j.claim_id,
+            kind: j.kind,
+            status: j.status,
+            address: j.address,
+            lat: j.lat,
+            lon: j.lon,
+            windows: serde_json::from_str(&j.windows).unwrap_or_default(),
+            date: j.date,
+            service_minutes: j.service_minutes,
+            delivery_load: j.delivery_load,
+            pickup_load: j.pickup_load,
+            skills: serde_json::from_str(&j.skills).unwrap_or_default(),
+            cash_cents: j.cash_cents,
+            courier_id: j.courier_id,
+            attempts: j.attempts,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimResponse {
+    pub id: i64,
+    /// For people: `CLM-<year>-<sequence>`.
+    pub number: String,
+    pub status: String,
+    pub customer_id: i64,
+    pub filed_by: i64,
+    pub assignee_id: Option<i64>,
+    pub serial_no: String,
+    pub sku: Option<String>,
+    pub defect_category: String,
+    pub description: String,
+    pub requested_remedy: String,
+    pub warranty: WarrantyInfo,
+    pub decision: Option<DecisionInfo>,
+    /// When the current stage is due under the SLA.
+    pub stage_due_at: Option<DateTime<Utc>>,
+    pub sla_breached: bool,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub preferred_windows: Vec<TimeWindow>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+    /// In `GET /claims/{id}` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryEntry>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentInfo>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<Vec<JobInfo>>,
+}
+
+impl From<ClaimRow> for ClaimResponse {
+    fn from(c: ClaimRow) -> Self {
+        let due = c.stage_due_at.map(|d| d.and_utc());
+        Self {
+            id: c.id,
+            number: c.number,
+            status: c.status,
+            customer_id: c.customer_id,
+            filed_by: c.filed_by,
+            assignee_id: c.assignee_id,
+            serial_no: c.serial_no,
+            sku: c.sku,
+            defect_category: c.defect_category,
+            description: c.description,
+            requested_remedy: c.requested_remedy,
+            warranty: WarrantyInfo {
+                status: c.warranty_status,
+                until: c.warranty_until,
+            },
+            decision: c.decision.map(|decision| DecisionInfo {
+                decision,
+                reason: c.decision_reason,
+                refund_amount_cents: c.refund_amount_cents,
+            }),
+            stage_due_at: due,
+            sla_breached: domain::sla::is_breached(due, Utc::now()),
+            address: c.address,
+            lat: c.lat,
+            lon: c.lon,
+            preferred_windows: serde_json::from_str(&c.preferred_windows).unwrap_or_default(),
+            created_at: c.created_at.and_utc(),
+            updated_at: c.updated_at.and_utc(),
+            version: c.version,
+            history: None,
+            attachments: None,
+            jobs: None,
+        }
+    }
+}
+
+impl From<ClaimEventRow> for HistoryEntry {
+    fn from(e: ClaimEventRow) -> Self {
+        Self {
+            at: e.at.and_utc(),
+            actor_id: e.actor_id,
+            kind: e.kind,
+            from: e.from_status,
+            to: e.to_status,
+            note: e.note,
+        }
+    }
+}
+
+impl From<AttachmentRow> for AttachmentInfo {
+    fn from(a: AttachmentRow) -> Self {
+        Self {
+            id: a.id,
+            file_name: a.file_name,
+            content_type: a.content_type,
+            bytes: a.bytes,
+            sha256: a.sha256,
+            created_at: a.created_at.and_utc(),
+        }
+    }
+}
+
+/// Which claims `user` may see; roles that never see claims get none.
+pub fn scope_for(conn: &mut DbConnection, user: &AuthUser) -> ApiResult<Scope> {
+    match user.role {
+        Role::Customer => {
+            let customer = users::find(conn, user.id)?
+                .and_then(|u| u.customer_id)
+                .ok_or(ApiError::Forbidden)?;
+            Ok(Scope::Customer(customer))
+        }
+        Role::Dealer => Ok(Scope::FiledBy(user.id)),
+        Role::Manager => Ok(Scope::AssignedTo(user.id)),
+        Role::Head | Role::Admin => Ok(Scope::All),
+        Role::Dispatcher | Role::Courier => Err(ApiError::Forbidden),
+    }
+}
+
+/// The claim if `user` may see it; 404 otherwise, so others' ids are not revealed.
+pub fn visible_claim(conn: &mut DbConnection, user: &AuthUser, id: i64) -> ApiResult<ClaimRow> {
+    let scope = scope_for(conn, user)?;
+    claims::find(conn, id, scope)?.ok_or(ApiError::NotFound)
+}

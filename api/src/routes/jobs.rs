@@ -1,0 +1,47 @@
+//! `GET /jobs` for dispatchers and managers.
+
+use actix_web::{get, web, HttpResponse};
+use chrono::NaiveDate;
+use domain::job::JobStatus;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::claims::JobInfo;
+use super::{decode_cursor, page_limit, paginate, Page};
+use crate::auth::extract::JobReader;
+use crate::auth::Role;
+use crate::db::jobs::{self, JobFilter};
+use crate::error::ApiResult;
+use crate::state::State;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListJobsQuery {
+    pub claim_id: Option<i64>,
+    #[param(value_type = Option<String>)]
+    pub status: Option<JobStatus>,
+    pub date: Option<NaiveDate>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Courier jobs, oldest first: dispatchers, heads and admins see all; a manager sees the
+/// jobs of his claims.
+#[utoipa::path(tag = "jobs", params(ListJobsQuery), security(("bearer" = [])), responses((status = 200, body = Page<JobInfo>)))]
+#[get("/jobs")]
+pub async fn list_jobs(
+    state: State,
+    reader: JobReader,
+    query: web::Query<ListJobsQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = page_limit(query.limit)?;
+    let filter = JobFilter {
+        claim_id: query.claim_id,
+        status: query.status.map(|s| s.as_str().to_owned()),
+        date: query.date,
+        assignee_id: (reader.role == Role::Manager).then_some(reader.id),
+        after_id: decode_cursor(query.cursor.as_deref())?,
+        limit: limit + 1,
+    };
+    let rows = state.db(move |conn| Ok(jobs::list(conn, &filter)?)).await?;
+    Ok(HttpResponse::Ok().json(paginate(rows, limit, |j| j.id, JobInfo::from)))
+}

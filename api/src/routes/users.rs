@@ -1,0 +1,217 @@
+//! Accounts (admin) and managers' duty (admin or head).
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::{decode_cursor, page_limit, paginate, Page};
+use crate::auth::extract::{Admin, AdminOrHead};
+use crate::auth::{password, Role};
+use crate::db::users::{self, NewUser, UserChanges, UserRow};
+use crate::db::{now, registry, tokens, DbConnection};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ValidJson;
+use crate::messages;
+use crate::state::State;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct CreateUserRequest {
+    #[validate(email, length(max = 254))]
+    pub email: String,
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    pub role: Role,
+    #[validate(length(min = 8, max = 1024))]
+    pub password: String,
+    /// Required for customers: the customer record the account belongs to.
+    pub customer_id: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct UpdateUserRequest {
+    pub active: Option<bool>,
+    pub absent: Option<bool>,
+    /// Who receives the manager's claims while he is absent; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub substitute_id: Option<Option<i64>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub customer_id: Option<i64>,
+    pub active: bool,
+    pub absent: bool,
+    pub substitute_id: Option<i64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<UserRow> for UserResponse {
+    fn from(u: UserRow) -> Self {
+        Self {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            role: u.role,
+            customer_id: u.customer_id,
+            active: u.active,
+            absent: u.absent,
+            substitute_id: u.substitute_id,
+            created_at: u.created_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListUsersQuery {
+    pub role: Option<Role>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Creates an account (admin).
+#[utoipa::path(tag = "users", request_body = CreateUserRequest, security(("bearer" = [])), responses(
+    (status = 201, body = UserResponse), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+#[post("/users")]
+pub async fn create_user(
+    state: State,
+    _admin: Admin,
+    body: ValidJson<CreateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    let request = body.0;
+    let hash = web::block({
+        let pw = request.password.clone();
+        move || password::hash(&pw)
+    })
+    .await??;
+    let user = state
+        .write(move |conn| {
+            add_user(
+                conn,
+                &request.email,
+                &request.name,
+                request.role,
+                &hash,
+                request.customer_id,
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(UserResponse::from(user)))
+}
+
+/// Inserts an account after checking what the database cannot (used by the CLI too).
+pub fn add_user(
+    conn: &mut DbConnection,
+    email: &str,
+    name: &str,
+    role: Role,
+    password_hash: &str,
+    customer_id: Option<i64>,
+) -> ApiResult<UserRow> {
+    match (role, customer_id) {
+        (Role::Customer, None) => {
+            return Err(ApiError::field(
+                "customer_id",
+                messages::CUSTOMER_ROLE_NEEDS_CUSTOMER,
+            ))
+        }
+        (_, Some(id)) if registry::find_customer(conn, id)?.is_none() => {
+            return Err(ApiError::field("customer_id", messages::NOT_FOUND))
+        }
+        _ => {}
+    }
+    let email = email.trim().to_lowercase();
+    Ok(users::insert(
+        conn,
+        &NewUser {
+            email: &email,
+            name: name.trim(),
+            role: role.as_str(),
+            password_hash,
+            customer_id,
+            active: true,
+            absent: false,
+            created_at: now(),
+        },
+    )?)
+}
+
+/// Lists accounts (admin).
+#[utoipa::path(tag = "users", params(ListUsersQuery), security(("bearer" = [])), responses((status = 200, body = Page<UserResponse>)))]
+#[get("/users")]
+pub async fn list_users(
+    state: State,
+    _admin: Admin,
+    query: web::Query<ListUsersQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = page_limit(query.limit)?;
+    // Users are listed oldest first, so the cursor is the last id seen.
+    let after = decode_cursor(query.cursor.as_deref())?;
+    let role = query.role;
+    let rows = state
+        .db(move |conn| Ok(users::list(conn, role.map(Role::as_str), after, limit + 1)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(paginate(rows, limit, |u| u.id, UserResponse::from)))
+}
+
+/// Activates or deactivates an account, or marks a manager absent with a substitute
+/// (admin or head). Deactivation also ends the account's sign-ins.
+#[utoipa::path(tag = "users", request_body = UpdateUserRequest, security(("bearer" = [])), responses(
+    (status = 200, body = UserResponse), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: State,
+    _actor: AdminOrHead,
+    path: web::Path<i64>,
+    body: ValidJson<UpdateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let request = body.0;
+    let user = state
+        .write(move |conn| {
+            let target = users::find(conn, id)?.ok_or(ApiError::NotFound)?;
+            if let Some(Some(substitute)) = request.substitute_id {
+                if substitute == id {
+                    return Err(ApiError::field("substitute_id", messages::SUBSTITUTE_SELF));
+                }
+                let sub = users::find(conn, substitute)?;
+                if !sub.is_some_and(|s| s.active && matches!(s.role.as_str(), "manager" | "head")) {
+                    return Err(ApiError::field("substitute_id", messages::NOT_A_MANAGER));
+                }
+            }
+            let changes = UserChanges {
+                active: request.active,
+                absent: request.absent,
+                substitute_id: request.substitute_id,
+                name: None,
+            };
+            let updated = if changes.active.is_none()
+                && changes.absent.is_none()
+                && changes.substitute_id.is_none()
+            {
+                target
+            } else {
+                users::update(conn, id, &changes)?
+            };
+            if request.active == Some(false) {
+                tokens::revoke_all_for_user(conn, id)?;
+            }
+            Ok(updated)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UserResponse::from(user)))
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}

@@ -1,0 +1,89 @@
+//! Builds the server: pool, migrations, optional demo data, routes. Tests build it on port 0.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::ratelimit::LoginLimiter;
+use crate::config::Settings;
+use crate::db;
+use crate::error::ApiError;
+use crate::openapi::ApiDoc;
+use crate::routes;
+use crate::state::AppState;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = db::connect_pool(&settings.database_url, settings.pool_size)?;
+        let demo_password = settings.demo_password.clone();
+        let sla = settings.sla.clone();
+        let setup_pool = pool.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut conn = setup_pool.get()?;
+            db::run_migrations(&mut conn)?;
+            if let Some(password) = demo_password {
+                crate::demo::seed(&mut conn, &sla, &password)?;
+            }
+            Ok(())
+        })
+        .await??;
+        std::fs::create_dir_all(settings.attachments_dir())?;
+
+        let listener = TcpListener::bind(&settings.bind_addr)?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            pool,
+            jwt: JwtKeys::new(&settings.jwt_secret),
+            login_limiter: LoginLimiter::default(),
+            settings,
+        });
+        let openapi = ApiDoc::openapi();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
+                )
+                .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                    ApiError::BadRequest(format!("bad query parameter: {err}")).into()
+                }))
+                .configure(routes::configure)
+                .route(
+                    "/api-docs/openapi.json",
+                    web::get().to({
+                        let doc = openapi.clone();
+                        move || {
+                            let doc = doc.clone();
+                            async move { HttpResponse::Ok().json(doc) }
+                        }
+                    }),
+                )
+                .service(Scalar::with_url("/docs", openapi.clone()))
+                .default_service(web::to(|| async {
+                    Err::<HttpResponse, _>(ApiError::NotFound)
+                }))
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,44 @@
+//! What every handler shares.
+
+use actix_web::web;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::ratelimit::LoginLimiter;
+use crate::config::Settings;
+use crate::db::{DbConnection, Pool};
+use crate::error::{ApiError, ApiResult};
+
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Settings,
+    pub jwt: JwtKeys,
+    pub login_limiter: LoginLimiter,
+}
+
+pub type State = web::Data<AppState>;
+
+impl AppState {
+    /// Runs blocking diesel work on actix's blocking pool, never on its async workers.
+    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(ApiError::from)?
+    }
+
+    /// Like [`AppState::db`], inside one write transaction (see [`crate::db::write_tx`]).
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |conn| crate::db::write_tx(conn, f)).await
+    }
+}

@@ -1,0 +1,349 @@
+//! A manager's decision on a claim and the courier work it causes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::claim::ClaimStatus;
+use crate::error::{string_enum, FieldError};
+pub use crate::job::JobKind;
+
+/// Longest accepted reason, in characters; keeps notifications readable.
+pub const MAX_REASON_CHARS: usize = 2000;
+/// Largest refund accepted without going through another process (1,000,000.00).
+pub const MAX_REFUND_CENTS: i64 = 100_000_000;
+
+/// What the manager decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    /// Give the customer a new unit.
+    Replacement,
+    /// Give the customer their money back.
+    Refund,
+    /// Repair the unit.
+    Repair,
+    /// Turn the claim down.
+    Reject,
+}
+
+string_enum!(DecisionKind {
+    Replacement => "replacement",
+    Refund => "refund",
+    Repair => "repair",
+    Reject => "reject",
+});
+
+/// A decision as submitted, before validation.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DecisionInput {
+    pub kind: DecisionKind,
+    pub reason: Option<String>,
+    pub refund_amount_cents: Option<i64>,
+}
+
+/// A validated decision: the reason is trimmed and non-empty if present, and
+/// `refund_amount_cents` is present exactly for refunds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub kind: DecisionKind,
+    pub reason: Option<String>,
+    pub refund_amount_cents: Option<i64>,
+}
+
+/// Validates a submitted decision, reporting every problem at once so the
+/// manager can fix the form in one go.
+pub fn validate_decision(input: DecisionInput) -> Result<Decision, Vec<FieldError>> {
+    let mut errors = Vec::new();
+
+    let reason = input
+        .reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if let Some(r) = &reason {
+        if r.chars().count() > MAX_REASON_CHARS {
+            errors.push(FieldError::new(
+                "reason",
+                format!("the reason must be at most {MAX_REASON_CHARS} characters"),
+            ));
+        }
+    }
+    if input.kind == DecisionKind::Reject && reason.is_none() {
+        errors.push(FieldError::new(
+            "reason",
+            "a rejection needs a reason the customer can read",
+        ));
+    }
+
+    match (input.kind, input.refund_amount_cents) {
+        (DecisionKind::Refund, None) => errors.push(FieldError::new(
+            "refund_amount_cents",
+            "a refund needs an amount",
+        )),
+        (DecisionKind::Refund, Some(a)) if a <= 0 => errors.push(FieldError::new(
+            "refund_amount_cents",
+            "the refund amount must be greater than zero",
+        )),
+        (DecisionKind::Refund, Some(a)) if a > MAX_REFUND_CENTS => errors.push(FieldError::new(
+            "refund_amount_cents",
+            format!("the refund amount must be at most {MAX_REFUND_CENTS} cents"),
+        )),
+        (DecisionKind::Refund, Some(_)) => {}
+        (kind, Some(_)) => errors.push(FieldError::new(
+            "refund_amount_cents",
+            format!("a refund amount only applies to refunds, not to `{kind}`"),
+        )),
+        (_, None) => {}
+    }
+
+    if errors.is_empty() {
+        Ok(Decision {
+            kind: input.kind,
+            reason,
+            refund_amount_cents: input.refund_amount_cents,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+impl Decision {
+    /// The status the claim moves to once this decision is recorded.
+    pub fn target_status(&self) -> ClaimStatus {
+        match self.kind {
+            DecisionKind::Reject => ClaimStatus::Rejected,
+            _ => ClaimStatus::Approved,
+        }
+    }
+}
+
+/// A courier job to be created, in the terms the route planner needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSpec {
+    pub kind: JobKind,
+    /// Units carried to the customer (taken from the depot).
+    pub delivery_load: i32,
+    /// Units carried back from the customer.
+    pub pickup_load: i32,
+    /// Courier skills required, e.g. `cash` for handing out money.
+    pub skills: Vec<String>,
+    /// Expected time at the address.
+    pub service_minutes: i32,
+    pub priority: i32,
+    /// Cash the courier must hand over.
+    pub cash_cents: Option<i64>,
+}
+
+/// Priority given to warranty jobs; all equal for now.
+const JOB_PRIORITY: i32 = 1;
+
+fn spec(kind: JobKind, delivery: i32, pickup: i32, service_minutes: i32) -> JobSpec {
+    JobSpec {
+        kind,
+        delivery_load: delivery,
+        pickup_load: pickup,
+        skills: Vec::new(),
+        service_minutes,
+        priority: JOB_PRIORITY,
+        cash_cents: None,
+    }
+}
+
+/// Every product takes at least one unit of space, even if the catalogue says 0.
+fn units(size_units: i32) -> i32 {
+    size_units.max(1)
+}
+
+/// The courier jobs an approved decision needs right away.
+///
+/// A repair only starts with a pickup: the return trip is created later with
+/// [`return_job_after_repair`], once the unit is actually fixed.
+pub fn jobs_for_decision(decision: &Decision, size_units: i32) -> Vec<JobSpec> {
+    let size = units(size_units);
+    match decision.kind {
+        // New unit out and the defective one back, in the same visit.
+        DecisionKind::Replacement => vec![spec(JobKind::Exchange, size, size, 20)],
+        DecisionKind::Refund => vec![JobSpec {
+            skills: vec!["cash".to_owned()],
+            cash_cents: decision.refund_amount_cents,
+            ..spec(JobKind::Refund, 0, size, 15)
+        }],
+        DecisionKind::Repair => vec![spec(JobKind::Pickup, 0, size, 10)],
+        DecisionKind::Reject => Vec::new(),
+    }
+}
+
+/// The job that brings a repaired unit back to the customer.
+pub fn return_job_after_repair(size_units: i32) -> JobSpec {
+    spec(JobKind::Return, units(size_units), 0, 10)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn input(kind: DecisionKind, reason: Option<&str>, amount: Option<i64>) -> DecisionInput {
+        DecisionInput {
+            kind,
+            reason: reason.map(str::to_owned),
+            refund_amount_cents: amount,
+        }
+    }
+
+    fn fields(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in DecisionKind::ALL {
+            assert_eq!(k.as_str().parse::<DecisionKind>().unwrap(), k);
+        }
+        assert!("approve".parse::<DecisionKind>().is_err());
+        // Both paths name the same type.
+        let k: crate::job::JobKind = JobKind::Exchange;
+        assert_eq!(k.as_str(), "exchange");
+    }
+
+    #[test]
+    fn reason_is_trimmed_and_empty_dropped() {
+        let d =
+            validate_decision(input(DecisionKind::Repair, Some("  worn gear \n"), None)).unwrap();
+        assert_eq!(d.reason.as_deref(), Some("worn gear"));
+        let d = validate_decision(input(DecisionKind::Repair, Some("   "), None)).unwrap();
+        assert_eq!(d.reason, None);
+        assert_eq!(d.target_status(), ClaimStatus::Approved);
+    }
+
+    #[test]
+    fn overlong_reason() {
+        let ok = "x".repeat(MAX_REASON_CHARS);
+        assert!(validate_decision(input(DecisionKind::Repair, Some(&ok), None)).is_ok());
+        // Counted in characters, not bytes.
+        let ok = "é".repeat(MAX_REASON_CHARS);
+        assert!(validate_decision(input(DecisionKind::Repair, Some(&ok), None)).is_ok());
+        let long = "x".repeat(MAX_REASON_CHARS + 1);
+        let errs = validate_decision(input(DecisionKind::Repair, Some(&long), None)).unwrap_err();
+        assert_eq!(fields(&errs), vec!["reason"]);
+    }
+
+    #[test]
+    fn reject_needs_reason() {
+        let errs = validate_decision(input(DecisionKind::Reject, None, None)).unwrap_err();
+        assert_eq!(
+            errs,
+            vec![FieldError::new(
+                "reason",
+                "a rejection needs a reason the customer can read"
+            )]
+        );
+        let errs = validate_decision(input(DecisionKind::Reject, Some("  "), None)).unwrap_err();
+        assert_eq!(fields(&errs), vec!["reason"]);
+        let d = validate_decision(input(DecisionKind::Reject, Some("water damage"), None)).unwrap();
+        assert_eq!(d.target_status(), ClaimStatus::Rejected);
+    }
+
+    #[test]
+    fn refund_amount_rules() {
+        for bad in [None, Some(0), Some(-5), Some(MAX_REFUND_CENTS + 1)] {
+            let errs = validate_decision(input(DecisionKind::Refund, None, bad)).unwrap_err();
+            assert_eq!(fields(&errs), vec!["refund_amount_cents"], "{bad:?}");
+        }
+        for good in [1, 4_999, MAX_REFUND_CENTS] {
+            let d = validate_decision(input(DecisionKind::Refund, None, Some(good))).unwrap();
+            assert_eq!(d.refund_amount_cents, Some(good));
+        }
+        for kind in [
+            DecisionKind::Replacement,
+            DecisionKind::Repair,
+            DecisionKind::Reject,
+        ] {
+            let errs = validate_decision(input(kind, Some("why"), Some(100))).unwrap_err();
+            assert_eq!(fields(&errs), vec!["refund_amount_cents"]);
+        }
+    }
+
+    #[test]
+    fn all_errors_reported_together() {
+        let errs = validate_decision(input(DecisionKind::Reject, None, Some(10))).unwrap_err();
+        assert_eq!(fields(&errs), vec!["reason", "refund_amount_cents"]);
+    }
+
+    fn decided(kind: DecisionKind, amount: Option<i64>) -> Decision {
+        validate_decision(input(kind, Some("ok"), amount)).unwrap()
+    }
+
+    #[test]
+    fn replacement_job() {
+        let jobs = jobs_for_decision(&decided(DecisionKind::Replacement, None), 3);
+        assert_eq!(
+            jobs,
+            vec![JobSpec {
+                kind: JobKind::Exchange,
+                delivery_load: 3,
+                pickup_load: 3,
+                skills: vec![],
+                service_minutes: 20,
+                priority: 1,
+                cash_cents: None,
+            }]
+        );
+    }
+
+    #[test]
+    fn refund_job() {
+        let jobs = jobs_for_decision(&decided(DecisionKind::Refund, Some(12_345)), 2);
+        assert_eq!(
+            jobs,
+            vec![JobSpec {
+                kind: JobKind::Refund,
+                delivery_load: 0,
+                pickup_load: 2,
+                skills: vec!["cash".to_owned()],
+                service_minutes: 15,
+                priority: 1,
+                cash_cents: Some(12_345),
+            }]
+        );
+    }
+
+    #[test]
+    fn repair_jobs() {
+        let jobs = jobs_for_decision(&decided(DecisionKind::Repair, None), 4);
+        assert_eq!(
+            jobs,
+            vec![JobSpec {
+                kind: JobKind::Pickup,
+                delivery_load: 0,
+                pickup_load: 4,
+                skills: vec![],
+                service_minutes: 10,
+                priority: 1,
+                cash_cents: None,
+            }]
+        );
+        assert_eq!(
+            return_job_after_repair(4),
+            JobSpec {
+                kind: JobKind::Return,
+                delivery_load: 4,
+                pickup_load: 0,
+                skills: vec![],
+                service_minutes: 10,
+                priority: 1,
+                cash_cents: None,
+            }
+        );
+    }
+
+    #[test]
+    fn reject_creates_no_job() {
+        assert!(jobs_for_decision(&decided(DecisionKind::Reject, None), 1).is_empty());
+    }
+
+    #[test]
+    fn size_below_one_counts_as_one() {
+        let jobs = jobs_for_decision(&decided(DecisionKind::Replacement, None), 0);
+        assert_eq!((jobs[0].delivery_load, jobs[0].pickup_load), (1, 1));
+        assert_eq!(return_job_after_repair(-3).delivery_load, 1);
+    }
+}

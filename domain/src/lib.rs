@@ -1,0 +1,16 @@
+//! Pure business rules of the warranty-claims backend.
+//!
+//! Nothing in this crate performs I/O, talks to a database or runs async code:
+//! every function takes plain values and returns plain values, so the API layer
+//! can consult these rules from handlers and the rules can be unit-tested in
+//! isolation.
+
+pub mod assignment;
+pub mod claim;
+pub mod decision;
+pub mod error;
+pub mod job;
+pub mod sla;
+pub mod warranty;
+
+pub use error::{FieldError, UnknownValue};

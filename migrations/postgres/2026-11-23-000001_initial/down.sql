@@ -1,0 +1,14 @@
+DROP TABLE idempotency_keys;
+DROP TABLE outbox;
+DROP TABLE attachments;
+DROP TABLE jobs;
+DROP TABLE shifts;
+DROP TABLE couriers;
+DROP TABLE depots;
+DROP TABLE claim_events;
+DROP TABLE claims;
+DROP TABLE sales;
+DROP TABLE products;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE customers;

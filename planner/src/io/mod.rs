@@ -1,0 +1,12 @@
+//! Problem readers.
+
+pub mod json;
+pub mod solomon;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("line {line}: {message}")]
+    At { line: usize, message: String },
+    #[error("{0}")]
+    Other(String),
+}

@@ -1,0 +1,199 @@
+//! The public problem and solution model. Times are seconds (f64) from an arbitrary origin.
+
+use serde::{Deserialize, Serialize};
+
+/// A point. For haversine travel `lat`/`lon` are degrees; for Euclidean travel `lon` is x and
+/// `lat` is y (the Solomon reader stores them that way).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TimeWindow {
+    pub start: f64,
+    pub end: f64,
+}
+
+impl TimeWindow {
+    pub fn new(start: f64, end: f64) -> Self {
+        Self { start, end }
+    }
+}
+
+/// A break of `duration` seconds that must start inside `window`. It is taken where the
+/// courier is (after the previous stop), so it adds no travel.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Break {
+    pub duration: f64,
+    pub window: TimeWindow,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: String,
+    pub location: Location,
+    /// Service duration in seconds.
+    #[serde(default)]
+    pub service: f64,
+    /// Service must start inside one of these; empty means "any time".
+    #[serde(default)]
+    pub time_windows: Vec<TimeWindow>,
+    /// Load carried from the start depot to this job (capacity dimensions).
+    #[serde(default)]
+    pub delivery: Vec<i32>,
+    /// Load picked up here and carried to the end depot.
+    #[serde(default)]
+    pub pickup: Vec<i32>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    /// Higher is more important; an unassigned job costs `1 + priority` units.
+    #[serde(default)]
+    pub priority: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Vehicle {
+    pub id: String,
+    pub start: Location,
+    pub end: Location,
+    pub shift: TimeWindow,
+    #[serde(default)]
+    pub capacity: Vec<i32>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    #[serde(default)]
+    pub max_duration: Option<f64>,
+    #[serde(default, rename = "break")]
+    pub break_: Option<Break>,
+    #[serde(default = "one")]
+    pub cost_per_distance: f64,
+    #[serde(default)]
+    pub cost_per_time: f64,
+    /// Job ids that must stay, in this order, at the start of this vehicle's route
+    /// (re-optimisation of a day already under way).
+    #[serde(default)]
+    pub fixed_jobs: Vec<String>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// How travel distances and durations are obtained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TravelSpec {
+    /// Straight-line distance on (lon, lat) as (x, y); duration = distance / speed.
+    Euclidean {
+        #[serde(default = "one")]
+        speed: f64,
+    },
+    /// Great-circle metres times `detour`; duration = that / `speed` (m/s).
+    Haversine {
+        #[serde(default = "default_detour")]
+        detour: f64,
+        #[serde(default = "default_speed")]
+        speed: f64,
+    },
+    /// Given matrices over the points numbered: jobs in order, then for each vehicle its
+    /// start then its end.
+    Matrix {
+        distances: Vec<Vec<f64>>,
+        durations: Vec<Vec<f64>>,
+    },
+}
+
+fn default_detour() -> f64 {
+    1.3
+}
+fn default_speed() -> f64 {
+    8.0
+}
+
+impl Default for TravelSpec {
+    fn default() -> Self {
+        TravelSpec::Haversine {
+            detour: default_detour(),
+            speed: default_speed(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub jobs: Vec<Job>,
+    pub vehicles: Vec<Vehicle>,
+    #[serde(default)]
+    pub travel: TravelSpec,
+}
+
+/// Lexicographic objective: unassigned priority weight first, then (if `Hierarchical`) the
+/// number of vehicles, then total cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    Hierarchical,
+    #[default]
+    Distance,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stop {
+    /// Index into `Problem::jobs`, or `None` for the break.
+    pub job: Option<usize>,
+    pub job_id: Option<String>,
+    pub arrival: f64,
+    pub start: f64,
+    pub departure: f64,
+    /// Load on board after the stop.
+    pub load: Vec<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    pub vehicle: usize,
+    pub vehicle_id: String,
+    /// Departure from the start depot (delayed to avoid waiting at the first stop).
+    pub start_time: f64,
+    pub end_time: f64,
+    pub stops: Vec<Stop>,
+    pub distance: f64,
+    pub duration: f64,
+    pub cost: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnassignedReason {
+    /// No vehicle has all the required skills.
+    Skills,
+    /// No time window fits any compatible vehicle's shift (even on an empty route).
+    TimeWindow,
+    /// Too heavy for every compatible vehicle.
+    Capacity,
+    /// Feasible alone, but no room left in the plan.
+    NoRoom,
+    /// A fixed job that could not be kept on its vehicle.
+    Fixed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unassigned {
+    pub job: usize,
+    pub job_id: String,
+    pub reason: UnassignedReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Solution {
+    /// Only vehicles that serve at least one job.
+    pub routes: Vec<Route>,
+    pub unassigned: Vec<Unassigned>,
+    pub distance: f64,
+    pub duration: f64,
+    pub cost: f64,
+    pub vehicles: usize,
+    pub iterations: u64,
+}

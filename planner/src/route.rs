@@ -1,0 +1,345 @@
+//! Route state with cached forward/backward data so that an insertion is checked in
+//! constant time (plus the breaks right after the insertion point):
+//! forward: arrival, start, departure; backward: latest feasible start; loads with
+//! prefix/suffix maxima for simultaneous pickup and delivery.
+
+use crate::instance::{earliest, latest, Instance};
+
+pub const EPS: f64 = 1e-9;
+
+#[derive(Debug)]
+pub struct Route {
+    pub v: usize,
+    /// `[start, ..., end]`; the break node (if any) is always present.
+    pub nodes: Vec<usize>,
+    /// Effective travel point per position (a break is where the previous stop was).
+    pub eloc: Vec<usize>,
+    /// Travel time into each position.
+    pub tt: Vec<f64>,
+    pub arr: Vec<f64>,
+    pub start: Vec<f64>,
+    pub dep: Vec<f64>,
+    /// Latest start at each position keeping the rest of the route feasible.
+    pub latest: Vec<f64>,
+    /// Load after each position (`dims` per position) and its prefix/suffix maxima.
+    pub load: Vec<i32>,
+    pub pmax: Vec<i32>,
+    pub smax: Vec<i32>,
+    pub dist: f64,
+    pub time: f64,
+    pub cost: f64,
+    pub jobs: usize,
+    /// Insertions only after this position (fixed prefix).
+    pub locked: usize,
+    pub feasible_cache: bool,
+}
+
+impl Clone for Route {
+    fn clone(&self) -> Self {
+        Route {
+            v: self.v,
+            nodes: self.nodes.clone(),
+            eloc: self.eloc.clone(),
+            tt: self.tt.clone(),
+            arr: self.arr.clone(),
+            start: self.start.clone(),
+            dep: self.dep.clone(),
+            latest: self.latest.clone(),
+            load: self.load.clone(),
+            pmax: self.pmax.clone(),
+            smax: self.smax.clone(),
+            dist: self.dist,
+            time: self.time,
+            cost: self.cost,
+            jobs: self.jobs,
+            locked: self.locked,
+            feasible_cache: self.feasible_cache,
+        }
+    }
+
+    /// Reuses the allocations: the search copies solutions every iteration.
+    fn clone_from(&mut self, o: &Self) {
+        self.v = o.v;
+        self.nodes.clone_from(&o.nodes);
+        self.eloc.clone_from(&o.eloc);
+        self.tt.clone_from(&o.tt);
+        self.arr.clone_from(&o.arr);
+        self.start.clone_from(&o.start);
+        self.dep.clone_from(&o.dep);
+        self.latest.clone_from(&o.latest);
+        self.load.clone_from(&o.load);
+        self.pmax.clone_from(&o.pmax);
+        self.smax.clone_from(&o.smax);
+        self.dist = o.dist;
+        self.time = o.time;
+        self.cost = o.cost;
+        self.jobs = o.jobs;
+        self.locked = o.locked;
+        self.feasible_cache = o.feasible_cache;
+    }
+}
+
+impl Route {
+    pub fn new(inst: &Instance, v: usize) -> Self {
+        let mut nodes = vec![inst.start_node(v)];
+        if inst.problem.vehicles[v].break_.is_some() {
+            nodes.push(inst.break_node(v));
+        }
+        nodes.push(inst.end_node(v));
+        let mut r = Route {
+            v,
+            nodes,
+            eloc: Vec::new(),
+            tt: Vec::new(),
+            arr: Vec::new(),
+            start: Vec::new(),
+            dep: Vec::new(),
+            latest: Vec::new(),
+            load: Vec::new(),
+            pmax: Vec::new(),
+            smax: Vec::new(),
+            dist: 0.0,
+            time: 0.0,
+            cost: 0.0,
+            jobs: 0,
+            locked: 0,
+            feasible_cache: true,
+        };
+        r.update(inst);
+        r
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.jobs == 0
+    }
+
+    /// Recomputes every cache from `nodes`.
+    pub fn update(&mut self, inst: &Instance) {
+        let len = self.nodes.len();
+        let d = inst.dims;
+        let veh = &inst.problem.vehicles[self.v];
+        self.eloc.resize(len, 0);
+        self.tt.resize(len, 0.0);
+        self.arr.resize(len, 0.0);
+        self.start.resize(len, 0.0);
+        self.dep.resize(len, 0.0);
+        self.latest.resize(len, 0.0);
+        self.load.resize(len * d, 0);
+        self.pmax.resize(len * d, 0);
+        self.smax.resize(len * d, 0);
+        let tr = &inst.travel;
+        self.eloc[0] = inst.point[self.nodes[0]];
+        self.arr[0] = veh.shift.start;
+        self.start[0] = veh.shift.start;
+        self.dep[0] = veh.shift.start;
+        let (mut dist, mut time) = (0.0, 0.0);
+        let mut jobs = 0;
+        for k in 1..len {
+            let x = self.nodes[k];
+            let (a, b) = (
+                self.eloc[k - 1],
+                if inst.is_break(x) {
+                    self.eloc[k - 1]
+                } else {
+                    inst.point[x]
+                },
+            );
+            self.eloc[k] = b;
+            let (dd, tt) = if a == b { (0.0, 0.0) } else { tr.both(a, b) };
+            dist += dd;
+            time += tt;
+            self.tt[k] = tt;
+            self.arr[k] = self.dep[k - 1] + tt;
+            self.start[k] = earliest(&inst.windows[x], self.arr[k]);
+            self.dep[k] = self.start[k] + inst.service[x];
+            if inst.is_job(x) {
+                jobs += 1;
+            }
+        }
+        self.latest[len - 1] = latest(&inst.windows[self.nodes[len - 1]], f64::INFINITY);
+        for k in (0..len - 1).rev() {
+            let tt = self.tt[k + 1];
+            let x = self.nodes[k];
+            self.latest[k] = latest(&inst.windows[x], self.latest[k + 1] - tt - inst.service[x]);
+        }
+        // Loads: everything delivered is on board at the start.
+        for dim in 0..d {
+            self.load[dim] = 0;
+        }
+        for &x in &self.nodes {
+            if inst.is_job(x) {
+                for dim in 0..d {
+                    self.load[dim] += inst.delivery(x)[dim];
+                }
+            }
+        }
+        for k in 1..len {
+            let x = self.nodes[k];
+            for dim in 0..d {
+                let mut l = self.load[(k - 1) * d + dim];
+                if inst.is_job(x) {
+                    l += inst.pickup(x)[dim] - inst.delivery(x)[dim];
+                }
+                self.load[k * d + dim] = l;
+            }
+        }
+        for dim in 0..d {
+            self.pmax[dim] = self.load[dim];
+            self.smax[(len - 1) * d + dim] = self.load[(len - 1) * d + dim];
+        }
+        for k in 1..len {
+            for dim in 0..d {
+                self.pmax[k * d + dim] = self.pmax[(k - 1) * d + dim].max(self.load[k * d + dim]);
+            }
+        }
+        for k in (0..len - 1).rev() {
+            for dim in 0..d {
+                self.smax[k * d + dim] = self.smax[(k + 1) * d + dim].max(self.load[k * d + dim]);
+            }
+        }
+        self.dist = dist;
+        self.time = time;
+        self.jobs = jobs;
+        self.cost = if jobs == 0 {
+            0.0
+        } else {
+            veh.cost_per_distance * dist + veh.cost_per_time * time
+        };
+        self.feasible_cache = self.check_cached(inst);
+    }
+
+    fn check_cached(&self, inst: &Instance) -> bool {
+        let d = inst.dims;
+        let cap = inst.cap(self.v);
+        let time_ok = (0..self.nodes.len()).all(|k| self.arr[k] <= self.latest[k] + EPS);
+        let last = (self.nodes.len() - 1) * d;
+        let load_ok = (0..d).all(|dim| self.pmax[last + dim] <= cap[dim]);
+        time_ok && load_ok && self.duration_ok(inst)
+    }
+
+    /// Whether the route as it stands is feasible (computed by `update`).
+    pub fn feasible(&self, _inst: &Instance) -> bool {
+        self.feasible_cache
+    }
+
+    /// Departure from the start, delayed so as not to wait at the first stop.
+    pub fn departure(&self) -> f64 {
+        if self.nodes.len() < 2 {
+            return self.dep[0];
+        }
+        self.dep[0].max(self.start[1] - self.tt[1])
+    }
+
+    pub fn duration(&self) -> f64 {
+        if self.is_empty() {
+            return 0.0;
+        }
+        self.arr[self.nodes.len() - 1] - self.departure()
+    }
+
+    fn duration_ok(&self, inst: &Instance) -> bool {
+        match inst.problem.vehicles[self.v].max_duration {
+            Some(md) if !self.is_empty() => self.duration() <= md + EPS,
+            _ => true,
+        }
+    }
+
+    /// Cost increase of inserting job `j` after position `k`, if feasible and below `bound`.
+    #[inline]
+    pub fn insert_cost(&self, inst: &Instance, j: usize, k: usize, bound: f64) -> Option<f64> {
+        let d = inst.dims;
+        if d > 0 {
+            let cap = inst.cap(self.v);
+            let (dl, pk) = (inst.delivery(j), inst.pickup(j));
+            for dim in 0..d {
+                if self.pmax[k * d + dim] + dl[dim] > cap[dim]
+                    || self.load[k * d + dim] + pk[dim] > cap[dim]
+                    || self.smax[(k + 1) * d + dim] + pk[dim] > cap[dim]
+                {
+                    return None;
+                }
+            }
+        }
+        let mut nx = k + 1;
+        while inst.is_break(self.nodes[nx]) {
+            nx += 1;
+        }
+        let (a, b, pj) = (self.eloc[k], self.eloc[nx], inst.point[j]);
+        let tr = &inst.travel;
+        let veh = &inst.problem.vehicles[self.v];
+        let (ta, tb) = (tr.time(a, pj), tr.time(pj, b));
+        let tab = if a == b { 0.0 } else { tr.time(a, b) };
+        let dab = if a == b { 0.0 } else { tr.dist(a, b) };
+        let dd = tr.dist(a, pj) + tr.dist(pj, b) - dab;
+        let mut delta = veh.cost_per_distance * dd + veh.cost_per_time * (ta + tb - tab);
+        if self.jobs == 0 {
+            // An empty route costs nothing; opening it costs its whole travel.
+            delta += veh.cost_per_distance * self.dist + veh.cost_per_time * self.time;
+        }
+        if delta >= bound {
+            return None;
+        }
+        let s = earliest(&inst.windows[j], self.dep[k] + ta);
+        if !s.is_finite() {
+            return None;
+        }
+        let mut t = s + inst.service[j];
+        for q in k + 1..nx {
+            let x = self.nodes[q];
+            let s = earliest(&inst.windows[x], t);
+            if !s.is_finite() {
+                return None;
+            }
+            t = s + inst.service[x];
+        }
+        if t + tb > self.latest[nx] + EPS {
+            return None;
+        }
+        if veh.max_duration.is_some() {
+            let mut nodes = self.nodes.clone();
+            nodes.insert(k + 1, j);
+            let mut r = self.clone();
+            r.nodes = nodes;
+            r.update(inst);
+            if !r.feasible_cache {
+                return None;
+            }
+        }
+        Some(delta)
+    }
+
+    /// Best feasible insertion of `j` (cost, position), skipping positions when `blink` says so.
+    pub fn best_insertion(
+        &self,
+        inst: &Instance,
+        j: usize,
+        mut bound: f64,
+        mut blink: impl FnMut() -> bool,
+    ) -> Option<(f64, usize)> {
+        if !inst.compatible(j, self.v) {
+            return None;
+        }
+        let mut best = None;
+        for k in self.locked..self.nodes.len() - 1 {
+            if blink() {
+                continue;
+            }
+            if let Some(c) = self.insert_cost(inst, j, k, bound) {
+                bound = c;
+                best = Some((c, k));
+            }
+        }
+        best
+    }
+
+    pub fn insert(&mut self, inst: &Instance, j: usize, k: usize) {
+        self.nodes.insert(k + 1, j);
+        self.update(inst);
+    }
+
+    /// Position of job `j`, if on this route.
+    pub fn position(&self, j: usize) -> Option<usize> {
+        self.nodes.iter().position(|&x| x == j)
+    }
+}

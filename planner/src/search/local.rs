@@ -1,0 +1,202 @@
+//! Local search on good solutions: best-improvement relocate of single jobs (within and
+//! between routes), using the constant-time insertion checks.
+
+use super::{State, NONE};
+use crate::instance::Instance;
+use crate::route::Route;
+use std::time::Instant;
+
+/// Relocates jobs while that lowers the cost; never opens a route.
+pub fn improve(inst: &Instance, st: &mut State, deadline: Option<Instant>) {
+    let all: Vec<usize> = (0..inst.n).collect();
+    improve_jobs(inst, st, &all, deadline);
+}
+
+fn late(deadline: Option<Instant>, i: usize) -> bool {
+    i & 15 == 0 && deadline.is_some_and(|d| Instant::now() >= d)
+}
+
+/// Same, trying only `jobs`.
+pub fn improve_jobs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: Option<Instant>) {
+    let big = inst.n > 400 && st.routes.len() > 20;
+    for _pass in 0..4 {
+        let mut improved = false;
+        for (i, &j) in jobs.iter().enumerate() {
+            if late(deadline, i) {
+                return;
+            }
+            let r = st.route_of[j];
+            if r == NONE || inst.is_fixed[j] {
+                continue;
+            }
+            let r = r as usize;
+            let mut without = st.routes[r].clone();
+            without.nodes.retain(|&x| x != j);
+            without.update(inst);
+            if !without.feasible(inst) {
+                continue;
+            }
+            let saving = st.routes[r].cost - without.cost;
+            if saving <= 1e-9 {
+                continue;
+            }
+            let mut best: Option<(f64, usize, usize)> = None;
+            let mut consider = |r2: usize, route: &crate::route::Route| {
+                let bound = best.map_or(saving - 1e-7, |b| b.0);
+                if let Some((c, k)) = route.best_insertion(inst, j, bound, || false) {
+                    best = Some((c, r2, k));
+                }
+            };
+            consider(r, &without);
+            if big {
+                let mut seen: Vec<usize> = vec![r];
+                for &c in &inst.neighbours[j] {
+                    let r2 = st.route_of[c as usize];
+                    if r2 != NONE && !seen.contains(&(r2 as usize)) {
+                        seen.push(r2 as usize);
+                        consider(r2 as usize, &st.routes[r2 as usize]);
+                    }
+                }
+            } else {
+                for (r2, route) in st.routes.iter().enumerate() {
+                    if r2 != r && !route.is_empty() {
+                        consider(r2, route);
+                    }
+                }
+            }
+            if let Some((_, r2, k)) = best {
+                st.routes[r] = without;
+                st.touch(r);
+                st.route_of[j] = NONE;
+                st.insert(inst, j, r2, k);
+                improved = true;
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+}
+
+/// Job sequence of a route (break and depots left out).
+fn jobs_of(inst: &Instance, r: &Route) -> Vec<usize> {
+    r.nodes
+        .iter()
+        .copied()
+        .filter(|&x| inst.is_job(x))
+        .collect()
+}
+
+/// Fills `out` with route `base`'s vehicle serving `jobs`, the break kept after as many jobs
+/// as before; returns whether it is feasible.
+fn rebuild(inst: &Instance, base: &Route, jobs: &[usize], out: &mut Route) -> bool {
+    let before = base
+        .nodes
+        .iter()
+        .position(|&x| inst.is_break(x))
+        .map(|p| base.nodes[..p].iter().filter(|&&x| inst.is_job(x)).count());
+    out.v = base.v;
+    out.locked = base.locked;
+    out.nodes.clear();
+    out.nodes.push(base.nodes[0]);
+    for (i, &j) in jobs.iter().enumerate() {
+        if before == Some(i) {
+            out.nodes.push(inst.break_node(base.v));
+        }
+        out.nodes.push(j);
+    }
+    if before.is_some_and(|b| b >= jobs.len()) {
+        out.nodes.push(inst.break_node(base.v));
+    }
+    out.nodes.push(base.nodes[base.nodes.len() - 1]);
+    out.update(inst);
+    out.feasible(inst) && jobs.iter().all(|&j| inst.compatible(j, base.v))
+}
+
+/// Inter-route swap, 2-opt* (tail exchange) and or-opt (moving strings of 2-3 jobs) between
+/// each job of `jobs` and its granular neighbours; first improvement, a few passes.
+pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: Option<Instant>) {
+    let Some(first) = st.routes.first() else {
+        return;
+    };
+    let mut s1 = first.clone();
+    let mut s2 = first.clone();
+    for _pass in 0..3 {
+        let mut improved = false;
+        for (i, &a) in jobs.iter().enumerate() {
+            if late(deadline, i) {
+                return;
+            }
+            for &b in inst.neighbours[a]
+                .iter()
+                .take(if inst.n > 2000 { 8 } else { 20 })
+            {
+                let b = b as usize;
+                let (ra, rb) = (st.route_of[a], st.route_of[b]);
+                if ra == NONE || rb == NONE || ra == rb || inst.is_fixed[a] || inst.is_fixed[b] {
+                    continue;
+                }
+                let (ra, rb) = (ra as usize, rb as usize);
+                let ja = jobs_of(inst, &st.routes[ra]);
+                let jb = jobs_of(inst, &st.routes[rb]);
+                let (Some(ia), Some(ib)) = (
+                    ja.iter().position(|&x| x == a),
+                    jb.iter().position(|&x| x == b),
+                ) else {
+                    continue;
+                };
+                let (la, lb) = (st.routes[ra].locked, st.routes[rb].locked);
+                let old = st.routes[ra].cost + st.routes[rb].cost;
+                let mut moves: Vec<(Vec<usize>, Vec<usize>)> = Vec::with_capacity(4);
+                // Swap a and b.
+                let (mut na, mut nb) = (ja.clone(), jb.clone());
+                na[ia] = b;
+                nb[ib] = a;
+                moves.push((na, nb));
+                // 2-opt*: a followed by b's tail; b's head followed by a's tail.
+                if ia + 1 >= la && ib >= lb {
+                    let mut na = ja[..=ia].to_vec();
+                    na.extend_from_slice(&jb[ib..]);
+                    let mut nb = jb[..ib].to_vec();
+                    nb.extend_from_slice(&ja[ia + 1..]);
+                    moves.push((na, nb));
+                }
+                // Or-opt: the string starting at a moves to just before b.
+                for len in 2..=3 {
+                    if ia + len <= ja.len() && ib >= lb {
+                        let mut na = ja[..ia].to_vec();
+                        na.extend_from_slice(&ja[ia + len..]);
+                        let mut nb = jb[..ib].to_vec();
+                        nb.extend_from_slice(&ja[ia..ia + len]);
+                        nb.extend_from_slice(&jb[ib..]);
+                        moves.push((na, nb));
+                    }
+                }
+                for (na, nb) in moves {
+                    if !rebuild(inst, &st.routes[ra], &na, &mut s1)
+                        || !rebuild(inst, &st.routes[rb], &nb, &mut s2)
+                    {
+                        continue;
+                    }
+                    if s1.cost + s2.cost < old - 1e-7 {
+                        st.routes[ra].clone_from(&s1);
+                        st.routes[rb].clone_from(&s2);
+                        for &x in &na {
+                            st.route_of[x] = ra as u32;
+                        }
+                        for &x in &nb {
+                            st.route_of[x] = rb as u32;
+                        }
+                        st.touch(ra);
+                        st.touch(rb);
+                        improved = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! The driver: construction, then parallel ruin-and-recreate searches in slices (epochs)
+//! that share the best solution; deterministic for a seed, a thread count and an
+//! iteration budget.
+
+use crate::instance::{earliest, Instance};
+use crate::model::*;
+use crate::rng::Rng;
+use crate::search::anneal::Worker;
+use crate::search::recreate::{recreate, Recreate};
+use crate::search::{local, State};
+use crate::{construct, PlanError};
+use rayon::prelude::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub elapsed: f64,
+    /// Share of the budget used, 0..1.
+    pub fraction: f64,
+    pub cost: f64,
+    pub vehicles: usize,
+    pub unassigned: usize,
+}
+
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+#[derive(Clone)]
+pub struct SolveOptions {
+    pub objective: Objective,
+    /// Iterations per thread (deterministic). Takes precedence over `time_limit`.
+    pub iterations: Option<u64>,
+    pub time_limit: Option<Duration>,
+    pub seed: u64,
+    /// 0 = one per core.
+    pub threads: usize,
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        SolveOptions {
+            objective: Objective::Distance,
+            iterations: None,
+            time_limit: None,
+            seed: 1,
+            threads: 0,
+            progress: None,
+        }
+    }
+}
+
+/// Used when neither iterations nor a time limit is given.
+pub const DEFAULT_ITERATIONS: u64 = 5_000;
+
+enum Budget {
+    Iterations(u64),
+    Until(Instant),
+}
+
+pub fn solve(p: &Problem, o: &SolveOptions) -> Result<Solution, PlanError> {
+    let t0 = Instant::now();
+    let inst = Instance::new(p).map_err(PlanError::Invalid)?;
+    let hier = o.objective == Objective::Hierarchical;
+    let budget = match (o.iterations, o.time_limit) {
+        (Some(i), _) => Budget::Iterations(i),
+        (None, Some(t)) => Budget::Until(t0 + t),
+        (None, None) => Budget::Iterations(DEFAULT_ITERATIONS),
+    };
+    let mut rng = Rng::new(o.seed);
+    let deadline = match budget {
+        Budget::Until(t) => Some(t),
+        Budget::Iterations(_) => None,
+    };
+    let mut init = construct::build(&inst, &mut rng);
+    local::improve(&inst, &mut init, deadline);
+    let threads = if o.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        o.threads
+    };
+    let mut best = init;
+    let mut iterations = 0;
+    if inst.n > 0 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| PlanError::Invalid(e.to_string()))?;
+        let mut d = Driver {
+            inst: &inst,
+            hier,
+            workers: (0..threads)
+                .map(|t| {
+                    Worker::new(
+                        &inst,
+                        &best,
+                        o.seed.wrapping_mul(0x9E37_79B9).wrapping_add(t as u64),
+                        hier,
+                    )
+                })
+                .collect(),
+            t0,
+            progress: o.progress.clone(),
+            fraction_done: 0.0,
+        };
+        pool.install(|| d.run(&budget));
+        iterations = d.workers.iter().map(|w| w.iterations).sum();
+        best = d.best_overall(false).clone();
+    }
+    // Priority repair: whatever still fits goes in, opening routes if need be.
+    if !best.unassigned.is_empty() {
+        let none = vec![0; inst.n];
+        let rc = Recreate {
+            allow_empty: true,
+            blink: 0.0,
+            // Some(..): always highest priority first.
+            urgency: Some(&none),
+        };
+        recreate(&inst, &mut best, Vec::new(), &mut rng, &rc);
+    }
+    let mut sol = to_solution(&inst, &best);
+    sol.iterations = iterations;
+    Ok(sol)
+}
+
+struct Driver<'a> {
+    inst: &'a Instance<'a>,
+    hier: bool,
+    workers: Vec<Worker>,
+    t0: Instant,
+    progress: Option<ProgressFn>,
+    fraction_done: f64,
+}
+
+const EPOCHS: u64 = 8;
+/// Share of the budget for fleet minimisation (hierarchical objective).
+const FLEET_SHARE: f64 = 0.3;
+/// Jobs polished by the heavier local search at each synchronisation.
+const POLISH_JOBS: usize = 1000;
+
+impl Driver<'_> {
+    fn best_overall(&self, fleet: bool) -> &State {
+        let mut bi = 0;
+        for i in 1..self.workers.len() {
+            let (a, b) = (&self.workers[i].best_score, &self.workers[bi].best_score);
+            let better = if fleet {
+                a.unassigned == 0.0
+                    && (b.unassigned > 0.0
+                        || a.vehicles < b.vehicles
+                        || a.vehicles == b.vehicles && a.cost < b.cost)
+            } else {
+                a.better(b, self.hier)
+            };
+            if better {
+                bi = i;
+            }
+        }
+        &self.workers[bi].best
+    }
+
+    fn run(&mut self, budget: &Budget) {
+        let inst = self.inst;
+        let phases: &[(bool, f64)] = if self.hier {
+            &[(true, FLEET_SHARE), (false, 1.0 - FLEET_SHARE)]
+        } else {
+            &[(false, 1.0)]
+        };
+        let start = Instant::now();
+        let total_time = match budget {
+            Budget::Until(t) => t.saturating_duration_since(start).as_secs_f64(),
+            Budget::Iterations(_) => 0.0,
+        };
+        // Temperatures relative to the mean edge cost of the first solution.
+        let s0 = self.workers[0].best.score(inst);
+        let edges = (s0.vehicles + self.workers[0].best.assigned()).max(1) as f64;
+        let avg = s0.cost / edges;
+        let (t_hi, t_lo) = (0.5 * avg, 0.005 * avg);
+        for w in &mut self.workers {
+            w.penalty = 3.0 * avg;
+        }
+        let mut phase_start = 0.0;
+        for &(fleet, share) in phases {
+            if fleet && inst.n < 2 {
+                phase_start += share;
+                continue;
+            }
+            for e in 0..EPOCHS {
+                let f0 = phase_start + share * e as f64 / EPOCHS as f64;
+                let f1 = phase_start + share * (e + 1) as f64 / EPOCHS as f64;
+                match budget {
+                    Budget::Iterations(n) => {
+                        let slice = ((*n as f64 * (f1 - f0)).round() as u64).max(1);
+                        self.workers.par_iter_mut().for_each(|w| {
+                            if fleet {
+                                w.fleet(inst, slice);
+                            } else {
+                                let (a, b) =
+                                    ((f0 - phase_start) / share, (f1 - phase_start) / share);
+                                w.anneal(inst, slice, |it| {
+                                    let f = a + (b - a) * it as f64 / slice as f64;
+                                    t_hi * (t_lo / t_hi).powf(f)
+                                });
+                            }
+                        });
+                    }
+                    Budget::Until(_) => {
+                        // 2 % of the budget is kept for the polish after each slice.
+                        let end = start + Duration::from_secs_f64(total_time * f1 * 0.98);
+                        self.workers.par_iter_mut().for_each(|w| loop {
+                            let now = Instant::now();
+                            if now >= end {
+                                break;
+                            }
+                            if fleet {
+                                w.fleet(inst, 5);
+                            } else {
+                                let f = (now - start).as_secs_f64() / total_time.max(1e-9);
+                                let f = ((f - phase_start) / share).clamp(0.0, 1.0);
+                                let t = t_hi * (t_lo / t_hi).powf(f);
+                                w.anneal(inst, 5, |_| t);
+                            }
+                        });
+                    }
+                }
+                // Share the best, polished by the heavier local search when not in the
+                // fleet phase.
+                let mut best = self.best_overall(fleet).clone();
+                if !fleet {
+                    // All jobs on small problems, a rotating window of them on large ones.
+                    let w = inst.n.min(POLISH_JOBS);
+                    let from = (e as usize * w) % inst.n;
+                    let jobs: Vec<usize> = (0..w).map(|i| (from + i) % inst.n).collect();
+                    let deadline = match budget {
+                        Budget::Until(t) => Some(
+                            (Instant::now() + Duration::from_secs_f64(0.02 * total_time)).min(*t),
+                        ),
+                        Budget::Iterations(_) => None,
+                    };
+                    local::improve_pairs(inst, &mut best, &jobs, deadline);
+                    local::improve_jobs(inst, &mut best, &jobs, deadline);
+                }
+                for w in &mut self.workers {
+                    w.adopt(inst, &best, fleet);
+                }
+                self.fraction_done = f1;
+                self.report(&best);
+            }
+            if fleet {
+                // Everyone continues from the best complete solution.
+                let best = self.best_overall(true).clone();
+                for w in &mut self.workers {
+                    w.reset(inst, &best);
+                }
+            }
+            phase_start += share;
+        }
+    }
+
+    fn report(&self, best: &State) {
+        if let Some(cb) = &self.progress {
+            let sc = best.score(self.inst);
+            cb(&Progress {
+                elapsed: self.t0.elapsed().as_secs_f64(),
+                fraction: self.fraction_done,
+                cost: sc.cost,
+                vehicles: sc.vehicles,
+                unassigned: best.unassigned.len(),
+            });
+        }
+    }
+}
+
+/// Reports a search state: schedules recomputed with the start delayed to avoid waiting.
+pub fn to_solution(inst: &Instance, st: &State) -> Solution {
+    let p = inst.problem;
+    let d = inst.dims;
+    let mut routes = Vec::new();
+    for r in st.routes.iter().filter(|r| !r.is_empty()) {
+        let veh = &p.vehicles[r.v];
+        let start_time = r.departure();
+        let mut t = start_time;
+        let mut stops = Vec::new();
+        for k in 1..r.nodes.len() - 1 {
+            let x = r.nodes[k];
+            let (a, b) = (r.eloc[k - 1], r.eloc[k]);
+            let arrival = t + if a == b { 0.0 } else { inst.travel.time(a, b) };
+            let start = earliest(&inst.windows[x], arrival);
+            t = start + inst.service[x];
+            let job = inst.is_job(x).then_some(x);
+            stops.push(Stop {
+                job,
+                job_id: job.map(|j| p.jobs[j].id.clone()),
+                arrival,
+                start,
+                departure: t,
+                load: r.load[k * d..(k + 1) * d].to_vec(),
+            });
+        }
+        let last = r.nodes.len() - 1;
+        let (a, b) = (r.eloc[last - 1], r.eloc[last]);
+        let end_time = t + if a == b { 0.0 } else { inst.travel.time(a, b) };
+        routes.push(Route {
+            vehicle: r.v,
+            vehicle_id: veh.id.clone(),
+            start_time,
+            end_time,
+            stops,
+            distance: r.dist,
+            duration: end_time - start_time,
+            cost: r.cost,
+        });
+    }
+    let mut unassigned: Vec<Unassigned> = Vec::new();
+    for j in 0..inst.n {
+        let reason = if let Some(reason) = inst.reason[j] {
+            reason
+        } else if st.fixed_out.contains(&j) {
+            UnassignedReason::Fixed
+        } else if st.unassigned.contains(&j) {
+            UnassignedReason::NoRoom
+        } else {
+            continue;
+        };
+        unassigned.push(Unassigned {
+            job: j,
+            job_id: p.jobs[j].id.clone(),
+            reason,
+        });
+    }
+    Solution {
+        // `+ 0.0`: an empty f64 sum is -0.0.
+        distance: routes.iter().map(|r| r.distance).sum::<f64>() + 0.0,
+        duration: routes.iter().map(|r| r.duration).sum::<f64>() + 0.0,
+        cost: routes.iter().map(|r| r.cost).sum::<f64>() + 0.0,
+        vehicles: routes.len(),
+        routes,
+        unassigned,
+        iterations: 0,
+    }
+}

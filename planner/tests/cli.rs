@@ -1,0 +1,145 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The `planner` binary's contract: one JSON object on stdout, clear errors, generator.
+
+use std::process::Command;
+
+fn planner() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_planner"))
+}
+
+#[test]
+fn solve_solomon_prints_one_json_object() {
+    let file = format!("{}/data/solomon/C101.txt", env!("CARGO_MANIFEST_DIR"));
+    let out = planner()
+        .args([
+            "solve",
+            &file,
+            "--iterations",
+            "300",
+            "--seed",
+            "3",
+            "--threads",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let routes = v["routes"].as_array().unwrap();
+    assert_eq!(v["vehicles"].as_u64().unwrap() as usize, routes.len());
+    let mut ids: Vec<u64> = routes
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|x| x.as_u64().unwrap()))
+        .collect();
+    ids.sort();
+    assert_eq!(ids, (1..=100).collect::<Vec<u64>>());
+    assert!(v["distance"].as_f64().unwrap() > 800.0);
+    assert!(v["duration"].as_f64().is_some());
+    assert!(v["unassigned"].as_array().unwrap().is_empty());
+    assert!(v["wall_s"].as_f64().is_some());
+}
+
+#[test]
+fn time_limit_bounds_the_run() {
+    let file = format!("{}/data/solomon/R101.txt", env!("CARGO_MANIFEST_DIR"));
+    let t = std::time::Instant::now();
+    let out = planner()
+        .args([
+            "solve",
+            &file,
+            "--time-limit",
+            "0.3",
+            "--objective",
+            "distance",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    // Generous: only guards against ignoring the limit, not a timing assertion.
+    assert!(t.elapsed().as_secs_f64() < 5.0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!v["routes"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bad_files_give_a_line_number_and_fail() {
+    let dir = std::env::temp_dir().join(format!("planner-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.txt");
+    std::fs::write(
+        &bad,
+        "X\r\n\r\nVEHICLE\r\nNUMBER CAPACITY\r\n 2 10\r\n\r\nCUSTOMER\r\nCUST NO. ...\r\n 0 0 0 0 0 100 0\r\n 1 1 1 oops 0 100 0\r\n",
+    )
+    .unwrap();
+    let out = planner()
+        .args(["solve", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 10"), "{err}");
+    let bad_json = dir.join("bad.json");
+    std::fs::write(&bad_json, "{\n \"jobs\": [\n  {\"id\": 1}\n ]\n}\n").unwrap();
+    let out = planner()
+        .args(["solve", bad_json.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3"), "{err}");
+    let missing = planner()
+        .args(["solve", "/nonexistent/file"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+}
+
+#[test]
+fn generate_then_solve_json() {
+    let out = planner()
+        .args(["generate", "--jobs", "80", "--couriers", "5", "--seed", "2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let p: planner::Problem = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p.jobs.len(), 80);
+    assert_eq!(p.vehicles.len(), 5);
+    let dir = std::env::temp_dir().join(format!("planner-gen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("day.json");
+    std::fs::write(&f, &out.stdout).unwrap();
+    let out = planner()
+        .args([
+            "solve",
+            f.to_str().unwrap(),
+            "--iterations",
+            "200",
+            "--threads",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let served: usize = v["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_array().unwrap().len())
+        .sum();
+    assert_eq!(served + v["unassigned"].as_array().unwrap().len(), 80);
+    assert!(v["routes"][0][0].is_string());
+}
+
+#[test]
+fn generated_day_is_feasible_by_the_checker() {
+    let p = planner::generate::city_day(150, 6, 9);
+    let o = planner::SolveOptions {
+        iterations: Some(300),
+        threads: 2,
+        ..Default::default()
+    };
+    let s = planner::solve(&p, &o).unwrap();
+    planner::check(&p, &s).unwrap();
+    assert!(s.unassigned.len() <= 3, "{:?}", s.unassigned);
+}

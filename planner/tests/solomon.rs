@@ -1,0 +1,76 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! A few Solomon instances with a small iteration budget: feasible by the checker and within
+//! a loose gap of the best known (never exact routes).
+
+mod common;
+use planner::*;
+
+fn bks(name: &str) -> (usize, f64) {
+    let csv = include_str!("../data/solomon/bks.csv");
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with(&format!("{name},")))
+        .unwrap();
+    let f: Vec<&str> = line.split(',').collect();
+    (f[1].parse().unwrap(), f[2].parse().unwrap())
+}
+
+fn run(name: &str, objective: Objective, max_extra_vehicles: usize, max_gap: f64) {
+    let path = format!("{}/data/solomon/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let p = io::solomon::parse(&text).unwrap();
+    assert_eq!(p.jobs.len(), 100);
+    let o = SolveOptions {
+        objective,
+        iterations: Some(3000),
+        threads: 2,
+        seed: 1,
+        ..SolveOptions::default()
+    };
+    let s = common::solve_checked(&p, &o);
+    let (veh, dist) = bks(name);
+    assert!(s.unassigned.is_empty());
+    assert!(
+        s.vehicles <= veh + max_extra_vehicles,
+        "{name}: {} vehicles vs {veh}",
+        s.vehicles
+    );
+    let gap = (s.distance - dist) / dist;
+    assert!(gap <= max_gap, "{name}: distance {} vs {dist}", s.distance);
+}
+
+#[test]
+fn c101() {
+    run("C101", Objective::Hierarchical, 0, 0.02);
+}
+
+#[test]
+fn r101() {
+    run("R101", Objective::Hierarchical, 2, 0.08);
+}
+
+#[test]
+fn rc201() {
+    run("RC201", Objective::Hierarchical, 1, 0.15);
+}
+
+#[test]
+fn r205_distance_objective() {
+    run("R205", Objective::Distance, 2, 0.10);
+}
+
+#[test]
+fn crlf_and_bad_files() {
+    let path = format!("{}/data/solomon/C101.txt", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains("\r\n"));
+    let p = io::solomon::parse(&text).unwrap();
+    assert_eq!(p.vehicles.len(), 25);
+    assert_eq!(p.vehicles[0].capacity, vec![200]);
+    let broken = text.replacen("  912  ", "  9x2  ", 1);
+    let err = io::solomon::parse(&broken).unwrap_err().to_string();
+    assert!(err.contains("line 11"), "{err}");
+    let short = text.replacen("       90   ", " ", 1);
+    assert!(io::solomon::parse(&short).is_err());
+    assert!(io::solomon::parse("").is_err());
+}

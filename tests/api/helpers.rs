@@ -1,0 +1,322 @@
+//! The test harness: spawns the server, seeds the demo city, signs in.
+
+use std::path::PathBuf;
+
+use api::config::Settings;
+use api::db::DatabaseUrl;
+use diesel::{Connection, RunQueryDsl};
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+
+pub const DEMO_PASSWORD: &str = "demo-password-1";
+pub const JWT_SECRET: &[u8] = b"test-secret-test-secret-test-secret!!";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once per backend: `backend_test!(name, |app| async move { ... })`
+/// makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! backend_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite)
+                    .await
+                    .unwrap();
+                ($body)(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) =
+                    $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await
+                else {
+                    return;
+                };
+                ($body)(app).await;
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub backend: Backend,
+    pub data_dir: PathBuf,
+    pg_database: Option<(String, String)>,
+}
+
+/// The PostgreSQL server URL for tests, or `None` (the test is skipped) unless
+/// `REQUIRE_POSTGRES=1` demands it.
+pub fn postgres_base_url() -> Option<String> {
+    match std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(url) => Some(url),
+        None if std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
+            panic!("REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set")
+        }
+        None => {
+            eprintln!("skipping PostgreSQL test: TEST_POSTGRES_URL is not set");
+            None
+        }
+    }
+}
+
+/// Creates an empty PostgreSQL database and returns (its URL, the admin URL, its name).
+pub fn fresh_postgres_database() -> Option<(String, String, String)> {
+    let base = postgres_base_url()?;
+    let name = format!("claimroute_test_{:016x}", rand_u64());
+    let mut admin = diesel::PgConnection::establish(&base)
+        .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {base}: {e}"));
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    let url = match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("TEST_POSTGRES_URL must end with /DATABASE"),
+    };
+    Some((url, base, name))
+}
+
+pub fn drop_postgres_database(admin_url: &str, name: &str) {
+    if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin);
+    }
+}
+
+pub fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
+pub fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("claimroute-test-{:016x}", rand_u64()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl TestApp {
+    /// `None` when the backend is PostgreSQL and no server is configured (test skipped).
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
+        let data_dir = temp_dir();
+        let (url, pg_database) = match backend {
+            Backend::Sqlite => (DatabaseUrl::Sqlite(data_dir.join("claimroute.db")), None),
+            Backend::Postgres => {
+                let (url, admin, name) = fresh_postgres_database()?;
+                (DatabaseUrl::Postgres(url), Some((admin, name)))
+            }
+        };
+        let mut settings = Settings::new(url, data_dir.clone(), JWT_SECRET.to_vec());
+        settings.bind_addr = "127.0.0.1:0".to_owned();
+        settings.pool_size = 6;
+        settings.demo_password = Some(DEMO_PASSWORD.to_owned());
+        adjust(&mut settings);
+        let app = api::startup::Application::build(settings).await.unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        Some(Self {
+            base,
+            client: Client::new(),
+            backend,
+            data_dir,
+            pg_database,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("/healthz")
+            || path.starts_with("/readyz")
+            || path.starts_with("/api-docs")
+            || path.starts_with("/docs")
+        {
+            format!("{}{path}", self.base)
+        } else {
+            format!("{}/api/v1{path}", self.base)
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let builder = self.client.request(method, self.url(path));
+        match token {
+            Some(t) => builder.bearer_auth(t),
+            None => builder,
+        }
+    }
+
+    pub async fn login_full(&self, email: &str, password: &str) -> Response {
+        self.request(Method::POST, "/auth/login", None)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in a demo login and returns its access token.
+    pub async fn login(&self, email: &str) -> String {
+        let response = self.login_full(email, DEMO_PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "login of {email}");
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        read(
+            self.request(Method::GET, path, Some(token))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        read(
+            self.request(Method::POST, path, Some(token))
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        read(
+            self.request(Method::PATCH, path, Some(token))
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// The id of a demo user, looked up by the admin.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        let admin = self.login("admin@demo.test").await;
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/users?limit=200&cursor={c}"),
+                None => "/users?limit=200".to_owned(),
+            };
+            let (status, body) = self.get(&path, &admin).await;
+            assert_eq!(status, StatusCode::OK);
+            if let Some(user) = body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["email"] == email)
+            {
+                return user["id"].as_i64().unwrap();
+            }
+            match body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => panic!("no user {email}"),
+            }
+        }
+    }
+
+    /// Files a claim as `token` for a demo serial, with a window tomorrow.
+    pub async fn file_claim(&self, token: &str, serial: &str) -> Value {
+        let (status, body) = self.post("/claims", token, &claim_body(serial)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some((admin, name)) = &self.pg_database {
+            drop_postgres_database(admin, name);
+        }
+    }
+}
+
+pub async fn read(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+/// A valid claim body for `serial` with one window tomorrow 10:00-12:00 UTC.
+pub fn claim_body(serial: &str) -> Value {
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+    json!({
+        "serial_no": serial,
+        "defect_category": "does_not_start",
+        "description": "The drum does not turn.",
+        "requested_remedy": "replacement",
+        "address": "Invalidenstrasse 50, Berlin",
+        "lat": 52.5300,
+        "lon": 13.3800,
+        "preferred_windows": [{
+            "start": format!("{tomorrow}T10:00:00Z"),
+            "end": format!("{tomorrow}T12:00:00Z"),
+        }],
+    })
+}
+
+/// The smallest valid PNG (1x1).
+pub const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
+
+pub async fn upload(
+    app: &TestApp,
+    token: &str,
+    claim_id: i64,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_owned())
+        .mime_str("image/jpeg")
+        .unwrap();
+    let form = reqwest::multipart::Form::new().part("file", part);
+    read(
+        app.request(
+            Method::POST,
+            &format!("/claims/{claim_id}/attachments"),
+            Some(token),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await
+}

@@ -1,0 +1,11 @@
+//! Black-box tests: the real server on a random port, over HTTP, on a fresh SQLite file and
+//! (when `TEST_POSTGRES_URL` is set) a fresh PostgreSQL database per test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod claims;
+mod migrations;
+mod registry;
+mod security;
