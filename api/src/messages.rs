@@ -19,6 +19,8 @@ pub const INTERNAL: &str = "something went wrong on our side; it has been logged
 pub const NO_MANAGER_ON_DUTY: &str = "no manager is on duty to take the claim";
 pub const UNKNOWN_SKU: &str = "no product with this SKU";
 pub const DUPLICATE_SERIAL: &str = "this serial number is already registered";
+pub const SERIAL_OF_ANOTHER: &str =
+    "this serial number is registered to another customer; the seller can file the claim";
 pub const DUPLICATE_EMAIL: &str = "a user with this e-mail already exists";
 pub const DUPLICATE_SKU: &str = "a product with this SKU already exists";
 pub const CUSTOMER_NEEDED: &str =

@@ -129,6 +129,11 @@ async fn write_field(
     ))
 }
 
+/// Reads and drops a whole upload that is refused before it is looked at.
+pub async fn discard(mut payload: Multipart) {
+    drain(&mut payload).await;
+}
+
 async fn drain(payload: &mut Multipart) {
     while let Some(Ok(mut field)) = payload.next().await {
         while let Some(Ok(_)) = field.next().await {}
@@ -151,6 +156,7 @@ fn display_name(raw: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -21,6 +21,9 @@ ap.add_argument("--only", default="")
 ap.add_argument("--check", action="store_true")
 ap.add_argument("--jsonl", default="")
 a = ap.parse_args()
+if not os.path.exists(a.planner):
+    sys.exit(f"no planner binary at {a.planner}: build it (cargo build --release -p planner) "
+             "or pass --planner / set CARGO_TARGET_DIR")
 
 
 def read(path):

@@ -64,7 +64,10 @@ pub fn solve(p: &Problem, o: &SolveOptions) -> Result<Solution, PlanError> {
     let hier = o.objective == Objective::Hierarchical;
     let budget = match (o.iterations, o.time_limit) {
         (Some(i), _) => Budget::Iterations(i),
-        (None, Some(t)) => Budget::Until(t0 + t),
+        // A limit too far away to represent runs by iterations instead of panicking.
+        (None, Some(t)) => t0
+            .checked_add(t)
+            .map_or(Budget::Iterations(DEFAULT_ITERATIONS), Budget::Until),
         (None, None) => Budget::Iterations(DEFAULT_ITERATIONS),
     };
     let mut rng = Rng::new(o.seed);

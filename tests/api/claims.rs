@@ -575,3 +575,48 @@ backend_test!(
         assert_eq!(job["delivery_load"], 0);
     }
 );
+
+backend_test!(
+    a_customer_cannot_claim_anothers_unit,
+    |app: TestApp| async move {
+        let customer = app.login("customer2@demo.test").await;
+        let (status, problem) = app
+            .post("/claims", &customer, &claim_body("DEMO-0001"))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "serial_no");
+        // An unregistered serial is hers to report; the manager sees it flagged.
+        let claim = app.file_claim(&customer, "NOT-REGISTERED-1").await;
+        assert_eq!(claim["warranty"]["status"], "unknown_serial");
+        assert!(claim["sku"].is_null());
+    }
+);
+
+backend_test!(heads_manage_duty_not_accounts, |app: TestApp| async move {
+    let head = app.login("head@demo.test").await;
+    let admin_id = app.user_id("admin@demo.test").await;
+    let customer_id = app.user_id("customer1@demo.test").await;
+    let m1 = app.user_id("manager1@demo.test").await;
+    let (status, _) = app
+        .patch(
+            &format!("/users/{admin_id}"),
+            &head,
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .patch(&format!("/users/{m1}"), &head, &json!({"active": false}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .patch(
+            &format!("/users/{customer_id}"),
+            &head,
+            &json!({"absent": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The admin still can sign in: nothing changed.
+    app.login("admin@demo.test").await;
+});

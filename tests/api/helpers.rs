@@ -50,6 +50,8 @@ macro_rules! backend_test {
 pub struct TestApp {
     pub base: String,
     pub client: Client,
+    /// Which backend this server runs on, for tests that differ by backend.
+    #[allow(dead_code)]
     pub backend: Backend,
     pub data_dir: PathBuf,
     pg_database: Option<(String, String)>,
@@ -304,7 +306,7 @@ pub async fn upload(
 ) -> (StatusCode, Value) {
     let part = reqwest::multipart::Part::bytes(bytes)
         .file_name(name.to_owned())
-        .mime_str("image/jpeg")
+        .mime_str("application/octet-stream")
         .unwrap();
     let form = reqwest::multipart::Form::new().part("file", part);
     read(

@@ -869,31 +869,3 @@ backend_test!(
         );
     }
 );
-
-backend_test!(zz_diag, |app: TestApp| async move {
-    let alice = app.login("customer1@demo.test").await;
-    let bob = app.login("customer2@demo.test").await;
-    let disp = app.login("dispatcher@demo.test").await;
-    let claim = app.file_claim(&alice, "DEMO-0001").await["id"]
-        .as_i64()
-        .unwrap();
-    for (who, tok) in [
-        ("owner", Some(alice.as_str())),
-        ("dispatcher", Some(disp.as_str())),
-        ("none", None),
-        ("bob", Some(bob.as_str())),
-    ] {
-        let t = std::time::Instant::now();
-        let r = app
-            .request(Method::POST, &format!("/claims/{claim}/attachments"), tok)
-            .multipart(png_form())
-            .timeout(std::time::Duration::from_secs(10))
-            .send()
-            .await;
-        eprintln!(
-            "DIAG {who}: {:?} after {:?}",
-            r.map(|r| r.status()),
-            t.elapsed()
-        );
-    }
-});

@@ -166,15 +166,23 @@ pub async fn list_users(
 #[patch("/users/{id}")]
 pub async fn update_user(
     state: State,
-    _actor: AdminOrHead,
+    actor: AdminOrHead,
     path: web::Path<i64>,
     body: ValidJson<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let request = body.0;
+    let actor_is_admin = actor.role == Role::Admin;
+    // Heads manage their managers' duty; accounts themselves are the admin's.
+    if !actor_is_admin && request.active.is_some() {
+        return Err(ApiError::Forbidden);
+    }
     let user = state
         .write(move |conn| {
             let target = users::find(conn, id)?.ok_or(ApiError::NotFound)?;
+            if !actor_is_admin && !matches!(target.role.as_str(), "manager" | "head") {
+                return Err(ApiError::NotFound);
+            }
             if let Some(Some(substitute)) = request.substitute_id {
                 if substitute == id {
                     return Err(ApiError::field("substitute_id", messages::SUBSTITUTE_SELF));

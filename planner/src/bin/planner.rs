@@ -114,9 +114,9 @@ fn main() -> ExitCode {
                 None => Objective::Distance,
             };
             // Keep a margin for writing the answer.
-            let time_limit = time_limit.map(|s| {
+            let time_limit = time_limit.and_then(|s| {
                 let left = s - t0.elapsed().as_secs_f64() - (0.02 + 0.01 * s).min(0.5);
-                Duration::from_secs_f64(left.max(0.0))
+                Duration::try_from_secs_f64(left.max(0.0)).ok()
             });
             let progress = if std::io::stderr().is_terminal() {
                 let bar = indicatif::ProgressBar::new(1000);

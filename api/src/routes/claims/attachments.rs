@@ -27,10 +27,15 @@ pub async fn upload_attachment(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let user = *reader;
-    // Check access before reading the body, so nobody can fill the disk through others' claims.
-    state
+    // Check access before storing anything, so nobody can fill the disk through others'
+    // claims; a refused body is still read so the client gets our answer, not a reset.
+    if let Err(e) = state
         .db(move |conn| visible_claim(conn, &user, id).map(drop))
-        .await?;
+        .await
+    {
+        storage::discard(payload).await;
+        return Err(e);
+    }
     let root = state.settings.attachments_dir();
     let stored = storage::receive(payload, &root, state.settings.max_upload_bytes).await?;
     let row = state

@@ -161,9 +161,17 @@ fn resolve_customer(
     request: &CreateClaimRequest,
 ) -> ApiResult<i64> {
     if role == Role::Customer {
-        return users::find(conn, user_id)?
+        let own = users::find(conn, user_id)?
             .and_then(|u| u.customer_id)
-            .ok_or(ApiError::Forbidden);
+            .ok_or(ApiError::Forbidden)?;
+        // A unit registered to someone else is not hers to claim (nor its sale hers to
+        // see); an unregistered one is for the manager to check.
+        let owner = registry::find_sale(conn, request.serial_no.trim())?
+            .and_then(|(sale, _)| sale.customer_id);
+        if owner.is_some_and(|owner| owner != own) {
+            return Err(ApiError::field("serial_no", messages::SERIAL_OF_ANOTHER));
+        }
+        return Ok(own);
     }
     if let Some(c) = &request.customer {
         if let Some(email) = c.email.as_deref() {
