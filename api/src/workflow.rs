@@ -94,17 +94,13 @@ pub fn file_claim(
             "filed; serial number not in the sales registry".to_owned()
         }
     };
-    claims::insert_event(
+    record(
         conn,
-        &NewClaimEvent {
-            claim_id: row.id,
-            at: now_at,
-            actor_id: Some(input.filed_by),
-            kind: "filed",
-            from_status: None,
-            to_status: Some(status.as_str()),
-            note: Some(&note),
-        },
+        row.id,
+        Some(input.filed_by),
+        "filed",
+        (None, Some(status.as_str())),
+        Some(&note),
     )?;
     outbox::push(conn, "claim.filed", &event_payload(&row))?;
     Ok(row)
@@ -131,17 +127,13 @@ pub fn transition(
         deadline(sla, to, now_at),
     )?
     .ok_or_else(|| ApiError::Conflict(messages::STALE_CLAIM.to_owned()))?;
-    claims::insert_event(
+    record(
         conn,
-        &NewClaimEvent {
-            claim_id: claim.id,
-            at: now_at,
-            actor_id: Some(actor),
-            kind: "transition",
-            from_status: Some(from.as_str()),
-            to_status: Some(to.as_str()),
-            note,
-        },
+        claim.id,
+        Some(actor),
+        "transition",
+        (Some(from.as_str()), Some(to.as_str())),
+        note,
     )?;
     outbox::push(conn, "claim.status_changed", &event_payload(&updated))?;
     Ok(updated)
@@ -156,7 +148,7 @@ pub fn decide(
     actor: i64,
     decision: &Decision,
 ) -> ApiResult<(ClaimRow, Vec<JobRow>)> {
-    let updated = transition(
+    transition(
         conn,
         sla,
         claim,
@@ -165,7 +157,7 @@ pub fn decide(
         TransitionTrigger::Decision,
         decision.reason.as_deref(),
     )?;
-    claims::record_decision(
+    let updated = claims::record_decision(
         conn,
         claim.id,
         decision.kind.as_str(),
@@ -214,22 +206,17 @@ pub fn decide(
     payload["reason"] = json!(decision.reason);
     payload["jobs"] = json!(created.iter().map(|j| j.id).collect::<Vec<_>>());
     outbox::push(conn, "claim.decided", &payload)?;
-    let updated = claims::find(conn, updated.id, claims::Scope::All)?.ok_or(ApiError::NotFound)?;
     Ok((updated, created))
 }
 
 pub fn comment(conn: &mut DbConnection, claim: &ClaimRow, actor: i64, text: &str) -> ApiResult<()> {
-    claims::insert_event(
+    record(
         conn,
-        &NewClaimEvent {
-            claim_id: claim.id,
-            at: now(),
-            actor_id: Some(actor),
-            kind: "comment",
-            from_status: None,
-            to_status: None,
-            note: Some(text),
-        },
+        claim.id,
+        Some(actor),
+        "comment",
+        (None, None),
+        Some(text),
     )?;
     outbox::push(conn, "claim.commented", &event_payload(claim))?;
     Ok(())
@@ -252,17 +239,13 @@ pub fn reassign(
     } else {
         format!("assigned to manager {target} (substitute for {manager_id})")
     };
-    claims::insert_event(
+    record(
         conn,
-        &NewClaimEvent {
-            claim_id: claim.id,
-            at: now(),
-            actor_id: Some(actor),
-            kind: "assignment",
-            from_status: None,
-            to_status: None,
-            note: Some(&note),
-        },
+        claim.id,
+        Some(actor),
+        "assignment",
+        (None, None),
+        Some(&note),
     )?;
     outbox::push(conn, "claim.reassigned", &event_payload(&updated))?;
     Ok(updated)
@@ -272,6 +255,30 @@ pub fn parse_status(status: &str) -> ApiResult<ClaimStatus> {
     status.parse().map_err(|_| {
         ApiError::Internal(anyhow::anyhow!("stored claim status `{status}` is unknown"))
     })
+}
+
+/// Appends a history row: `(from, to)` for status moves, a note for anything else.
+fn record(
+    conn: &mut DbConnection,
+    claim_id: i64,
+    actor: Option<i64>,
+    kind: &str,
+    (from_status, to_status): (Option<&str>, Option<&str>),
+    note: Option<&str>,
+) -> ApiResult<()> {
+    claims::insert_event(
+        conn,
+        &NewClaimEvent {
+            claim_id,
+            at: now(),
+            actor_id: actor,
+            kind,
+            from_status,
+            to_status,
+            note,
+        },
+    )?;
+    Ok(())
 }
 
 fn deadline(sla: &SlaPolicy, status: ClaimStatus, at: NaiveDateTime) -> Option<NaiveDateTime> {

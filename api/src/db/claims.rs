@@ -213,14 +213,15 @@ pub fn record_decision(
     decision: &str,
     reason: Option<&str>,
     refund_amount_cents: Option<i64>,
-) -> QueryResult<usize> {
+) -> QueryResult<ClaimRow> {
     diesel::update(claims::table.find(id))
         .set((
             claims::decision.eq(decision),
             claims::decision_reason.eq(reason),
             claims::refund_amount_cents.eq(refund_amount_cents),
         ))
-        .execute(conn)
+        .returning(claims::all_columns)
+        .get_result::<ClaimRow>(conn)
 }
 
 pub fn reassign(

@@ -40,7 +40,12 @@ pub fn parse(text: &str) -> Result<Problem, ReadError> {
     let [k, q] = fleet[..] else {
         return Err(at(vl, "expected vehicle number and capacity"));
     };
-    if k < 1.0 || k.fract() != 0.0 || q < 0.0 || q.fract() != 0.0 || q > i32::MAX as f64 {
+    if !(1.0..=100_000.0).contains(&k)
+        || k.fract() != 0.0
+        || q < 0.0
+        || q.fract() != 0.0
+        || q > i32::MAX as f64
+    {
         return Err(at(
             vl,
             "vehicle number and capacity must be non-negative integers",
