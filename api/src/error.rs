@@ -23,7 +23,7 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
-    #[error("validation failed: {0:?}")]
+    #[error("invalid fields: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Validation(Vec<FieldError>),
     #[error("rate limited")]
     TooManyRequests { retry_after_secs: u64 },
@@ -64,7 +64,7 @@ impl ApiError {
             Self::UnsupportedMediaType => messages::FILE_TYPE.to_owned(),
             Self::Validation(errors) => errors
                 .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
+                .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("; "),
             Self::TooManyRequests { .. } => messages::TOO_MANY_LOGINS.to_owned(),
