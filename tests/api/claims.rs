@@ -592,31 +592,33 @@ backend_test!(
     }
 );
 
-backend_test!(heads_manage_duty_not_accounts, |app: TestApp| async move {
-    let head = app.login("head@demo.test").await;
-    let admin_id = app.user_id("admin@demo.test").await;
-    let customer_id = app.user_id("customer1@demo.test").await;
-    let m1 = app.user_id("manager1@demo.test").await;
-    let (status, _) = app
-        .patch(
-            &format!("/users/{admin_id}"),
-            &head,
-            &json!({"active": false}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = app
-        .patch(&format!("/users/{m1}"), &head, &json!({"active": false}))
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = app
-        .patch(
-            &format!("/users/{customer_id}"),
-            &head,
-            &json!({"absent": true}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    // The admin still can sign in: nothing changed.
-    app.login("admin@demo.test").await;
-});
+backend_test!(
+    heads_manage_their_department_only,
+    |app: TestApp| async move {
+        let head = app.login("head@demo.test").await;
+        let admin_id = app.user_id("admin@demo.test").await;
+        let customer_id = app.user_id("customer1@demo.test").await;
+        let m1 = app.user_id("manager1@demo.test").await;
+        for other in [admin_id, customer_id] {
+            let (status, _) = app
+                .patch(&format!("/users/{other}"), &head, &json!({"active": false}))
+                .await;
+            assert_eq!(
+                status,
+                StatusCode::NOT_FOUND,
+                "outside the head's department"
+            );
+        }
+        app.login("admin@demo.test").await;
+        app.login("customer1@demo.test").await;
+        let (status, body) = app
+            .patch(&format!("/users/{m1}"), &head, &json!({"active": false}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["active"], false);
+        let response = app
+            .login_full("manager1@demo.test", crate::helpers::DEMO_PASSWORD)
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+);
