@@ -70,3 +70,11 @@ pub fn wrong_shape(serde_message: &str) -> String {
         None => serde_message.to_owned(),
     }
 }
+
+pub const SKILL_FORMAT: &str = "skills are short lowercase words such as `cash`";
+pub const CLOSES_BEFORE_OPENS: &str = "the depot must close after it opens";
+pub const NOT_A_COURIER_ACCOUNT: &str = "must be the id of a courier account";
+pub const COURIER_EXISTS: &str = "this account already has a courier";
+pub const SHIFT_TOO_LONG: &str = "a shift lasts at most 24 hours";
+pub const SHIFT_OFF_DATE: &str = "the shift must cover the date in the path";
+pub const BREAK_OUTSIDE_SHIFT: &str = "the break must fit inside the shift";

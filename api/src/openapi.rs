@@ -19,6 +19,8 @@ use crate::routes;
         routes::claims::comment::comment_claim, routes::claims::reassign::reassign_claim,
         routes::claims::attachments::upload_attachment, routes::claims::attachments::download_attachment,
         routes::jobs::list_jobs,
+        routes::fleet::create_depot, routes::fleet::list_depots, routes::fleet::create_courier,
+        routes::fleet::list_couriers, routes::fleet::put_shift,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
     modifiers(&BearerAuth, &VersionPrefix),

@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod claims;
+mod fleet;
 mod migrations;
 mod registry;
 mod security;

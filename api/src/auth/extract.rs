@@ -123,3 +123,7 @@ role_guard!(
     /// Reads courier jobs.
     JobReader: Dispatcher | Manager | Head | Admin
 );
+role_guard!(
+    /// Manages the fleet: depots, couriers, shifts.
+    Dispatch: Dispatcher | Admin
+);

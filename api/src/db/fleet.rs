@@ -100,3 +100,76 @@ pub fn put_shift(conn: &mut DbConnection, shift: &NewShift) -> QueryResult<usize
         .values(shift)
         .execute(conn)
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = couriers)]
+pub struct CourierRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub phone: Option<String>,
+    pub capacity: i32,
+    pub skills: String,
+    pub home_depot_id: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = shifts)]
+pub struct ShiftRow {
+    pub id: i64,
+    pub courier_id: i64,
+    pub date: NaiveDate,
+    pub start_at: NaiveDateTime,
+    pub end_at: NaiveDateTime,
+    pub start_depot_id: i64,
+    pub end_depot_id: i64,
+    pub break_minutes: Option<i32>,
+    pub break_start_at: Option<NaiveDateTime>,
+    pub break_end_at: Option<NaiveDateTime>,
+}
+
+pub fn find_depot(conn: &mut DbConnection, id: i64) -> QueryResult<Option<DepotRow>> {
+    depots::table
+        .find(id)
+        .select(DepotRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_courier(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CourierRow>> {
+    couriers::table
+        .find(id)
+        .select(CourierRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list_couriers(
+    conn: &mut DbConnection,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<CourierRow>> {
+    let mut query = couriers::table
+        .select(CourierRow::as_select())
+        .order(couriers::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after_id {
+        query = query.filter(couriers::id.gt(after));
+    }
+    query.load(conn)
+}
+
+pub fn find_shift(
+    conn: &mut DbConnection,
+    courier_id: i64,
+    date: NaiveDate,
+) -> QueryResult<Option<ShiftRow>> {
+    shifts::table
+        .filter(shifts::courier_id.eq(courier_id))
+        .filter(shifts::date.eq(date))
+        .select(ShiftRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod claims;
+pub mod fleet;
 pub mod jobs;
 pub mod ops;
 pub mod registry;
@@ -35,7 +36,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(claims::reassign::reassign_claim)
             .service(claims::attachments::upload_attachment)
             .service(claims::attachments::download_attachment)
-            .service(jobs::list_jobs),
+            .service(jobs::list_jobs)
+            .service(fleet::create_depot)
+            .service(fleet::list_depots)
+            .service(fleet::create_courier)
+            .service(fleet::list_couriers)
+            .service(fleet::put_shift),
     );
 }
 
