@@ -145,7 +145,8 @@ fn seed_city(conn: &mut DbConnection, sla: &SlaPolicy, hash: &str) -> Result<(),
                 home_depot_id: home.id,
                 created_at: at,
             },
-        )?;
+        )?
+        .id;
         for date in [today, today + Duration::days(1)] {
             fleet::put_shift(conn, &shift(courier_id, date, home.id))?;
         }

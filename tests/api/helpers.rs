@@ -50,9 +50,6 @@ macro_rules! backend_test {
 pub struct TestApp {
     pub base: String,
     pub client: Client,
-    /// Which backend this server runs on, for tests that differ by backend.
-    #[allow(dead_code)]
-    pub backend: Backend,
     pub data_dir: PathBuf,
     pg_database: Option<(String, String)>,
 }
@@ -142,7 +139,6 @@ impl TestApp {
         Some(Self {
             base,
             client: Client::new(),
-            backend,
             data_dir,
             pg_database,
         })

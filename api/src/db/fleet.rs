@@ -73,11 +73,11 @@ pub fn list_depots(conn: &mut DbConnection) -> QueryResult<Vec<DepotRow>> {
         .load(conn)
 }
 
-pub fn insert_courier(conn: &mut DbConnection, new: &NewCourier) -> QueryResult<i64> {
+pub fn insert_courier(conn: &mut DbConnection, new: &NewCourier) -> QueryResult<CourierRow> {
     diesel::insert_into(couriers::table)
         .values(new)
-        .returning(couriers::id)
-        .get_result(conn)
+        .returning(couriers::all_columns)
+        .get_result::<CourierRow>(conn)
 }
 
 pub fn courier_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<Option<i64>> {
@@ -89,7 +89,7 @@ pub fn courier_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<Op
 }
 
 /// Sets the courier's shift for its date, replacing any earlier one.
-pub fn put_shift(conn: &mut DbConnection, shift: &NewShift) -> QueryResult<usize> {
+pub fn put_shift(conn: &mut DbConnection, shift: &NewShift) -> QueryResult<ShiftRow> {
     diesel::delete(
         shifts::table
             .filter(shifts::courier_id.eq(shift.courier_id))
@@ -98,7 +98,8 @@ pub fn put_shift(conn: &mut DbConnection, shift: &NewShift) -> QueryResult<usize
     .execute(conn)?;
     diesel::insert_into(shifts::table)
         .values(shift)
-        .execute(conn)
+        .returning(shifts::all_columns)
+        .get_result::<ShiftRow>(conn)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -159,17 +160,4 @@ pub fn list_couriers(
         query = query.filter(couriers::id.gt(after));
     }
     query.load(conn)
-}
-
-pub fn find_shift(
-    conn: &mut DbConnection,
-    courier_id: i64,
-    date: NaiveDate,
-) -> QueryResult<Option<ShiftRow>> {
-    shifts::table
-        .filter(shifts::courier_id.eq(courier_id))
-        .filter(shifts::date.eq(date))
-        .select(ShiftRow::as_select())
-        .first(conn)
-        .optional()
 }

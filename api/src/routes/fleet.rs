@@ -244,7 +244,7 @@ pub async fn create_courier(
             skills.sort();
             skills.dedup();
             let skills = serde_json::to_string(&skills).map_err(anyhow::Error::from)?;
-            let id = fleet::insert_courier(
+            Ok(fleet::insert_courier(
                 conn,
                 &NewCourier {
                     user_id: user.id,
@@ -255,8 +255,7 @@ pub async fn create_courier(
                     home_depot_id: r.home_depot_id,
                     created_at: now(),
                 },
-            )?;
-            fleet::find_courier(conn, id)?.ok_or(ApiError::NotFound)
+            )?)
         })
         .await?;
     Ok(HttpResponse::Created().json(CourierResponse::from(courier)))
@@ -302,7 +301,7 @@ pub async fn put_shift(
                 fleet::find_depot(conn, id)?
                     .ok_or_else(|| ApiError::field(field, messages::NOT_FOUND))?;
             }
-            fleet::put_shift(
+            Ok(fleet::put_shift(
                 conn,
                 &NewShift {
                     courier_id,
@@ -315,8 +314,7 @@ pub async fn put_shift(
                     break_start_at: r.break_.as_ref().map(|b| b.earliest.naive_utc()),
                     break_end_at: r.break_.as_ref().map(|b| b.latest.naive_utc()),
                 },
-            )?;
-            fleet::find_shift(conn, courier_id, date)?.ok_or(ApiError::NotFound)
+            )?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(ShiftResponse::from(shift)))
