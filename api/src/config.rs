@@ -23,6 +23,43 @@ pub struct Settings {
     pub pool_size: u32,
     /// Seed the demo city; `Some(password)` gives the demo logins that password.
     pub demo_password: Option<String>,
+    pub dispatch: DispatchSettings,
+}
+
+/// How plans are computed and supervised.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    /// Road distance = great-circle distance x this factor.
+    pub detour: f64,
+    /// Average courier speed on roads, km/h.
+    pub speed_kmh: f64,
+    /// Planner budget when a request names none, and the most a request may ask for.
+    pub default_time_limit: Duration,
+    pub max_time_limit: Duration,
+    /// Planner threads per run (0 = one per core).
+    pub threads: usize,
+    /// A running plan whose runner has not reported for this long is marked failed.
+    pub stale_after: Duration,
+    /// Names this process in `plans.runner`.
+    pub instance: String,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        Self {
+            detour: 1.3,
+            speed_kmh: 30.0,
+            default_time_limit: Duration::from_secs(10),
+            max_time_limit: Duration::from_secs(600),
+            threads: 0,
+            stale_after: Duration::from_secs(60),
+            instance: format!(
+                "{}-{}",
+                std::process::id(),
+                hex::encode(rand::random::<[u8; 4]>())
+            ),
+        }
+    }
 }
 
 impl Settings {
@@ -39,6 +76,7 @@ impl Settings {
             sla: SlaPolicy::default(),
             pool_size: 8,
             demo_password: None,
+            dispatch: DispatchSettings::default(),
         }
     }
 

@@ -2,8 +2,10 @@
 
 pub mod auth;
 pub mod config;
+pub mod courier;
 pub mod db;
 pub mod demo;
+pub mod dispatch;
 pub mod error;
 pub mod extract;
 pub mod import;

@@ -72,6 +72,13 @@ enum UserCommand {
     },
 }
 
+fn positive(text: &str) -> anyhow::Result<f64> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => anyhow::bail!("must be a positive number, got `{text}`"),
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     api::telemetry::init();
     let cli = Cli::parse();
@@ -100,6 +107,18 @@ fn main() -> anyhow::Result<()> {
                 settings.max_upload_bytes = bytes
                     .parse()
                     .context("MAX_UPLOAD_BYTES must be a number of bytes")?;
+            }
+            if let Ok(kmh) = std::env::var("TRAVEL_SPEED_KMH") {
+                settings.dispatch.speed_kmh = positive(&kmh).context("TRAVEL_SPEED_KMH")?;
+            }
+            if let Ok(detour) = std::env::var("TRAVEL_DETOUR") {
+                settings.dispatch.detour = positive(&detour).context("TRAVEL_DETOUR")?;
+            }
+            if let Ok(ms) = std::env::var("PLAN_TIME_LIMIT_MS") {
+                settings.dispatch.default_time_limit = std::time::Duration::from_millis(
+                    ms.parse()
+                        .context("PLAN_TIME_LIMIT_MS must be a number of milliseconds")?,
+                );
             }
             if demo {
                 settings.demo_password =

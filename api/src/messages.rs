@@ -78,3 +78,80 @@ pub const COURIER_EXISTS: &str = "this account already has a courier";
 pub const SHIFT_TOO_LONG: &str = "a shift lasts at most 24 hours";
 pub const SHIFT_OFF_DATE: &str = "the shift must cover the date in the path";
 pub const BREAK_OUTSIDE_SHIFT: &str = "the break must fit inside the shift";
+
+// Plans.
+pub const PLAN_RUNNER_LOST: &str =
+    "the server computing this plan stopped reporting; start a new plan";
+pub const PLAN_FAILED: &str = "the plan could not be computed; the error has been logged";
+pub const PLAN_NOT_DRAFT: &str = "only a draft plan can be changed or published";
+pub const PLAN_NOT_READY: &str = "the plan is still being computed or failed; it has no routes";
+pub const STALE_PLAN: &str = "the plan was changed by someone else; reload it and try again";
+pub const PLAN_OUTDATED: &str = "another plan of this day was published after this one was \
+     computed; plan again or re-optimise the published plan";
+pub const PLAN_HAS_VIOLATIONS: &str = "the plan has late, overloaded or unqualified stops; \
+     fix them or publish with `accept_violations`";
+pub const PLAN_JOBS_CHANGED: &str =
+    "jobs of this plan changed since it was computed; plan again";
+pub const PLAN_NOT_PUBLISHED: &str = "only a published plan can be re-optimised";
+pub const JOB_NOT_IN_PLAN: &str = "this job is not one the plan can route";
+pub const COURIER_NOT_IN_PLAN: &str = "this courier is not on shift in this plan";
+pub const LOCK_UNROUTED: &str = "only a stop on a route can be locked";
+pub const EMPTY_EDIT: &str = "give at least one move or lock";
+pub const TIME_LIMIT_RANGE: &str = "must be between 100 ms and the configured maximum";
+pub const UNKNOWN_DEPOT: &str = "no depot with this id";
+pub const TIME_ZONE_UNKNOWN: &str = "must be an IANA time zone such as `Europe/Berlin`";
+
+/// The history note a customer reads when a courier visit gets a time.
+pub fn visit_planned(date: chrono::NaiveDate, eta: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    match eta {
+        Some(eta) => format!(
+            "courier visit planned for {} around {} UTC",
+            eta.format("%Y-%m-%d"),
+            eta.format("%H:%M")
+        ),
+        None => format!("courier visit planned for {date}"),
+    }
+}
+
+// --- Couriers' mobile API (`/me/*`, `GET /couriers/positions`) ---------------------------
+
+pub const IDEMPOTENCY_KEY_REQUIRED: &str =
+    "reports need an Idempotency-Key header, so that a retry is not counted twice";
+pub const JOB_CHANGED: &str = "the job was changed meanwhile; send the report again";
+pub const POINTS_COUNT: &str = "send 1 to 1000 points at a time";
+
+/// A report about a job that is his but not out for a visit (cancelled, say).
+pub fn job_not_visitable(status: &str) -> String {
+    format!("the job is `{status}` and not out for a visit; nothing can be reported on it")
+}
+
+/// A report that would end a visit the other way than it already ended.
+pub fn visit_already_ended(
+    ended: domain::dispatch::Visit,
+    event: domain::dispatch::CourierEvent,
+) -> String {
+    format!("the visit already ended as `{ended}`; `{event}` cannot be reported any more")
+}
+
+/// Completing a visit that takes a unit back before its photo was uploaded.
+pub fn proof_required(job_id: i64) -> String {
+    format!(
+        "this visit takes a unit back: upload a photo of it (POST /api/v1/me/jobs/{job_id}/proof) \
+         before reporting the visit completed"
+    )
+}
+
+/// The claim's history note for a failed visit.
+pub fn job_failed_note(job_id: i64, kind: &str, reason: &str) -> String {
+    format!("courier visit failed ({kind} job {job_id}): {reason}")
+}
+
+/// The claim's history note for a completed visit.
+pub fn job_completed_note(job_id: i64, kind: &str) -> String {
+    format!("courier visit completed ({kind} job {job_id})")
+}
+
+/// The note of a claim step caused by a courier's report.
+pub fn fulfilment_note(job_id: i64, event: &str) -> String {
+    format!("courier reported `{event}` for job {job_id}")
+}

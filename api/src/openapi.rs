@@ -21,6 +21,12 @@ use crate::routes;
         routes::jobs::list_jobs,
         routes::fleet::create_depot, routes::fleet::list_depots, routes::fleet::create_courier,
         routes::fleet::list_couriers, routes::fleet::put_shift,
+        // The couriers' mobile API and the dispatchers' live map.
+        routes::me::get_route, routes::me::report_event, routes::me::upload_proof,
+        routes::me::post_positions, routes::me::live_positions,
+        routes::plans::create_plan, routes::plans::list_plans, routes::plans::get_plan,
+        routes::plans::plan_routes, routes::plans::plan_problem, routes::plans::edit_plan, routes::plans::publish_plan,
+        routes::plans::reoptimize_plan,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
     modifiers(&BearerAuth, &VersionPrefix),

@@ -45,8 +45,11 @@ impl Application {
             pool,
             jwt: JwtKeys::new(&settings.jwt_secret),
             login_limiter: LoginLimiter::default(),
+            plan_wakeup: tokio::sync::Notify::new(),
+            route_cache: Default::default(),
             settings,
         });
+        crate::dispatch::runner::start_worker(state.clone());
         let openapi = ApiDoc::openapi();
         let server = HttpServer::new(move || {
             App::new()

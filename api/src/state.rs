@@ -13,6 +13,10 @@ pub struct AppState {
     pub settings: Settings,
     pub jwt: JwtKeys,
     pub login_limiter: LoginLimiter,
+    /// Wakes this process's plan worker when a plan is queued.
+    pub plan_wakeup: tokio::sync::Notify,
+    /// Couriers' rendered routes by route and revision (`GET /me/route`).
+    pub route_cache: crate::courier::RouteCache,
 }
 
 pub type State = web::Data<AppState>;

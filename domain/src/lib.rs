@@ -8,8 +8,10 @@
 pub mod assignment;
 pub mod claim;
 pub mod decision;
+pub mod dispatch;
 pub mod error;
 pub mod job;
+pub mod report;
 pub mod sla;
 pub mod warranty;
 

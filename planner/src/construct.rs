@@ -6,7 +6,7 @@ use crate::search::recreate::{recreate, Recreate};
 use crate::search::State;
 
 /// Problems above this many jobs are built greedily (regret costs O(n^2 routes)).
-const REGRET_LIMIT: usize = 300;
+pub(crate) const REGRET_LIMIT: usize = 300;
 
 /// Builds a first solution. (Filling routes one at a time for the hierarchical objective was
 /// tried: slightly fewer vehicles on R1, but C2 instances got stuck 15 % above the optimum.)
@@ -40,7 +40,9 @@ fn open_routes(inst: &Instance, st: &State) -> Vec<usize> {
     out
 }
 
-fn regret(inst: &Instance, st: &mut State) {
+/// Regret-2 insertion of `st.unassigned` (what cannot go stays unassigned); existing stops
+/// keep their order.
+pub(crate) fn regret(inst: &Instance, st: &mut State) {
     let mut todo: Vec<usize> = std::mem::take(&mut st.unassigned);
     // cache[i][r]: best insertion of todo[i] into route r.
     let m = st.routes.len();

@@ -1,10 +1,13 @@
 //! A general vehicle-routing solver: time windows (several per job), capacity vectors with
 //! simultaneous pickup and delivery, skills, shifts, breaks, maximum route duration,
 //! priorities; SISR ruin and recreate under simulated annealing, fleet minimisation,
-//! local search, parallel searches with `rayon`. See `README.md` for the JSON format.
+//! local search, parallel searches with `rayon`. For dispatching: `timing` re-times edited
+//! routes reporting violations, `extend` inserts new jobs into published routes without
+//! reordering them. See `README.md` for the JSON format.
 
 pub mod check;
 pub mod construct;
+pub mod extend;
 pub mod generate;
 pub mod instance;
 pub mod io;
@@ -14,11 +17,16 @@ pub mod rng;
 pub mod route;
 pub mod search;
 pub mod solver;
+pub mod timing;
 pub mod travel;
 
 pub use check::{check, CheckReport, Violation};
+pub use extend::extend;
 pub use model::*;
 pub use solver::{solve, Progress, ProgressFn, SolveOptions};
+pub use timing::{
+    retime, retime_solution, retime_stops, RouteViolation, TimedRoute, ViolationKind,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {

@@ -51,6 +51,7 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
     pg_database: Option<(String, String)>,
 }
 
@@ -128,7 +129,7 @@ impl TestApp {
                 (DatabaseUrl::Postgres(url), Some((admin, name)))
             }
         };
-        let mut settings = Settings::new(url, data_dir.clone(), JWT_SECRET.to_vec());
+        let mut settings = Settings::new(url.clone(), data_dir.clone(), JWT_SECRET.to_vec());
         settings.bind_addr = "127.0.0.1:0".to_owned();
         settings.pool_size = 6;
         settings.demo_password = Some(DEMO_PASSWORD.to_owned());
@@ -140,6 +141,7 @@ impl TestApp {
             base,
             client: Client::new(),
             data_dir,
+            database_url: url,
             pg_database,
         })
     }

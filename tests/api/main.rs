@@ -6,7 +6,9 @@ mod helpers;
 
 mod auth;
 mod claims;
+mod courier;
 mod fleet;
 mod migrations;
+mod plans;
 mod registry;
 mod security;

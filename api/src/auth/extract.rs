@@ -127,3 +127,7 @@ role_guard!(
     /// Manages the fleet: depots, couriers, shifts.
     Dispatch: Dispatcher | Admin
 );
+role_guard!(
+    /// Drives routes: his route, reports about his visits, his positions (`/me/*`).
+    Courier: Courier
+);

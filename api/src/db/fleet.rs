@@ -113,6 +113,9 @@ pub struct CourierRow {
     pub skills: String,
     pub home_depot_id: i64,
     pub created_at: NaiveDateTime,
+    pub last_lat: Option<f64>,
+    pub last_lon: Option<f64>,
+    pub last_seen_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -160,4 +163,30 @@ pub fn list_couriers(
         query = query.filter(couriers::id.gt(after));
     }
     query.load(conn)
+}
+
+/// Couriers on shift on `date` with their shift, optionally only those starting at a depot.
+pub fn on_shift(
+    conn: &mut DbConnection,
+    date: NaiveDate,
+    start_depot: Option<i64>,
+) -> QueryResult<Vec<(ShiftRow, CourierRow)>> {
+    let mut query = shifts::table
+        .inner_join(couriers::table)
+        .filter(shifts::date.eq(date))
+        .order(couriers::id.asc())
+        .select((ShiftRow::as_select(), CourierRow::as_select()))
+        .into_boxed();
+    if let Some(depot) = start_depot {
+        query = query.filter(shifts::start_depot_id.eq(depot));
+    }
+    query.load(conn)
+}
+
+/// Courier names by id.
+pub fn courier_names(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+    couriers::table
+        .filter(couriers::id.eq_any(ids))
+        .select((couriers::id, couriers::name))
+        .load(conn)
 }

@@ -29,6 +29,9 @@ pub struct JobRow {
     pub fail_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The published plan that gave the job to its courier.
+    pub plan_id: Option<i64>,
+    pub done_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -103,4 +106,43 @@ pub fn list(conn: &mut DbConnection, filter: &JobFilter) -> QueryResult<Vec<JobR
         query = query.filter(jobs::id.gt(after));
     }
     query.load(conn)
+}
+
+/// Jobs waiting for a route on `date`: unplanned and due that day or earlier (a missed or
+/// failed visit is carried over, not lost).
+pub fn unplanned_due(conn: &mut DbConnection, date: NaiveDate) -> QueryResult<Vec<JobRow>> {
+    jobs::table
+        .filter(jobs::status.eq(domain::job::JobStatus::Unplanned.as_str()))
+        .filter(jobs::date.le(date))
+        .order(jobs::id.asc())
+        .select(JobRow::as_select())
+        .load(conn)
+}
+
+pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<JobRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            jobs::table
+                .filter(jobs::id.eq_any(chunk))
+                .select(JobRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Claim number per job, for the routes dispatchers read.
+pub fn claim_numbers(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            jobs::table
+                .inner_join(claims::table)
+                .filter(jobs::id.eq_any(chunk))
+                .select((jobs::id, claims::number))
+                .load::<(i64, String)>(conn)?,
+        );
+    }
+    Ok(out)
 }

@@ -11,9 +11,11 @@ pub mod fleet;
 pub mod idempotency;
 pub mod jobs;
 pub mod outbox;
+pub mod plans;
 pub mod registry;
 pub mod schema;
 pub mod tokens;
+pub mod tracking;
 pub mod users;
 
 use std::path::PathBuf;

@@ -134,6 +134,9 @@ diesel::table! {
         skills -> Text,
         home_depot_id -> BigInt,
         created_at -> Timestamp,
+        last_lat -> Nullable<Double>,
+        last_lon -> Nullable<Double>,
+        last_seen_at -> Nullable<Timestamp>,
     }
 }
 
@@ -174,6 +177,8 @@ diesel::table! {
         fail_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        plan_id -> Nullable<BigInt>,
+        done_at -> Nullable<Timestamp>,
     }
 }
 
@@ -215,10 +220,107 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    plans (id) {
+        id -> BigInt,
+        date -> Date,
+        depot_id -> Nullable<BigInt>,
+        scope -> Text,
+        status -> Text,
+        created_by -> BigInt,
+        based_on_id -> Nullable<BigInt>,
+        reoptimizes_id -> Nullable<BigInt>,
+        time_limit_ms -> Integer,
+        runner -> Nullable<Text>,
+        heartbeat_at -> Nullable<Timestamp>,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        progress -> Text,
+        stats -> Nullable<Text>,
+        problem -> Nullable<Text>,
+        origin -> Nullable<Timestamp>,
+        error -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plan_routes (id) {
+        id -> BigInt,
+        plan_id -> BigInt,
+        courier_id -> BigInt,
+        vehicle -> Integer,
+        start_at -> Timestamp,
+        end_at -> Timestamp,
+        distance_m -> Double,
+        violations -> Text,
+        revision -> BigInt,
+    }
+}
+
+diesel::table! {
+    plan_stops (id) {
+        id -> BigInt,
+        plan_id -> BigInt,
+        route_id -> Nullable<BigInt>,
+        seq -> Integer,
+        job_id -> Nullable<BigInt>,
+        arrival_at -> Nullable<Timestamp>,
+        start_at -> Nullable<Timestamp>,
+        departure_at -> Nullable<Timestamp>,
+        load -> Integer,
+        locked -> Bool,
+        reason -> Nullable<Text>,
+        violations -> Text,
+        outcome -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    job_events (id) {
+        id -> BigInt,
+        job_id -> BigInt,
+        courier_id -> BigInt,
+        kind -> Text,
+        at -> Timestamp,
+        received_at -> Timestamp,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        reason -> Nullable<Text>,
+        note -> Nullable<Text>,
+        applied -> Bool,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        response_body -> Text,
+    }
+}
+
+diesel::table! {
+    courier_positions (id) {
+        id -> BigInt,
+        courier_id -> BigInt,
+        at -> Timestamp,
+        lat -> Double,
+        lon -> Double,
+        accuracy_m -> Nullable<Double>,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(claims -> customers (customer_id));
 diesel::joinable!(claim_events -> claims (claim_id));
 diesel::joinable!(jobs -> claims (claim_id));
 diesel::joinable!(sales -> customers (customer_id));
+diesel::joinable!(shifts -> couriers (courier_id));
+diesel::joinable!(plan_routes -> plans (plan_id));
+diesel::joinable!(plan_routes -> couriers (courier_id));
+diesel::joinable!(plan_stops -> jobs (job_id));
+diesel::joinable!(plan_stops -> plan_routes (route_id));
+diesel::joinable!(job_events -> jobs (job_id));
+diesel::joinable!(courier_positions -> couriers (courier_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     customers,
@@ -235,4 +337,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     outbox,
     idempotency_keys,
+    plans,
+    plan_routes,
+    plan_stops,
+    job_events,
+    courier_positions,
 );

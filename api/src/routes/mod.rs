@@ -4,7 +4,9 @@ pub mod auth;
 pub mod claims;
 pub mod fleet;
 pub mod jobs;
+pub mod me;
 pub mod ops;
+pub mod plans;
 pub mod registry;
 pub mod users;
 
@@ -41,7 +43,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(fleet::list_depots)
             .service(fleet::create_courier)
             .service(fleet::list_couriers)
-            .service(fleet::put_shift),
+            .service(fleet::put_shift)
+            // The couriers' mobile API and the dispatchers' live map (routes/me.rs).
+            .service(me::get_route)
+            .service(me::report_event)
+            .service(me::upload_proof)
+            .service(me::post_positions)
+            .service(me::live_positions)
+            // Dispatch plans.
+            .service(plans::create_plan)
+            .service(plans::list_plans)
+            .service(plans::get_plan)
+            .service(plans::plan_routes)
+            .service(plans::plan_problem)
+            .service(plans::edit_plan)
+            .service(plans::publish_plan)
+            .service(plans::reoptimize_plan),
     );
 }
 

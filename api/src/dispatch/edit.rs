@@ -1,0 +1,252 @@
+//! A dispatcher's edits of a draft plan: moving stops between routes and positions, locking
+//! stops to their courier. Changed routes are re-timed by the planner and every problem it
+//! finds (late, over capacity, missing skill...) is stored on the stop and reported back,
+//! so a broken route is never accepted silently.
+
+use std::collections::{HashMap, HashSet};
+
+use domain::FieldError;
+use planner::RouteViolation;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::solution::{courier_of, job_index, route_row, stop_rows, unassigned_rows, LoadedPlan, StopExtras};
+use crate::db::plans::{self, PlanRow};
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::messages;
+
+pub const UNASSIGNED_BY_DISPATCHER: &str = "unassigned_by_dispatcher";
+
+#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+pub struct EditPlanRequest {
+    /// The plan version the edit was made on (from `GET /plans/{id}`).
+    pub version: i32,
+    #[serde(default)]
+    #[validate(length(max = 500))]
+    pub moves: Vec<MoveStop>,
+    #[serde(default)]
+    #[validate(length(max = 500))]
+    pub locks: Vec<LockStop>,
+}
+
+/// Puts a job on a courier's route at a position (0 = first; past the end = last), or
+/// takes it off every route with `courier_id: null`.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct MoveStop {
+    pub job_id: i64,
+    pub courier_id: Option<i64>,
+    pub position: Option<usize>,
+}
+
+/// Locks a routed stop to its courier (re-optimisation leaves it where it is) or unlocks it.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct LockStop {
+    pub job_id: i64,
+    pub locked: bool,
+}
+
+/// A problem on a route, with the courier and (for stop problems) the job it concerns.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PlanViolation {
+    pub courier_id: i64,
+    pub job_id: Option<i64>,
+    /// `late`, `over_capacity`, `missing_skill`, `shift_overrun`, `break_missed`...
+    /// with the numbers that show by how much.
+    #[schema(value_type = Object)]
+    #[serde(flatten)]
+    pub detail: Value,
+}
+
+/// Applies an edit inside the caller's transaction and returns the updated plan.
+pub fn apply(conn: &mut DbConnection, plan: &PlanRow, edit: &EditPlanRequest) -> ApiResult<PlanRow> {
+    if plan.status != plans::DRAFT {
+        return Err(ApiError::Conflict(messages::PLAN_NOT_DRAFT.to_owned()));
+    }
+    if plan.version != edit.version {
+        return Err(ApiError::Conflict(messages::STALE_PLAN.to_owned()));
+    }
+    if edit.moves.is_empty() && edit.locks.is_empty() {
+        return Err(ApiError::field("moves", messages::EMPTY_EDIT));
+    }
+    let loaded = LoadedPlan::load(conn, plan)?;
+    let index = job_index(&loaded.problem);
+    let vehicle_of: HashMap<i64, usize> = (0..loaded.problem.vehicles.len())
+        .filter_map(|v| courier_of(&loaded.problem, v).ok().map(|c| (c, v)))
+        .collect();
+    let route_of_vehicle: HashMap<usize, i64> = loaded
+        .routes
+        .iter()
+        .filter_map(|r| usize::try_from(r.vehicle).ok().map(|v| (v, r.id)))
+        .collect();
+
+    let mut sequences: HashMap<usize, Vec<i64>> = HashMap::new();
+    for route in &loaded.routes {
+        let jobs = loaded.stops_of(route.id).filter_map(|s| s.job_id).collect();
+        sequences.insert(usize::try_from(route.vehicle).unwrap_or(usize::MAX), jobs);
+    }
+    let mut unassigned: Vec<(i64, String)> = loaded
+        .unassigned()
+        .filter_map(|s| s.job_id.map(|id| (id, s.reason.clone().unwrap_or_default())))
+        .collect();
+    let mut locked: HashSet<i64> = loaded
+        .stops
+        .iter()
+        .filter(|s| s.locked)
+        .filter_map(|s| s.job_id)
+        .collect();
+
+    let mut errors = Vec::new();
+    let mut changed: HashSet<usize> = HashSet::new();
+    let mut unassigned_changed = false;
+    for (i, m) in edit.moves.iter().enumerate() {
+        if !index.contains_key(&m.job_id) {
+            errors.push(FieldError::new(format!("moves[{i}].job_id"), messages::JOB_NOT_IN_PLAN));
+            continue;
+        }
+        let target = match m.courier_id {
+            Some(courier) => match vehicle_of.get(&courier) {
+                Some(&v) => Some(v),
+                None => {
+                    errors.push(FieldError::new(
+                        format!("moves[{i}].courier_id"),
+                        messages::COURIER_NOT_IN_PLAN,
+                    ));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        for (&v, jobs) in sequences.iter_mut() {
+            if let Some(at) = jobs.iter().position(|&j| j == m.job_id) {
+                jobs.remove(at);
+                changed.insert(v);
+            }
+        }
+        if let Some(at) = unassigned.iter().position(|(j, _)| *j == m.job_id) {
+            unassigned.remove(at);
+            unassigned_changed = true;
+        }
+        match target {
+            Some(v) => {
+                let jobs = sequences.entry(v).or_default();
+                let at = m.position.unwrap_or(usize::MAX).min(jobs.len());
+                jobs.insert(at, m.job_id);
+                changed.insert(v);
+            }
+            None => {
+                unassigned.push((m.job_id, UNASSIGNED_BY_DISPATCHER.to_owned()));
+                unassigned_changed = true;
+                locked.remove(&m.job_id);
+            }
+        }
+    }
+    for (i, l) in edit.locks.iter().enumerate() {
+        if !sequences.values().any(|jobs| jobs.contains(&l.job_id)) {
+            errors.push(FieldError::new(format!("locks[{i}].job_id"), messages::LOCK_UNROUTED));
+        } else if l.locked {
+            locked.insert(l.job_id);
+        } else {
+            locked.remove(&l.job_id);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+
+    for &v in &changed {
+        let Some(&route_id) = route_of_vehicle.get(&v) else {
+            return Err(ApiError::Internal(anyhow::anyhow!("plan {} has no route for vehicle {v}", plan.id)));
+        };
+        let jobs: Vec<usize> = sequences
+            .get(&v)
+            .map(|ids| ids.iter().filter_map(|id| index.get(id).copied()).collect())
+            .unwrap_or_default();
+        let timed = planner::retime(&loaded.problem, v, &jobs)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("re-timing failed: {e}")))?;
+        let mut per_job: HashMap<i64, Vec<RouteViolation>> = HashMap::new();
+        let mut route_level = Vec::new();
+        for violation in timed.violations {
+            match violation.job_id.as_deref().and_then(|id| id.parse::<i64>().ok()) {
+                Some(job) => per_job.entry(job).or_default().push(violation),
+                None => route_level.push(violation),
+            }
+        }
+        let route = (!timed.route.stops.is_empty()).then_some(&timed.route);
+        plans::update_route(
+            conn,
+            route_id,
+            &route_row(plan.id, &loaded.problem, loaded.origin, v, route, &route_level)?,
+        )?;
+        plans::delete_route_stops(conn, route_id)?;
+        if let Some(route) = route {
+            let outcomes: HashMap<i64, String> = loaded
+                .stops
+                .iter()
+                .filter_map(|s| Some((s.job_id?, s.outcome.clone()?)))
+                .collect();
+            let rows = stop_rows(
+                plan.id,
+                route_id,
+                &loaded.problem,
+                loaded.origin,
+                route,
+                &StopExtras {
+                    locked: Some(&locked),
+                    outcomes: Some(&outcomes),
+                    violations: Some(&per_job),
+                },
+            )?;
+            plans::insert_stops(conn, &rows)?;
+        }
+    }
+    for l in &edit.locks {
+        plans::set_locked(conn, plan.id, l.job_id, l.locked)?;
+    }
+    if unassigned_changed {
+        plans::delete_unassigned(conn, plan.id)?;
+        plans::insert_stops(conn, &unassigned_rows(plan.id, &unassigned)?)?;
+    }
+    let kpis = LoadedPlan::load(conn, plan)?.kpis();
+    let stats = serde_json::to_string(&kpis).map_err(anyhow::Error::from)?;
+    plans::update(conn, plan.id, plan.version, plans::DRAFT, &stats)?
+        .ok_or_else(|| ApiError::Conflict(messages::STALE_PLAN.to_owned()))
+}
+
+/// Every problem stored on a plan's routes and stops.
+pub fn violations(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<Vec<PlanViolation>> {
+    let loaded = LoadedPlan::load(conn, plan)?;
+    let mut out = Vec::new();
+    for route in &loaded.routes {
+        // The planner's own job index and id are internal; the job is named by `job_id`.
+        let parse = |text: &str| {
+            let mut list = serde_json::from_str::<Vec<Value>>(text).unwrap_or_default();
+            for detail in &mut list {
+                if let Some(fields) = detail.as_object_mut() {
+                    fields.remove("job");
+                    fields.remove("job_id");
+                }
+            }
+            list
+        };
+        for detail in parse(&route.violations) {
+            out.push(PlanViolation {
+                courier_id: route.courier_id,
+                job_id: None,
+                detail,
+            });
+        }
+        for stop in loaded.stops_of(route.id) {
+            for detail in parse(&stop.violations) {
+                out.push(PlanViolation {
+                    courier_id: route.courier_id,
+                    job_id: stop.job_id,
+                    detail,
+                });
+            }
+        }
+    }
+    Ok(out)
+}

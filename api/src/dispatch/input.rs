@@ -1,0 +1,274 @@
+//! The planner's problem for a plan: the day's jobs with the windows they may be visited in,
+//! the couriers on shift, travel from configuration. Times are seconds from the plan's
+//! origin (midnight UTC of its date).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use domain::dispatch::{visit_windows, Span};
+use domain::job::JobStatus;
+use planner::{Break, Job, Location, Problem, TimeWindow, TravelSpec, Vehicle};
+
+use crate::config::DispatchSettings;
+use crate::db::fleet::{self, DepotRow};
+use crate::db::jobs::{self, JobRow};
+use crate::db::plans::{self, PlanRow};
+use crate::db::DbConnection;
+use crate::error::ApiResult;
+use crate::workflow::TimeWindow as SlotWindow;
+
+/// Why a job was not offered to the planner (shown like the planner's own reasons).
+pub const NO_WINDOW_TODAY: &str = "no_window_today";
+
+pub struct PlanInput {
+    pub problem: Problem,
+    pub origin: DateTime<Utc>,
+    /// Jobs due but not offered to the planner, with the reason.
+    pub skipped: Vec<(i64, &'static str)>,
+    /// Re-optimisation: the published routes to keep, per vehicle, as job indices.
+    pub given: Vec<(usize, Vec<usize>)>,
+    /// Stops locked to their courier in the published plan (they stay locked).
+    pub locked: HashSet<i64>,
+    /// How kept visits ended, copied to the new plan's stops.
+    pub outcomes: HashMap<i64, String>,
+}
+
+pub fn origin_of(date: NaiveDate) -> DateTime<Utc> {
+    date.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// Seconds from `origin`.
+pub fn seconds(origin: DateTime<Utc>, at: DateTime<Utc>) -> f64 {
+    (at - origin).num_milliseconds() as f64 / 1000.0
+}
+
+/// The instant `secs` seconds after `origin`, to the millisecond.
+pub fn instant(origin: DateTime<Utc>, secs: f64) -> DateTime<Utc> {
+    origin + Duration::milliseconds((secs * 1000.0).round() as i64)
+}
+
+/// A depot's opening hours on `date`, in UTC, from its local hours and time zone.
+pub fn opening_hours(depot: &DepotRow, date: NaiveDate) -> Span {
+    let tz: chrono_tz::Tz = depot.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let local = |minute: i32| {
+        let naive = date.and_time(chrono::NaiveTime::MIN) + Duration::minutes(minute.into());
+        tz.from_local_datetime(&naive)
+            .earliest()
+            // A time skipped by a clock change: the hour after it.
+            .or_else(|| tz.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+            .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc))
+    };
+    Span {
+        start: local(depot.opens_minute),
+        end: local(depot.closes_minute),
+    }
+}
+
+/// The depot closest to a point (great-circle), which serves that address.
+pub fn nearest_depot(depots: &[DepotRow], lat: f64, lon: f64) -> Option<&DepotRow> {
+    depots.iter().min_by(|a, b| {
+        let da = haversine_m(a.lat, a.lon, lat, lon);
+        let db = haversine_m(b.lat, b.lon, lat, lon);
+        da.total_cmp(&db)
+    })
+}
+
+fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371_000.0 * a.sqrt().asin()
+}
+
+pub fn travel(settings: &DispatchSettings) -> TravelSpec {
+    TravelSpec::Haversine {
+        detour: settings.detour,
+        speed: settings.speed_kmh / 3.6,
+    }
+}
+
+fn parse_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// Reads everything a plan run needs in one go.
+pub fn build(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    settings: &DispatchSettings,
+) -> ApiResult<PlanInput> {
+    let origin = origin_of(plan.date);
+    let depots = fleet::list_depots(conn)?;
+    let depot_by_id: HashMap<i64, &DepotRow> = depots.iter().map(|d| (d.id, d)).collect();
+    let location = |id: i64| {
+        depot_by_id.get(&id).map_or(Location { lat: 0.0, lon: 0.0 }, |d| Location {
+            lat: d.lat,
+            lon: d.lon,
+        })
+    };
+
+    let mut vehicles = Vec::new();
+    let mut vehicle_of_courier = HashMap::new();
+    for (shift, courier) in fleet::on_shift(conn, plan.date, plan.depot_id)? {
+        vehicle_of_courier.insert(courier.id, vehicles.len());
+        let at = |t: chrono::NaiveDateTime| seconds(origin, t.and_utc());
+        vehicles.push(Vehicle {
+            id: courier.id.to_string(),
+            start: location(shift.start_depot_id),
+            end: location(shift.end_depot_id),
+            shift: TimeWindow::new(at(shift.start_at), at(shift.end_at)),
+            capacity: vec![courier.capacity],
+            skills: parse_list(&courier.skills),
+            max_duration: None,
+            break_: match (shift.break_minutes, shift.break_start_at, shift.break_end_at) {
+                (Some(minutes), Some(from), Some(to)) if minutes > 0 => Some(Break {
+                    duration: f64::from(minutes) * 60.0,
+                    window: TimeWindow::new(at(from), at(to)),
+                }),
+                _ => None,
+            },
+            cost_per_distance: 1.0,
+            cost_per_time: 0.0,
+            fixed_jobs: Vec::new(),
+        });
+    }
+
+    // A re-optimisation keeps the published routes: visits under way or done and locked
+    // stops (with everything before them) stay put; the rest keeps its order unless moved.
+    let mut kept: Vec<JobRow> = Vec::new();
+    let mut kept_routes: Vec<(usize, Vec<i64>, usize)> = Vec::new();
+    let mut locked = HashSet::new();
+    let mut outcomes = HashMap::new();
+    if let Some(source) = plan.reoptimizes_id {
+        let routes = plans::routes(conn, source)?;
+        let stops = plans::stops(conn, source)?;
+        let job_ids: Vec<i64> = stops.iter().filter_map(|s| s.job_id).collect();
+        let rows: HashMap<i64, JobRow> = jobs::by_ids(conn, &job_ids)?
+            .into_iter()
+            .map(|j| (j.id, j))
+            .collect();
+        for route in routes {
+            let Some(&vehicle) = vehicle_of_courier.get(&route.courier_id) else {
+                continue;
+            };
+            let mut sequence = Vec::new();
+            let mut prefix = 0;
+            for stop in stops.iter().filter(|s| s.route_id == Some(route.id)) {
+                let Some(job) = stop.job_id.and_then(|id| rows.get(&id)) else {
+                    continue;
+                };
+                if job.courier_id != Some(route.courier_id) {
+                    continue; // failed and back in planning, or given to someone else
+                }
+                let status: JobStatus = job.status.parse().unwrap_or(JobStatus::Assigned);
+                let started = matches!(
+                    status,
+                    JobStatus::EnRoute | JobStatus::Arrived | JobStatus::Done
+                );
+                if status != JobStatus::Assigned && !started {
+                    continue;
+                }
+                sequence.push(job.id);
+                if started || stop.locked {
+                    prefix = sequence.len();
+                }
+                if stop.locked {
+                    locked.insert(job.id);
+                }
+                if let Some(outcome) = &stop.outcome {
+                    outcomes.insert(job.id, outcome.clone());
+                }
+                kept.push(job.clone());
+            }
+            kept_routes.push((vehicle, sequence, prefix));
+        }
+    }
+    let kept_ids: HashSet<i64> = kept.iter().map(|j| j.id).collect();
+    let under_way: HashSet<i64> = kept
+        .iter()
+        .filter(|j| j.status != JobStatus::Assigned.as_str())
+        .map(|j| j.id)
+        .collect();
+
+    let mut candidates = kept;
+    for job in jobs::unplanned_due(conn, plan.date)? {
+        if kept_ids.contains(&job.id) {
+            continue;
+        }
+        let home = nearest_depot(&depots, job.lat, job.lon);
+        if plan.depot_id.is_some() && home.map(|d| d.id) != plan.depot_id {
+            continue;
+        }
+        candidates.push(job);
+    }
+
+    let mut problem_jobs = Vec::new();
+    let mut index_of = HashMap::new();
+    let mut skipped = Vec::new();
+    let whole_day = Span {
+        start: origin,
+        end: origin + Duration::days(1),
+    };
+    for job in candidates {
+        let windows = if under_way.contains(&job.id) {
+            Vec::new() // the visit is happening or happened: no window to meet any more
+        } else {
+            let open = nearest_depot(&depots, job.lat, job.lon)
+                .map_or(whole_day, |d| opening_hours(d, plan.date));
+            let slots: Vec<SlotWindow> = serde_json::from_str(&job.windows).unwrap_or_default();
+            let slots: Vec<Span> = slots
+                .iter()
+                .map(|w| Span {
+                    start: w.start,
+                    end: w.end,
+                })
+                .collect();
+            match visit_windows(&slots, open) {
+                Some(spans) => spans
+                    .iter()
+                    .map(|s| TimeWindow::new(seconds(origin, s.start), seconds(origin, s.end)))
+                    .collect(),
+                None => {
+                    skipped.push((job.id, NO_WINDOW_TODAY));
+                    continue;
+                }
+            }
+        };
+        index_of.insert(job.id, problem_jobs.len());
+        problem_jobs.push(Job {
+            id: job.id.to_string(),
+            location: Location {
+                lat: job.lat,
+                lon: job.lon,
+            },
+            service: f64::from(job.service_minutes) * 60.0,
+            time_windows: windows,
+            delivery: vec![job.delivery_load],
+            pickup: vec![job.pickup_load],
+            skills: parse_list(&job.skills),
+            // A customer already let down once goes first.
+            priority: u32::try_from(job.priority.max(0) + job.attempts.max(0)).unwrap_or(0),
+        });
+    }
+
+    let mut given = Vec::new();
+    for (vehicle, sequence, prefix) in kept_routes {
+        let indices: Vec<usize> = sequence.iter().filter_map(|id| index_of.get(id).copied()).collect();
+        vehicles[vehicle].fixed_jobs = sequence[..prefix].iter().map(|id| id.to_string()).collect();
+        given.push((vehicle, indices));
+    }
+
+    Ok(PlanInput {
+        problem: Problem {
+            jobs: problem_jobs,
+            vehicles,
+            travel: travel(settings),
+        },
+        origin,
+        skipped,
+        given,
+        locked,
+        outcomes,
+    })
+}

@@ -1,0 +1,387 @@
+//! The couriers' mobile API (`/me/*`): the day's route, reports about visits, proof photos
+//! and positions; and the dispatchers' live map of where couriers are.
+
+use std::collections::HashMap;
+
+use actix_multipart::Multipart;
+use actix_web::http::header::{
+    self, AcceptEncoding, CacheControl, CacheDirective, Encoding, Header, IfNoneMatch,
+};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::dispatch::CourierEvent;
+use domain::job::JobStatus;
+use domain::report::{check_report_time, validate_event};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::claims::AttachmentInfo;
+use super::Page;
+use crate::auth::extract::{Courier, Dispatch};
+use crate::courier::{self, EventAnswer, Point, RenderedRoute, Report, RouteView};
+use crate::db::attachments::{self, NewAttachment};
+use crate::db::{now, tracking};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{IdempotencyKey, ValidJson};
+use crate::messages;
+use crate::state::State;
+use crate::storage;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RouteQuery {
+    /// `YYYY-MM-DD`; today (UTC) when absent.
+    #[param(value_type = Option<String>)]
+    pub date: Option<NaiveDate>,
+}
+
+/// The courier's route in the published plan of a day: his stops in order, with what to
+/// bring and take back, whom to meet, when, and how each visit stands. Without a published
+/// route that day the stop list is empty. Answers carry an `ETag` (`If-None-Match` gives a
+/// 304 without a body) and are gzipped for clients that accept it.
+#[utoipa::path(tag = "couriers", params(RouteQuery,
+        ("If-None-Match" = Option<String>, Header, description = "the ETag of the copy the phone has")),
+    security(("bearer" = [])),
+    responses((status = 200, body = RouteView), (status = 304, description = "unchanged"),
+              (status = 403, body = crate::error::Problem)))]
+#[get("/me/route")]
+pub async fn get_route(
+    state: State,
+    who: Courier,
+    query: web::Query<RouteQuery>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let user_id = who.id;
+    let date = query.date.unwrap_or_else(|| Utc::now().date_naive());
+    let route = state
+        .db(move |conn| Ok(tracking::published_route_of_user(conn, user_id, date)?))
+        .await?;
+    let rendered = match route {
+        Some(at) => match state.route_cache.get(at) {
+            Some(hit) => hit,
+            None => {
+                let view = state
+                    .db(move |conn| courier::load_route(conn, date, at.route_id))
+                    .await?
+                    .unwrap_or_else(|| courier::empty_route(date));
+                state
+                    .route_cache
+                    .put(at.route_id, RenderedRoute::render(&view)?)
+            }
+        },
+        // A day without a route is cheap to render and not worth a cache slot.
+        None => RenderedRoute::render(&courier::empty_route(date))?.into(),
+    };
+    Ok(route_response(&req, &rendered))
+}
+
+/// 304 when the phone's copy is current, else the JSON, gzipped when the client takes it.
+fn route_response(req: &HttpRequest, rendered: &RenderedRoute) -> HttpResponse {
+    let etag = rendered.etag.as_str();
+    let unchanged = match IfNoneMatch::parse(req) {
+        Ok(IfNoneMatch::Any) => true,
+        Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&rendered.tag)),
+        Err(_) => false,
+    };
+    let mut response = if unchanged {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::VARY, "Accept-Encoding"))
+        .insert_header(CacheControl(vec![
+            CacheDirective::Private,
+            CacheDirective::NoCache,
+        ]));
+    if unchanged {
+        return response.finish();
+    }
+    let gzip = AcceptEncoding::parse(req)
+        .ok()
+        .and_then(|accept| accept.negotiate([Encoding::gzip(), Encoding::identity()].iter()))
+        .is_some_and(|chosen| chosen == Encoding::gzip());
+    response.content_type("application/json");
+    if gzip {
+        response
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .body(rendered.gzip.clone())
+    } else {
+        response.body(rendered.json.clone())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+pub struct JobEventRequest {
+    /// `departed`, `arrived`, `completed` or `failed`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String)]
+    pub type_: CourierEvent,
+    /// When it happened, RFC 3339; at most 5 minutes ahead of the server's clock.
+    pub at: DateTime<Utc>,
+    #[validate(range(min = -90.0, max = 90.0))]
+    pub lat: f64,
+    #[validate(range(min = -180.0, max = 180.0))]
+    pub lon: f64,
+    /// Why the visit failed; required for `failed`.
+    #[validate(length(max = 500))]
+    pub reason: Option<String>,
+    #[validate(length(max = 2000))]
+    pub note: Option<String>,
+}
+
+/// Reports a step of a visit. Visits only move forward: a late or repeated report is
+/// recorded (`applied: false`) and changes nothing; ending a visit both ways is a 409, and
+/// so is completing a visit that takes a unit back before its photo was uploaded. A failed
+/// visit hands the job back to planning. The claim follows its jobs (in fulfilment, then
+/// quality control). The `Idempotency-Key` header is required: a retry with the same key
+/// and body gets the first answer.
+#[utoipa::path(tag = "couriers", params(("id" = i64, Path),
+        ("Idempotency-Key" = String, Header, description = "unique per report; retries reuse it")),
+    request_body = JobEventRequest, security(("bearer" = [])),
+    responses((status = 200, body = EventAnswer), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+#[post("/me/jobs/{id}/events")]
+pub async fn report_event(
+    state: State,
+    who: Courier,
+    path: web::Path<i64>,
+    key: IdempotencyKey,
+    body: ValidJson<JobEventRequest>,
+) -> ApiResult<HttpResponse> {
+    let job_id = path.into_inner();
+    let key = key
+        .0
+        .ok_or_else(|| ApiError::field("Idempotency-Key", messages::IDEMPOTENCY_KEY_REQUIRED))?;
+    let request = body.0;
+    let reason = validate_event(
+        request.type_,
+        request.at,
+        Utc::now(),
+        request.reason.as_deref(),
+    )
+    .map_err(ApiError::Validation)?;
+    let request_hash = hex::encode(Sha256::digest(
+        serde_json::to_vec(&(job_id, &request)).map_err(anyhow::Error::from)?,
+    ));
+    let report = Report {
+        user_id: who.id,
+        job_id,
+        event: request.type_,
+        at: request.at.naive_utc(),
+        lat: request.lat,
+        lon: request.lon,
+        reason,
+        note: request
+            .note
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty()),
+        key,
+        request_hash,
+    };
+    // Two tries: a concurrent duplicate that committed first makes ours fail on the key's
+    // unique index (the second try returns its answer), and a job moved by a concurrent
+    // report makes ours fail its status check (the second try sees the new state).
+    let mut result = Err(ApiError::Conflict(messages::JOB_CHANGED.to_owned()));
+    for _ in 0..2 {
+        let (sla, report) = (state.settings.sla.clone(), report.clone());
+        result = state
+            .write(move |conn| courier::report(conn, &sla, &report))
+            .await;
+        if !matches!(result, Err(ApiError::Conflict(_))) {
+            break;
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(result?))
+}
+
+/// Uploads the photo proving what was handed over or taken back (multipart field `file`:
+/// JPEG, PNG or PDF by content, as claim attachments). Needed before completing a visit
+/// that takes a unit back. Only for the courier's own jobs.
+#[utoipa::path(tag = "couriers", params(("id" = i64, Path)), security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = AttachmentInfo), (status = 404, body = crate::error::Problem),
+              (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem)))]
+#[post("/me/jobs/{id}/proof")]
+pub async fn upload_proof(
+    state: State,
+    who: Courier,
+    path: web::Path<i64>,
+    payload: Multipart,
+) -> ApiResult<HttpResponse> {
+    let job_id = path.into_inner();
+    let user_id = who.id;
+    // Ownership first, so nobody fills the disk through others' jobs; a refused body is
+    // still read so the client gets our answer, not a reset.
+    let claim_id = match state
+        .db(move |conn| {
+            let courier_id = courier::courier_of(conn, user_id)?;
+            Ok(courier::courier_job(conn, courier_id, job_id)?.job.claim_id)
+        })
+        .await
+    {
+        Ok(claim_id) => claim_id,
+        Err(e) => {
+            storage::discard(payload).await;
+            return Err(e);
+        }
+    };
+    let root = state.settings.attachments_dir();
+    let stored = storage::receive(payload, &root, state.settings.max_upload_bytes).await?;
+    let row = state
+        .write(move |conn| {
+            Ok(attachments::insert(
+                conn,
+                &NewAttachment {
+                    // Also on the claim, so those who see the claim see the proof.
+                    claim_id: Some(claim_id),
+                    job_id: Some(job_id),
+                    kind: "proof",
+                    file_name: &stored.file_name,
+                    content_type: stored.content_type,
+                    bytes: stored.bytes,
+                    sha256: &stored.sha256,
+                    uploaded_by: user_id,
+                    created_at: now(),
+                },
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(AttachmentInfo::from(row)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct PositionPoint {
+    /// When the phone took the fix, RFC 3339; at most 5 minutes ahead of the server.
+    pub at: DateTime<Utc>,
+    #[validate(range(min = -90.0, max = 90.0))]
+    pub lat: f64,
+    #[validate(range(min = -180.0, max = 180.0))]
+    pub lon: f64,
+    #[validate(range(min = 0.0, max = 100000.0))]
+    pub accuracy_m: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct PositionsRequest {
+    /// 1 to 1000 fixes, in any order.
+    #[validate(nested)]
+    pub points: Vec<PositionPoint>,
+}
+
+/// Most positions in one batch.
+const MAX_POINTS: usize = 1000;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PositionsAccepted {
+    pub accepted: usize,
+}
+
+/// Records a batch of the courier's positions (a phone that was offline sends what it
+/// collected); the newest becomes his position on the dispatchers' map.
+#[utoipa::path(tag = "couriers", request_body = PositionsRequest, security(("bearer" = [])),
+    responses((status = 202, body = PositionsAccepted), (status = 422, body = crate::error::Problem),
+              (status = 403, body = crate::error::Problem)))]
+#[post("/me/positions")]
+pub async fn post_positions(
+    state: State,
+    who: Courier,
+    body: ValidJson<PositionsRequest>,
+) -> ApiResult<HttpResponse> {
+    if !(1..=MAX_POINTS).contains(&body.0.points.len()) {
+        return Err(ApiError::field("points", messages::POINTS_COUNT));
+    }
+    let checked_at = Utc::now();
+    let errors: Vec<_> = body
+        .0
+        .points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| check_report_time(&format!("points[{i}].at"), p.at, checked_at))
+        .collect();
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let points: Vec<Point> = body
+        .0
+        .points
+        .iter()
+        .map(|p| Point {
+            at: p.at.naive_utc(),
+            lat: p.lat,
+            lon: p.lon,
+            accuracy_m: p.accuracy_m,
+        })
+        .collect();
+    let user_id = who.id;
+    let accepted = state
+        .write(move |conn| courier::record_positions(conn, user_id, &points))
+        .await?;
+    Ok(HttpResponse::Accepted().json(PositionsAccepted { accepted }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkingOn {
+    pub job_id: i64,
+    pub kind: String,
+    /// `en_route` or `arrived`.
+    pub status: String,
+    pub address: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CourierPosition {
+    pub courier_id: i64,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub last_seen_at: DateTime<Utc>,
+    /// The visit he is on, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<WorkingOn>,
+}
+
+/// Where each courier was last seen, and the visit he is on (on the way or at the door).
+#[utoipa::path(tag = "couriers", security(("bearer" = [])),
+    responses((status = 200, body = Page<CourierPosition>), (status = 403, body = crate::error::Problem)))]
+#[get("/couriers/positions")]
+pub async fn live_positions(state: State, _who: Dispatch) -> ApiResult<HttpResponse> {
+    let (positions, working) = state
+        .db(|conn| {
+            let statuses = [JobStatus::EnRoute.as_str(), JobStatus::Arrived.as_str()];
+            Ok((
+                tracking::live_positions(conn)?,
+                tracking::working_jobs(conn, &statuses)?,
+            ))
+        })
+        .await?;
+    let mut current: HashMap<i64, WorkingOn> = HashMap::new();
+    for j in working {
+        // Latest change first: the first job seen per courier is the one he is on.
+        current.entry(j.courier_id).or_insert(WorkingOn {
+            job_id: j.job_id,
+            kind: j.kind,
+            status: j.status,
+            address: j.address,
+        });
+    }
+    let items = positions
+        .into_iter()
+        .map(|p| CourierPosition {
+            job: current.remove(&p.courier_id),
+            courier_id: p.courier_id,
+            name: p.name,
+            lat: p.lat,
+            lon: p.lon,
+            last_seen_at: p.seen_at.and_utc(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
+}

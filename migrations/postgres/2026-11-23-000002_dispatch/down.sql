@@ -1,0 +1,11 @@
+DROP INDEX jobs_courier_idx;
+ALTER TABLE jobs DROP COLUMN done_at;
+ALTER TABLE jobs DROP COLUMN plan_id;
+ALTER TABLE couriers DROP COLUMN last_seen_at;
+ALTER TABLE couriers DROP COLUMN last_lon;
+ALTER TABLE couriers DROP COLUMN last_lat;
+DROP TABLE courier_positions;
+DROP TABLE job_events;
+DROP TABLE plan_stops;
+DROP TABLE plan_routes;
+DROP TABLE plans;

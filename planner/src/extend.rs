@@ -1,0 +1,142 @@
+//! Least-disruption insertion into a day under way: the published routes keep their jobs,
+//! vehicles and order; new (or dropped) jobs are inserted between the existing stops.
+
+use crate::construct;
+use crate::instance::Instance;
+use crate::model::Problem;
+use crate::model::Solution;
+use crate::rng::Rng;
+use crate::route::{Route, EPS};
+use crate::search::recreate::{recreate, Recreate};
+use crate::search::{State, NONE};
+use crate::solver::{to_solution, Progress, SolveOptions};
+use crate::PlanError;
+use std::time::Instant;
+
+/// Extends the given routes (`(vehicle, jobs in visit order)`, each vehicle at most once,
+/// each job on at most one route) with every other job of `p`, without reordering or moving
+/// the given stops.
+///
+/// Each vehicle first gets its `fixed_jobs` in their order (as `solve` does: a fixed job
+/// listed elsewhere in the given routes is ignored there; one that cannot be served is
+/// unassigned as `fixed`). Then each route's other jobs are appended in the given order; a
+/// job that cannot follow the jobs kept before it (late, over capacity, skills, shift, maximum
+/// duration, no room left for the break) is taken off and becomes free. The break goes at the
+/// end while it fits there, else where it fits with the earliest return. Finally every free
+/// job (on no given route, or taken off) is inserted at its cheapest feasible position after
+/// the fixed prefix of any vehicle (regret-2 up to 300 free jobs, greedy insertion beyond, as
+/// in the construction of `solve`); what cannot be inserted is unassigned with the solver's
+/// reasons. Deterministic; only `o.seed` (greedy order beyond 300 free jobs) and
+/// `o.progress` (called after the given routes are placed, then at the end) are used.
+pub fn extend(
+    p: &Problem,
+    routes: &[(usize, Vec<usize>)],
+    o: &SolveOptions,
+) -> Result<Solution, PlanError> {
+    let t0 = Instant::now();
+    let inst = Instance::new(p).map_err(PlanError::Invalid)?;
+    crate::timing::check_routes(p, routes)?;
+    let mut st = State::new(&inst);
+    for (v, jobs) in routes {
+        for &j in jobs {
+            if inst.is_fixed[j] || inst.reason[j].is_some() {
+                continue;
+            }
+            if append(&inst, &mut st.routes[*v], j) {
+                st.route_of[j] = *v as u32;
+            }
+        }
+    }
+    st.unassigned = (0..inst.n)
+        .filter(|&j| inst.reason[j].is_none() && !inst.is_fixed[j] && st.route_of[j] == NONE)
+        .collect();
+    report(o, t0, 0.5, &inst, &st);
+    if st.unassigned.len() > construct::REGRET_LIMIT {
+        let rc = Recreate {
+            allow_empty: true,
+            blink: 0.0,
+            urgency: None,
+        };
+        recreate(&inst, &mut st, Vec::new(), &mut Rng::new(o.seed), &rc);
+    } else {
+        construct::regret(&inst, &mut st);
+    }
+    report(o, t0, 1.0, &inst, &st);
+    Ok(to_solution(&inst, &st))
+}
+
+fn report(o: &SolveOptions, t0: Instant, fraction: f64, inst: &Instance, st: &State) {
+    if let Some(cb) = &o.progress {
+        let sc = st.score(inst);
+        cb(&Progress {
+            elapsed: t0.elapsed().as_secs_f64(),
+            fraction,
+            cost: sc.cost,
+            vehicles: sc.vehicles,
+            unassigned: st.unassigned.len(),
+        });
+    }
+}
+
+/// Appends job `j` after the last job of `r` if the route stays feasible, moving the break if
+/// that is what it takes. Returns whether `j` was appended.
+fn append(inst: &Instance, r: &mut Route, j: usize) -> bool {
+    if !inst.compatible(j, r.v) {
+        return false;
+    }
+    let last = r.nodes.iter().rposition(|&x| inst.is_job(x)).unwrap_or(0);
+    if r.insert_cost(inst, j, last, f64::INFINITY).is_some() {
+        r.insert(inst, j, last);
+        return true;
+    }
+    // Capacity does not depend on where the break is.
+    let (d, len) = (inst.dims, r.nodes.len());
+    let cap = inst.cap(r.v);
+    let (dl, pk) = (inst.delivery(j), inst.pickup(j));
+    let end = (len - 1) * d;
+    if (0..d).any(|k| r.pmax[end + k] + dl[k] > cap[k] || r.load[end + k] + pk[k] > cap[k]) {
+        return false;
+    }
+    let Some(b) = r.nodes.iter().position(|&x| inst.is_break(x)) else {
+        return false;
+    };
+    let brk = r.nodes[b];
+    let mut jobs: Vec<usize> = r.nodes[1..len - 1]
+        .iter()
+        .copied()
+        .filter(|&x| x != brk)
+        .collect();
+    jobs.push(j);
+    let (first, last_node) = (r.nodes[0], r.nodes[len - 1]);
+    let mut trial = r.clone();
+    let mut best: Option<(f64, Route)> = None;
+    for q in 0..=jobs.len() {
+        trial.nodes.clear();
+        trial.nodes.push(first);
+        trial.nodes.extend_from_slice(&jobs[..q]);
+        trial.nodes.push(brk);
+        trial.nodes.extend_from_slice(&jobs[q..]);
+        trial.nodes.push(last_node);
+        trial.update(inst);
+        if !trial.feasible(inst) {
+            continue;
+        }
+        let back = trial.arr[trial.nodes.len() - 1];
+        if best.as_ref().is_none_or(|(b, _)| back < b - EPS) {
+            best = Some((back, trial.clone()));
+        }
+    }
+    match best {
+        Some((_, nr)) => {
+            *r = nr;
+            // Insertions stay after the last fixed job, wherever the break went.
+            r.locked = r
+                .nodes
+                .iter()
+                .rposition(|&x| inst.is_job(x) && inst.is_fixed[x])
+                .unwrap_or(0);
+            true
+        }
+        None => false,
+    }
+}

@@ -1,0 +1,610 @@
+//! Plans of a day: approved claims planned into routes, every stored route checked by the
+//! planner's independent checker, edited, published and re-optimised.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::backend_test;
+use crate::helpers::{claim_body, TestApp};
+
+pub fn tomorrow() -> NaiveDate {
+    Utc::now().date_naive() + chrono::Duration::days(1)
+}
+
+/// Files a claim for a demo customer's unit with one window tomorrow and has the head
+/// approve a replacement; returns (claim, its job).
+pub async fn approved_claim(
+    app: &TestApp,
+    customer: usize,
+    window: (u32, u32),
+    at: (f64, f64),
+) -> (Value, Value) {
+    let token = app.login(&format!("customer{customer}@demo.test")).await;
+    let day = tomorrow();
+    let mut body = claim_body(&format!("DEMO-{customer:04}"));
+    body["preferred_windows"] = json!([{
+        "start": format!("{day}T{:02}:00:00Z", window.0),
+        "end": format!("{day}T{:02}:00:00Z", window.1),
+    }]);
+    body["lat"] = json!(at.0);
+    body["lon"] = json!(at.1);
+    let (status, claim) = app.post("/claims", &token, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{claim}");
+    let id = claim["id"].as_i64().unwrap();
+    let head = app.login("head@demo.test").await;
+    let (status, decided) = app
+        .post(
+            &format!("/claims/{id}/decision"),
+            &head,
+            &json!({"decision": "replacement"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    (decided["claim"].clone(), decided["jobs"][0].clone())
+}
+
+/// Queues a plan and waits until it is computed; returns the finished plan.
+pub async fn run_plan(app: &TestApp, dispatcher: &str, body: Value) -> Value {
+    let (status, plan) = app.post("/plans", dispatcher, &body).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{plan}");
+    assert_eq!(plan["status"], "queued");
+    wait_for_plan(app, dispatcher, plan["id"].as_i64().unwrap()).await
+}
+
+pub async fn wait_for_plan(app: &TestApp, dispatcher: &str, id: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (status, plan) = app.get(&format!("/plans/{id}"), dispatcher).await;
+        assert_eq!(status, StatusCode::OK, "{plan}");
+        if !matches!(plan["status"].as_str(), Some("queued" | "running")) {
+            return plan;
+        }
+        assert!(Instant::now() < deadline, "plan {id} still {}", plan["status"]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn seconds(origin: DateTime<Utc>, at: &Value) -> f64 {
+    let at: DateTime<Utc> = at.as_str().unwrap().parse().unwrap();
+    (at - origin).num_milliseconds() as f64 / 1000.0
+}
+
+/// Rebuilds the planner's solution from the routes the API serves and runs the planner's
+/// independent checker on it against the stored problem.
+pub async fn check_plan(app: &TestApp, dispatcher: &str, plan_id: i64) -> planner::CheckReport {
+    let (status, doc) = app.get(&format!("/plans/{plan_id}/problem"), dispatcher).await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    let (status, routes) = app.get(&format!("/plans/{plan_id}/routes"), dispatcher).await;
+    assert_eq!(status, StatusCode::OK, "{routes}");
+    let origin: DateTime<Utc> = doc["origin"].as_str().unwrap().parse().unwrap();
+    let problem: planner::Problem = serde_json::from_value(doc["problem"].clone()).unwrap();
+    let job_index = |id: &Value| {
+        let id = id.as_i64().unwrap().to_string();
+        problem.jobs.iter().position(|j| j.id == id)
+    };
+    let mut solution = planner::Solution {
+        routes: Vec::new(),
+        unassigned: Vec::new(),
+        distance: 0.0,
+        duration: 0.0,
+        cost: 0.0,
+        vehicles: 0,
+        iterations: 0,
+    };
+    for route in routes["routes"].as_array().unwrap() {
+        let stops = route["stops"].as_array().unwrap();
+        if stops.is_empty() {
+            continue;
+        }
+        let courier = route["courier_id"].as_i64().unwrap().to_string();
+        let vehicle = problem
+            .vehicles
+            .iter()
+            .position(|v| v.id == courier)
+            .unwrap();
+        let start_time = seconds(origin, &route["start_at"]);
+        let end_time = seconds(origin, &route["end_at"]);
+        let distance = route["distance_m"].as_f64().unwrap();
+        solution.distance += distance;
+        solution.routes.push(planner::Route {
+            vehicle,
+            vehicle_id: courier,
+            start_time,
+            end_time,
+            distance,
+            duration: end_time - start_time,
+            cost: distance,
+            stops: stops
+                .iter()
+                .map(|s| planner::Stop {
+                    job: if s["kind"] == "job" {
+                        Some(job_index(&s["job_id"]).unwrap())
+                    } else {
+                        None
+                    },
+                    job_id: s["job_id"].as_i64().map(|j| j.to_string()),
+                    arrival: seconds(origin, &s["arrival_at"]),
+                    start: seconds(origin, &s["start_at"]),
+                    departure: seconds(origin, &s["departure_at"]),
+                    load: vec![s["load"].as_i64().unwrap() as i32],
+                })
+                .collect(),
+        });
+    }
+    for u in routes["unassigned"].as_array().unwrap() {
+        if let Some(job) = job_index(&u["job_id"]) {
+            let reason = serde_json::from_value(u["reason"].clone())
+                .unwrap_or(planner::UnassignedReason::NoRoom);
+            solution.unassigned.push(planner::Unassigned {
+                job,
+                job_id: problem.jobs[job].id.clone(),
+                reason,
+            });
+        }
+    }
+    match planner::check(&problem, &solution) {
+        Ok(report) => report,
+        Err(violations) => panic!("plan {plan_id} fails the checker: {violations:?}"),
+    }
+}
+
+fn route_of<'a>(routes: &'a Value, job_id: i64) -> Option<&'a Value> {
+    routes["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| stop_jobs(r).contains(&job_id))
+}
+
+fn stop_jobs(route: &Value) -> Vec<i64> {
+    route["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["job_id"].as_i64())
+        .collect()
+}
+
+async fn couriers(app: &TestApp, dispatcher: &str) -> Vec<Value> {
+    let (status, body) = app.get("/couriers", dispatcher).await;
+    assert_eq!(status, StatusCode::OK);
+    body["items"].as_array().unwrap().clone()
+}
+
+async fn jobs_of_day(app: &TestApp, token: &str) -> Vec<Value> {
+    let (status, body) = app
+        .get(&format!("/jobs?date={}&limit=200", tomorrow()), token)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["items"].as_array().unwrap().clone()
+}
+
+backend_test!(a_day_is_planned_edited_and_published, |app: TestApp| async move {
+    let dispatcher = app.login("dispatcher@demo.test").await;
+    // Five more approved replacements spread over the city, on top of the demo's three
+    // approved claims (an exchange, a cash refund and a repair pickup).
+    let places = [
+        (52.5200, 13.4050),
+        (52.4900, 13.3500),
+        (52.5450, 13.4200),
+        (52.5000, 13.4500),
+        (52.5300, 13.3000),
+    ];
+    let mut new_jobs = Vec::new();
+    for (i, place) in places.iter().enumerate() {
+        let window = (8 + i as u32, 11 + i as u32);
+        new_jobs.push(approved_claim(&app, i + 1, window, *place).await.1);
+    }
+    let day_jobs = jobs_of_day(&app, &dispatcher).await;
+    assert_eq!(day_jobs.len(), 8, "{day_jobs:?}");
+
+    // Only dispatchers plan.
+    for email in ["courier1@demo.test", "customer1@demo.test", "manager1@demo.test"] {
+        let token = app.login(email).await;
+        let (status, _) = app
+            .post("/plans", &token, &json!({"date": tomorrow()}))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{email}");
+    }
+    let (status, problem) = app
+        .post(
+            "/plans",
+            &dispatcher,
+            &json!({"date": tomorrow(), "time_limit_ms": 5, "depot_id": 999}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "time_limit_ms", "{problem}");
+
+    let plan = run_plan(
+        &app,
+        &dispatcher,
+        json!({"date": tomorrow(), "time_limit_ms": 1000}),
+    )
+    .await;
+    assert_eq!(plan["status"], "draft", "{plan}");
+    let plan_id = plan["id"].as_i64().unwrap();
+    assert_eq!(plan["kpis"]["jobs_planned"], 8, "{plan}");
+    assert_eq!(plan["kpis"]["jobs_unassigned"], 0);
+    assert!(plan["kpis"]["distance_km"].as_f64().unwrap() > 0.0);
+    assert!(plan["kpis"]["min_slack_minutes"].as_f64().unwrap() >= 0.0);
+    assert!(!plan["progress"].as_array().unwrap().is_empty());
+    let report = check_plan(&app, &dispatcher, plan_id).await;
+    assert_eq!(report.unassigned, 0);
+
+    // Every visit starts inside the customer's own slot and the refund goes to a courier
+    // who may carry cash.
+    let (_, routes) = app.get(&format!("/plans/{plan_id}/routes"), &dispatcher).await;
+    let cash_couriers: Vec<i64> = couriers(&app, &dispatcher)
+        .await
+        .iter()
+        .filter(|c| c["skills"].as_array().unwrap().contains(&json!("cash")))
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    for job in &day_jobs {
+        let id = job["id"].as_i64().unwrap();
+        let route = route_of(&routes, id).unwrap_or_else(|| panic!("job {id} not routed"));
+        let stop = route["stops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["job_id"] == id)
+            .unwrap();
+        let start: DateTime<Utc> = stop["start_at"].as_str().unwrap().parse().unwrap();
+        let fits = job["windows"].as_array().unwrap().iter().any(|w| {
+            let from: DateTime<Utc> = w["start"].as_str().unwrap().parse().unwrap();
+            let to: DateTime<Utc> = w["end"].as_str().unwrap().parse().unwrap();
+            from <= start && start <= to
+        });
+        assert!(fits, "job {id} starts at {start}, outside {}", job["windows"]);
+        assert!(stop["claim_number"].as_str().unwrap().starts_with("CLM-"));
+        if job["kind"] == "refund" {
+            assert!(cash_couriers.contains(&route["courier_id"].as_i64().unwrap()));
+        }
+    }
+
+    // The same routes as GeoJSON: a line per used route, a point per visit.
+    let response = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/plans/{plan_id}/routes?format=geojson"),
+            Some(&dispatcher),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/geo+json"
+    );
+    let geo: Value = response.json().await.unwrap();
+    assert_eq!(geo["type"], "FeatureCollection");
+    let features = geo["features"].as_array().unwrap();
+    let lines = features
+        .iter()
+        .filter(|f| f["geometry"]["type"] == "LineString")
+        .count();
+    let points: Vec<&Value> = features
+        .iter()
+        .filter(|f| f["geometry"]["type"] == "Point")
+        .collect();
+    let used = routes["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !stop_jobs(r).is_empty())
+        .count();
+    assert_eq!(lines, used);
+    assert_eq!(points.len(), 8);
+    for p in points {
+        let job = day_jobs
+            .iter()
+            .find(|j| j["id"] == p["properties"]["job_id"])
+            .unwrap();
+        assert_eq!(p["geometry"]["coordinates"], json!([job["lon"], job["lat"]]));
+    }
+
+    // The dispatcher moves the refund to a courier without the cash skill: accepted as a
+    // draft, but re-timed and reported, and publishing refuses it.
+    let refund = day_jobs.iter().find(|j| j["kind"] == "refund").unwrap();
+    let refund_id = refund["id"].as_i64().unwrap();
+    let planned_route = route_of(&routes, refund_id).unwrap();
+    let planned_courier = planned_route["courier_id"].as_i64().unwrap();
+    let planned_position = stop_jobs(planned_route)
+        .iter()
+        .position(|&j| j == refund_id)
+        .unwrap();
+    let non_cash = couriers(&app, &dispatcher)
+        .await
+        .iter()
+        .find(|c| !cash_couriers.contains(&c["id"].as_i64().unwrap()))
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, problem) = app
+        .patch(
+            &format!("/plans/{plan_id}"),
+            &dispatcher,
+            &json!({"version": plan["version"], "moves": [{"job_id": refund_id, "courier_id": 999_999}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "moves[0].courier_id");
+    let (status, edited) = app
+        .patch(
+            &format!("/plans/{plan_id}"),
+            &dispatcher,
+            &json!({"version": plan["version"], "moves": [{"job_id": refund_id, "courier_id": non_cash, "position": 0}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    let violations = edited["violations"].as_array().unwrap();
+    assert!(
+        violations
+            .iter()
+            .any(|v| v["kind"] == "missing_skill" && v["job_id"] == refund_id),
+        "{violations:?}"
+    );
+    let moved_route = route_of(&edited["routes"], refund_id).unwrap();
+    assert_eq!(moved_route["courier_id"], non_cash);
+    assert_eq!(stop_jobs(moved_route)[0], refund_id, "placed first as asked");
+    assert_eq!(edited["plan"]["kpis"]["violations"], violations.len());
+    let version = edited["plan"]["version"].as_i64().unwrap();
+    assert_eq!(version, plan["version"].as_i64().unwrap() + 1);
+    // An edit on the old version is stale.
+    let (status, _) = app
+        .patch(
+            &format!("/plans/{plan_id}"),
+            &dispatcher,
+            &json!({"version": plan["version"], "locks": [{"job_id": refund_id, "locked": true}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, refused) = app
+        .post(&format!("/plans/{plan_id}/publish"), &dispatcher, &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+
+    // Back where the planner had put it, and locked there.
+    let (status, edited) = app
+        .patch(
+            &format!("/plans/{plan_id}"),
+            &dispatcher,
+            &json!({"version": version,
+                    "moves": [{"job_id": refund_id, "courier_id": planned_courier,
+                               "position": planned_position}],
+                    "locks": [{"job_id": refund_id, "locked": true}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["violations"], json!([]), "{edited}");
+    let route = route_of(&edited["routes"], refund_id).unwrap();
+    assert_eq!(route["courier_id"], planned_courier);
+    assert_eq!(stop_jobs(route)[planned_position], refund_id);
+    let stop = route["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["job_id"] == refund_id)
+        .unwrap();
+    assert_eq!(stop["locked"], true);
+    // The re-timed routes still pass the independent checker.
+    check_plan(&app, &dispatcher, plan_id).await;
+
+    // Publishing hands every job to its courier and tells each customer when to expect him.
+    let (status, published) = app
+        .post(&format!("/plans/{plan_id}/publish"), &dispatcher, &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+    assert_eq!(published["status"], "published");
+    let (_, routes) = app.get(&format!("/plans/{plan_id}/routes"), &dispatcher).await;
+    for job in jobs_of_day(&app, &dispatcher).await {
+        assert_eq!(job["status"], "assigned", "{job}");
+        let route = route_of(&routes, job["id"].as_i64().unwrap()).unwrap();
+        assert_eq!(job["courier_id"], route["courier_id"]);
+    }
+    let first_claim = new_jobs[0]["claim_id"].as_i64().unwrap();
+    let customer = app.login("customer1@demo.test").await;
+    let (status, claim) = app.get(&format!("/claims/{first_claim}"), &customer).await;
+    assert_eq!(status, StatusCode::OK);
+    let history = claim["history"].as_array().unwrap();
+    assert!(
+        history.iter().any(|e| e["kind"] == "visit_planned"
+            && e["note"].as_str().unwrap().contains("courier visit planned")),
+        "{history:?}"
+    );
+    let (status, _) = app
+        .post(&format!("/plans/{plan_id}/publish"), &dispatcher, &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "published once only");
+
+    // A claim approved after publishing is inserted by re-optimising; the locked stop keeps
+    // its courier and everything before it.
+    let (_, late_job) = approved_claim(&app, 6, (9, 17), (52.5100, 13.3900)).await;
+    let late_id = late_job["id"].as_i64().unwrap();
+    let before = route_of(&routes, refund_id).unwrap().clone();
+    let before_jobs = stop_jobs(&before);
+    let locked_at = before_jobs.iter().position(|&j| j == refund_id).unwrap();
+    let (status, queued) = app
+        .post(
+            &format!("/plans/{plan_id}/reoptimize"),
+            &dispatcher,
+            &json!({"time_limit_ms": 500}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    let reoptimized = wait_for_plan(&app, &dispatcher, queued["id"].as_i64().unwrap()).await;
+    assert_eq!(reoptimized["status"], "draft", "{reoptimized}");
+    assert_eq!(reoptimized["reoptimizes_id"], plan_id);
+    let new_id = reoptimized["id"].as_i64().unwrap();
+    check_plan(&app, &dispatcher, new_id).await;
+    let (_, new_routes) = app.get(&format!("/plans/{new_id}/routes"), &dispatcher).await;
+    assert!(route_of(&new_routes, late_id).is_some(), "the new job is planned");
+    let after = route_of(&new_routes, refund_id).unwrap();
+    assert_eq!(after["courier_id"], before["courier_id"]);
+    assert_eq!(
+        stop_jobs(after)[..=locked_at],
+        before_jobs[..=locked_at],
+        "the locked stop and those before it stay where they were"
+    );
+    // Every other job keeps its courier and order (least disruption).
+    for old in routes["routes"].as_array().unwrap() {
+        let old_jobs = stop_jobs(old);
+        if old_jobs.is_empty() {
+            continue;
+        }
+        let new = new_routes["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["courier_id"] == old["courier_id"])
+            .unwrap();
+        let kept: Vec<i64> = stop_jobs(new).into_iter().filter(|j| *j != late_id).collect();
+        assert_eq!(kept, old_jobs);
+    }
+    let (status, republished) = app
+        .post(&format!("/plans/{new_id}/publish"), &dispatcher, &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{republished}");
+    let (_, old) = app.get(&format!("/plans/{plan_id}"), &dispatcher).await;
+    assert_eq!(old["status"], "superseded");
+    let jobs = jobs_of_day(&app, &dispatcher).await;
+    let late = jobs.iter().find(|j| j["id"] == late_id).unwrap();
+    assert_eq!(late["status"], "assigned");
+});
+
+backend_test!(two_plans_of_a_day_cannot_both_publish, |app: TestApp| async move {
+    let dispatcher = app.login("dispatcher@demo.test").await;
+    let body = json!({"date": tomorrow(), "time_limit_ms": 300});
+    let first = run_plan(&app, &dispatcher, body.clone()).await;
+    let second = run_plan(&app, &dispatcher, body).await;
+    assert_eq!(first["status"], "draft", "{first}");
+    assert_eq!(second["status"], "draft", "{second}");
+    let publish = |id: i64| {
+        let app = &app;
+        let dispatcher = dispatcher.clone();
+        async move {
+            app.post(&format!("/plans/{id}/publish"), &dispatcher, &json!({}))
+                .await
+        }
+    };
+    let (a, b) = futures_util::future::join(
+        publish(first["id"].as_i64().unwrap()),
+        publish(second["id"].as_i64().unwrap()),
+    )
+    .await;
+    let statuses = [a.0, b.0];
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{a:?} {b:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count(),
+        1
+    );
+    let (_, plans) = app
+        .get(&format!("/plans?date={}", tomorrow()), &dispatcher)
+        .await;
+    let published: Vec<&Value> = plans["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] == "published")
+        .collect();
+    assert_eq!(published.len(), 1);
+    // The jobs belong to the winner's routes.
+    let winner = published[0]["id"].as_i64().unwrap();
+    let (_, routes) = app.get(&format!("/plans/{winner}/routes"), &dispatcher).await;
+    for job in jobs_of_day(&app, &dispatcher).await {
+        let route = route_of(&routes, job["id"].as_i64().unwrap()).unwrap();
+        assert_eq!(job["courier_id"], route["courier_id"]);
+    }
+});
+
+backend_test!(the_dispatcher_watches_a_run_progress, |app: TestApp| async move {
+    let dispatcher = app.login("dispatcher@demo.test").await;
+    let (status, plan) = app
+        .post(
+            "/plans",
+            &dispatcher,
+            &json!({"date": tomorrow(), "time_limit_ms": 3000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let id = plan["id"].as_i64().unwrap();
+    let started = Instant::now();
+    let mut seen_running_with_progress = false;
+    let plan = loop {
+        let (_, plan) = app.get(&format!("/plans/{id}"), &dispatcher).await;
+        match plan["status"].as_str().unwrap() {
+            "queued" => {}
+            "running" => {
+                if !plan["progress"].as_array().unwrap().is_empty() {
+                    seen_running_with_progress = true;
+                }
+            }
+            _ => break plan,
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let took = started.elapsed();
+    assert_eq!(plan["status"], "draft", "{plan}");
+    assert!(seen_running_with_progress, "progress visible while running");
+    // Finished within its budget (plus the heartbeat and polling slack).
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    let finished: DateTime<Utc> = plan["finished_at"].as_str().unwrap().parse().unwrap();
+    let began: DateTime<Utc> = plan["started_at"].as_str().unwrap().parse().unwrap();
+    assert!((finished - began).num_milliseconds() <= 3000 + 1000, "{plan}");
+    let curve = plan["progress"].as_array().unwrap();
+    assert!(curve.len() >= 2);
+    let costs: Vec<f64> = curve.iter().map(|p| p["cost"].as_f64().unwrap()).collect();
+    assert!(costs.windows(2).all(|w| w[1] <= w[0] + 1e-9), "best cost never rises: {costs:?}");
+});
+
+backend_test!(a_run_whose_process_died_is_marked_failed, |app: TestApp| async move {
+    let dispatcher = app.login("dispatcher@demo.test").await;
+    let dispatcher_id = app.user_id("dispatcher@demo.test").await;
+    // A plan another process claimed and then stopped reporting on (it crashed).
+    let url = app.database_url.clone();
+    let id = tokio::task::spawn_blocking(move || {
+        use diesel::RunQueryDsl;
+        let pool = api::db::connect_pool(&url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        let silent = (Utc::now() - chrono::Duration::minutes(10)).naive_utc();
+        let sql = format!(
+            "INSERT INTO plans (date, scope, status, created_by, time_limit_ms, runner, \
+             heartbeat_at, started_at, progress, version, created_at, updated_at) VALUES \
+             ('{}', 'all', 'running', {dispatcher_id}, 1000, 'crashed-replica', '{silent}', \
+             '{silent}', '[]', 1, '{silent}', '{silent}')",
+            tomorrow()
+        );
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            id: i64,
+        }
+        diesel::sql_query("SELECT MAX(id) AS id FROM plans")
+            .get_result::<Id>(&mut conn)
+            .unwrap()
+            .id
+    })
+    .await
+    .unwrap();
+    let plan = wait_for_plan(&app, &dispatcher, id).await;
+    assert_eq!(plan["status"], "failed", "{plan}");
+    assert!(plan["error"].as_str().unwrap().contains("stopped reporting"));
+    let (status, _) = app.get(&format!("/plans/{id}/routes"), &dispatcher).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // A new run for the day still works.
+    let plan = run_plan(&app, &dispatcher, json!({"date": tomorrow(), "time_limit_ms": 300})).await;
+    assert_eq!(plan["status"], "draft");
+});
