@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use actix_web::http::header::EntityTag;
+use actix_web::http::header::{EntityTag, HeaderValue};
 use actix_web::web::Bytes;
 use chrono::{NaiveDate, NaiveDateTime};
 use domain::claim::TransitionTrigger;
@@ -259,7 +259,7 @@ fn describe_visit(view: &mut StopView, job: &StopJobRow, day: (NaiveDateTime, Na
 pub struct RenderedRoute {
     pub revision: i64,
     /// The header value, quoted: `W/"..."` (weak: the gzip form shares it).
-    pub etag: String,
+    pub etag: HeaderValue,
     pub tag: EntityTag,
     pub json: Bytes,
     pub gzip: Bytes,
@@ -271,7 +271,7 @@ impl RenderedRoute {
         let json = serde_json::to_vec(view).map_err(anyhow::Error::from)?;
         let digest = Sha256::digest(&json);
         let tag = EntityTag::new_weak(hex::encode(&digest[..12]));
-        let etag = tag.to_string();
+        let etag = HeaderValue::from_str(&tag.to_string()).map_err(anyhow::Error::from)?;
         let mut encoder =
             flate2::write::GzEncoder::new(Vec::with_capacity(json.len() / 3), Default::default());
         encoder.write_all(&json).map_err(anyhow::Error::from)?;

@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod error;
 pub mod extract;
 pub mod import;
+pub mod loadgen;
 pub mod messages;
 pub mod openapi;
 pub mod routes;

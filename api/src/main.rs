@@ -1,4 +1,5 @@
-//! `claimroute`: serve the API, manage users, run migrations, import the sales registry.
+//! `claimroute`: serve the API, manage users, run migrations, import the sales registry,
+//! seed a load-test day.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -55,6 +56,25 @@ enum Command {
     Migrate,
     /// Import sales from a CSV file (header: serial_no,sku,sold_at[,warranty_until,customer_email,customer_name,customer_phone]).
     ImportSales { file: PathBuf },
+    /// Seed a large day for the load benchmark (benches/load): couriers with shifts on
+    /// DATE, a dispatcher and COURIERS x STOPS approved claims with jobs that day. Refuses a
+    /// database that already holds one.
+    SeedLoad {
+        #[arg(long, default_value_t = 200)]
+        couriers: usize,
+        /// Jobs per courier.
+        #[arg(long, default_value_t = 30)]
+        stops: usize,
+        /// The day of the jobs and shifts, `YYYY-MM-DD`; tomorrow (UTC) by default.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// Password of every load login (`loadcourier1@load.test`..., `loaddispatcher@load.test`).
+        #[arg(long, env = "LOAD_PASSWORD")]
+        password: String,
+        /// Seed of the generated positions, slots and remedies.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -99,10 +119,7 @@ fn main() -> anyhow::Result<()> {
                 config::load_or_create_secret(std::env::var("JWT_SECRET").ok(), &data_dir)?;
             let mut settings = Settings::new(database_url, data_dir, secret);
             settings.bind_addr = bind;
-            if let Ok(spec) = std::env::var("SLA_HOURS") {
-                settings.sla = domain::sla::SlaPolicy::parse(&spec)
-                    .map_err(|e| anyhow::anyhow!("SLA_HOURS: {e}"))?;
-            }
+            settings.sla = sla_from_env()?;
             if let Ok(bytes) = std::env::var("MAX_UPLOAD_BYTES") {
                 settings.max_upload_bytes = bytes
                     .parse()
@@ -172,6 +189,52 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::SeedLoad {
+            couriers,
+            stops,
+            date,
+            password,
+            seed,
+        } => {
+            let date =
+                date.unwrap_or_else(|| chrono::Utc::now().date_naive() + chrono::Duration::days(1));
+            let mut conn = migrated(&database_url)?;
+            let started = std::time::Instant::now();
+            let spec = api::loadgen::LoadSpec {
+                couriers,
+                stops,
+                date,
+                password,
+                seed,
+                progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            };
+            let summary = api::loadgen::seed_load(&mut conn, &sla_from_env()?, &spec)?;
+            println!(
+                "load day {date}: {} depots, {} couriers, {} claims, {} jobs in {:.1} s",
+                summary.depots,
+                summary.couriers,
+                summary.claims,
+                summary.jobs,
+                started.elapsed().as_secs_f64()
+            );
+            println!(
+                "  logins: {}, {}..{}",
+                api::loadgen::DISPATCHER,
+                api::loadgen::courier_email(1),
+                api::loadgen::courier_email(couriers)
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The SLA policy, with `SLA_HOURS` overrides.
+fn sla_from_env() -> anyhow::Result<domain::sla::SlaPolicy> {
+    match std::env::var("SLA_HOURS") {
+        Ok(spec) => {
+            domain::sla::SlaPolicy::parse(&spec).map_err(|e| anyhow::anyhow!("SLA_HOURS: {e}"))
+        }
+        Err(_) => Ok(domain::sla::SlaPolicy::default()),
     }
 }
 

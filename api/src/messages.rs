@@ -90,8 +90,7 @@ pub const PLAN_OUTDATED: &str = "another plan of this day was published after th
      computed; plan again or re-optimise the published plan";
 pub const PLAN_HAS_VIOLATIONS: &str = "the plan has late, overloaded or unqualified stops; \
      fix them or publish with `accept_violations`";
-pub const PLAN_JOBS_CHANGED: &str =
-    "jobs of this plan changed since it was computed; plan again";
+pub const PLAN_JOBS_CHANGED: &str = "jobs of this plan changed since it was computed; plan again";
 pub const PLAN_NOT_PUBLISHED: &str = "only a published plan can be re-optimised";
 pub const JOB_NOT_IN_PLAN: &str = "this job is not one the plan can route";
 pub const COURIER_NOT_IN_PLAN: &str = "this courier is not on shift in this plan";
@@ -102,7 +101,10 @@ pub const UNKNOWN_DEPOT: &str = "no depot with this id";
 pub const TIME_ZONE_UNKNOWN: &str = "must be an IANA time zone such as `Europe/Berlin`";
 
 /// The history note a customer reads when a courier visit gets a time.
-pub fn visit_planned(date: chrono::NaiveDate, eta: Option<chrono::DateTime<chrono::Utc>>) -> String {
+pub fn visit_planned(
+    date: chrono::NaiveDate,
+    eta: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
     match eta {
         Some(eta) => format!(
             "courier visit planned for {} around {} UTC",

@@ -245,9 +245,18 @@ mod tests {
             Ok(EventEffect::Moves(Visit::Done))
         );
         assert_eq!(apply_event(Visit::Done, Arrived), Ok(EventEffect::Recorded));
-        assert_eq!(apply_event(Visit::Done, Completed), Ok(EventEffect::Recorded));
-        assert_eq!(apply_event(Visit::Failed, Arrived), Ok(EventEffect::Recorded));
-        assert_eq!(apply_event(Visit::Failed, Failed), Ok(EventEffect::Recorded));
+        assert_eq!(
+            apply_event(Visit::Done, Completed),
+            Ok(EventEffect::Recorded)
+        );
+        assert_eq!(
+            apply_event(Visit::Failed, Arrived),
+            Ok(EventEffect::Recorded)
+        );
+        assert_eq!(
+            apply_event(Visit::Failed, Failed),
+            Ok(EventEffect::Recorded)
+        );
     }
 
     #[test]
@@ -273,12 +282,18 @@ mod tests {
     fn claim_follows_its_jobs() {
         use ClaimStatus::*;
         use JobStatus as J;
-        assert_eq!(claim_follows_jobs(Approved, &[J::Assigned, J::Assigned]), None);
+        assert_eq!(
+            claim_follows_jobs(Approved, &[J::Assigned, J::Assigned]),
+            None
+        );
         assert_eq!(
             claim_follows_jobs(Approved, &[J::EnRoute, J::Assigned]),
             Some(InFulfilment)
         );
-        assert_eq!(claim_follows_jobs(InFulfilment, &[J::Done, J::Assigned]), None);
+        assert_eq!(
+            claim_follows_jobs(InFulfilment, &[J::Done, J::Assigned]),
+            None
+        );
         assert_eq!(
             claim_follows_jobs(InFulfilment, &[J::Done, J::Cancelled]),
             Some(QualityControl)

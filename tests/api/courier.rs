@@ -186,6 +186,23 @@ fn has_null(v: &Value) -> bool {
     }
 }
 
+/// The outbox as (event, payload), read straight from the SQLite file (`None` on
+/// PostgreSQL, whose database the harness keeps to itself).
+fn outbox(app: &TestApp) -> Option<Vec<(String, Value)>> {
+    let file = app.data_dir.join("claimroute.db");
+    if !file.exists() {
+        return None;
+    }
+    let pool = api::db::connect_pool(&api::db::DatabaseUrl::Sqlite(file), 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let rows = api::db::outbox::pending(&mut conn, 10_000).unwrap();
+    Some(
+        rows.into_iter()
+            .map(|(_, event, payload)| (event, serde_json::from_str(&payload).unwrap()))
+            .collect(),
+    )
+}
+
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes)
@@ -230,13 +247,11 @@ backend_test!(
             assert!(stop[field].as_str().unwrap().ends_with('Z'), "{stop}");
         }
         assert!(stop["load"].as_i64().unwrap() >= 0);
-        for other in stops.iter().filter(|s| s["kind"] == "break") {
-            assert!(
-                other.get("job").is_none() && other.get("claim").is_none(),
-                "{other}"
-            );
-            assert!(other["start"].is_string(), "{other}");
-        }
+        // The break is a stop of its own, with times and nothing to deliver.
+        let breaks: Vec<&Value> = stops.iter().filter(|s| s["kind"] == "break").collect();
+        assert_eq!(breaks.len(), 1, "{route}");
+        assert!(breaks[0].get("job").is_none() && breaks[0].get("claim").is_none());
+        assert!(breaks[0]["start"].is_string() && breaks[0]["depart"].is_string());
 
         // The ETag: an unchanged route is a 304 without a body.
         let get = |headers: Vec<(&'static str, String)>| {
@@ -437,6 +452,16 @@ backend_test!(
         );
         assert_eq!(last["actor_id"], courier_user);
         assert_eq!(history_of(&seen, "job.completed").len(), 1);
+        if let Some(events) = outbox(&app) {
+            let of_claim: Vec<&(String, Value)> = events
+                .iter()
+                .filter(|(_, p)| p["claim_id"] == claim_id)
+                .collect();
+            let count = |name: &str| of_claim.iter().filter(|(e, _)| e == name).count();
+            assert_eq!(count("job.completed"), 1, "{of_claim:?}");
+            // decided -> approved, then in_fulfilment and quality_control.
+            assert_eq!(count("claim.status_changed"), 3, "{of_claim:?}");
+        }
         assert!(
             seen["attachments"]
                 .as_array()
@@ -540,6 +565,17 @@ backend_test!(
             notes[0]["note"].as_str().unwrap().contains("nobody home"),
             "{seen}"
         );
+        if let Some(events) = outbox(&app) {
+            let failures: Vec<&Value> = events
+                .iter()
+                .filter(|(e, p)| e == "job.failed" && p["claim_id"] == claim_id)
+                .map(|(_, p)| p)
+                .collect();
+            assert_eq!(failures.len(), 1, "{events:?}");
+            assert_eq!(failures[0]["reason"], "nobody home");
+            assert_eq!(failures[0]["job_id"], job);
+            assert_eq!(failures[0]["attempts"], 1);
+        }
         let (_, route) = app.get(&route_path(), &courier).await;
         assert_eq!(stop_of(&route, job).unwrap()["status"], "failed");
 
@@ -707,5 +743,51 @@ backend_test!(
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
         assert_eq!(accepted["accepted"], 1000);
+    }
+);
+
+backend_test!(
+    courier_api_is_documented_and_signed_in,
+    |app: TestApp| async move {
+        let doc: Value = app
+            .client
+            .get(app.url("/api-docs/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for (path, method) in [
+            ("/api/v1/me/route", "get"),
+            ("/api/v1/me/jobs/{id}/events", "post"),
+            ("/api/v1/me/jobs/{id}/proof", "post"),
+            ("/api/v1/me/positions", "post"),
+            ("/api/v1/couriers/positions", "get"),
+        ] {
+            assert!(
+                doc["paths"][path][method].is_object(),
+                "{method} {path} documented"
+            );
+        }
+        let events = &doc["paths"]["/api/v1/me/jobs/{id}/events"]["post"];
+        assert!(
+            events["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "Idempotency-Key" && p["required"] == true),
+            "{events}"
+        );
+        // Without a token: 401, before anything else is looked at.
+        for (method, path) in [
+            (Method::GET, "/me/route".to_owned()),
+            (Method::POST, "/me/jobs/1/events".to_owned()),
+            (Method::POST, "/me/positions".to_owned()),
+            (Method::GET, "/couriers/positions".to_owned()),
+        ] {
+            let response = app.request(method, &path, None).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        }
     }
 );

@@ -60,6 +60,11 @@ backend_test!(dispatchers_manage_the_fleet, |app: TestApp| async move {
     let (status, problem) = app.post("/depots", &dispatcher, &bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "lat");
+    let mut bad = depot_body();
+    bad["time_zone"] = json!("Mars/Olympus");
+    let (status, problem) = app.post("/depots", &dispatcher, &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "time_zone");
 
     // A new courier account gets a courier record; other accounts cannot.
     let (status, user) = app

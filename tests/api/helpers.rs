@@ -146,6 +146,29 @@ impl TestApp {
         })
     }
 
+    /// A second server process on the same database (another replica).
+    pub async fn spawn_replica(&self) -> Self {
+        let data_dir = temp_dir();
+        let mut settings = Settings::new(
+            self.database_url.clone(),
+            data_dir.clone(),
+            JWT_SECRET.to_vec(),
+        );
+        settings.bind_addr = "127.0.0.1:0".to_owned();
+        settings.pool_size = 6;
+        let app = api::startup::Application::build(settings).await.unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            base,
+            client: Client::new(),
+            data_dir,
+            database_url: self.database_url.clone(),
+            // The first process owns (and drops) the database.
+            pg_database: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         if path.starts_with("/healthz")
             || path.starts_with("/readyz")

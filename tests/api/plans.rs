@@ -62,7 +62,11 @@ pub async fn wait_for_plan(app: &TestApp, dispatcher: &str, id: i64) -> Value {
         if !matches!(plan["status"].as_str(), Some("queued" | "running")) {
             return plan;
         }
-        assert!(Instant::now() < deadline, "plan {id} still {}", plan["status"]);
+        assert!(
+            Instant::now() < deadline,
+            "plan {id} still {}",
+            plan["status"]
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -75,9 +79,13 @@ fn seconds(origin: DateTime<Utc>, at: &Value) -> f64 {
 /// Rebuilds the planner's solution from the routes the API serves and runs the planner's
 /// independent checker on it against the stored problem.
 pub async fn check_plan(app: &TestApp, dispatcher: &str, plan_id: i64) -> planner::CheckReport {
-    let (status, doc) = app.get(&format!("/plans/{plan_id}/problem"), dispatcher).await;
+    let (status, doc) = app
+        .get(&format!("/plans/{plan_id}/problem"), dispatcher)
+        .await;
     assert_eq!(status, StatusCode::OK, "{doc}");
-    let (status, routes) = app.get(&format!("/plans/{plan_id}/routes"), dispatcher).await;
+    let (status, routes) = app
+        .get(&format!("/plans/{plan_id}/routes"), dispatcher)
+        .await;
     assert_eq!(status, StatusCode::OK, "{routes}");
     let origin: DateTime<Utc> = doc["origin"].as_str().unwrap().parse().unwrap();
     let problem: planner::Problem = serde_json::from_value(doc["problem"].clone()).unwrap();
@@ -151,7 +159,7 @@ pub async fn check_plan(app: &TestApp, dispatcher: &str, plan_id: i64) -> planne
     }
 }
 
-fn route_of<'a>(routes: &'a Value, job_id: i64) -> Option<&'a Value> {
+fn route_of(routes: &Value, job_id: i64) -> Option<&Value> {
     routes["routes"]
         .as_array()
         .unwrap()
@@ -182,429 +190,595 @@ async fn jobs_of_day(app: &TestApp, token: &str) -> Vec<Value> {
     body["items"].as_array().unwrap().clone()
 }
 
-backend_test!(a_day_is_planned_edited_and_published, |app: TestApp| async move {
-    let dispatcher = app.login("dispatcher@demo.test").await;
-    // Five more approved replacements spread over the city, on top of the demo's three
-    // approved claims (an exchange, a cash refund and a repair pickup).
-    let places = [
-        (52.5200, 13.4050),
-        (52.4900, 13.3500),
-        (52.5450, 13.4200),
-        (52.5000, 13.4500),
-        (52.5300, 13.3000),
-    ];
-    let mut new_jobs = Vec::new();
-    for (i, place) in places.iter().enumerate() {
-        let window = (8 + i as u32, 11 + i as u32);
-        new_jobs.push(approved_claim(&app, i + 1, window, *place).await.1);
-    }
-    let day_jobs = jobs_of_day(&app, &dispatcher).await;
-    assert_eq!(day_jobs.len(), 8, "{day_jobs:?}");
+backend_test!(
+    a_day_is_planned_edited_and_published,
+    |app: TestApp| async move {
+        let dispatcher = app.login("dispatcher@demo.test").await;
+        // Five more approved replacements spread over the city, on top of the demo's three
+        // approved claims (an exchange, a cash refund and a repair pickup).
+        let places = [
+            (52.5200, 13.4050),
+            (52.4900, 13.3500),
+            (52.5450, 13.4200),
+            (52.5000, 13.4500),
+            (52.5300, 13.3000),
+        ];
+        let mut new_jobs = Vec::new();
+        for (i, place) in places.iter().enumerate() {
+            let window = (8 + i as u32, 11 + i as u32);
+            new_jobs.push(approved_claim(&app, i + 1, window, *place).await.1);
+        }
+        let day_jobs = jobs_of_day(&app, &dispatcher).await;
+        assert_eq!(day_jobs.len(), 8, "{day_jobs:?}");
 
-    // Only dispatchers plan.
-    for email in ["courier1@demo.test", "customer1@demo.test", "manager1@demo.test"] {
-        let token = app.login(email).await;
-        let (status, _) = app
-            .post("/plans", &token, &json!({"date": tomorrow()}))
+        // Only dispatchers plan.
+        for email in [
+            "courier1@demo.test",
+            "customer1@demo.test",
+            "manager1@demo.test",
+        ] {
+            let token = app.login(email).await;
+            let (status, _) = app
+                .post("/plans", &token, &json!({"date": tomorrow()}))
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{email}");
+        }
+        let (status, problem) = app
+            .post(
+                "/plans",
+                &dispatcher,
+                &json!({"date": tomorrow(), "time_limit_ms": 5, "depot_id": 999}),
+            )
             .await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{email}");
-    }
-    let (status, problem) = app
-        .post(
-            "/plans",
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem["errors"][0]["field"], "time_limit_ms", "{problem}");
+
+        let plan = run_plan(
+            &app,
             &dispatcher,
-            &json!({"date": tomorrow(), "time_limit_ms": 5, "depot_id": 999}),
+            json!({"date": tomorrow(), "time_limit_ms": 1000}),
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(problem["errors"][0]["field"], "time_limit_ms", "{problem}");
+        assert_eq!(plan["status"], "draft", "{plan}");
+        let plan_id = plan["id"].as_i64().unwrap();
+        assert_eq!(plan["kpis"]["jobs_planned"], 8, "{plan}");
+        assert_eq!(plan["kpis"]["jobs_unassigned"], 0);
+        assert!(plan["kpis"]["distance_km"].as_f64().unwrap() > 0.0);
+        assert!(plan["kpis"]["min_slack_minutes"].as_f64().unwrap() >= 0.0);
+        assert!(!plan["progress"].as_array().unwrap().is_empty());
+        let report = check_plan(&app, &dispatcher, plan_id).await;
+        assert_eq!(report.unassigned, 0);
 
-    let plan = run_plan(
-        &app,
-        &dispatcher,
-        json!({"date": tomorrow(), "time_limit_ms": 1000}),
-    )
-    .await;
-    assert_eq!(plan["status"], "draft", "{plan}");
-    let plan_id = plan["id"].as_i64().unwrap();
-    assert_eq!(plan["kpis"]["jobs_planned"], 8, "{plan}");
-    assert_eq!(plan["kpis"]["jobs_unassigned"], 0);
-    assert!(plan["kpis"]["distance_km"].as_f64().unwrap() > 0.0);
-    assert!(plan["kpis"]["min_slack_minutes"].as_f64().unwrap() >= 0.0);
-    assert!(!plan["progress"].as_array().unwrap().is_empty());
-    let report = check_plan(&app, &dispatcher, plan_id).await;
-    assert_eq!(report.unassigned, 0);
+        // Every visit starts inside the customer's own slot and the refund goes to a courier
+        // who may carry cash.
+        let (_, routes) = app
+            .get(&format!("/plans/{plan_id}/routes"), &dispatcher)
+            .await;
+        let cash_couriers: Vec<i64> = couriers(&app, &dispatcher)
+            .await
+            .iter()
+            .filter(|c| c["skills"].as_array().unwrap().contains(&json!("cash")))
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        for job in &day_jobs {
+            let id = job["id"].as_i64().unwrap();
+            let route = route_of(&routes, id).unwrap_or_else(|| panic!("job {id} not routed"));
+            let stop = route["stops"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["job_id"] == id)
+                .unwrap();
+            let start: DateTime<Utc> = stop["start_at"].as_str().unwrap().parse().unwrap();
+            let fits = job["windows"].as_array().unwrap().iter().any(|w| {
+                let from: DateTime<Utc> = w["start"].as_str().unwrap().parse().unwrap();
+                let to: DateTime<Utc> = w["end"].as_str().unwrap().parse().unwrap();
+                from <= start && start <= to
+            });
+            assert!(
+                fits,
+                "job {id} starts at {start}, outside {}",
+                job["windows"]
+            );
+            assert!(stop["claim_number"].as_str().unwrap().starts_with("CLM-"));
+            if job["kind"] == "refund" {
+                assert!(cash_couriers.contains(&route["courier_id"].as_i64().unwrap()));
+            }
+        }
 
-    // Every visit starts inside the customer's own slot and the refund goes to a courier
-    // who may carry cash.
-    let (_, routes) = app.get(&format!("/plans/{plan_id}/routes"), &dispatcher).await;
-    let cash_couriers: Vec<i64> = couriers(&app, &dispatcher)
-        .await
-        .iter()
-        .filter(|c| c["skills"].as_array().unwrap().contains(&json!("cash")))
-        .map(|c| c["id"].as_i64().unwrap())
-        .collect();
-    for job in &day_jobs {
-        let id = job["id"].as_i64().unwrap();
-        let route = route_of(&routes, id).unwrap_or_else(|| panic!("job {id} not routed"));
-        let stop = route["stops"]
+        // The same routes as GeoJSON: a line per used route, a point per visit.
+        let response = app
+            .request(
+                reqwest::Method::GET,
+                &format!("/plans/{plan_id}/routes?format=geojson"),
+                Some(&dispatcher),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "application/geo+json");
+        let geo: Value = response.json().await.unwrap();
+        assert_eq!(geo["type"], "FeatureCollection");
+        let features = geo["features"].as_array().unwrap();
+        let lines = features
+            .iter()
+            .filter(|f| f["geometry"]["type"] == "LineString")
+            .count();
+        let points: Vec<&Value> = features
+            .iter()
+            .filter(|f| f["geometry"]["type"] == "Point")
+            .collect();
+        let used = routes["routes"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|s| s["job_id"] == id)
-            .unwrap();
-        let start: DateTime<Utc> = stop["start_at"].as_str().unwrap().parse().unwrap();
-        let fits = job["windows"].as_array().unwrap().iter().any(|w| {
-            let from: DateTime<Utc> = w["start"].as_str().unwrap().parse().unwrap();
-            let to: DateTime<Utc> = w["end"].as_str().unwrap().parse().unwrap();
-            from <= start && start <= to
-        });
-        assert!(fits, "job {id} starts at {start}, outside {}", job["windows"]);
-        assert!(stop["claim_number"].as_str().unwrap().starts_with("CLM-"));
-        if job["kind"] == "refund" {
-            assert!(cash_couriers.contains(&route["courier_id"].as_i64().unwrap()));
+            .filter(|r| !stop_jobs(r).is_empty())
+            .count();
+        assert_eq!(lines, used);
+        assert_eq!(points.len(), 8);
+        for p in points {
+            let job = day_jobs
+                .iter()
+                .find(|j| j["id"] == p["properties"]["job_id"])
+                .unwrap();
+            assert_eq!(
+                p["geometry"]["coordinates"],
+                json!([job["lon"], job["lat"]])
+            );
         }
-    }
 
-    // The same routes as GeoJSON: a line per used route, a point per visit.
-    let response = app
-        .request(
-            reqwest::Method::GET,
-            &format!("/plans/{plan_id}/routes?format=geojson"),
-            Some(&dispatcher),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/geo+json"
-    );
-    let geo: Value = response.json().await.unwrap();
-    assert_eq!(geo["type"], "FeatureCollection");
-    let features = geo["features"].as_array().unwrap();
-    let lines = features
-        .iter()
-        .filter(|f| f["geometry"]["type"] == "LineString")
-        .count();
-    let points: Vec<&Value> = features
-        .iter()
-        .filter(|f| f["geometry"]["type"] == "Point")
-        .collect();
-    let used = routes["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| !stop_jobs(r).is_empty())
-        .count();
-    assert_eq!(lines, used);
-    assert_eq!(points.len(), 8);
-    for p in points {
-        let job = day_jobs
+        // The dispatcher moves the refund to a courier without the cash skill: accepted as a
+        // draft, but re-timed and reported, and publishing refuses it.
+        let refund = day_jobs.iter().find(|j| j["kind"] == "refund").unwrap();
+        let refund_id = refund["id"].as_i64().unwrap();
+        let planned_route = route_of(&routes, refund_id).unwrap();
+        let planned_courier = planned_route["courier_id"].as_i64().unwrap();
+        let planned_position = stop_jobs(planned_route)
             .iter()
-            .find(|j| j["id"] == p["properties"]["job_id"])
+            .position(|&j| j == refund_id)
             .unwrap();
-        assert_eq!(p["geometry"]["coordinates"], json!([job["lon"], job["lat"]]));
-    }
-
-    // The dispatcher moves the refund to a courier without the cash skill: accepted as a
-    // draft, but re-timed and reported, and publishing refuses it.
-    let refund = day_jobs.iter().find(|j| j["kind"] == "refund").unwrap();
-    let refund_id = refund["id"].as_i64().unwrap();
-    let planned_route = route_of(&routes, refund_id).unwrap();
-    let planned_courier = planned_route["courier_id"].as_i64().unwrap();
-    let planned_position = stop_jobs(planned_route)
-        .iter()
-        .position(|&j| j == refund_id)
-        .unwrap();
-    let non_cash = couriers(&app, &dispatcher)
-        .await
-        .iter()
-        .find(|c| !cash_couriers.contains(&c["id"].as_i64().unwrap()))
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    let (status, problem) = app
+        let non_cash = couriers(&app, &dispatcher)
+            .await
+            .iter()
+            .find(|c| !cash_couriers.contains(&c["id"].as_i64().unwrap()))
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let (status, problem) = app
         .patch(
             &format!("/plans/{plan_id}"),
             &dispatcher,
             &json!({"version": plan["version"], "moves": [{"job_id": refund_id, "courier_id": 999_999}]}),
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-    assert_eq!(problem["errors"][0]["field"], "moves[0].courier_id");
-    let (status, edited) = app
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "moves[0].courier_id");
+        let (status, edited) = app
         .patch(
             &format!("/plans/{plan_id}"),
             &dispatcher,
             &json!({"version": plan["version"], "moves": [{"job_id": refund_id, "courier_id": non_cash, "position": 0}]}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{edited}");
-    let violations = edited["violations"].as_array().unwrap();
-    assert!(
-        violations
-            .iter()
-            .any(|v| v["kind"] == "missing_skill" && v["job_id"] == refund_id),
-        "{violations:?}"
-    );
-    let moved_route = route_of(&edited["routes"], refund_id).unwrap();
-    assert_eq!(moved_route["courier_id"], non_cash);
-    assert_eq!(stop_jobs(moved_route)[0], refund_id, "placed first as asked");
-    assert_eq!(edited["plan"]["kpis"]["violations"], violations.len());
-    let version = edited["plan"]["version"].as_i64().unwrap();
-    assert_eq!(version, plan["version"].as_i64().unwrap() + 1);
-    // An edit on the old version is stale.
-    let (status, _) = app
+        assert_eq!(status, StatusCode::OK, "{edited}");
+        let violations = edited["violations"].as_array().unwrap();
+        assert!(
+            violations
+                .iter()
+                .any(|v| v["kind"] == "missing_skill" && v["job_id"] == refund_id),
+            "{violations:?}"
+        );
+        let moved_route = route_of(&edited["routes"], refund_id).unwrap();
+        assert_eq!(moved_route["courier_id"], non_cash);
+        assert_eq!(
+            stop_jobs(moved_route)[0],
+            refund_id,
+            "placed first as asked"
+        );
+        assert_eq!(edited["plan"]["kpis"]["violations"], violations.len());
+        let version = edited["plan"]["version"].as_i64().unwrap();
+        assert_eq!(version, plan["version"].as_i64().unwrap() + 1);
+        // An edit on the old version is stale.
+        let (status, _) = app
         .patch(
             &format!("/plans/{plan_id}"),
             &dispatcher,
             &json!({"version": plan["version"], "locks": [{"job_id": refund_id, "locked": true}]}),
         )
         .await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    let (status, refused) = app
-        .post(&format!("/plans/{plan_id}/publish"), &dispatcher, &json!({}))
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+        assert_eq!(status, StatusCode::CONFLICT);
+        let (status, refused) = app
+            .post(
+                &format!("/plans/{plan_id}/publish"),
+                &dispatcher,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{refused}");
 
-    // Back where the planner had put it, and locked there.
-    let (status, edited) = app
-        .patch(
-            &format!("/plans/{plan_id}"),
-            &dispatcher,
-            &json!({"version": version,
+        // Back where the planner had put it, and locked there.
+        let (status, edited) = app
+            .patch(
+                &format!("/plans/{plan_id}"),
+                &dispatcher,
+                &json!({"version": version,
                     "moves": [{"job_id": refund_id, "courier_id": planned_courier,
                                "position": planned_position}],
                     "locks": [{"job_id": refund_id, "locked": true}]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{edited}");
-    assert_eq!(edited["violations"], json!([]), "{edited}");
-    let route = route_of(&edited["routes"], refund_id).unwrap();
-    assert_eq!(route["courier_id"], planned_courier);
-    assert_eq!(stop_jobs(route)[planned_position], refund_id);
-    let stop = route["stops"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["job_id"] == refund_id)
-        .unwrap();
-    assert_eq!(stop["locked"], true);
-    // The re-timed routes still pass the independent checker.
-    check_plan(&app, &dispatcher, plan_id).await;
-
-    // Publishing hands every job to its courier and tells each customer when to expect him.
-    let (status, published) = app
-        .post(&format!("/plans/{plan_id}/publish"), &dispatcher, &json!({}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{published}");
-    assert_eq!(published["status"], "published");
-    let (_, routes) = app.get(&format!("/plans/{plan_id}/routes"), &dispatcher).await;
-    for job in jobs_of_day(&app, &dispatcher).await {
-        assert_eq!(job["status"], "assigned", "{job}");
-        let route = route_of(&routes, job["id"].as_i64().unwrap()).unwrap();
-        assert_eq!(job["courier_id"], route["courier_id"]);
-    }
-    let first_claim = new_jobs[0]["claim_id"].as_i64().unwrap();
-    let customer = app.login("customer1@demo.test").await;
-    let (status, claim) = app.get(&format!("/claims/{first_claim}"), &customer).await;
-    assert_eq!(status, StatusCode::OK);
-    let history = claim["history"].as_array().unwrap();
-    assert!(
-        history.iter().any(|e| e["kind"] == "visit_planned"
-            && e["note"].as_str().unwrap().contains("courier visit planned")),
-        "{history:?}"
-    );
-    let (status, _) = app
-        .post(&format!("/plans/{plan_id}/publish"), &dispatcher, &json!({}))
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "published once only");
-
-    // A claim approved after publishing is inserted by re-optimising; the locked stop keeps
-    // its courier and everything before it.
-    let (_, late_job) = approved_claim(&app, 6, (9, 17), (52.5100, 13.3900)).await;
-    let late_id = late_job["id"].as_i64().unwrap();
-    let before = route_of(&routes, refund_id).unwrap().clone();
-    let before_jobs = stop_jobs(&before);
-    let locked_at = before_jobs.iter().position(|&j| j == refund_id).unwrap();
-    let (status, queued) = app
-        .post(
-            &format!("/plans/{plan_id}/reoptimize"),
-            &dispatcher,
-            &json!({"time_limit_ms": 500}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
-    let reoptimized = wait_for_plan(&app, &dispatcher, queued["id"].as_i64().unwrap()).await;
-    assert_eq!(reoptimized["status"], "draft", "{reoptimized}");
-    assert_eq!(reoptimized["reoptimizes_id"], plan_id);
-    let new_id = reoptimized["id"].as_i64().unwrap();
-    check_plan(&app, &dispatcher, new_id).await;
-    let (_, new_routes) = app.get(&format!("/plans/{new_id}/routes"), &dispatcher).await;
-    assert!(route_of(&new_routes, late_id).is_some(), "the new job is planned");
-    let after = route_of(&new_routes, refund_id).unwrap();
-    assert_eq!(after["courier_id"], before["courier_id"]);
-    assert_eq!(
-        stop_jobs(after)[..=locked_at],
-        before_jobs[..=locked_at],
-        "the locked stop and those before it stay where they were"
-    );
-    // Every other job keeps its courier and order (least disruption).
-    for old in routes["routes"].as_array().unwrap() {
-        let old_jobs = stop_jobs(old);
-        if old_jobs.is_empty() {
-            continue;
-        }
-        let new = new_routes["routes"]
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{edited}");
+        assert_eq!(edited["violations"], json!([]), "{edited}");
+        let route = route_of(&edited["routes"], refund_id).unwrap();
+        assert_eq!(route["courier_id"], planned_courier);
+        assert_eq!(stop_jobs(route)[planned_position], refund_id);
+        let stop = route["stops"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["courier_id"] == old["courier_id"])
+            .find(|s| s["job_id"] == refund_id)
             .unwrap();
-        let kept: Vec<i64> = stop_jobs(new).into_iter().filter(|j| *j != late_id).collect();
-        assert_eq!(kept, old_jobs);
-    }
-    let (status, republished) = app
-        .post(&format!("/plans/{new_id}/publish"), &dispatcher, &json!({}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{republished}");
-    let (_, old) = app.get(&format!("/plans/{plan_id}"), &dispatcher).await;
-    assert_eq!(old["status"], "superseded");
-    let jobs = jobs_of_day(&app, &dispatcher).await;
-    let late = jobs.iter().find(|j| j["id"] == late_id).unwrap();
-    assert_eq!(late["status"], "assigned");
-});
+        assert_eq!(stop["locked"], true);
+        // The re-timed routes still pass the independent checker.
+        check_plan(&app, &dispatcher, plan_id).await;
 
-backend_test!(two_plans_of_a_day_cannot_both_publish, |app: TestApp| async move {
-    let dispatcher = app.login("dispatcher@demo.test").await;
-    let body = json!({"date": tomorrow(), "time_limit_ms": 300});
-    let first = run_plan(&app, &dispatcher, body.clone()).await;
-    let second = run_plan(&app, &dispatcher, body).await;
-    assert_eq!(first["status"], "draft", "{first}");
-    assert_eq!(second["status"], "draft", "{second}");
-    let publish = |id: i64| {
-        let app = &app;
-        let dispatcher = dispatcher.clone();
-        async move {
-            app.post(&format!("/plans/{id}/publish"), &dispatcher, &json!({}))
-                .await
+        // Publishing hands every job to its courier and tells each customer when to expect him.
+        let (status, published) = app
+            .post(
+                &format!("/plans/{plan_id}/publish"),
+                &dispatcher,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{published}");
+        assert_eq!(published["status"], "published");
+        let (_, routes) = app
+            .get(&format!("/plans/{plan_id}/routes"), &dispatcher)
+            .await;
+        for job in jobs_of_day(&app, &dispatcher).await {
+            assert_eq!(job["status"], "assigned", "{job}");
+            let route = route_of(&routes, job["id"].as_i64().unwrap()).unwrap();
+            assert_eq!(job["courier_id"], route["courier_id"]);
         }
-    };
-    let (a, b) = futures_util::future::join(
-        publish(first["id"].as_i64().unwrap()),
-        publish(second["id"].as_i64().unwrap()),
-    )
-    .await;
-    let statuses = [a.0, b.0];
-    assert_eq!(
-        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
-        1,
-        "{a:?} {b:?}"
-    );
-    assert_eq!(
-        statuses
-            .iter()
-            .filter(|s| **s == StatusCode::CONFLICT)
-            .count(),
-        1
-    );
-    let (_, plans) = app
-        .get(&format!("/plans?date={}", tomorrow()), &dispatcher)
-        .await;
-    let published: Vec<&Value> = plans["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["status"] == "published")
-        .collect();
-    assert_eq!(published.len(), 1);
-    // The jobs belong to the winner's routes.
-    let winner = published[0]["id"].as_i64().unwrap();
-    let (_, routes) = app.get(&format!("/plans/{winner}/routes"), &dispatcher).await;
-    for job in jobs_of_day(&app, &dispatcher).await {
-        let route = route_of(&routes, job["id"].as_i64().unwrap()).unwrap();
-        assert_eq!(job["courier_id"], route["courier_id"]);
-    }
-});
+        let first_claim = new_jobs[0]["claim_id"].as_i64().unwrap();
+        let customer = app.login("customer1@demo.test").await;
+        let (status, claim) = app.get(&format!("/claims/{first_claim}"), &customer).await;
+        assert_eq!(status, StatusCode::OK);
+        let history = claim["history"].as_array().unwrap();
+        assert!(
+            history.iter().any(|e| e["kind"] == "visit_planned"
+                && e["note"]
+                    .as_str()
+                    .unwrap()
+                    .contains("courier visit planned")),
+            "{history:?}"
+        );
+        let (status, _) = app
+            .post(
+                &format!("/plans/{plan_id}/publish"),
+                &dispatcher,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "published once only");
 
-backend_test!(the_dispatcher_watches_a_run_progress, |app: TestApp| async move {
-    let dispatcher = app.login("dispatcher@demo.test").await;
-    let (status, plan) = app
-        .post(
-            "/plans",
-            &dispatcher,
-            &json!({"date": tomorrow(), "time_limit_ms": 3000}),
+        // The day starts: a courier finishes his first visit (with the proof photo of the unit
+        // he took back).
+        let refund_courier = route_of(&routes, refund_id).unwrap()["courier_id"].clone();
+        let busy = routes["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| !stop_jobs(r).is_empty() && r["courier_id"] != refund_courier)
+            .unwrap()
+            .clone();
+        let done_id = stop_jobs(&busy)[0];
+        let mut courier = None;
+        for n in 1..=4 {
+            let token = app.login(&format!("courier{n}@demo.test")).await;
+            let (_, mine) = app
+                .get(&format!("/me/route?date={}", tomorrow()), &token)
+                .await;
+            if mine["stops"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["job"] == done_id)
+            {
+                courier = Some(token);
+            }
+        }
+        let courier = courier.expect("a courier has the job on his phone");
+        let report = |kind: &'static str, key: &'static str| {
+            let app = &app;
+            let courier = courier.clone();
+            async move {
+                crate::helpers::read(
+                app.request(reqwest::Method::POST, &format!("/me/jobs/{done_id}/events"), Some(&courier))
+                    .header("Idempotency-Key", key)
+                    .json(&json!({"type": kind, "at": Utc::now().to_rfc3339(), "lat": 52.5, "lon": 13.4}))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+            }
+        };
+        assert_eq!(report("arrived", "arrive-1").await.0, StatusCode::OK);
+        let part =
+            reqwest::multipart::Part::bytes(crate::helpers::PNG_1X1.to_vec()).file_name("unit.png");
+        let response = app
+            .request(
+                reqwest::Method::POST,
+                &format!("/me/jobs/{done_id}/proof"),
+                Some(&courier),
+            )
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let (status, done) = report("completed", "complete-1").await;
+        assert_eq!(status, StatusCode::OK, "{done}");
+        assert_eq!(done["status"], "done");
+
+        // A claim approved after publishing is inserted by re-optimising; the locked stop keeps
+        // its courier and everything before it.
+        let (_, late_job) = approved_claim(&app, 6, (9, 17), (52.5100, 13.3900)).await;
+        let late_id = late_job["id"].as_i64().unwrap();
+        let before = route_of(&routes, refund_id).unwrap().clone();
+        let before_jobs = stop_jobs(&before);
+        let locked_at = before_jobs.iter().position(|&j| j == refund_id).unwrap();
+        let (status, queued) = app
+            .post(
+                &format!("/plans/{plan_id}/reoptimize"),
+                &dispatcher,
+                &json!({"time_limit_ms": 500}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+        let reoptimized = wait_for_plan(&app, &dispatcher, queued["id"].as_i64().unwrap()).await;
+        assert_eq!(reoptimized["status"], "draft", "{reoptimized}");
+        assert_eq!(reoptimized["reoptimizes_id"], plan_id);
+        let new_id = reoptimized["id"].as_i64().unwrap();
+        check_plan(&app, &dispatcher, new_id).await;
+        let (_, new_routes) = app
+            .get(&format!("/plans/{new_id}/routes"), &dispatcher)
+            .await;
+        assert!(
+            route_of(&new_routes, late_id).is_some(),
+            "the new job is planned"
+        );
+        let after = route_of(&new_routes, refund_id).unwrap();
+        assert_eq!(after["courier_id"], before["courier_id"]);
+        assert_eq!(
+            stop_jobs(after)[..=locked_at],
+            before_jobs[..=locked_at],
+            "the locked stop and those before it stay where they were"
+        );
+        // The finished visit stays first on its courier's route, marked done.
+        let busy_after = route_of(&new_routes, done_id).unwrap();
+        assert_eq!(busy_after["courier_id"], busy["courier_id"]);
+        assert_eq!(busy_after["stops"][0]["job_id"], done_id);
+        assert_eq!(busy_after["stops"][0]["outcome"], "done");
+        // Every other job keeps its courier and order (least disruption).
+        for old in routes["routes"].as_array().unwrap() {
+            let old_jobs = stop_jobs(old);
+            if old_jobs.is_empty() {
+                continue;
+            }
+            let new = new_routes["routes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["courier_id"] == old["courier_id"])
+                .unwrap();
+            let kept: Vec<i64> = stop_jobs(new)
+                .into_iter()
+                .filter(|j| *j != late_id)
+                .collect();
+            assert_eq!(kept, old_jobs);
+        }
+        let (status, republished) = app
+            .post(&format!("/plans/{new_id}/publish"), &dispatcher, &json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{republished}");
+        let (_, old) = app.get(&format!("/plans/{plan_id}"), &dispatcher).await;
+        assert_eq!(old["status"], "superseded");
+        let jobs = jobs_of_day(&app, &dispatcher).await;
+        let late = jobs.iter().find(|j| j["id"] == late_id).unwrap();
+        assert_eq!(late["status"], "assigned");
+        let done = jobs.iter().find(|j| j["id"] == done_id).unwrap();
+        assert_eq!(
+            done["status"], "done",
+            "publishing leaves finished visits alone"
+        );
+    }
+);
+
+backend_test!(
+    two_plans_of_a_day_cannot_both_publish,
+    |app: TestApp| async move {
+        let dispatcher = app.login("dispatcher@demo.test").await;
+        let body = json!({"date": tomorrow(), "time_limit_ms": 300});
+        let first = run_plan(&app, &dispatcher, body.clone()).await;
+        let second = run_plan(&app, &dispatcher, body).await;
+        assert_eq!(first["status"], "draft", "{first}");
+        assert_eq!(second["status"], "draft", "{second}");
+        let publish = |id: i64| {
+            let app = &app;
+            let dispatcher = dispatcher.clone();
+            async move {
+                app.post(&format!("/plans/{id}/publish"), &dispatcher, &json!({}))
+                    .await
+            }
+        };
+        let (a, b) = futures_util::future::join(
+            publish(first["id"].as_i64().unwrap()),
+            publish(second["id"].as_i64().unwrap()),
         )
         .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
-    let id = plan["id"].as_i64().unwrap();
-    let started = Instant::now();
-    let mut seen_running_with_progress = false;
-    let plan = loop {
-        let (_, plan) = app.get(&format!("/plans/{id}"), &dispatcher).await;
-        match plan["status"].as_str().unwrap() {
-            "queued" => {}
-            "running" => {
-                if !plan["progress"].as_array().unwrap().is_empty() {
-                    seen_running_with_progress = true;
-                }
-            }
-            _ => break plan,
+        let statuses = [a.0, b.0];
+        assert_eq!(
+            statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+            1,
+            "{a:?} {b:?}"
+        );
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::CONFLICT)
+                .count(),
+            1
+        );
+        let (_, plans) = app
+            .get(&format!("/plans?date={}", tomorrow()), &dispatcher)
+            .await;
+        let published: Vec<&Value> = plans["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["status"] == "published")
+            .collect();
+        assert_eq!(published.len(), 1);
+        // The jobs belong to the winner's routes.
+        let winner = published[0]["id"].as_i64().unwrap();
+        let (_, routes) = app
+            .get(&format!("/plans/{winner}/routes"), &dispatcher)
+            .await;
+        for job in jobs_of_day(&app, &dispatcher).await {
+            let route = route_of(&routes, job["id"].as_i64().unwrap()).unwrap();
+            assert_eq!(job["courier_id"], route["courier_id"]);
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let took = started.elapsed();
-    assert_eq!(plan["status"], "draft", "{plan}");
-    assert!(seen_running_with_progress, "progress visible while running");
-    // Finished within its budget (plus the heartbeat and polling slack).
-    assert!(took < Duration::from_secs(8), "took {took:?}");
-    let finished: DateTime<Utc> = plan["finished_at"].as_str().unwrap().parse().unwrap();
-    let began: DateTime<Utc> = plan["started_at"].as_str().unwrap().parse().unwrap();
-    assert!((finished - began).num_milliseconds() <= 3000 + 1000, "{plan}");
-    let curve = plan["progress"].as_array().unwrap();
-    assert!(curve.len() >= 2);
-    let costs: Vec<f64> = curve.iter().map(|p| p["cost"].as_f64().unwrap()).collect();
-    assert!(costs.windows(2).all(|w| w[1] <= w[0] + 1e-9), "best cost never rises: {costs:?}");
-});
+    }
+);
 
-backend_test!(a_run_whose_process_died_is_marked_failed, |app: TestApp| async move {
-    let dispatcher = app.login("dispatcher@demo.test").await;
-    let dispatcher_id = app.user_id("dispatcher@demo.test").await;
-    // A plan another process claimed and then stopped reporting on (it crashed).
-    let url = app.database_url.clone();
-    let id = tokio::task::spawn_blocking(move || {
-        use diesel::RunQueryDsl;
-        let pool = api::db::connect_pool(&url, 1).unwrap();
-        let mut conn = pool.get().unwrap();
-        let silent = (Utc::now() - chrono::Duration::minutes(10)).naive_utc();
-        let sql = format!(
-            "INSERT INTO plans (date, scope, status, created_by, time_limit_ms, runner, \
+backend_test!(
+    the_dispatcher_watches_a_run_progress,
+    |app: TestApp| async move {
+        let dispatcher = app.login("dispatcher@demo.test").await;
+        let (status, plan) = app
+            .post(
+                "/plans",
+                &dispatcher,
+                &json!({"date": tomorrow(), "time_limit_ms": 3000}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let id = plan["id"].as_i64().unwrap();
+        let started = Instant::now();
+        let mut seen_running_with_progress = false;
+        let plan = loop {
+            let (_, plan) = app.get(&format!("/plans/{id}"), &dispatcher).await;
+            match plan["status"].as_str().unwrap() {
+                "queued" => {}
+                "running" => {
+                    if !plan["progress"].as_array().unwrap().is_empty() {
+                        seen_running_with_progress = true;
+                    }
+                }
+                _ => break plan,
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let took = started.elapsed();
+        assert_eq!(plan["status"], "draft", "{plan}");
+        assert!(seen_running_with_progress, "progress visible while running");
+        // Finished within its budget (plus the heartbeat and polling slack).
+        assert!(took < Duration::from_secs(8), "took {took:?}");
+        let finished: DateTime<Utc> = plan["finished_at"].as_str().unwrap().parse().unwrap();
+        let began: DateTime<Utc> = plan["started_at"].as_str().unwrap().parse().unwrap();
+        assert!(
+            (finished - began).num_milliseconds() <= 3000 + 1000,
+            "{plan}"
+        );
+        let curve = plan["progress"].as_array().unwrap();
+        assert!(curve.len() >= 2);
+        let costs: Vec<f64> = curve.iter().map(|p| p["cost"].as_f64().unwrap()).collect();
+        assert!(
+            costs.windows(2).all(|w| w[1] <= w[0] + 1e-9),
+            "best cost never rises: {costs:?}"
+        );
+    }
+);
+
+backend_test!(
+    a_run_whose_process_died_is_marked_failed,
+    |app: TestApp| async move {
+        let dispatcher = app.login("dispatcher@demo.test").await;
+        let dispatcher_id = app.user_id("dispatcher@demo.test").await;
+        // A plan another process claimed and then stopped reporting on (it crashed).
+        let url = app.database_url.clone();
+        let id = tokio::task::spawn_blocking(move || {
+            use diesel::RunQueryDsl;
+            let pool = api::db::connect_pool(&url, 1).unwrap();
+            let mut conn = pool.get().unwrap();
+            let silent = (Utc::now() - chrono::Duration::minutes(10)).naive_utc();
+            let sql = format!(
+                "INSERT INTO plans (date, scope, status, created_by, time_limit_ms, runner, \
              heartbeat_at, started_at, progress, version, created_at, updated_at) VALUES \
              ('{}', 'all', 'running', {dispatcher_id}, 1000, 'crashed-replica', '{silent}', \
              '{silent}', '[]', 1, '{silent}', '{silent}')",
-            tomorrow()
-        );
-        diesel::sql_query(sql).execute(&mut conn).unwrap();
-        #[derive(diesel::QueryableByName)]
-        struct Id {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            id: i64,
-        }
-        diesel::sql_query("SELECT MAX(id) AS id FROM plans")
-            .get_result::<Id>(&mut conn)
+                tomorrow()
+            );
+            diesel::sql_query(sql).execute(&mut conn).unwrap();
+            #[derive(diesel::QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                id: i64,
+            }
+            diesel::sql_query("SELECT MAX(id) AS id FROM plans")
+                .get_result::<Id>(&mut conn)
+                .unwrap()
+                .id
+        })
+        .await
+        .unwrap();
+        let plan = wait_for_plan(&app, &dispatcher, id).await;
+        assert_eq!(plan["status"], "failed", "{plan}");
+        assert!(plan["error"]
+            .as_str()
             .unwrap()
-            .id
-    })
-    .await
-    .unwrap();
-    let plan = wait_for_plan(&app, &dispatcher, id).await;
-    assert_eq!(plan["status"], "failed", "{plan}");
-    assert!(plan["error"].as_str().unwrap().contains("stopped reporting"));
-    let (status, _) = app.get(&format!("/plans/{id}/routes"), &dispatcher).await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    // A new run for the day still works.
-    let plan = run_plan(&app, &dispatcher, json!({"date": tomorrow(), "time_limit_ms": 300})).await;
-    assert_eq!(plan["status"], "draft");
-});
+            .contains("stopped reporting"));
+        let (status, _) = app.get(&format!("/plans/{id}/routes"), &dispatcher).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        // A new run for the day still works.
+        let plan = run_plan(
+            &app,
+            &dispatcher,
+            json!({"date": tomorrow(), "time_limit_ms": 300}),
+        )
+        .await;
+        assert_eq!(plan["status"], "draft");
+    }
+);
+
+backend_test!(
+    replicas_sharing_a_database_run_each_plan_once,
+    |app: TestApp| async move {
+        let replica = app.spawn_replica().await;
+        let dispatcher = app.login("dispatcher@demo.test").await;
+        let body = json!({"date": tomorrow(), "time_limit_ms": 200});
+        // Plans queued through both processes; both workers poll the same queue.
+        let mut ids = Vec::new();
+        for i in 0..6 {
+            let via = if i % 2 == 0 { &app } else { &replica };
+            let (status, plan) = via.post("/plans", &dispatcher, &body).await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{plan}");
+            ids.push(plan["id"].as_i64().unwrap());
+        }
+        let (_, couriers) = app.get("/couriers", &dispatcher).await;
+        let on_shift = couriers["items"].as_array().unwrap().len();
+        for id in ids {
+            let plan = wait_for_plan(&app, &dispatcher, id).await;
+            assert_eq!(plan["status"], "draft", "{plan}");
+            assert!(plan["runner"].is_string());
+            // Stored once: one route per courier on shift, each job once.
+            let (_, routes) = app.get(&format!("/plans/{id}/routes"), &dispatcher).await;
+            assert_eq!(routes["routes"].as_array().unwrap().len(), on_shift);
+            let report = check_plan(&app, &dispatcher, id).await;
+            assert_eq!(report.unassigned, 0);
+        }
+    }
+);

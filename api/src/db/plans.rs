@@ -249,10 +249,7 @@ pub fn heartbeat(
             .filter(plans::status.eq(RUNNING))
             .filter(plans::runner.eq(runner)),
     )
-    .set((
-        plans::heartbeat_at.eq(now()),
-        plans::progress.eq(progress),
-    ))
+    .set((plans::heartbeat_at.eq(now()), plans::progress.eq(progress)))
     .execute(conn)?;
     Ok(n == 1)
 }
@@ -316,25 +313,17 @@ pub fn update(
     stats: &str,
 ) -> QueryResult<Option<PlanRow>> {
     let at = now();
-    diesel::update(
-        plans::table
-            .find(id)
-            .filter(plans::version.eq(version)),
-    )
-    .set((
-        plans::status.eq(status),
-        plans::stats.eq(stats),
-        plans::version.eq(version + 1),
-        plans::updated_at.eq(at),
-        plans::published_at.eq(if status == PUBLISHED {
-            Some(at)
-        } else {
-            None
-        }),
-    ))
-    .returning(plans::all_columns)
-    .get_result::<PlanRow>(conn)
-    .optional()
+    diesel::update(plans::table.find(id).filter(plans::version.eq(version)))
+        .set((
+            plans::status.eq(status),
+            plans::stats.eq(stats),
+            plans::version.eq(version + 1),
+            plans::updated_at.eq(at),
+            plans::published_at.eq(if status == PUBLISHED { Some(at) } else { None }),
+        ))
+        .returning(plans::all_columns)
+        .get_result::<PlanRow>(conn)
+        .optional()
 }
 
 pub fn set_status(conn: &mut DbConnection, id: i64, status: &str) -> QueryResult<usize> {
@@ -416,18 +405,23 @@ pub fn set_locked(
     .execute(conn)
 }
 
-/// Jobs (id, status, courier, plan) for the given ids.
-pub fn job_states(
-    conn: &mut DbConnection,
-    ids: &[i64],
-) -> QueryResult<Vec<(i64, String, Option<i64>, Option<i64>)>> {
+/// Where a job stands, as publishing checks it.
+#[derive(Debug, Clone, Queryable)]
+pub struct JobState {
+    pub id: i64,
+    pub status: String,
+    pub courier_id: Option<i64>,
+    pub plan_id: Option<i64>,
+}
+
+pub fn job_states(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<JobState>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         out.extend(
             jobs::table
                 .filter(jobs::id.eq_any(chunk))
                 .select((jobs::id, jobs::status, jobs::courier_id, jobs::plan_id))
-                .load::<(i64, String, Option<i64>, Option<i64>)>(conn)?,
+                .load::<JobState>(conn)?,
         );
     }
     Ok(out)
@@ -475,7 +469,10 @@ pub fn release_jobs(conn: &mut DbConnection, old_plan: i64, keep: &[i64]) -> Que
         .select(jobs::id)
         .load(conn)?;
     let keep: std::collections::HashSet<i64> = keep.iter().copied().collect();
-    let release: Vec<i64> = assigned.into_iter().filter(|id| !keep.contains(id)).collect();
+    let release: Vec<i64> = assigned
+        .into_iter()
+        .filter(|id| !keep.contains(id))
+        .collect();
     let mut n = 0;
     for chunk in release.chunks(500) {
         n += diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))

@@ -12,7 +12,9 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::solution::{courier_of, job_index, route_row, stop_rows, unassigned_rows, LoadedPlan, StopExtras};
+use super::solution::{
+    courier_of, job_index, route_row, stop_rows, unassigned_rows, LoadedPlan, StopExtras,
+};
 use crate::db::plans::{self, PlanRow};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
@@ -61,7 +63,11 @@ pub struct PlanViolation {
 }
 
 /// Applies an edit inside the caller's transaction and returns the updated plan.
-pub fn apply(conn: &mut DbConnection, plan: &PlanRow, edit: &EditPlanRequest) -> ApiResult<PlanRow> {
+pub fn apply(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    edit: &EditPlanRequest,
+) -> ApiResult<PlanRow> {
     if plan.status != plans::DRAFT {
         return Err(ApiError::Conflict(messages::PLAN_NOT_DRAFT.to_owned()));
     }
@@ -89,7 +95,10 @@ pub fn apply(conn: &mut DbConnection, plan: &PlanRow, edit: &EditPlanRequest) ->
     }
     let mut unassigned: Vec<(i64, String)> = loaded
         .unassigned()
-        .filter_map(|s| s.job_id.map(|id| (id, s.reason.clone().unwrap_or_default())))
+        .filter_map(|s| {
+            s.job_id
+                .map(|id| (id, s.reason.clone().unwrap_or_default()))
+        })
         .collect();
     let mut locked: HashSet<i64> = loaded
         .stops
@@ -103,7 +112,10 @@ pub fn apply(conn: &mut DbConnection, plan: &PlanRow, edit: &EditPlanRequest) ->
     let mut unassigned_changed = false;
     for (i, m) in edit.moves.iter().enumerate() {
         if !index.contains_key(&m.job_id) {
-            errors.push(FieldError::new(format!("moves[{i}].job_id"), messages::JOB_NOT_IN_PLAN));
+            errors.push(FieldError::new(
+                format!("moves[{i}].job_id"),
+                messages::JOB_NOT_IN_PLAN,
+            ));
             continue;
         }
         let target = match m.courier_id {
@@ -145,7 +157,10 @@ pub fn apply(conn: &mut DbConnection, plan: &PlanRow, edit: &EditPlanRequest) ->
     }
     for (i, l) in edit.locks.iter().enumerate() {
         if !sequences.values().any(|jobs| jobs.contains(&l.job_id)) {
-            errors.push(FieldError::new(format!("locks[{i}].job_id"), messages::LOCK_UNROUTED));
+            errors.push(FieldError::new(
+                format!("locks[{i}].job_id"),
+                messages::LOCK_UNROUTED,
+            ));
         } else if l.locked {
             locked.insert(l.job_id);
         } else {
@@ -158,7 +173,10 @@ pub fn apply(conn: &mut DbConnection, plan: &PlanRow, edit: &EditPlanRequest) ->
 
     for &v in &changed {
         let Some(&route_id) = route_of_vehicle.get(&v) else {
-            return Err(ApiError::Internal(anyhow::anyhow!("plan {} has no route for vehicle {v}", plan.id)));
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "plan {} has no route for vehicle {v}",
+                plan.id
+            )));
         };
         let jobs: Vec<usize> = sequences
             .get(&v)
@@ -169,7 +187,11 @@ pub fn apply(conn: &mut DbConnection, plan: &PlanRow, edit: &EditPlanRequest) ->
         let mut per_job: HashMap<i64, Vec<RouteViolation>> = HashMap::new();
         let mut route_level = Vec::new();
         for violation in timed.violations {
-            match violation.job_id.as_deref().and_then(|id| id.parse::<i64>().ok()) {
+            match violation
+                .job_id
+                .as_deref()
+                .and_then(|id| id.parse::<i64>().ok())
+            {
                 Some(job) => per_job.entry(job).or_default().push(violation),
                 None => route_level.push(violation),
             }
@@ -178,7 +200,14 @@ pub fn apply(conn: &mut DbConnection, plan: &PlanRow, edit: &EditPlanRequest) ->
         plans::update_route(
             conn,
             route_id,
-            &route_row(plan.id, &loaded.problem, loaded.origin, v, route, &route_level)?,
+            &route_row(
+                plan.id,
+                &loaded.problem,
+                loaded.origin,
+                v,
+                route,
+                &route_level,
+            )?,
         )?;
         plans::delete_route_stops(conn, route_id)?;
         if let Some(route) = route {

@@ -55,7 +55,10 @@ pub fn opening_hours(depot: &DepotRow, date: NaiveDate) -> Span {
         tz.from_local_datetime(&naive)
             .earliest()
             // A time skipped by a clock change: the hour after it.
-            .or_else(|| tz.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+            .or_else(|| {
+                tz.from_local_datetime(&(naive + Duration::hours(1)))
+                    .earliest()
+            })
             .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc))
     };
     Span {
@@ -102,10 +105,12 @@ pub fn build(
     let depots = fleet::list_depots(conn)?;
     let depot_by_id: HashMap<i64, &DepotRow> = depots.iter().map(|d| (d.id, d)).collect();
     let location = |id: i64| {
-        depot_by_id.get(&id).map_or(Location { lat: 0.0, lon: 0.0 }, |d| Location {
-            lat: d.lat,
-            lon: d.lon,
-        })
+        depot_by_id
+            .get(&id)
+            .map_or(Location { lat: 0.0, lon: 0.0 }, |d| Location {
+                lat: d.lat,
+                lon: d.lon,
+            })
     };
 
     let mut vehicles = Vec::new();
@@ -121,7 +126,11 @@ pub fn build(
             capacity: vec![courier.capacity],
             skills: parse_list(&courier.skills),
             max_duration: None,
-            break_: match (shift.break_minutes, shift.break_start_at, shift.break_end_at) {
+            break_: match (
+                shift.break_minutes,
+                shift.break_start_at,
+                shift.break_end_at,
+            ) {
                 (Some(minutes), Some(from), Some(to)) if minutes > 0 => Some(Break {
                     duration: f64::from(minutes) * 60.0,
                     window: TimeWindow::new(at(from), at(to)),
@@ -254,7 +263,10 @@ pub fn build(
 
     let mut given = Vec::new();
     for (vehicle, sequence, prefix) in kept_routes {
-        let indices: Vec<usize> = sequence.iter().filter_map(|id| index_of.get(id).copied()).collect();
+        let indices: Vec<usize> = sequence
+            .iter()
+            .filter_map(|id| index_of.get(id).copied())
+            .collect();
         vehicles[vehicle].fixed_jobs = sequence[..prefix].iter().map(|id| id.to_string()).collect();
         given.push((vehicle, indices));
     }

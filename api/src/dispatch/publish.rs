@@ -61,9 +61,9 @@ pub fn publish(
         })
         .collect();
     let ids: Vec<i64> = routed.iter().map(|(j, _, _)| *j).collect();
-    let states: HashMap<i64, (String, Option<i64>, Option<i64>)> = plans::job_states(conn, &ids)?
+    let states: HashMap<i64, plans::JobState> = plans::job_states(conn, &ids)?
         .into_iter()
-        .map(|(id, status, courier, plan)| (id, (status, courier, plan)))
+        .map(|s| (s.id, s))
         .collect();
     let current_id = current.as_ref().map(|p| p.id);
     let mut to_assign: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -71,11 +71,12 @@ pub fn publish(
     let mut scheduled = Vec::new();
     let mut changed = Vec::new();
     for (job, courier, start) in &routed {
-        let Some((status, job_courier, job_plan)) = states.get(job) else {
+        let Some(state) = states.get(job) else {
             changed.push(*job);
             continue;
         };
-        let status: JobStatus = status.parse().unwrap_or(JobStatus::Cancelled);
+        let (job_courier, job_plan) = (&state.courier_id, &state.plan_id);
+        let status: JobStatus = state.status.parse().unwrap_or(JobStatus::Cancelled);
         match status {
             JobStatus::Unplanned => {}
             JobStatus::Assigned if *job_plan == current_id || job_plan.is_none() => {}

@@ -69,7 +69,13 @@ async fn sweep(state: &AppState) -> ApiResult<()> {
         - chrono::Duration::from_std(state.settings.dispatch.stale_after)
             .map_err(anyhow::Error::from)?;
     let failed = state
-        .write(move |conn| Ok(plans::fail_stale(conn, silent_since, messages::PLAN_RUNNER_LOST)?))
+        .write(move |conn| {
+            Ok(plans::fail_stale(
+                conn,
+                silent_since,
+                messages::PLAN_RUNNER_LOST,
+            )?)
+        })
         .await?;
     if failed > 0 {
         tracing::warn!(failed, "marked plans failed whose runner stopped reporting");

@@ -56,7 +56,11 @@ pub fn kpis(problem: &Problem, solution: &Solution, unassigned: usize, violation
         jobs_planned: planned,
         jobs_unassigned: unassigned,
         couriers_on_shift: problem.vehicles.len(),
-        vehicles_used: solution.routes.iter().filter(|r| !r.stops.is_empty()).count(),
+        vehicles_used: solution
+            .routes
+            .iter()
+            .filter(|r| !r.stops.is_empty())
+            .count(),
         distance_km: round(solution.routes.iter().map(|r| r.distance).sum::<f64>() / 1000.0),
         working_hours: round(
             solution
@@ -115,7 +119,8 @@ pub fn courier_of(problem: &Problem, vehicle: usize) -> ApiResult<i64> {
 }
 
 fn job_id_of(problem: &Problem, job: Option<usize>) -> Option<i64> {
-    job.and_then(|j| problem.jobs.get(j)).and_then(|j| j.id.parse().ok())
+    job.and_then(|j| problem.jobs.get(j))
+        .and_then(|j| j.id.parse().ok())
 }
 
 /// What besides the planner's answer goes into the stored stops.
@@ -127,7 +132,14 @@ pub struct StopExtras<'a> {
     pub violations: Option<&'a HashMap<i64, Vec<RouteViolation>>>,
 }
 
-pub fn route_row(plan_id: i64, problem: &Problem, origin: DateTime<Utc>, vehicle: usize, route: Option<&Route>, route_violations: &[RouteViolation]) -> ApiResult<NewRoute> {
+pub fn route_row(
+    plan_id: i64,
+    problem: &Problem,
+    origin: DateTime<Utc>,
+    vehicle: usize,
+    route: Option<&Route>,
+    route_violations: &[RouteViolation],
+) -> ApiResult<NewRoute> {
     let shift_start = problem.vehicles.get(vehicle).map_or(0.0, |v| v.shift.start);
     let (start, end, distance) = route.map_or((shift_start, shift_start, 0.0), |r| {
         (r.start_time, r.end_time, r.distance)
@@ -209,11 +221,15 @@ pub fn store(
     skipped: &[(i64, &str)],
     extras: &StopExtras,
 ) -> ApiResult<()> {
-    let by_vehicle: HashMap<usize, &Route> = solution.routes.iter().map(|r| (r.vehicle, r)).collect();
+    let by_vehicle: HashMap<usize, &Route> =
+        solution.routes.iter().map(|r| (r.vehicle, r)).collect();
     let mut stops = Vec::new();
     for vehicle in 0..problem.vehicles.len() {
         let route = by_vehicle.get(&vehicle).copied();
-        let row = plans::insert_route(conn, &route_row(plan_id, problem, origin, vehicle, route, &[])?)?;
+        let row = plans::insert_route(
+            conn,
+            &route_row(plan_id, problem, origin, vehicle, route, &[])?,
+        )?;
         if let Some(route) = route {
             stops.extend(stop_rows(plan_id, row.id, problem, origin, route, extras)?);
         }
@@ -223,7 +239,11 @@ pub fn store(
         .iter()
         .filter_map(|u| job_id_of(problem, Some(u.job)).map(|id| (id, reason_text(u.reason))))
         .collect();
-    unassigned.extend(skipped.iter().map(|(id, reason)| (*id, (*reason).to_owned())));
+    unassigned.extend(
+        skipped
+            .iter()
+            .map(|(id, reason)| (*id, (*reason).to_owned())),
+    );
     stops.extend(unassigned_rows(plan_id, &unassigned)?);
     plans::insert_stops(conn, &stops)?;
     Ok(())
@@ -249,7 +269,9 @@ impl LoadedPlan {
     }
 
     pub fn stops_of(&self, route_id: i64) -> impl Iterator<Item = &StopRow> {
-        self.stops.iter().filter(move |s| s.route_id == Some(route_id))
+        self.stops
+            .iter()
+            .filter(move |s| s.route_id == Some(route_id))
     }
 
     pub fn unassigned(&self) -> impl Iterator<Item = &StopRow> {
@@ -321,8 +343,15 @@ impl LoadedPlan {
         let count = |text: &str| {
             serde_json::from_str::<Vec<serde_json::Value>>(text).map_or(0, |v| v.len())
         };
-        self.stops.iter().map(|s| count(&s.violations)).sum::<usize>()
-            + self.routes.iter().map(|r| count(&r.violations)).sum::<usize>()
+        self.stops
+            .iter()
+            .map(|s| count(&s.violations))
+            .sum::<usize>()
+            + self
+                .routes
+                .iter()
+                .map(|r| count(&r.violations))
+                .sum::<usize>()
     }
 
     pub fn kpis(&self) -> Kpis {

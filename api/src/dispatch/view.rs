@@ -97,7 +97,9 @@ pub fn routes(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<PlanRoutes> 
         .collect();
     let numbers: HashMap<i64, String> = jobs::claim_numbers(conn, &job_ids)?.into_iter().collect();
     let courier_ids: Vec<i64> = loaded.routes.iter().map(|r| r.courier_id).collect();
-    let names: HashMap<i64, String> = fleet::courier_names(conn, &courier_ids)?.into_iter().collect();
+    let names: HashMap<i64, String> = fleet::courier_names(conn, &courier_ids)?
+        .into_iter()
+        .collect();
     let index = job_index(&loaded.problem);
     let origin = loaded.origin;
     let windows_of = |job_id: i64| -> Vec<TimeWindow> {
@@ -142,7 +144,11 @@ pub fn routes(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<PlanRoutes> 
             }
             stops.push(StopView {
                 seq: stop.seq,
-                kind: if stop.job_id.is_some() { "job" } else { "break" },
+                kind: if stop.job_id.is_some() {
+                    "job"
+                } else {
+                    "break"
+                },
                 job_id: stop.job_id,
                 job_kind: job.map(|j| j.kind.clone()),
                 claim_number: stop.job_id.and_then(|id| numbers.get(&id).cloned()),

@@ -188,6 +188,10 @@ pub async fn create_depot(
     if r.closes <= r.opens {
         return Err(ApiError::field("closes", messages::CLOSES_BEFORE_OPENS));
     }
+    // The planner turns the depot's local hours into UTC with this zone.
+    if r.time_zone.trim().parse::<chrono_tz::Tz>().is_err() {
+        return Err(ApiError::field("time_zone", messages::TIME_ZONE_UNKNOWN));
+    }
     let minute = |t: NaiveTime| i32::try_from(t.hour() * 60 + t.minute()).unwrap_or(0);
     let depot = state
         .write(move |conn| {

@@ -4,9 +4,7 @@
 use std::collections::HashMap;
 
 use actix_multipart::Multipart;
-use actix_web::http::header::{
-    self, AcceptEncoding, CacheControl, CacheDirective, Encoding, Header, IfNoneMatch,
-};
+use actix_web::http::header::{self, AcceptEncoding, Encoding, Header, HeaderValue, IfNoneMatch};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::dispatch::CourierEvent;
@@ -78,7 +76,6 @@ pub async fn get_route(
 
 /// 304 when the phone's copy is current, else the JSON, gzipped when the client takes it.
 fn route_response(req: &HttpRequest, rendered: &RenderedRoute) -> HttpResponse {
-    let etag = rendered.etag.as_str();
     let unchanged = match IfNoneMatch::parse(req) {
         Ok(IfNoneMatch::Any) => true,
         Ok(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&rendered.tag)),
@@ -90,12 +87,13 @@ fn route_response(req: &HttpRequest, rendered: &RenderedRoute) -> HttpResponse {
         HttpResponse::Ok()
     };
     response
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::VARY, "Accept-Encoding"))
-        .insert_header(CacheControl(vec![
-            CacheDirective::Private,
-            CacheDirective::NoCache,
-        ]));
+        .insert_header((header::ETAG, rendered.etag.clone()))
+        .insert_header((header::VARY, HeaderValue::from_static("accept-encoding")))
+        // The phone keeps its copy but asks every time (a 304 costs almost nothing).
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        ));
     if unchanged {
         return response.finish();
     }
@@ -106,7 +104,7 @@ fn route_response(req: &HttpRequest, rendered: &RenderedRoute) -> HttpResponse {
     response.content_type("application/json");
     if gzip {
         response
-            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")))
             .body(rendered.gzip.clone())
     } else {
         response.body(rendered.json.clone())

@@ -75,7 +75,10 @@ impl From<PlanRow> for PlanResponse {
             finished_at: p.finished_at.map(|t| t.and_utc()),
             published_at: p.published_at.map(|t| t.and_utc()),
             progress: serde_json::from_str(&p.progress).unwrap_or_default(),
-            kpis: p.stats.as_deref().and_then(|s| serde_json::from_str(s).ok()),
+            kpis: p
+                .stats
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok()),
             error: p.error,
         }
     }
@@ -208,13 +211,22 @@ pub async fn plan_routes(
     let geo = match query.format.as_deref() {
         None | Some("json") => false,
         Some("geojson") => true,
-        Some(_) => return Err(ApiError::BadRequest("format must be json or geojson".to_owned())),
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "format must be json or geojson".to_owned(),
+            ))
+        }
     };
     let id = id.into_inner();
     let routes = state
         .db(move |conn| {
             let plan = plans::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            if plan.problem.is_none() || matches!(plan.status.as_str(), plans::QUEUED | plans::RUNNING | plans::FAILED) {
+            if plan.problem.is_none()
+                || matches!(
+                    plan.status.as_str(),
+                    plans::QUEUED | plans::RUNNING | plans::FAILED
+                )
+            {
                 return Err(ApiError::Conflict(messages::PLAN_NOT_READY.to_owned()));
             }
             view::routes(conn, &plan)
