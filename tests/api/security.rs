@@ -50,6 +50,12 @@ enum Endpoint {
     Reassign,
     Upload,
     Download,
+    CreatePlan,
+    ListPlans,
+    GetPlan,
+    MyRoute,
+    PostPositions,
+    CourierPositions,
     ListJobs,
 }
 
@@ -105,7 +111,18 @@ const POLICY: &[(Endpoint, &[Role], StatusCode)] = &[
         &[Role::Dispatcher, Role::Manager, Role::Head, Role::Admin],
         StatusCode::OK,
     ),
+    (Endpoint::CreatePlan, DISPATCH, StatusCode::ACCEPTED),
+    (Endpoint::ListPlans, DISPATCH, StatusCode::OK),
+    (Endpoint::GetPlan, DISPATCH, StatusCode::OK),
+    (Endpoint::MyRoute, &[Role::Courier], StatusCode::OK),
+    (
+        Endpoint::PostPositions,
+        &[Role::Courier],
+        StatusCode::ACCEPTED,
+    ),
+    (Endpoint::CourierPositions, DISPATCH, StatusCode::OK),
 ];
+const DISPATCH: &[Role] = &[Role::Dispatcher, Role::Admin];
 
 /// Everything the matrix needs: a token per role and a claim every claim reader can see.
 struct World {
@@ -120,6 +137,8 @@ struct World {
     decision_claims: Vec<(Role, i64)>,
     /// The user the PATCH changes (manager2, marked present).
     patch_target: i64,
+    /// A plan of tomorrow, queued by the dispatcher.
+    plan: i64,
 }
 
 impl World {
@@ -161,7 +180,16 @@ impl World {
                 claim_assigned_to(app, &dealer, &head, manager1).await,
             ));
         }
+        let (status, plan) = app
+            .post(
+                "/plans",
+                &token(Role::Dispatcher),
+                &json!({"date": chrono::Utc::now().date_naive() + chrono::Duration::days(1)}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{plan}");
         Self {
+            plan: plan["id"].as_i64().unwrap(),
             tokens,
             manager1,
             claim,
@@ -262,6 +290,17 @@ impl World {
                 token,
             ),
             Endpoint::ListJobs => app.request(Method::GET, "/jobs", token),
+            Endpoint::CreatePlan => app.request(Method::POST, "/plans", token).json(&json!({
+                "date": chrono::Utc::now().date_naive() + chrono::Duration::days(1),
+                "time_limit_ms": 100,
+            })),
+            Endpoint::ListPlans => app.request(Method::GET, "/plans", token),
+            Endpoint::GetPlan => app.request(Method::GET, &format!("/plans/{}", self.plan), token),
+            Endpoint::MyRoute => app.request(Method::GET, "/me/route", token),
+            Endpoint::PostPositions => app
+                .request(Method::POST, "/me/positions", token)
+                .json(&json!({"points": [{"at": chrono::Utc::now(), "lat": 52.5, "lon": 13.4}]})),
+            Endpoint::CourierPositions => app.request(Method::GET, "/couriers/positions", token),
         }
     }
 }
