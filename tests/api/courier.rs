@@ -2,18 +2,14 @@
 //! out of order, proof photos, failed visits back to planning), positions and ownership.
 
 use std::io::Read;
-use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::backend_test;
 use crate::helpers::{read, TestApp, PNG_1X1};
-
-fn tomorrow() -> NaiveDate {
-    Utc::now().date_naive() + chrono::Duration::days(1)
-}
+use crate::plans::tomorrow;
 
 fn route_path() -> String {
     format!("/me/route?date={}", tomorrow())
@@ -41,31 +37,14 @@ async fn approved_job(app: &TestApp, n: usize, decision: &str) -> (i64, i64) {
 /// Plans tomorrow and publishes the draft; returns the plan's id.
 async fn publish_tomorrow(app: &TestApp) -> i64 {
     let dispatcher = app.login("dispatcher@demo.test").await;
-    let (status, plan) = app
-        .post(
-            "/plans",
-            &dispatcher,
-            &json!({"date": tomorrow(), "time_limit_ms": 300}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{plan}");
+    let plan = crate::plans::run_plan(
+        app,
+        &dispatcher,
+        json!({"date": tomorrow(), "time_limit_ms": 300}),
+    )
+    .await;
+    assert_eq!(plan["status"], "draft", "{plan}");
     let id = plan["id"].as_i64().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let (status, plan) = app.get(&format!("/plans/{id}"), &dispatcher).await;
-        assert_eq!(status, StatusCode::OK, "{plan}");
-        match plan["status"].as_str() {
-            Some("queued" | "running") => {}
-            Some("draft") => break,
-            _ => panic!("plan {id} did not finish as a draft: {plan}"),
-        }
-        assert!(
-            Instant::now() < deadline,
-            "plan {id} still {}",
-            plan["status"]
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let (status, published) = app
         .post(&format!("/plans/{id}/publish"), &dispatcher, &json!({}))
         .await;

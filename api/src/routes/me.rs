@@ -16,16 +16,14 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::claims::AttachmentInfo;
-use super::Page;
+use super::{accept_upload, Page, UploadTarget};
 use crate::auth::extract::{Courier, Dispatch};
 use crate::courier::{self, EventAnswer, Point, RenderedRoute, Report, RouteView};
-use crate::db::attachments::{self, NewAttachment};
-use crate::db::{now, tracking};
+use crate::db::tracking;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{IdempotencyKey, ValidJson};
 use crate::messages;
 use crate::state::State;
-use crate::storage;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct RouteQuery {
@@ -213,43 +211,18 @@ pub async fn upload_proof(
 ) -> ApiResult<HttpResponse> {
     let job_id = path.into_inner();
     let user_id = who.id;
-    // Ownership first, so nobody fills the disk through others' jobs; a refused body is
-    // still read so the client gets our answer, not a reset.
-    let claim_id = match state
-        .db(move |conn| {
-            let courier_id = courier::courier_of(conn, user_id)?;
-            Ok(courier::courier_job(conn, courier_id, job_id)?.job.claim_id)
+    accept_upload(&state, payload, move |conn| {
+        let courier_id = courier::courier_of(conn, user_id)?;
+        let claim_id = courier::courier_job(conn, courier_id, job_id)?.job.claim_id;
+        Ok(UploadTarget {
+            // Also on the claim, so those who see the claim see the proof.
+            claim_id: Some(claim_id),
+            job_id: Some(job_id),
+            kind: "proof",
+            uploaded_by: user_id,
         })
-        .await
-    {
-        Ok(claim_id) => claim_id,
-        Err(e) => {
-            storage::discard(payload).await;
-            return Err(e);
-        }
-    };
-    let root = state.settings.attachments_dir();
-    let stored = storage::receive(payload, &root, state.settings.max_upload_bytes).await?;
-    let row = state
-        .write(move |conn| {
-            Ok(attachments::insert(
-                conn,
-                &NewAttachment {
-                    // Also on the claim, so those who see the claim see the proof.
-                    claim_id: Some(claim_id),
-                    job_id: Some(job_id),
-                    kind: "proof",
-                    file_name: &stored.file_name,
-                    content_type: stored.content_type,
-                    bytes: stored.bytes,
-                    sha256: &stored.sha256,
-                    uploaded_by: user_id,
-                    created_at: now(),
-                },
-            )?)
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(AttachmentInfo::from(row)))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

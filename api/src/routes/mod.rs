@@ -121,3 +121,53 @@ pub fn paginate<R, T>(
         next_cursor,
     }
 }
+
+/// Where an uploaded file belongs.
+pub struct UploadTarget {
+    pub claim_id: Option<i64>,
+    pub job_id: Option<i64>,
+    pub kind: &'static str,
+    pub uploaded_by: i64,
+}
+
+/// Stores an upload after an access check that names its target: nothing is written for a
+/// caller who may not upload there (so nobody fills the disk through others' objects), and
+/// a refused body is still read so the client gets our answer, not a reset. 201 with the
+/// stored attachment.
+pub async fn accept_upload<F>(
+    state: &crate::state::State,
+    payload: actix_multipart::Multipart,
+    target: F,
+) -> ApiResult<actix_web::HttpResponse>
+where
+    F: FnOnce(&mut crate::db::DbConnection) -> ApiResult<UploadTarget> + Send + 'static,
+{
+    let target = match state.db(target).await {
+        Ok(target) => target,
+        Err(e) => {
+            crate::storage::discard(payload).await;
+            return Err(e);
+        }
+    };
+    let root = state.settings.attachments_dir();
+    let stored = crate::storage::receive(payload, &root, state.settings.max_upload_bytes).await?;
+    let row = state
+        .write(move |conn| {
+            Ok(crate::db::attachments::insert(
+                conn,
+                &crate::db::attachments::NewAttachment {
+                    claim_id: target.claim_id,
+                    job_id: target.job_id,
+                    kind: target.kind,
+                    file_name: &stored.file_name,
+                    content_type: stored.content_type,
+                    bytes: stored.bytes,
+                    sha256: &stored.sha256,
+                    uploaded_by: target.uploaded_by,
+                    created_at: crate::db::now(),
+                },
+            )?)
+        })
+        .await?;
+    Ok(actix_web::HttpResponse::Created().json(claims::AttachmentInfo::from(row)))
+}

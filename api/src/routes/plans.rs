@@ -106,6 +106,38 @@ fn scope_of(depot_id: Option<i64>) -> String {
     depot_id.map_or_else(|| "all".to_owned(), |d| format!("depot:{d}"))
 }
 
+/// A plan to queue for the workers.
+struct QueuedPlan<'a> {
+    date: NaiveDate,
+    depot_id: Option<i64>,
+    scope: &'a str,
+    created_by: i64,
+    based_on_id: Option<i64>,
+    reoptimizes_id: Option<i64>,
+    time_limit_ms: i32,
+}
+
+impl QueuedPlan<'_> {
+    fn insert(&self, conn: &mut crate::db::DbConnection) -> diesel::QueryResult<PlanRow> {
+        let at = now();
+        plans::insert(
+            conn,
+            &NewPlan {
+                date: self.date,
+                depot_id: self.depot_id,
+                scope: self.scope,
+                status: plans::QUEUED,
+                created_by: self.created_by,
+                based_on_id: self.based_on_id,
+                reoptimizes_id: self.reoptimizes_id,
+                time_limit_ms: self.time_limit_ms,
+                created_at: at,
+                updated_at: at,
+            },
+        )
+    }
+}
+
 fn accepted(plan: PlanRow) -> HttpResponse {
     HttpResponse::Accepted()
         .insert_header(("Location", format!("/api/v1/plans/{}", plan.id)))
@@ -131,22 +163,16 @@ pub async fn create_plan(
             }
             let scope = scope_of(r.depot_id);
             let based_on = plans::published(conn, r.date, &scope)?.map(|p| p.id);
-            let at = now();
-            Ok(plans::insert(
-                conn,
-                &NewPlan {
-                    date: r.date,
-                    depot_id: r.depot_id,
-                    scope: &scope,
-                    status: plans::QUEUED,
-                    created_by: who.id,
-                    based_on_id: based_on,
-                    reoptimizes_id: None,
-                    time_limit_ms: limit,
-                    created_at: at,
-                    updated_at: at,
-                },
-            )?)
+            let queued = QueuedPlan {
+                date: r.date,
+                depot_id: r.depot_id,
+                scope: &scope,
+                created_by: who.id,
+                based_on_id: based_on,
+                reoptimizes_id: None,
+                time_limit_ms: limit,
+            };
+            Ok(queued.insert(conn)?)
         })
         .await?;
     state.plan_wakeup.notify_one();
@@ -337,22 +363,16 @@ pub async fn reoptimize_plan(
             if source.status != plans::PUBLISHED {
                 return Err(ApiError::Conflict(messages::PLAN_NOT_PUBLISHED.to_owned()));
             }
-            let at = now();
-            Ok(plans::insert(
-                conn,
-                &NewPlan {
-                    date: source.date,
-                    depot_id: source.depot_id,
-                    scope: &source.scope,
-                    status: plans::QUEUED,
-                    created_by: who.id,
-                    based_on_id: Some(source.id),
-                    reoptimizes_id: Some(source.id),
-                    time_limit_ms: limit,
-                    created_at: at,
-                    updated_at: at,
-                },
-            )?)
+            let queued = QueuedPlan {
+                date: source.date,
+                depot_id: source.depot_id,
+                scope: &source.scope,
+                created_by: who.id,
+                based_on_id: Some(source.id),
+                reoptimizes_id: Some(source.id),
+                time_limit_ms: limit,
+            };
+            Ok(queued.insert(conn)?)
         })
         .await?;
     state.plan_wakeup.notify_one();

@@ -6,9 +6,9 @@ use actix_web::{get, post, web, HttpResponse};
 
 use super::{visible_claim, AttachmentInfo};
 use crate::auth::extract::ClaimReader;
-use crate::db::attachments::{self, NewAttachment};
-use crate::db::now;
+use crate::db::attachments;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::{accept_upload, UploadTarget};
 use crate::state::State;
 use crate::storage;
 
@@ -27,36 +27,16 @@ pub async fn upload_attachment(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let user = *reader;
-    // Check access before storing anything, so nobody can fill the disk through others'
-    // claims; a refused body is still read so the client gets our answer, not a reset.
-    if let Err(e) = state
-        .db(move |conn| visible_claim(conn, &user, id).map(drop))
-        .await
-    {
-        storage::discard(payload).await;
-        return Err(e);
-    }
-    let root = state.settings.attachments_dir();
-    let stored = storage::receive(payload, &root, state.settings.max_upload_bytes).await?;
-    let row = state
-        .write(move |conn| {
-            Ok(attachments::insert(
-                conn,
-                &NewAttachment {
-                    claim_id: Some(id),
-                    job_id: None,
-                    kind: "claim",
-                    file_name: &stored.file_name,
-                    content_type: stored.content_type,
-                    bytes: stored.bytes,
-                    sha256: &stored.sha256,
-                    uploaded_by: user.id,
-                    created_at: now(),
-                },
-            )?)
+    accept_upload(&state, payload, move |conn| {
+        visible_claim(conn, &user, id)?;
+        Ok(UploadTarget {
+            claim_id: Some(id),
+            job_id: None,
+            kind: "claim",
+            uploaded_by: user.id,
         })
-        .await?;
-    Ok(HttpResponse::Created().json(AttachmentInfo::from(row)))
+    })
+    .await
 }
 
 /// Downloads a file of a claim the caller may see.
