@@ -153,6 +153,8 @@ fn compute(
     } = input::build(&mut conn, plan, settings)?;
     let problem_json = serde_json::to_string(&problem).map_err(anyhow::Error::from)?;
     plans::store_problem(&mut conn, plan.id, &problem_json, origin.naive_utc())?;
+    // The search may take minutes: give the connection back meanwhile.
+    drop(conn);
 
     let sink = progress.clone();
     let options = planner::SolveOptions {
@@ -199,6 +201,7 @@ fn compute(
     let curve = curve_json(&progress);
     let runner = settings.instance.clone();
     let plan_id = plan.id;
+    let mut conn = pool.get()?;
     crate::db::write_tx(&mut conn, |conn| {
         if !plans::finish(conn, plan_id, &runner, &curve, &stats)? {
             // Declared lost meanwhile: the failure stands, the result is dropped.
