@@ -12,9 +12,9 @@
 #
 # Settings (environment): BACKENDS ("sqlite postgres"), COURIERS (200), STOPS (30),
 # DATE (tomorrow, UTC), PLAN_MS (60000), DURATION (30s), WARMUP (5s), THREADS (1),
-# CONNECTIONS (32), PORT (18080), PG_URL (postgres://postgres@127.0.0.1:5432; a fresh
-# database is created there and dropped afterwards), CLAIMROUTE_BIN (skip the build and use
-# this binary), KEEP=1 (keep the data dir and the database for a look afterwards).
+# CONNECTIONS (32), TIMEOUT (10s), PORT (18080), PG_URL (postgres://postgres@127.0.0.1:5432;
+# a fresh database is created there and dropped afterwards), CLAIMROUTE_BIN (skip the build
+# and use this binary), KEEP=1 (keep the data dir and the database for a look afterwards).
 #
 # Needs a Debian/Ubuntu box (wrk, curl, jq and psql are installed with apt-get when missing,
 # as root or through sudo), Rust for the build, and for PostgreSQL a server at PG_URL.
@@ -32,6 +32,9 @@ DURATION=${DURATION:-30s}
 WARMUP=${WARMUP:-5s}
 THREADS=${THREADS:-1}
 CONNECTIONS=${CONNECTIONS:-32}
+# wrk's own 2 s would count a slow answer as a socket error; 10 s is the server's SQLite
+# busy timeout, so an answer slower than that is a real failure.
+TIMEOUT=${TIMEOUT:-10s}
 PORT=${PORT:-18080}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 PASSWORD=${LOAD_PASSWORD:-load-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')}
@@ -59,6 +62,10 @@ install_missing() {
 }
 
 install_missing
+if [[ " $BACKENDS " == *" postgres "* ]]; then
+    psql "$PG_URL/postgres" -qAtc 'SELECT 1' >/dev/null ||
+        die "no PostgreSQL at $PG_URL (start one, set PG_URL, or run with BACKENDS=sqlite)"
+fi
 if [[ -n ${CLAIMROUTE_BIN:-} ]]; then
     BIN=$CLAIMROUTE_BIN
 else
@@ -112,13 +119,13 @@ run_wrk() {
     local backend=$1 label=$2 script=$3 warmup=$4 size=$5
     shift 5
     if [[ $warmup != 0 ]]; then
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$warmup" -s "$HERE/$script" "$BASE" -- "$@" >/dev/null
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$warmup" --timeout "$TIMEOUT" -s "$HERE/$script" "$BASE" -- "$@" >/dev/null
     fi
     local before after report
     before=$(cpu_ticks "$SERVER_PID")
-    report=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$HERE/$script" "$BASE" -- "$@")
+    report=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout "$TIMEOUT" --latency -s "$HERE/$script" "$BASE" -- "$@")
     after=$(cpu_ticks "$SERVER_PID")
-    echo "$report" >"$WORK/wrk-$label.txt"
+    echo "$report" >"$WORK/wrk-$(tr -c 'a-zA-Z0-9\n' _ <<<"$label").txt"
     echo "$report" >&2
     local result
     result=$(grep '^RESULT ' <<<"$report") || die "wrk printed no RESULT line"
@@ -147,6 +154,7 @@ bench_backend() {
         *) die "unknown backend $backend" ;;
     esac
     export DATABASE_URL=$url DATA_DIR=$WORK
+    echo "$PASSWORD" >"$WORK/password" # the load logins' password, for a look with KEEP=1
 
     log "$backend: seeding $COURIERS couriers x $STOPS stops on $DATE"
     LOAD_PASSWORD=$PASSWORD "$BIN" seed-load --couriers "$COURIERS" --stops "$STOPS" --date "$DATE"
