@@ -549,7 +549,7 @@ fn move_visit(
                 note: Some(&note),
             },
         )?;
-        let mut payload = claim_payload(&claim);
+        let mut payload = workflow::event_payload(&claim);
         payload["job_id"] = json!(job.id);
         payload["job_kind"] = json!(job.kind);
         payload["courier_id"] = json!(courier_id);
@@ -588,15 +588,6 @@ fn follow_jobs(
         )?;
     }
     Ok(())
-}
-
-fn claim_payload(claim: &ClaimRow) -> serde_json::Value {
-    json!({
-        "claim_id": claim.id,
-        "number": claim.number,
-        "customer_id": claim.customer_id,
-        "status": claim.status,
-    })
 }
 
 fn parse_job_status(status: &str) -> ApiResult<JobStatus> {

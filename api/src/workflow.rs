@@ -285,7 +285,8 @@ fn deadline(sla: &SlaPolicy, status: ClaimStatus, at: NaiveDateTime) -> Option<N
     sla.deadline(status, at.and_utc()).map(|d| d.naive_utc())
 }
 
-fn event_payload(claim: &ClaimRow) -> serde_json::Value {
+/// What every claim event in the outbox carries.
+pub fn event_payload(claim: &ClaimRow) -> serde_json::Value {
     json!({
         "claim_id": claim.id,
         "number": claim.number,
