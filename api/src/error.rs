@@ -29,6 +29,10 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A concurrent request with the same `Idempotency-Key` committed first; the request
+    /// is tried again once and then finds that request's answer (`app::idempotency`).
+    #[error("concurrent request with the same Idempotency-Key")]
+    IdempotencyRace,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -50,6 +54,7 @@ impl ApiError {
             Self::Validation(_) => ("validation", "Invalid fields"),
             Self::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::IdempotencyRace => ("conflict", "Conflict"),
             Self::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -69,6 +74,7 @@ impl ApiError {
                 .join("; "),
             Self::TooManyRequests { .. } => messages::TOO_MANY_LOGINS.to_owned(),
             Self::Unavailable(d) => d.clone(),
+            Self::IdempotencyRace => messages::IDEMPOTENCY_IN_FLIGHT.to_owned(),
             Self::Internal(_) => messages::INTERNAL.to_owned(),
         }
     }
@@ -100,7 +106,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::IdempotencyRace => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -142,26 +148,90 @@ impl ResponseError for ApiError {
     }
 }
 
+/// What a violated unique constraint means, in the product's words. PostgreSQL names the
+/// constraint; SQLite names the columns (`UNIQUE constraint failed: table.column, ...`), so
+/// each rule carries both. The constraint names are the same in both migration folders.
+struct UniqueRule {
+    constraint: &'static str,
+    sqlite_columns: &'static str,
+    error: fn() -> ApiError,
+}
+
+const UNIQUE_RULES: &[UniqueRule] = &[
+    UniqueRule {
+        constraint: "users_email_key",
+        sqlite_columns: "users.email",
+        error: || ApiError::field("email", messages::DUPLICATE_EMAIL),
+    },
+    UniqueRule {
+        constraint: "sales_serial_no_key",
+        sqlite_columns: "sales.serial_no",
+        error: || ApiError::field("serial_no", messages::DUPLICATE_SERIAL),
+    },
+    UniqueRule {
+        constraint: "products_sku_key",
+        sqlite_columns: "products.sku",
+        error: || ApiError::field("sku", messages::DUPLICATE_SKU),
+    },
+    UniqueRule {
+        constraint: "customers_email_key",
+        sqlite_columns: "customers.email",
+        error: || ApiError::Conflict(messages::CUSTOMER_CHANGED.to_owned()),
+    },
+    UniqueRule {
+        constraint: "couriers_user_key",
+        sqlite_columns: "couriers.user_id",
+        error: || ApiError::field("user_id", messages::COURIER_EXISTS),
+    },
+    UniqueRule {
+        constraint: "shifts_courier_date_key",
+        sqlite_columns: "shifts.courier_id, shifts.date",
+        error: || ApiError::Conflict(messages::SHIFT_CHANGED.to_owned()),
+    },
+    UniqueRule {
+        constraint: "idempotency_keys_user_key",
+        sqlite_columns: "idempotency_keys.user_id, idempotency_keys.key",
+        error: || ApiError::IdempotencyRace,
+    },
+    UniqueRule {
+        constraint: "plans_one_published_key",
+        sqlite_columns: "plans.date, plans.scope",
+        error: || ApiError::Conflict(messages::PLAN_OUTDATED.to_owned()),
+    },
+];
+
+fn unique_violation(info: &dyn diesel::result::DatabaseErrorInformation) -> ApiError {
+    let columns = info
+        .message()
+        .strip_prefix("UNIQUE constraint failed: ")
+        .unwrap_or_default();
+    let rule = UNIQUE_RULES.iter().find(|rule| {
+        info.constraint_name() == Some(rule.constraint) || columns == rule.sqlite_columns
+    });
+    match rule {
+        Some(rule) => (rule.error)(),
+        None => {
+            // A constraint without a rule is a gap in this table, not the client's business.
+            tracing::warn!(
+                constraint = info.constraint_name(),
+                message = info.message(),
+                "unique constraint without a rule"
+            );
+            ApiError::Conflict(messages::CONFLICT.to_owned())
+        }
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => Self::NotFound,
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                // Constraint names are the same on both backends; SQLite only names columns.
-                let text = format!("{} {:?}", info.message(), info.constraint_name());
-                if text.contains("users_email_key") || text.contains("users.email") {
-                    Self::field("email", messages::DUPLICATE_EMAIL)
-                } else if text.contains("sales_serial_no_key") || text.contains("sales.serial_no") {
-                    Self::field("serial_no", messages::DUPLICATE_SERIAL)
-                } else if text.contains("products_sku_key") || text.contains("products.sku") {
-                    Self::field("sku", messages::DUPLICATE_SKU)
-                } else {
-                    Self::Conflict(format!("duplicate value: {}", info.message()))
-                }
+                unique_violation(info.as_ref())
             }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                Self::Conflict(messages::STALE_CLAIM.to_owned())
+                Self::Conflict(messages::CHANGED_MEANWHILE.to_owned())
             }
             other => Self::Internal(other.into()),
         }
@@ -170,7 +240,8 @@ impl From<diesel::result::Error> for ApiError {
 
 impl From<r2d2::Error> for ApiError {
     fn from(e: r2d2::Error) -> Self {
-        Self::Unavailable(format!("database unavailable: {e}"))
+        tracing::warn!(error = %e, "no database connection");
+        Self::Unavailable(messages::DATABASE_UNAVAILABLE.to_owned())
     }
 }
 

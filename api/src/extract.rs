@@ -41,6 +41,36 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     }
 }
 
+/// Like [`ValidJson`], for bodies that may be left out: an empty body is `T::default()`,
+/// anything else must parse and validate like any other body (a mistyped field is a 422,
+/// never silently ignored).
+pub struct ValidJsonOrEmpty<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for ValidJsonOrEmpty<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body
+                .await
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            if bytes.len() > JSON_LIMIT {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Self(T::default()));
+            }
+            let value = parse_json::<T>(&bytes)?;
+            value
+                .validate()
+                .map_err(|e| ApiError::Validation(flatten(&e)))?;
+            Ok(Self(value))
+        })
+    }
+}
+
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {

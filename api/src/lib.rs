@@ -1,20 +1,21 @@
 //! The claimroute server: warranty claims from filing to the courier at the door.
+//!
+//! `routes` (HTTP, thin) call `app` (one module per workflow, where the rules of `domain`
+//! meet the database), which calls `db` (all SQL). `workers` run background work claimed
+//! through the database; `seed` makes demo and load-test data through `app`.
 
+pub mod app;
 pub mod auth;
 pub mod config;
-pub mod courier;
 pub mod db;
-pub mod demo;
-pub mod dispatch;
 pub mod error;
 pub mod extract;
-pub mod import;
-pub mod loadgen;
 pub mod messages;
 pub mod openapi;
 pub mod routes;
+pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
-pub mod workflow;
+pub mod workers;

@@ -1,14 +1,16 @@
 //! `claimroute`: serve the API, manage users, run migrations, import the sales registry,
-//! seed a load-test day.
+//! seed a load-test day. Every flag and environment variable is declared in `config.rs`.
 
 use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use api::app::accounts::{self, NewAccount};
+use api::app::registry;
 use api::auth::{password, Role};
-use api::config::{self, Settings};
+use api::config::{CommonArgs, ServerArgs, Settings, SlaArgs};
 use api::db::{self, DatabaseUrl};
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -18,35 +20,15 @@ use clap::{Args, Parser, Subcommand};
 )]
 struct Cli {
     #[command(flatten)]
-    common: Common,
+    common: CommonArgs,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Args, Clone)]
-struct Common {
-    /// `sqlite://PATH` or `postgres://...`; default: a SQLite file in the data dir.
-    #[arg(long, env = "DATABASE_URL", global = true)]
-    database_url: Option<String>,
-    /// Where attachments, the SQLite file and the generated JWT secret live.
-    #[arg(long, env = "DATA_DIR", default_value = config::DEFAULT_DATA_DIR, global = true)]
-    data_dir: PathBuf,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Apply pending migrations, then serve the API.
-    Serve {
-        /// Address to listen on (only 127.0.0.1 unless told otherwise).
-        #[arg(long, env = "BIND_ADDR", default_value = config::DEFAULT_BIND)]
-        bind: String,
-        /// Seed the demo city (idempotent) and print its logins.
-        #[arg(long)]
-        demo: bool,
-        /// Password for the demo logins; a random one is generated and printed otherwise.
-        #[arg(long, env = "DEMO_PASSWORD")]
-        demo_password: Option<String>,
-    },
+    Serve(ServerArgs),
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -69,11 +51,13 @@ enum Command {
         #[arg(long)]
         date: Option<chrono::NaiveDate>,
         /// Password of every load login (`loadcourier1@load.test`..., `loaddispatcher@load.test`).
-        #[arg(long, env = "LOAD_PASSWORD")]
+        #[arg(long, env = "LOAD_PASSWORD", hide_env_values = true)]
         password: String,
         /// Seed of the generated positions, slots and remedies.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        #[command(flatten)]
+        sla: SlaArgs,
     },
 }
 
@@ -84,7 +68,7 @@ enum UserCommand {
         #[arg(long)]
         email: String,
         #[arg(long)]
-        role: String,
+        role: Role,
         #[arg(long)]
         name: String,
         #[arg(long)]
@@ -92,57 +76,12 @@ enum UserCommand {
     },
 }
 
-fn positive(text: &str) -> anyhow::Result<f64> {
-    match text.parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => anyhow::bail!("must be a positive number, got `{text}`"),
-    }
-}
-
 fn main() -> anyhow::Result<()> {
-    api::telemetry::init();
     let cli = Cli::parse();
-    let data_dir = cli.common.data_dir.clone();
-    let url = cli
-        .common
-        .database_url
-        .clone()
-        .unwrap_or_else(|| config::default_database_url(&data_dir));
-    let database_url = DatabaseUrl::parse(&url)?;
+    api::telemetry::init(&cli.common.log, cli.common.log_format);
+    let database_url = cli.common.database_url()?;
     match cli.command {
-        Command::Serve {
-            bind,
-            demo,
-            demo_password,
-        } => {
-            let secret =
-                config::load_or_create_secret(std::env::var("JWT_SECRET").ok(), &data_dir)?;
-            let mut settings = Settings::new(database_url, data_dir, secret);
-            settings.bind_addr = bind;
-            settings.sla = sla_from_env()?;
-            if let Ok(bytes) = std::env::var("MAX_UPLOAD_BYTES") {
-                settings.max_upload_bytes = bytes
-                    .parse()
-                    .context("MAX_UPLOAD_BYTES must be a number of bytes")?;
-            }
-            if let Ok(kmh) = std::env::var("TRAVEL_SPEED_KMH") {
-                settings.dispatch.speed_kmh = positive(&kmh).context("TRAVEL_SPEED_KMH")?;
-            }
-            if let Ok(detour) = std::env::var("TRAVEL_DETOUR") {
-                settings.dispatch.detour = positive(&detour).context("TRAVEL_DETOUR")?;
-            }
-            if let Ok(ms) = std::env::var("PLAN_TIME_LIMIT_MS") {
-                settings.dispatch.default_time_limit = std::time::Duration::from_millis(
-                    ms.parse()
-                        .context("PLAN_TIME_LIMIT_MS must be a number of milliseconds")?,
-                );
-            }
-            if demo {
-                settings.demo_password =
-                    Some(demo_password.unwrap_or_else(|| hex::encode(rand::random::<[u8; 8]>())));
-            }
-            serve(settings)
-        }
+        Command::Serve(server) => serve(Settings::from_args(&cli.common, server)?),
         Command::User {
             command:
                 UserCommand::Add {
@@ -152,8 +91,6 @@ fn main() -> anyhow::Result<()> {
                     customer_id,
                 },
         } => {
-            let role = Role::parse(&role)
-                .ok_or_else(|| anyhow::anyhow!("role: {}", api::messages::UNKNOWN_ROLE))?;
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
@@ -164,9 +101,19 @@ fn main() -> anyhow::Result<()> {
             );
             let hash = password::hash(password)?;
             let mut conn = migrated(&database_url)?;
-            let user =
-                api::routes::users::add_user(&mut conn, &email, &name, role, &hash, customer_id)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = db::write_tx(&mut conn, |conn| {
+                accounts::add_user(
+                    conn,
+                    &NewAccount {
+                        email: &email,
+                        name: &name,
+                        role,
+                        password_hash: &hash,
+                        customer_id: customer_id.map(db::types::CustomerId),
+                    },
+                )
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "added user {} ({}) with id {}",
                 user.email, user.role, user.id
@@ -184,7 +131,7 @@ fn main() -> anyhow::Result<()> {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let mut conn = migrated(&database_url)?;
-            let report = db::write_tx(&mut conn, |conn| api::import::import_sales(conn, &bytes))
+            let report = db::write_tx(&mut conn, |conn| registry::import_sales(conn, &bytes))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
@@ -195,12 +142,13 @@ fn main() -> anyhow::Result<()> {
             date,
             password,
             seed,
+            sla,
         } => {
             let date =
                 date.unwrap_or_else(|| chrono::Utc::now().date_naive() + chrono::Duration::days(1));
             let mut conn = migrated(&database_url)?;
             let started = std::time::Instant::now();
-            let spec = api::loadgen::LoadSpec {
+            let spec = api::seed::load::LoadSpec {
                 couriers,
                 stops,
                 date,
@@ -208,7 +156,8 @@ fn main() -> anyhow::Result<()> {
                 seed,
                 progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
             };
-            let summary = api::loadgen::seed_load(&mut conn, &sla_from_env()?, &spec)?;
+            let summary =
+                api::seed::load::seed_load(&mut conn, &sla.sla_hours.unwrap_or_default(), &spec)?;
             println!(
                 "load day {date}: {} depots, {} couriers, {} claims, {} jobs in {:.1} s",
                 summary.depots,
@@ -219,22 +168,12 @@ fn main() -> anyhow::Result<()> {
             );
             println!(
                 "  logins: {}, {}..{}",
-                api::loadgen::DISPATCHER,
-                api::loadgen::courier_email(1),
-                api::loadgen::courier_email(couriers)
+                api::seed::load::DISPATCHER,
+                api::seed::load::courier_email(1),
+                api::seed::load::courier_email(couriers)
             );
             Ok(())
         }
-    }
-}
-
-/// The SLA policy, with `SLA_HOURS` overrides.
-fn sla_from_env() -> anyhow::Result<domain::sla::SlaPolicy> {
-    match std::env::var("SLA_HOURS") {
-        Ok(spec) => {
-            domain::sla::SlaPolicy::parse(&spec).map_err(|e| anyhow::anyhow!("SLA_HOURS: {e}"))
-        }
-        Err(_) => Ok(domain::sla::SlaPolicy::default()),
     }
 }
 
@@ -255,7 +194,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!("  API docs: http://{host}:{}/docs", app.port());
     if let Some(password) = demo_password {
         println!("  demo logins (password: {password}):");
-        for login in api::demo::logins() {
+        for login in api::seed::demo::logins() {
             println!("    {login}");
         }
     }

@@ -16,6 +16,17 @@ pub const FILE_TOO_LARGE: &str = "the file is larger than the allowed maximum";
 pub const FILE_TYPE: &str = "only JPEG, PNG or PDF files are accepted (recognised by content)";
 pub const FILE_MISSING: &str = "a multipart field named `file` is required";
 pub const INTERNAL: &str = "something went wrong on our side; it has been logged";
+pub const DATABASE_UNAVAILABLE: &str =
+    "the database cannot be reached right now; try again in a moment";
+pub const CONFLICT: &str = "this conflicts with a record that already exists";
+pub const CHANGED_MEANWHILE: &str =
+    "the data was changed by someone else meanwhile; reload it and try again";
+pub const CUSTOMER_CHANGED: &str =
+    "a customer with this e-mail was registered meanwhile; send the request again";
+pub const SHIFT_CHANGED: &str =
+    "the courier's shift for this date was changed meanwhile; send the request again";
+pub const IDEMPOTENCY_IN_FLIGHT: &str =
+    "a request with this Idempotency-Key is being processed; send it again in a moment";
 pub const NO_MANAGER_ON_DUTY: &str = "no manager is on duty to take the claim";
 pub const UNKNOWN_SKU: &str = "no product with this SKU";
 pub const DUPLICATE_SERIAL: &str = "this serial number is already registered";
@@ -34,6 +45,15 @@ pub const INVALID_CURSOR: &str = "the cursor is not one this API gave out";
 pub const PASSWORD_TOO_SHORT: &str = "must be at least 8 characters";
 pub const UNKNOWN_ROLE: &str =
     "must be one of customer, dealer, manager, head, dispatcher, courier, admin";
+pub const SERIAL_LENGTH: &str = "must be 1 to 64 characters";
+pub const WARRANTY_BEFORE_SALE: &str = "is before sold_at";
+pub const BLANK: &str = "must not be blank";
+
+/// A CSV cell that should hold a date.
+pub fn not_a_date(text: &str) -> String {
+    format!("`{text}` is not a date (YYYY-MM-DD)")
+}
+
 pub const CSV_HEADER: &str = "the CSV needs a header with at least serial_no, sku and sold_at";
 
 /// The sentence for a failed `validator` rule, from its code and parameters.

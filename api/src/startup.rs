@@ -6,6 +6,7 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::auth::jwt::JwtKeys;
@@ -32,7 +33,7 @@ impl Application {
             let mut conn = setup_pool.get()?;
             db::run_migrations(&mut conn)?;
             if let Some(password) = demo_password {
-                crate::demo::seed(&mut conn, &sla, &password)?;
+                crate::seed::demo::seed(&mut conn, &sla, &password)?;
             }
             Ok(())
         })
@@ -49,11 +50,14 @@ impl Application {
             route_cache: Default::default(),
             settings,
         });
-        crate::dispatch::runner::start_worker(state.clone());
-        let openapi = ApiDoc::openapi();
+        crate::workers::start(state.clone());
         let server = HttpServer::new(move || {
-            App::new()
-                .wrap(TracingLogger::default())
+            let (app, openapi) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .configure(routes::configure)
+                .split_for_parts();
+            app.wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
@@ -61,7 +65,6 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(|err, _| {
                     ApiError::BadRequest(format!("bad query parameter: {err}")).into()
                 }))
-                .configure(routes::configure)
                 .route(
                     "/api-docs/openapi.json",
                     web::get().to({
@@ -72,7 +75,7 @@ impl Application {
                         }
                     }),
                 )
-                .service(Scalar::with_url("/docs", openapi.clone()))
+                .service(Scalar::with_url("/docs", openapi))
                 .default_service(web::to(|| async {
                     Err::<HttpResponse, _>(ApiError::NotFound)
                 }))

@@ -16,7 +16,7 @@ pub struct AppState {
     /// Wakes this process's plan worker when a plan is queued.
     pub plan_wakeup: tokio::sync::Notify,
     /// Couriers' rendered routes by route and revision (`GET /me/route`).
-    pub route_cache: crate::courier::RouteCache,
+    pub route_cache: crate::app::visits::route::RouteCache,
 }
 
 pub type State = web::Data<AppState>;

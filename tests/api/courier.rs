@@ -165,21 +165,16 @@ fn has_null(v: &Value) -> bool {
     }
 }
 
-/// The outbox as (event, payload), read straight from the SQLite file (`None` on
-/// PostgreSQL, whose database the harness keeps to itself).
-fn outbox(app: &TestApp) -> Option<Vec<(String, Value)>> {
-    let file = app.data_dir.join("claimroute.db");
-    if !file.exists() {
-        return None;
-    }
-    let pool = api::db::connect_pool(&api::db::DatabaseUrl::Sqlite(file), 1).unwrap();
+/// The outbox as (event, payload), read straight from the test's own database (a SQLite
+/// file or a PostgreSQL database the harness created for this test alone).
+fn outbox(app: &TestApp) -> Vec<(String, Value)> {
+    let pool = api::db::connect_pool(&app.database_url, 1).unwrap();
     let mut conn = pool.get().unwrap();
-    let rows = api::db::outbox::pending(&mut conn, 10_000).unwrap();
-    Some(
-        rows.into_iter()
-            .map(|(_, event, payload)| (event, serde_json::from_str(&payload).unwrap()))
-            .collect(),
-    )
+    api::db::outbox::pending(&mut conn, 10_000)
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.event, row.payload))
+        .collect()
 }
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
@@ -431,16 +426,15 @@ backend_test!(
         );
         assert_eq!(last["actor_id"], courier_user);
         assert_eq!(history_of(&seen, "job.completed").len(), 1);
-        if let Some(events) = outbox(&app) {
-            let of_claim: Vec<&(String, Value)> = events
-                .iter()
-                .filter(|(_, p)| p["claim_id"] == claim_id)
-                .collect();
-            let count = |name: &str| of_claim.iter().filter(|(e, _)| e == name).count();
-            assert_eq!(count("job.completed"), 1, "{of_claim:?}");
-            // decided -> approved, then in_fulfilment and quality_control.
-            assert_eq!(count("claim.status_changed"), 3, "{of_claim:?}");
-        }
+        let events = outbox(&app);
+        let of_claim: Vec<&(String, Value)> = events
+            .iter()
+            .filter(|(_, p)| p["claim_id"] == claim_id)
+            .collect();
+        let count = |name: &str| of_claim.iter().filter(|(e, _)| e == name).count();
+        assert_eq!(count("job.completed"), 1, "{of_claim:?}");
+        // decided -> approved, then in_fulfilment and quality_control.
+        assert_eq!(count("claim.status_changed"), 3, "{of_claim:?}");
         assert!(
             seen["attachments"]
                 .as_array()
@@ -544,17 +538,16 @@ backend_test!(
             notes[0]["note"].as_str().unwrap().contains("nobody home"),
             "{seen}"
         );
-        if let Some(events) = outbox(&app) {
-            let failures: Vec<&Value> = events
-                .iter()
-                .filter(|(e, p)| e == "job.failed" && p["claim_id"] == claim_id)
-                .map(|(_, p)| p)
-                .collect();
-            assert_eq!(failures.len(), 1, "{events:?}");
-            assert_eq!(failures[0]["reason"], "nobody home");
-            assert_eq!(failures[0]["job_id"], job);
-            assert_eq!(failures[0]["attempts"], 1);
-        }
+        let events = outbox(&app);
+        let failures: Vec<&Value> = events
+            .iter()
+            .filter(|(e, p)| e == "job.failed" && p["claim_id"] == claim_id)
+            .map(|(_, p)| p)
+            .collect();
+        assert_eq!(failures.len(), 1, "{events:?}");
+        assert_eq!(failures[0]["reason"], "nobody home");
+        assert_eq!(failures[0]["job_id"], job);
+        assert_eq!(failures[0]["attempts"], 1);
         let (_, route) = app.get(&route_path(), &courier).await;
         assert_eq!(stop_of(&route, job).unwrap()["status"], "failed");
 

@@ -9,6 +9,7 @@ mod claims;
 mod courier;
 mod fleet;
 mod migrations;
+mod openapi;
 mod plans;
 mod registry;
 mod security;

@@ -782,3 +782,63 @@ backend_test!(
         }
     }
 );
+
+backend_test!(
+    publish_and_reoptimize_refuse_mistyped_bodies,
+    |app: TestApp| async move {
+        let dispatcher = app.login("dispatcher@demo.test").await;
+        let plan = run_plan(
+            &app,
+            &dispatcher,
+            json!({"date": tomorrow(), "time_limit_ms": 300}),
+        )
+        .await;
+        assert_eq!(plan["status"], "draft", "{plan}");
+        let id = plan["id"].as_i64().unwrap();
+        let publish = format!("/plans/{id}/publish");
+        for (body, field) in [
+            (json!({"version": "7"}), "version"),
+            (json!({"accept_violations": "yes"}), "accept_violations"),
+            (json!({"version": 1, "accept_violation": true}), ""),
+        ] {
+            let (status, problem) = app.post(&publish, &dispatcher, &body).await;
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{body}: {problem}"
+            );
+            assert!(
+                problem["errors"][0]["field"]
+                    .as_str()
+                    .unwrap()
+                    .contains(field),
+                "{body}: {problem}"
+            );
+        }
+        // Nothing was published by the refused requests; a stale version is still a 409.
+        let (_, unchanged) = app.get(&format!("/plans/{id}"), &dispatcher).await;
+        assert_eq!(unchanged["status"], "draft");
+        let (status, stale) = app
+            .post(&publish, &dispatcher, &json!({"version": 99}))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{stale}");
+        let (status, published) = app
+            .post(
+                &publish,
+                &dispatcher,
+                &json!({"version": unchanged["version"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{published}");
+
+        let (status, problem) = app
+            .post(
+                &format!("/plans/{id}/reoptimize"),
+                &dispatcher,
+                &json!({"time_limit_ms": "fast"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "time_limit_ms", "{problem}");
+    }
+);

@@ -215,3 +215,67 @@ backend_test!(ops_and_openapi, |app: TestApp| async move {
         "application/problem+json"
     );
 });
+
+backend_test!(
+    a_customer_is_found_whatever_the_case_of_her_email,
+    |app: TestApp| async move {
+        let head = app.login("head@demo.test").await;
+        let admin = app.login("admin@demo.test").await;
+        let (_, users) = app.get("/users?role=customer&limit=200", &admin).await;
+        let demo_customer = users["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == "customer1@demo.test")
+            .unwrap()["customer_id"]
+            .clone();
+        assert!(demo_customer.is_i64(), "{users}");
+
+        // A sale names an existing customer by her e-mail in another case.
+        let sale = |serial: &str, email: &str| {
+            json!({
+                "serial_no": serial,
+                "sku": "WM-700",
+                "sold_at": "2026-01-10",
+                "customer": {"name": "Whoever", "email": email},
+            })
+        };
+        let (status, first) = app
+            .post("/sales", &head, &sale("CASE-1", "Customer1@Demo.TEST"))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{first}");
+        assert_eq!(first["customer_id"], demo_customer, "{first}");
+
+        // A new customer is made once and found again, however her e-mail is spelled.
+        let (status, second) = app
+            .post("/sales", &head, &sale("CASE-2", "New.Buyer@Example.com"))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{second}");
+        assert_ne!(second["customer_id"], demo_customer);
+        let (status, third) = app
+            .post("/sales", &head, &sale("CASE-3", "new.buyer@example.COM"))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{third}");
+        assert_eq!(third["customer_id"], second["customer_id"], "{third}");
+
+        // The CSV import and a dealer's claim find her too.
+        let csv = "serial_no,sku,sold_at,customer_email,customer_name\n\
+                   CASE-4,WM-700,2026-01-10,NEW.BUYER@example.com,Someone\n";
+        let response = app
+            .request(Method::POST, "/sales/import", Some(&head))
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        let (status, report) = read(response).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["imported"], 1, "{report}");
+        let dealer = app.login("dealer1@demo.test").await;
+        let mut claim = crate::helpers::claim_body("UNREGISTERED-77");
+        claim["customer"] = json!({"name": "Someone", "email": "New.Buyer@EXAMPLE.com"});
+        let (status, filed) = app.post("/claims", &dealer, &claim).await;
+        assert_eq!(status, StatusCode::CREATED, "{filed}");
+        assert_eq!(filed["customer_id"], second["customer_id"], "{filed}");
+    }
+);

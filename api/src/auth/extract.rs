@@ -8,13 +8,14 @@ use actix_web::{http::header, web, FromRequest, HttpRequest};
 
 use super::jwt::TokenError;
 use super::Role;
+use crate::db::types::UserId;
 use crate::error::ApiError;
 use crate::messages;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthUser {
-    pub id: i64,
+    pub id: UserId,
     pub role: Role,
 }
 

@@ -7,6 +7,7 @@ use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, 
 use serde::{Deserialize, Serialize};
 
 use super::Role;
+use crate::db::types::UserId;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -41,7 +42,7 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user_id: i64, role: Role, ttl: Duration) -> anyhow::Result<String> {
+    pub fn issue(&self, user_id: UserId, role: Role, ttl: Duration) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -56,7 +57,7 @@ impl JwtKeys {
         )?)
     }
 
-    pub fn verify(&self, token: &str) -> Result<(i64, Role), TokenError> {
+    pub fn verify(&self, token: &str) -> Result<(UserId, Role), TokenError> {
         let data =
             decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
                 match e.kind() {
@@ -65,6 +66,6 @@ impl JwtKeys {
                 }
             })?;
         let id = data.claims.sub.parse().map_err(|_| TokenError::Invalid)?;
-        Ok((id, data.claims.role))
+        Ok((UserId(id), data.claims.role))
     }
 }

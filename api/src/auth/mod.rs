@@ -34,20 +34,46 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "customer" => Self::Customer,
-            "dealer" => Self::Dealer,
-            "manager" => Self::Manager,
-            "head" => Self::Head,
-            "dispatcher" => Self::Dispatcher,
-            "courier" => Self::Courier,
-            "admin" => Self::Admin,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
+
+    pub const ALL: [Role; 7] = [
+        Self::Customer,
+        Self::Dealer,
+        Self::Manager,
+        Self::Head,
+        Self::Dispatcher,
+        Self::Courier,
+        Self::Admin,
+    ];
 
     /// Managers and their head handle claims.
     pub fn handles_claims(self) -> bool {
         matches!(self, Self::Manager | Self::Head)
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = domain::UnknownValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| domain::UnknownValue(s.to_owned()))
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `claimroute user add --role manager`.
+impl clap::ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Role::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
     }
 }

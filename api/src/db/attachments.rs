@@ -4,34 +4,35 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::attachments;
+use super::types::{ClaimId, JobId, UserId};
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = attachments)]
 pub struct AttachmentRow {
     pub id: i64,
-    pub claim_id: Option<i64>,
-    pub job_id: Option<i64>,
+    pub claim_id: Option<ClaimId>,
+    pub job_id: Option<JobId>,
     pub kind: String,
     pub file_name: String,
     pub content_type: String,
     pub bytes: i64,
     pub sha256: String,
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
     pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = attachments)]
 pub struct NewAttachment<'a> {
-    pub claim_id: Option<i64>,
-    pub job_id: Option<i64>,
+    pub claim_id: Option<ClaimId>,
+    pub job_id: Option<JobId>,
     pub kind: &'a str,
     pub file_name: &'a str,
     pub content_type: &'a str,
     pub bytes: i64,
     pub sha256: &'a str,
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
     pub created_at: NaiveDateTime,
 }
 
@@ -42,7 +43,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewAttachment) -> QueryResult<Attac
         .get_result::<AttachmentRow>(conn)
 }
 
-pub fn for_claim(conn: &mut DbConnection, claim_id: i64) -> QueryResult<Vec<AttachmentRow>> {
+pub fn for_claim(conn: &mut DbConnection, claim_id: ClaimId) -> QueryResult<Vec<AttachmentRow>> {
     attachments::table
         .filter(attachments::claim_id.eq(claim_id))
         .order(attachments::id.asc())
@@ -52,7 +53,7 @@ pub fn for_claim(conn: &mut DbConnection, claim_id: i64) -> QueryResult<Vec<Atta
 
 pub fn find_for_claim(
     conn: &mut DbConnection,
-    claim_id: i64,
+    claim_id: ClaimId,
     id: i64,
 ) -> QueryResult<Option<AttachmentRow>> {
     attachments::table
@@ -61,4 +62,16 @@ pub fn find_for_claim(
         .select(AttachmentRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// Kind of the photo a courier takes of what he handed over or took back.
+pub const PROOF: &str = "proof";
+
+pub fn has_proof(conn: &mut DbConnection, job_id: JobId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        attachments::table
+            .filter(attachments::job_id.eq(job_id))
+            .filter(attachments::kind.eq(PROOF)),
+    ))
+    .get_result(conn)
 }

@@ -3,24 +3,29 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use domain::claim::{ClaimStatus, Remedy};
 
 use super::schema::{claim_events, claims};
+use super::types::{ClaimId, CustomerId, DbEnum, Json, TimeWindow, UserId};
 use super::{like_pattern, lower, DbConnection};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = claims)]
 pub struct ClaimRow {
-    pub id: i64,
+    pub id: ClaimId,
     pub number: String,
-    pub customer_id: i64,
-    pub filed_by: i64,
+    pub customer_id: CustomerId,
+    pub filed_by: UserId,
     pub serial_no: String,
     pub sku: Option<String>,
     pub defect_category: String,
     pub description: String,
-    pub requested_remedy: String,
-    pub status: String,
-    pub assignee_id: Option<i64>,
+    #[diesel(deserialize_as = DbEnum<Remedy>)]
+    pub requested_remedy: Remedy,
+    #[diesel(deserialize_as = DbEnum<ClaimStatus>)]
+    pub status: ClaimStatus,
+    pub assignee_id: Option<UserId>,
+    /// `in_warranty`, `expired` or `unknown_serial` at filing.
     pub warranty_status: String,
     pub warranty_until: Option<NaiveDate>,
     pub decision: Option<String>,
@@ -31,7 +36,8 @@ pub struct ClaimRow {
     pub address: String,
     pub lat: f64,
     pub lon: f64,
-    pub preferred_windows: String,
+    #[diesel(deserialize_as = Json<Vec<TimeWindow>>)]
+    pub preferred_windows: Vec<TimeWindow>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
@@ -41,15 +47,17 @@ pub struct ClaimRow {
 #[diesel(table_name = claims)]
 pub struct NewClaim<'a> {
     pub number: &'a str,
-    pub customer_id: i64,
-    pub filed_by: i64,
+    pub customer_id: CustomerId,
+    pub filed_by: UserId,
     pub serial_no: &'a str,
     pub sku: Option<&'a str>,
     pub defect_category: &'a str,
     pub description: &'a str,
-    pub requested_remedy: &'a str,
-    pub status: &'a str,
-    pub assignee_id: Option<i64>,
+    #[diesel(serialize_as = DbEnum<Remedy>)]
+    pub requested_remedy: Remedy,
+    #[diesel(serialize_as = DbEnum<ClaimStatus>)]
+    pub status: ClaimStatus,
+    pub assignee_id: Option<UserId>,
     pub warranty_status: &'a str,
     pub warranty_until: Option<NaiveDate>,
     pub stage_entered_at: NaiveDateTime,
@@ -57,7 +65,8 @@ pub struct NewClaim<'a> {
     pub address: &'a str,
     pub lat: f64,
     pub lon: f64,
-    pub preferred_windows: &'a str,
+    #[diesel(serialize_as = Json<Vec<TimeWindow>>)]
+    pub preferred_windows: Vec<TimeWindow>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -66,9 +75,9 @@ pub struct NewClaim<'a> {
 #[diesel(table_name = claim_events)]
 pub struct ClaimEventRow {
     pub id: i64,
-    pub claim_id: i64,
+    pub claim_id: ClaimId,
     pub at: NaiveDateTime,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub kind: String,
     pub from_status: Option<String>,
     pub to_status: Option<String>,
@@ -78,9 +87,9 @@ pub struct ClaimEventRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = claim_events)]
 pub struct NewClaimEvent<'a> {
-    pub claim_id: i64,
+    pub claim_id: ClaimId,
     pub at: NaiveDateTime,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub kind: &'a str,
     pub from_status: Option<&'a str>,
     pub to_status: Option<&'a str>,
@@ -91,11 +100,11 @@ pub struct NewClaimEvent<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// A customer: the claims about her.
-    Customer(i64),
+    Customer(CustomerId),
     /// A dealer: the claims he filed.
-    FiledBy(i64),
+    FiledBy(UserId),
     /// A manager: the claims assigned to him.
-    AssignedTo(i64),
+    AssignedTo(UserId),
     /// Heads and admins.
     All,
 }
@@ -112,21 +121,21 @@ fn scoped<'a>(scope: Scope) -> BoxedClaims<'a> {
     }
 }
 
-pub fn insert(conn: &mut DbConnection, new: &NewClaim) -> QueryResult<ClaimRow> {
+pub fn insert(conn: &mut DbConnection, new: NewClaim) -> QueryResult<ClaimRow> {
     diesel::insert_into(claims::table)
         .values(new)
         .returning(claims::all_columns)
         .get_result::<ClaimRow>(conn)
 }
 
-pub fn set_number(conn: &mut DbConnection, id: i64, number: &str) -> QueryResult<ClaimRow> {
+pub fn set_number(conn: &mut DbConnection, id: ClaimId, number: &str) -> QueryResult<ClaimRow> {
     diesel::update(claims::table.find(id))
         .set(claims::number.eq(number))
         .returning(claims::all_columns)
         .get_result::<ClaimRow>(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64, scope: Scope) -> QueryResult<Option<ClaimRow>> {
+pub fn find(conn: &mut DbConnection, id: ClaimId, scope: Scope) -> QueryResult<Option<ClaimRow>> {
     scoped(scope)
         .filter(claims::id.eq(id))
         .select(ClaimRow::as_select())
@@ -136,8 +145,8 @@ pub fn find(conn: &mut DbConnection, id: i64, scope: Scope) -> QueryResult<Optio
 
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {
-    pub status: Option<String>,
-    pub assignee_id: Option<i64>,
+    pub status: Option<ClaimStatus>,
+    pub assignee_id: Option<UserId>,
     pub created_from: Option<NaiveDateTime>,
     pub created_to: Option<NaiveDateTime>,
     pub text: Option<String>,
@@ -156,7 +165,7 @@ pub fn list(
         .order(claims::id.desc())
         .limit(filter.limit);
     if let Some(status) = &filter.status {
-        query = query.filter(claims::status.eq(status.clone()));
+        query = query.filter(claims::status.eq(DbEnum(*status)));
     }
     if let Some(assignee) = filter.assignee_id {
         query = query.filter(claims::assignee_id.eq(assignee));
@@ -188,15 +197,15 @@ pub fn list(
 /// both backends: the loser's UPDATE matches no row.
 pub fn update_status(
     conn: &mut DbConnection,
-    id: i64,
+    id: ClaimId,
     version: i32,
-    to: &str,
+    to: ClaimStatus,
     stage_due_at: Option<NaiveDateTime>,
 ) -> QueryResult<Option<ClaimRow>> {
     let now = super::now();
     diesel::update(claims::table.find(id).filter(claims::version.eq(version)))
         .set((
-            claims::status.eq(to),
+            claims::status.eq(DbEnum(to)),
             claims::stage_entered_at.eq(now),
             claims::stage_due_at.eq(stage_due_at),
             claims::updated_at.eq(now),
@@ -209,7 +218,7 @@ pub fn update_status(
 
 pub fn record_decision(
     conn: &mut DbConnection,
-    id: i64,
+    id: ClaimId,
     decision: &str,
     reason: Option<&str>,
     refund_amount_cents: Option<i64>,
@@ -226,9 +235,9 @@ pub fn record_decision(
 
 pub fn reassign(
     conn: &mut DbConnection,
-    id: i64,
+    id: ClaimId,
     version: i32,
-    assignee: i64,
+    assignee: UserId,
 ) -> QueryResult<Option<ClaimRow>> {
     diesel::update(claims::table.find(id).filter(claims::version.eq(version)))
         .set((
@@ -247,10 +256,29 @@ pub fn insert_event(conn: &mut DbConnection, event: &NewClaimEvent) -> QueryResu
         .execute(conn)
 }
 
-pub fn history(conn: &mut DbConnection, claim_id: i64) -> QueryResult<Vec<ClaimEventRow>> {
+pub fn history(conn: &mut DbConnection, claim_id: ClaimId) -> QueryResult<Vec<ClaimEventRow>> {
     claim_events::table
         .filter(claim_events::claim_id.eq(claim_id))
         .order(claim_events::id.asc())
         .select(ClaimEventRow::as_select())
         .load(conn)
+}
+
+/// Open claims per assignee, for the even spread of new claims.
+pub fn open_per_assignee(conn: &mut DbConnection) -> QueryResult<Vec<(UserId, i64)>> {
+    let open: Vec<DbEnum<ClaimStatus>> = ClaimStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(DbEnum)
+        .collect();
+    let counts: Vec<(Option<UserId>, i64)> = claims::table
+        .filter(claims::status.eq_any(open))
+        .filter(claims::assignee_id.is_not_null())
+        .group_by(claims::assignee_id)
+        .select((claims::assignee_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(counts
+        .into_iter()
+        .filter_map(|(id, n)| Some((id?, n)))
+        .collect())
 }

@@ -4,6 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{couriers, depots, shifts};
+use super::types::{CourierId, Json, UserId};
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -36,11 +37,12 @@ pub struct NewDepot<'a> {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = couriers)]
 pub struct NewCourier<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: &'a str,
     pub phone: Option<&'a str>,
     pub capacity: i32,
-    pub skills: &'a str,
+    #[diesel(serialize_as = Json<Vec<String>>)]
+    pub skills: Vec<String>,
     pub home_depot_id: i64,
     pub created_at: NaiveDateTime,
 }
@@ -48,7 +50,7 @@ pub struct NewCourier<'a> {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = shifts)]
 pub struct NewShift {
-    pub courier_id: i64,
+    pub courier_id: CourierId,
     pub date: NaiveDate,
     pub start_at: NaiveDateTime,
     pub end_at: NaiveDateTime,
@@ -73,14 +75,17 @@ pub fn list_depots(conn: &mut DbConnection) -> QueryResult<Vec<DepotRow>> {
         .load(conn)
 }
 
-pub fn insert_courier(conn: &mut DbConnection, new: &NewCourier) -> QueryResult<CourierRow> {
+pub fn insert_courier(conn: &mut DbConnection, new: NewCourier) -> QueryResult<CourierRow> {
     diesel::insert_into(couriers::table)
         .values(new)
         .returning(couriers::all_columns)
         .get_result::<CourierRow>(conn)
 }
 
-pub fn courier_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<Option<i64>> {
+pub fn courier_for_user(
+    conn: &mut DbConnection,
+    user_id: UserId,
+) -> QueryResult<Option<CourierId>> {
     couriers::table
         .filter(couriers::user_id.eq(user_id))
         .select(couriers::id)
@@ -105,12 +110,13 @@ pub fn put_shift(conn: &mut DbConnection, shift: &NewShift) -> QueryResult<Shift
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = couriers)]
 pub struct CourierRow {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: CourierId,
+    pub user_id: UserId,
     pub name: String,
     pub phone: Option<String>,
     pub capacity: i32,
-    pub skills: String,
+    #[diesel(deserialize_as = Json<Vec<String>>)]
+    pub skills: Vec<String>,
     pub home_depot_id: i64,
     pub created_at: NaiveDateTime,
     pub last_lat: Option<f64>,
@@ -122,7 +128,7 @@ pub struct CourierRow {
 #[diesel(table_name = shifts)]
 pub struct ShiftRow {
     pub id: i64,
-    pub courier_id: i64,
+    pub courier_id: CourierId,
     pub date: NaiveDate,
     pub start_at: NaiveDateTime,
     pub end_at: NaiveDateTime,
@@ -141,7 +147,7 @@ pub fn find_depot(conn: &mut DbConnection, id: i64) -> QueryResult<Option<DepotR
         .optional()
 }
 
-pub fn find_courier(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CourierRow>> {
+pub fn find_courier(conn: &mut DbConnection, id: CourierId) -> QueryResult<Option<CourierRow>> {
     couriers::table
         .find(id)
         .select(CourierRow::as_select())
@@ -184,9 +190,60 @@ pub fn on_shift(
 }
 
 /// Courier names by id.
-pub fn courier_names(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+pub fn courier_names(
+    conn: &mut DbConnection,
+    ids: &[CourierId],
+) -> QueryResult<Vec<(CourierId, String)>> {
     couriers::table
         .filter(couriers::id.eq_any(ids))
         .select((couriers::id, couriers::name))
+        .load(conn)
+}
+
+/// Keeps the courier's latest position on his row, unless a newer one is already there
+/// (batches from an offline phone may arrive after fresher ones).
+pub fn update_last_position(
+    conn: &mut DbConnection,
+    courier_id: CourierId,
+    at: NaiveDateTime,
+    lat: f64,
+    lon: f64,
+) -> QueryResult<usize> {
+    diesel::update(
+        couriers::table.find(courier_id).filter(
+            couriers::last_seen_at
+                .is_null()
+                .or(couriers::last_seen_at.lt(at)),
+        ),
+    )
+    .set((
+        couriers::last_lat.eq(lat),
+        couriers::last_lon.eq(lon),
+        couriers::last_seen_at.eq(at),
+    ))
+    .execute(conn)
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct LivePosition {
+    pub courier_id: CourierId,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub seen_at: NaiveDateTime,
+}
+
+/// Couriers with a known position, by id.
+pub fn live_positions(conn: &mut DbConnection) -> QueryResult<Vec<LivePosition>> {
+    couriers::table
+        .filter(couriers::last_seen_at.is_not_null())
+        .order(couriers::id.asc())
+        .select((
+            couriers::id,
+            couriers::name,
+            couriers::last_lat.assume_not_null(),
+            couriers::last_lon.assume_not_null(),
+            couriers::last_seen_at.assume_not_null(),
+        ))
         .load(conn)
 }

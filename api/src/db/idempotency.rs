@@ -1,8 +1,10 @@
-//! Stored answers to requests that carried an `Idempotency-Key`.
+//! Stored answers to requests that carried an `Idempotency-Key`, for every endpoint that
+//! honours one (`app::idempotency` is the mechanism).
 
 use diesel::prelude::*;
 
 use super::schema::idempotency_keys as ik;
+use super::types::UserId;
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable)]
@@ -14,7 +16,7 @@ pub struct StoredResponse {
 
 pub fn find(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     key: &str,
 ) -> QueryResult<Option<StoredResponse>> {
     ik::table
@@ -27,7 +29,7 @@ pub fn find(
 
 pub fn insert(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     key: &str,
     request_hash: &str,
     status_code: i32,

@@ -1,53 +1,65 @@
-//! Courier jobs created from decisions.
+//! Courier jobs: every write to the `jobs` table is here, from the decision that creates a
+//! job to the publication that gives it to a courier and the report that ends its visit.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use domain::job::{JobKind, JobStatus};
 
-use super::schema::{claims, jobs};
-use super::DbConnection;
+use super::schema::{claims, customers, jobs, products};
+use super::types::{ClaimId, CourierId, DbEnum, JobId, Json, PlanId, TimeWindow, UserId};
+use super::{now, DbConnection};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = jobs)]
 pub struct JobRow {
-    pub id: i64,
-    pub claim_id: i64,
-    pub kind: String,
-    pub status: String,
+    pub id: JobId,
+    pub claim_id: ClaimId,
+    #[diesel(deserialize_as = DbEnum<JobKind>)]
+    pub kind: JobKind,
+    #[diesel(deserialize_as = DbEnum<JobStatus>)]
+    pub status: JobStatus,
     pub address: String,
     pub lat: f64,
     pub lon: f64,
-    pub windows: String,
+    /// The customer's slots.
+    #[diesel(deserialize_as = Json<Vec<TimeWindow>>)]
+    pub windows: Vec<TimeWindow>,
     pub service_minutes: i32,
     pub delivery_load: i32,
     pub pickup_load: i32,
-    pub skills: String,
+    #[diesel(deserialize_as = Json<Vec<String>>)]
+    pub skills: Vec<String>,
     pub priority: i32,
     pub cash_cents: Option<i64>,
     pub date: Option<NaiveDate>,
-    pub courier_id: Option<i64>,
+    pub courier_id: Option<CourierId>,
     pub attempts: i32,
     pub fail_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     /// The published plan that gave the job to its courier.
-    pub plan_id: Option<i64>,
+    pub plan_id: Option<PlanId>,
     pub done_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = jobs)]
 pub struct NewJob<'a> {
-    pub claim_id: i64,
-    pub kind: &'a str,
-    pub status: &'a str,
+    pub claim_id: ClaimId,
+    #[diesel(serialize_as = DbEnum<JobKind>)]
+    pub kind: JobKind,
+    #[diesel(serialize_as = DbEnum<JobStatus>)]
+    pub status: JobStatus,
     pub address: &'a str,
     pub lat: f64,
     pub lon: f64,
-    pub windows: &'a str,
+    #[diesel(serialize_as = Json<Vec<TimeWindow>>)]
+    pub windows: Vec<TimeWindow>,
     pub service_minutes: i32,
     pub delivery_load: i32,
     pub pickup_load: i32,
-    pub skills: &'a str,
+    #[diesel(serialize_as = Json<Vec<String>>)]
+    pub skills: Vec<String>,
     pub priority: i32,
     pub cash_cents: Option<i64>,
     pub date: Option<NaiveDate>,
@@ -55,14 +67,22 @@ pub struct NewJob<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, new: &NewJob) -> QueryResult<JobRow> {
+pub fn insert(conn: &mut DbConnection, new: NewJob) -> QueryResult<JobRow> {
     diesel::insert_into(jobs::table)
         .values(new)
         .returning(jobs::all_columns)
         .get_result::<JobRow>(conn)
 }
 
-pub fn for_claim(conn: &mut DbConnection, claim_id: i64) -> QueryResult<Vec<JobRow>> {
+pub fn find(conn: &mut DbConnection, id: JobId) -> QueryResult<Option<JobRow>> {
+    jobs::table
+        .find(id)
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn for_claim(conn: &mut DbConnection, claim_id: ClaimId) -> QueryResult<Vec<JobRow>> {
     jobs::table
         .filter(jobs::claim_id.eq(claim_id))
         .order(jobs::id.asc())
@@ -72,11 +92,11 @@ pub fn for_claim(conn: &mut DbConnection, claim_id: i64) -> QueryResult<Vec<JobR
 
 #[derive(Debug, Default, Clone)]
 pub struct JobFilter {
-    pub claim_id: Option<i64>,
-    pub status: Option<String>,
+    pub claim_id: Option<ClaimId>,
+    pub status: Option<JobStatus>,
     pub date: Option<NaiveDate>,
     /// Only jobs of claims assigned to this manager.
-    pub assignee_id: Option<i64>,
+    pub assignee_id: Option<UserId>,
     pub after_id: Option<i64>,
     pub limit: i64,
 }
@@ -90,8 +110,8 @@ pub fn list(conn: &mut DbConnection, filter: &JobFilter) -> QueryResult<Vec<JobR
     if let Some(claim_id) = filter.claim_id {
         query = query.filter(jobs::claim_id.eq(claim_id));
     }
-    if let Some(status) = &filter.status {
-        query = query.filter(jobs::status.eq(status.clone()));
+    if let Some(status) = filter.status {
+        query = query.filter(jobs::status.eq(DbEnum(status)));
     }
     if let Some(date) = filter.date {
         query = query.filter(jobs::date.eq(date));
@@ -112,16 +132,19 @@ pub fn list(conn: &mut DbConnection, filter: &JobFilter) -> QueryResult<Vec<JobR
 /// failed visit is carried over, not lost).
 pub fn unplanned_due(conn: &mut DbConnection, date: NaiveDate) -> QueryResult<Vec<JobRow>> {
     jobs::table
-        .filter(jobs::status.eq(domain::job::JobStatus::Unplanned.as_str()))
+        .filter(jobs::status.eq(DbEnum(JobStatus::Unplanned)))
         .filter(jobs::date.le(date))
         .order(jobs::id.asc())
         .select(JobRow::as_select())
         .load(conn)
 }
 
-pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<JobRow>> {
+/// Rows per `IN (...)` list: well under both backends' bound-parameter limits.
+const CHUNK: usize = 500;
+
+pub fn by_ids(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<JobRow>> {
     let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(CHUNK) {
         out.extend(
             jobs::table
                 .filter(jobs::id.eq_any(chunk))
@@ -133,16 +156,248 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<JobRow>> 
 }
 
 /// Claim number per job, for the routes dispatchers read.
-pub fn claim_numbers(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+pub fn claim_numbers(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<(JobId, String)>> {
     let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(CHUNK) {
         out.extend(
             jobs::table
                 .inner_join(claims::table)
                 .filter(jobs::id.eq_any(chunk))
                 .select((jobs::id, claims::number))
-                .load::<(i64, String)>(conn)?,
+                .load::<(JobId, String)>(conn)?,
         );
     }
     Ok(out)
+}
+
+/// What a courier needs to know about the job of a stop.
+#[derive(Debug, Clone, Queryable)]
+pub struct VisitDetails {
+    pub job_id: JobId,
+    #[diesel(deserialize_as = DbEnum<JobKind>)]
+    pub kind: JobKind,
+    #[diesel(deserialize_as = DbEnum<JobStatus>)]
+    pub status: JobStatus,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    #[diesel(deserialize_as = Json<Vec<TimeWindow>>)]
+    pub windows: Vec<TimeWindow>,
+    pub pickup_load: i32,
+    pub cash_cents: Option<i64>,
+    pub claim_number: String,
+    pub serial_no: String,
+    pub sku: Option<String>,
+    pub customer_name: String,
+    pub customer_phone: Option<String>,
+    pub product_name: Option<String>,
+}
+
+pub fn visit_details(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<VisitDetails>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            jobs::table
+                .inner_join(claims::table.inner_join(customers::table))
+                .left_join(products::table.on(claims::sku.eq(products::sku.nullable())))
+                .filter(jobs::id.eq_any(chunk))
+                .select((
+                    jobs::id,
+                    jobs::kind,
+                    jobs::status,
+                    jobs::address,
+                    jobs::lat,
+                    jobs::lon,
+                    jobs::windows,
+                    jobs::pickup_load,
+                    jobs::cash_cents,
+                    claims::number,
+                    claims::serial_no,
+                    claims::sku,
+                    customers::name,
+                    customers::phone,
+                    products::name.nullable(),
+                ))
+                .load::<VisitDetails>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// A visit's step, applied to the job only if it is still in `from` and still the
+/// courier's: `None` when someone changed it meanwhile (the caller answers 409).
+#[derive(Debug, Clone)]
+pub struct VisitStep<'a> {
+    pub id: JobId,
+    pub courier_id: CourierId,
+    pub from: JobStatus,
+    pub to: JobStatus,
+    pub change: StepChange<'a>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum StepChange<'a> {
+    /// On the way, at the door.
+    Advance,
+    /// The visit succeeded at this time.
+    Done(NaiveDateTime),
+    /// The visit failed: the job goes back to planning with one attempt more.
+    Failed { reason: &'a str, attempts: i32 },
+}
+
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = jobs)]
+struct StepChangeset<'a> {
+    status: DbEnum<JobStatus>,
+    done_at: Option<Option<NaiveDateTime>>,
+    courier_id: Option<Option<CourierId>>,
+    plan_id: Option<Option<PlanId>>,
+    attempts: Option<i32>,
+    fail_reason: Option<&'a str>,
+    updated_at: NaiveDateTime,
+}
+
+pub fn apply_step(conn: &mut DbConnection, step: &VisitStep) -> QueryResult<Option<JobRow>> {
+    let mut set = StepChangeset {
+        status: DbEnum(step.to),
+        done_at: None,
+        courier_id: None,
+        plan_id: None,
+        attempts: None,
+        fail_reason: None,
+        updated_at: now(),
+    };
+    match step.change {
+        StepChange::Advance => set.done_at = Some(None),
+        StepChange::Done(at) => set.done_at = Some(Some(at)),
+        StepChange::Failed { reason, attempts } => {
+            set.courier_id = Some(None);
+            set.plan_id = Some(None);
+            set.attempts = Some(attempts);
+            set.fail_reason = Some(reason);
+        }
+    }
+    diesel::update(
+        jobs::table
+            .find(step.id)
+            .filter(jobs::status.eq(DbEnum(step.from)))
+            .filter(jobs::courier_id.eq(step.courier_id)),
+    )
+    .set(&set)
+    .returning(jobs::all_columns)
+    .get_result::<JobRow>(conn)
+    .optional()
+}
+
+/// Where a job stands, as publishing checks it.
+#[derive(Debug, Clone, Queryable)]
+pub struct JobState {
+    pub id: JobId,
+    #[diesel(deserialize_as = DbEnum<JobStatus>)]
+    pub status: JobStatus,
+    pub courier_id: Option<CourierId>,
+    pub plan_id: Option<PlanId>,
+}
+
+pub fn states(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<JobState>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            jobs::table
+                .filter(jobs::id.eq_any(chunk))
+                .select((jobs::id, jobs::status, jobs::courier_id, jobs::plan_id))
+                .load::<JobState>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Gives jobs to a courier under a published plan.
+pub fn assign(
+    conn: &mut DbConnection,
+    ids: &[JobId],
+    courier_id: CourierId,
+    plan_id: PlanId,
+) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in ids.chunks(CHUNK) {
+        n += diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))
+            .set((
+                jobs::status.eq(DbEnum(JobStatus::Assigned)),
+                jobs::courier_id.eq(courier_id),
+                jobs::plan_id.eq(plan_id),
+                jobs::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(n)
+}
+
+/// Keeps started or finished jobs with their courier, under the new plan.
+pub fn keep_under_plan(
+    conn: &mut DbConnection,
+    ids: &[JobId],
+    plan_id: PlanId,
+) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in ids.chunks(CHUNK) {
+        n += diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))
+            .set(jobs::plan_id.eq(plan_id))
+            .execute(conn)?;
+    }
+    Ok(n)
+}
+
+/// Hands back to planning the jobs a superseded plan had assigned and the new one does not
+/// route.
+pub fn release(conn: &mut DbConnection, old_plan: PlanId, keep: &[JobId]) -> QueryResult<usize> {
+    let assigned: Vec<JobId> = jobs::table
+        .filter(jobs::plan_id.eq(old_plan))
+        .filter(jobs::status.eq(DbEnum(JobStatus::Assigned)))
+        .select(jobs::id)
+        .load(conn)?;
+    let keep: std::collections::HashSet<JobId> = keep.iter().copied().collect();
+    let release: Vec<JobId> = assigned
+        .into_iter()
+        .filter(|id| !keep.contains(id))
+        .collect();
+    let mut n = 0;
+    for chunk in release.chunks(CHUNK) {
+        n += diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))
+            .set((
+                jobs::status.eq(DbEnum(JobStatus::Unplanned)),
+                jobs::courier_id.eq(None::<CourierId>),
+                jobs::plan_id.eq(None::<PlanId>),
+                jobs::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(n)
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct WorkingJob {
+    pub courier_id: CourierId,
+    pub job_id: JobId,
+    #[diesel(deserialize_as = DbEnum<JobKind>)]
+    pub kind: JobKind,
+    #[diesel(deserialize_as = DbEnum<JobStatus>)]
+    pub status: JobStatus,
+    pub address: String,
+}
+
+/// The jobs couriers are on right now (on the way or at the door), latest change first.
+pub fn being_visited(conn: &mut DbConnection) -> QueryResult<Vec<WorkingJob>> {
+    jobs::table
+        .filter(jobs::status.eq_any([DbEnum(JobStatus::EnRoute), DbEnum(JobStatus::Arrived)]))
+        .filter(jobs::courier_id.is_not_null())
+        .order((jobs::updated_at.desc(), jobs::id.desc()))
+        .select((
+            jobs::courier_id.assume_not_null(),
+            jobs::id,
+            jobs::kind,
+            jobs::status,
+            jobs::address,
+        ))
+        .load(conn)
 }

@@ -3,7 +3,8 @@
 //! Every query is written once against [`DbConnection`], diesel's multi-backend connection.
 //! Backend-specific code is limited to opening connections (SQLite pragmas) and the write
 //! transaction helper (`BEGIN IMMEDIATE` on SQLite so writers queue instead of failing late).
-//! All SQL lives in this module tree, one file per aggregate.
+//! All SQL lives in this module tree, one file per aggregate; column types shared by the
+//! aggregates (enums, JSON documents, ids) are in [`types`].
 
 pub mod attachments;
 pub mod claims;
@@ -12,11 +13,13 @@ pub mod idempotency;
 pub mod jobs;
 pub mod outbox;
 pub mod plans;
+pub mod positions;
 pub mod registry;
 pub mod schema;
 pub mod tokens;
-pub mod tracking;
+pub mod types;
 pub mod users;
+pub mod visits;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -42,7 +45,7 @@ pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
 /// Where the data lives, parsed from `DATABASE_URL`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(PathBuf),
     Postgres(String),
@@ -63,6 +66,26 @@ impl DatabaseUrl {
 
     pub fn is_sqlite(&self) -> bool {
         matches!(self, Self::Sqlite(_))
+    }
+}
+
+/// A PostgreSQL URL is shown without its password.
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            Self::Postgres(url) => {
+                let shown = match url::Url::parse(url) {
+                    Ok(mut parsed) if parsed.password().is_some() => {
+                        let _ = parsed.set_password(Some("redacted"));
+                        parsed.to_string()
+                    }
+                    Ok(parsed) => parsed.to_string(),
+                    Err(_) => "(unparsable URL)".to_owned(),
+                };
+                f.debug_tuple("Postgres").field(&shown).finish()
+            }
+        }
     }
 }
 
@@ -188,6 +211,11 @@ pub fn like_pattern(text: &str) -> String {
     }
     out.push('%');
     out
+}
+
+/// The cheapest statement: the database answers.
+pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
 }
 
 pub fn now() -> chrono::NaiveDateTime {

@@ -1,39 +1,68 @@
-//! Plans of a day, their routes and stops.
+//! Plans of a day, their routes and stops; and the published route a courier drives.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
+use domain::plan::PlanStatus;
+use planner::{Problem, RouteViolation};
+use serde::{Deserialize, Serialize};
 
-use super::schema::{jobs, plan_routes, plan_stops, plans};
+use super::schema::{couriers, plan_routes, plan_stops, plans};
+use super::types::{CourierId, DbEnum, JobId, Json, PlanId, UserId};
 use super::{now, DbConnection};
 
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
-pub const DRAFT: &str = "draft";
-pub const PUBLISHED: &str = "published";
-pub const SUPERSEDED: &str = "superseded";
-pub const FAILED: &str = "failed";
+/// One point of the best-cost-over-time curve a dispatcher watches while a plan runs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProgressPoint {
+    pub elapsed_ms: u64,
+    /// Share of the time budget used, 0..1.
+    pub fraction: f64,
+    pub cost: f64,
+    pub vehicles: usize,
+    pub unassigned: usize,
+}
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = plans)]
+/// What dispatchers judge a plan by (`plans.stats`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Kpis {
+    pub jobs_planned: usize,
+    pub jobs_unassigned: usize,
+    pub couriers_on_shift: usize,
+    pub vehicles_used: usize,
+    pub distance_km: f64,
+    /// Sum of the routes' durations, depot to depot.
+    pub working_hours: f64,
+    /// Time between each visit's start and the end of its window: the smallest and the
+    /// mean, in minutes (none when no stop has a window).
+    pub min_slack_minutes: Option<f64>,
+    pub mean_slack_minutes: Option<f64>,
+    /// Problems a dispatcher's edits introduced (late, over capacity, missing skill...).
+    pub violations: usize,
+}
+
+/// A plan without its problem (which can be megabytes: see [`problem`]).
+#[derive(Debug, Clone, Queryable)]
 pub struct PlanRow {
-    pub id: i64,
+    pub id: PlanId,
     pub date: NaiveDate,
     pub depot_id: Option<i64>,
     pub scope: String,
-    pub status: String,
-    pub created_by: i64,
-    pub based_on_id: Option<i64>,
-    pub reoptimizes_id: Option<i64>,
+    #[diesel(deserialize_as = DbEnum<PlanStatus>)]
+    pub status: PlanStatus,
+    pub created_by: UserId,
+    /// The published plan of the day when this one was queued.
+    pub based_on_id: Option<PlanId>,
+    pub reoptimizes_id: Option<PlanId>,
     pub time_limit_ms: i32,
     pub runner: Option<String>,
     pub heartbeat_at: Option<NaiveDateTime>,
     pub started_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
     pub published_at: Option<NaiveDateTime>,
-    pub progress: String,
-    pub stats: Option<String>,
-    pub problem: Option<String>,
+    #[diesel(deserialize_as = Json<Vec<ProgressPoint>>)]
+    pub progress: Vec<ProgressPoint>,
+    #[diesel(deserialize_as = Json<Option<Kpis>>)]
+    pub stats: Option<Kpis>,
     pub origin: Option<NaiveDateTime>,
     pub error: Option<String>,
     pub version: i32,
@@ -41,16 +70,66 @@ pub struct PlanRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// The columns of [`PlanRow`], in its order.
+type PlanColumns = (
+    plans::id,
+    plans::date,
+    plans::depot_id,
+    plans::scope,
+    plans::status,
+    plans::created_by,
+    plans::based_on_id,
+    plans::reoptimizes_id,
+    plans::time_limit_ms,
+    plans::runner,
+    plans::heartbeat_at,
+    plans::started_at,
+    plans::finished_at,
+    plans::published_at,
+    plans::progress,
+    plans::stats,
+    plans::origin,
+    plans::error,
+    plans::version,
+    plans::created_at,
+    plans::updated_at,
+);
+
+const PLAN_COLUMNS: PlanColumns = (
+    plans::id,
+    plans::date,
+    plans::depot_id,
+    plans::scope,
+    plans::status,
+    plans::created_by,
+    plans::based_on_id,
+    plans::reoptimizes_id,
+    plans::time_limit_ms,
+    plans::runner,
+    plans::heartbeat_at,
+    plans::started_at,
+    plans::finished_at,
+    plans::published_at,
+    plans::progress,
+    plans::stats,
+    plans::origin,
+    plans::error,
+    plans::version,
+    plans::created_at,
+    plans::updated_at,
+);
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = plans)]
 pub struct NewPlan<'a> {
     pub date: NaiveDate,
     pub depot_id: Option<i64>,
     pub scope: &'a str,
-    pub status: &'a str,
-    pub created_by: i64,
-    pub based_on_id: Option<i64>,
-    pub reoptimizes_id: Option<i64>,
+    #[diesel(serialize_as = DbEnum<PlanStatus>)]
+    pub status: PlanStatus,
+    pub created_by: UserId,
+    pub based_on_id: Option<PlanId>,
+    pub reoptimizes_id: Option<PlanId>,
     pub time_limit_ms: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -60,76 +139,101 @@ pub struct NewPlan<'a> {
 #[diesel(table_name = plan_routes)]
 pub struct RouteRow {
     pub id: i64,
-    pub plan_id: i64,
-    pub courier_id: i64,
+    pub plan_id: PlanId,
+    pub courier_id: CourierId,
+    /// The courier's index in the plan's problem.
     pub vehicle: i32,
     pub start_at: NaiveDateTime,
     pub end_at: NaiveDateTime,
     pub distance_m: f64,
-    pub violations: String,
+    /// Route-level problems (over capacity at departure, shift overrun...).
+    #[diesel(deserialize_as = Json<Vec<RouteViolation>>)]
+    pub violations: Vec<RouteViolation>,
+    /// Bumped whenever what the courier sees changes.
     pub revision: i64,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
 #[diesel(table_name = plan_routes)]
 pub struct NewRoute {
-    pub plan_id: i64,
-    pub courier_id: i64,
+    pub plan_id: PlanId,
+    pub courier_id: CourierId,
     pub vehicle: i32,
     pub start_at: NaiveDateTime,
     pub end_at: NaiveDateTime,
     pub distance_m: f64,
-    pub violations: String,
+    #[diesel(serialize_as = Json<Vec<RouteViolation>>)]
+    pub violations: Vec<RouteViolation>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = plan_stops)]
 pub struct StopRow {
     pub id: i64,
-    pub plan_id: i64,
+    pub plan_id: PlanId,
+    /// `None` for an unassigned job.
     pub route_id: Option<i64>,
     pub seq: i32,
-    pub job_id: Option<i64>,
+    /// `None` for the break.
+    pub job_id: Option<JobId>,
     pub arrival_at: Option<NaiveDateTime>,
     pub start_at: Option<NaiveDateTime>,
     pub departure_at: Option<NaiveDateTime>,
     pub load: i32,
     pub locked: bool,
+    /// Why an unassigned job was left out.
     pub reason: Option<String>,
-    pub violations: String,
+    #[diesel(deserialize_as = Json<Vec<RouteViolation>>)]
+    pub violations: Vec<RouteViolation>,
+    /// How the visit ended (`done`, `failed`).
     pub outcome: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = plan_stops)]
 pub struct NewStop {
-    pub plan_id: i64,
+    pub plan_id: PlanId,
     pub route_id: Option<i64>,
     pub seq: i32,
-    pub job_id: Option<i64>,
+    pub job_id: Option<JobId>,
     pub arrival_at: Option<NaiveDateTime>,
     pub start_at: Option<NaiveDateTime>,
     pub departure_at: Option<NaiveDateTime>,
     pub load: i32,
     pub locked: bool,
     pub reason: Option<String>,
-    pub violations: String,
+    #[diesel(serialize_as = Json<Vec<RouteViolation>>)]
+    pub violations: Vec<RouteViolation>,
     pub outcome: Option<String>,
 }
 
-pub fn insert(conn: &mut DbConnection, new: &NewPlan) -> QueryResult<PlanRow> {
+pub fn insert(conn: &mut DbConnection, new: NewPlan) -> QueryResult<PlanRow> {
     diesel::insert_into(plans::table)
         .values(new)
-        .returning(plans::all_columns)
+        .returning(PLAN_COLUMNS)
         .get_result::<PlanRow>(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<PlanRow>> {
+pub fn find(conn: &mut DbConnection, id: PlanId) -> QueryResult<Option<PlanRow>> {
     plans::table
         .find(id)
-        .select(PlanRow::as_select())
+        .select(PLAN_COLUMNS)
         .first(conn)
         .optional()
+}
+
+/// The planner input a plan was computed from, with its time origin.
+pub fn problem(
+    conn: &mut DbConnection,
+    id: PlanId,
+) -> QueryResult<Option<(Problem, NaiveDateTime)>> {
+    let stored: Option<(Option<Problem>, Option<NaiveDateTime>)> = plans::table
+        .find(id)
+        .select((plans::problem, plans::origin))
+        .first::<(Json<Option<Problem>>, Option<NaiveDateTime>)>(conn)
+        .optional()?
+        .map(|(problem, origin)| (problem.0, origin));
+    Ok(stored.and_then(|(problem, origin)| Some((problem?, origin?))))
 }
 
 pub fn list(
@@ -139,7 +243,7 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<PlanRow>> {
     let mut query = plans::table
-        .select(PlanRow::as_select())
+        .select(PLAN_COLUMNS)
         .order(plans::id.asc())
         .limit(limit)
         .into_boxed();
@@ -160,8 +264,8 @@ pub fn published(
     plans::table
         .filter(plans::date.eq(date))
         .filter(plans::scope.eq(scope))
-        .filter(plans::status.eq(PUBLISHED))
-        .select(PlanRow::as_select())
+        .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
+        .select(PLAN_COLUMNS)
         .first(conn)
         .optional()
 }
@@ -198,7 +302,7 @@ pub fn claim_next(conn: &mut DbConnection, runner: &str) -> QueryResult<Option<P
         .optional()?,
     };
     match claimed {
-        Some(Id { id }) => find(conn, id),
+        Some(Id { id }) => find(conn, PlanId(id)),
         None => Ok(None),
     }
 }
@@ -223,11 +327,11 @@ pub fn fail_stale(
 ) -> QueryResult<usize> {
     diesel::update(
         plans::table
-            .filter(plans::status.eq(RUNNING))
+            .filter(plans::status.eq(DbEnum(PlanStatus::Running)))
             .filter(plans::heartbeat_at.lt(silent_since)),
     )
     .set((
-        plans::status.eq(FAILED),
+        plans::status.eq(DbEnum(PlanStatus::Failed)),
         plans::error.eq(error),
         plans::finished_at.eq(now()),
         plans::updated_at.eq(now()),
@@ -235,67 +339,82 @@ pub fn fail_stale(
     .execute(conn)
 }
 
+/// The plan while `runner` is still computing it.
+type RunningWith<'a> = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Find<plans::table, PlanId>,
+        diesel::dsl::Eq<plans::status, DbEnum<PlanStatus>>,
+    >,
+    diesel::dsl::Eq<plans::runner, &'a str>,
+>;
+
+/// The filter of every write a run makes, so a run declared lost (marked failed by
+/// another worker) can no longer change its plan.
+fn running_with(id: PlanId, runner: &str) -> RunningWith<'_> {
+    plans::table
+        .find(id)
+        .filter(plans::status.eq(DbEnum(PlanStatus::Running)))
+        .filter(plans::runner.eq(runner))
+}
+
 /// The runner's sign of life with the progress so far; false once the plan is no longer
 /// this runner's to finish (marked failed meanwhile).
 pub fn heartbeat(
     conn: &mut DbConnection,
-    id: i64,
+    id: PlanId,
     runner: &str,
-    progress: &str,
+    progress: Vec<ProgressPoint>,
 ) -> QueryResult<bool> {
-    let n = diesel::update(
-        plans::table
-            .find(id)
-            .filter(plans::status.eq(RUNNING))
-            .filter(plans::runner.eq(runner)),
-    )
-    .set((plans::heartbeat_at.eq(now()), plans::progress.eq(progress)))
-    .execute(conn)?;
+    let n = diesel::update(running_with(id, runner))
+        .set((
+            plans::heartbeat_at.eq(now()),
+            plans::progress.eq(Json(progress)),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
+/// Keeps the exact input of the run, so edits re-time against it and anyone can re-check.
 pub fn store_problem(
     conn: &mut DbConnection,
-    id: i64,
-    problem: &str,
+    id: PlanId,
+    runner: &str,
+    problem: Problem,
     origin: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(plans::table.find(id))
-        .set((plans::problem.eq(problem), plans::origin.eq(origin)))
-        .execute(conn)
+) -> QueryResult<bool> {
+    let n = diesel::update(running_with(id, runner))
+        .set((plans::problem.eq(Json(problem)), plans::origin.eq(origin)))
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// Moves a running plan of this runner to `draft`; false if it is not running any more.
 pub fn finish(
     conn: &mut DbConnection,
-    id: i64,
+    id: PlanId,
     runner: &str,
-    progress: &str,
-    stats: &str,
+    progress: Vec<ProgressPoint>,
+    stats: Kpis,
 ) -> QueryResult<bool> {
     let at = now();
-    let n = diesel::update(
-        plans::table
-            .find(id)
-            .filter(plans::status.eq(RUNNING))
-            .filter(plans::runner.eq(runner)),
-    )
-    .set((
-        plans::status.eq(DRAFT),
-        plans::progress.eq(progress),
-        plans::stats.eq(stats),
-        plans::finished_at.eq(at),
-        plans::heartbeat_at.eq(at),
-        plans::updated_at.eq(at),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(running_with(id, runner))
+        .set((
+            plans::status.eq(DbEnum(PlanStatus::Draft)),
+            plans::progress.eq(Json(progress)),
+            plans::stats.eq(Json(stats)),
+            plans::finished_at.eq(at),
+            plans::heartbeat_at.eq(at),
+            plans::updated_at.eq(at),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
-pub fn fail(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult<usize> {
-    diesel::update(plans::table.find(id).filter(plans::status.eq(RUNNING)))
+/// Marks this runner's run failed with the reason a dispatcher reads.
+pub fn fail(conn: &mut DbConnection, id: PlanId, runner: &str, error: &str) -> QueryResult<usize> {
+    diesel::update(running_with(id, runner))
         .set((
-            plans::status.eq(FAILED),
+            plans::status.eq(DbEnum(PlanStatus::Failed)),
             plans::error.eq(error),
             plans::finished_at.eq(now()),
             plans::updated_at.eq(now()),
@@ -307,32 +426,35 @@ pub fn fail(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult<usize>
 /// is stale.
 pub fn update(
     conn: &mut DbConnection,
-    id: i64,
+    id: PlanId,
     version: i32,
-    status: &str,
-    stats: &str,
+    status: PlanStatus,
+    stats: Kpis,
 ) -> QueryResult<Option<PlanRow>> {
     let at = now();
     diesel::update(plans::table.find(id).filter(plans::version.eq(version)))
         .set((
-            plans::status.eq(status),
-            plans::stats.eq(stats),
+            plans::status.eq(DbEnum(status)),
+            plans::stats.eq(Json(stats)),
             plans::version.eq(version + 1),
             plans::updated_at.eq(at),
-            plans::published_at.eq(if status == PUBLISHED { Some(at) } else { None }),
+            plans::published_at.eq((status == PlanStatus::Published).then_some(at)),
         ))
-        .returning(plans::all_columns)
+        .returning(PLAN_COLUMNS)
         .get_result::<PlanRow>(conn)
         .optional()
 }
 
-pub fn set_status(conn: &mut DbConnection, id: i64, status: &str) -> QueryResult<usize> {
+pub fn set_status(conn: &mut DbConnection, id: PlanId, status: PlanStatus) -> QueryResult<usize> {
     diesel::update(plans::table.find(id))
-        .set((plans::status.eq(status), plans::updated_at.eq(now())))
+        .set((
+            plans::status.eq(DbEnum(status)),
+            plans::updated_at.eq(now()),
+        ))
         .execute(conn)
 }
 
-pub fn insert_route(conn: &mut DbConnection, route: &NewRoute) -> QueryResult<RouteRow> {
+pub fn insert_route(conn: &mut DbConnection, route: NewRoute) -> QueryResult<RouteRow> {
     diesel::insert_into(plan_routes::table)
         .values(route)
         .returning(plan_routes::all_columns)
@@ -340,18 +462,25 @@ pub fn insert_route(conn: &mut DbConnection, route: &NewRoute) -> QueryResult<Ro
 }
 
 /// Replaces a route's times and totals, bumping its revision.
-pub fn update_route(conn: &mut DbConnection, id: i64, route: &NewRoute) -> QueryResult<usize> {
+pub fn update_route(conn: &mut DbConnection, id: i64, route: NewRoute) -> QueryResult<usize> {
     diesel::update(plan_routes::table.find(id))
         .set((route, plan_routes::revision.eq(plan_routes::revision + 1)))
         .execute(conn)
 }
 
+/// Tells the courier's phone that his route changed (its `ETag` follows the revision).
+pub fn bump_revision(conn: &mut DbConnection, route_id: i64) -> QueryResult<usize> {
+    diesel::update(plan_routes::table.find(route_id))
+        .set(plan_routes::revision.eq(plan_routes::revision + 1))
+        .execute(conn)
+}
+
 pub fn insert_stops(conn: &mut DbConnection, stops: &[NewStop]) -> QueryResult<usize> {
-    // Chunks keep each statement under SQLite's bound-parameter limit.
+    // Chunks keep each statement under SQLite's bound-parameter limit; batch inserts are
+    // backend-specific in diesel, so each backend gets its own call.
     let mut n = 0;
-    // Batch inserts are backend-specific in diesel, so each backend gets its own call.
     for chunk in stops.chunks(500) {
-        let query = diesel::insert_into(plan_stops::table).values(chunk);
+        let query = diesel::insert_into(plan_stops::table).values(chunk.to_vec());
         n += match conn {
             DbConnection::Pg(pg) => query.execute(pg)?,
             DbConnection::Sqlite(lite) => query.execute(lite)?,
@@ -364,7 +493,7 @@ pub fn delete_route_stops(conn: &mut DbConnection, route_id: i64) -> QueryResult
     diesel::delete(plan_stops::table.filter(plan_stops::route_id.eq(route_id))).execute(conn)
 }
 
-pub fn delete_unassigned(conn: &mut DbConnection, plan_id: i64) -> QueryResult<usize> {
+pub fn delete_unassigned(conn: &mut DbConnection, plan_id: PlanId) -> QueryResult<usize> {
     diesel::delete(
         plan_stops::table
             .filter(plan_stops::plan_id.eq(plan_id))
@@ -373,7 +502,7 @@ pub fn delete_unassigned(conn: &mut DbConnection, plan_id: i64) -> QueryResult<u
     .execute(conn)
 }
 
-pub fn routes(conn: &mut DbConnection, plan_id: i64) -> QueryResult<Vec<RouteRow>> {
+pub fn routes(conn: &mut DbConnection, plan_id: PlanId) -> QueryResult<Vec<RouteRow>> {
     plan_routes::table
         .filter(plan_routes::plan_id.eq(plan_id))
         .order(plan_routes::vehicle.asc())
@@ -381,8 +510,16 @@ pub fn routes(conn: &mut DbConnection, plan_id: i64) -> QueryResult<Vec<RouteRow
         .load(conn)
 }
 
+pub fn route(conn: &mut DbConnection, route_id: i64) -> QueryResult<Option<RouteRow>> {
+    plan_routes::table
+        .find(route_id)
+        .select(RouteRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Every stop of a plan, route by route in order, the unassigned last.
-pub fn stops(conn: &mut DbConnection, plan_id: i64) -> QueryResult<Vec<StopRow>> {
+pub fn stops(conn: &mut DbConnection, plan_id: PlanId) -> QueryResult<Vec<StopRow>> {
     plan_stops::table
         .filter(plan_stops::plan_id.eq(plan_id))
         .order((plan_stops::route_id.asc(), plan_stops::seq.asc()))
@@ -390,10 +527,19 @@ pub fn stops(conn: &mut DbConnection, plan_id: i64) -> QueryResult<Vec<StopRow>>
         .load(conn)
 }
 
+/// One route's stops in the order the courier drives them.
+pub fn route_stops(conn: &mut DbConnection, route_id: i64) -> QueryResult<Vec<StopRow>> {
+    plan_stops::table
+        .filter(plan_stops::route_id.eq(route_id))
+        .order((plan_stops::seq.asc(), plan_stops::id.asc()))
+        .select(StopRow::as_select())
+        .load(conn)
+}
+
 pub fn set_locked(
     conn: &mut DbConnection,
-    plan_id: i64,
-    job_id: i64,
+    plan_id: PlanId,
+    job_id: JobId,
     locked: bool,
 ) -> QueryResult<usize> {
     diesel::update(
@@ -405,84 +551,89 @@ pub fn set_locked(
     .execute(conn)
 }
 
-/// Where a job stands, as publishing checks it.
-#[derive(Debug, Clone, Queryable)]
-pub struct JobState {
-    pub id: i64,
-    pub status: String,
-    pub courier_id: Option<i64>,
-    pub plan_id: Option<i64>,
+pub fn set_outcome(conn: &mut DbConnection, stop_id: i64, outcome: &str) -> QueryResult<usize> {
+    diesel::update(plan_stops::table.find(stop_id))
+        .set(plan_stops::outcome.eq(outcome))
+        .execute(conn)
 }
 
-pub fn job_states(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<JobState>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        out.extend(
-            jobs::table
-                .filter(jobs::id.eq_any(chunk))
-                .select((jobs::id, jobs::status, jobs::courier_id, jobs::plan_id))
-                .load::<JobState>(conn)?,
-        );
-    }
-    Ok(out)
+/// A courier's route in the published plan of a day: the hot path of `GET /me/route`,
+/// answered from `couriers_user_key`, `plan_routes_courier_idx` and the plans' key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteRef {
+    pub route_id: i64,
+    pub revision: i64,
 }
 
-/// Gives jobs to a courier under a published plan.
-pub fn assign_jobs(
+pub fn published_route_of_user(
     conn: &mut DbConnection,
-    ids: &[i64],
-    courier_id: i64,
-    plan_id: i64,
-    status: &str,
-) -> QueryResult<usize> {
-    let mut n = 0;
-    for chunk in ids.chunks(500) {
-        n += diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))
-            .set((
-                jobs::status.eq(status),
-                jobs::courier_id.eq(courier_id),
-                jobs::plan_id.eq(plan_id),
-                jobs::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(n)
-}
-
-/// Keeps started or finished jobs with their courier, under the new plan.
-pub fn move_jobs_to_plan(conn: &mut DbConnection, ids: &[i64], plan_id: i64) -> QueryResult<usize> {
-    let mut n = 0;
-    for chunk in ids.chunks(500) {
-        n += diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))
-            .set(jobs::plan_id.eq(plan_id))
-            .execute(conn)?;
-    }
-    Ok(n)
-}
-
-/// Hands back to planning the jobs a superseded plan had assigned and the new one does not
-/// route.
-pub fn release_jobs(conn: &mut DbConnection, old_plan: i64, keep: &[i64]) -> QueryResult<usize> {
-    let assigned: Vec<i64> = jobs::table
-        .filter(jobs::plan_id.eq(old_plan))
-        .filter(jobs::status.eq(domain::job::JobStatus::Assigned.as_str()))
-        .select(jobs::id)
+    user_id: UserId,
+    date: NaiveDate,
+) -> QueryResult<Option<RouteRef>> {
+    // The status is compared here rather than in SQL: a bound `plans.status = ?` meets the
+    // partial index on published plans and makes SQLite prepare the statement again at
+    // every execution, a third of a route read's cost. A courier has a route in few plans
+    // of a day.
+    let routes: Vec<(i64, i64, DbEnum<PlanStatus>)> = plan_routes::table
+        .inner_join(plans::table)
+        .inner_join(couriers::table)
+        .filter(couriers::user_id.eq(user_id))
+        .filter(plans::date.eq(date))
+        .order(plans::id.desc())
+        .select((plan_routes::id, plan_routes::revision, plans::status))
         .load(conn)?;
-    let keep: std::collections::HashSet<i64> = keep.iter().copied().collect();
-    let release: Vec<i64> = assigned
+    Ok(routes
         .into_iter()
-        .filter(|id| !keep.contains(id))
-        .collect();
-    let mut n = 0;
-    for chunk in release.chunks(500) {
-        n += diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))
-            .set((
-                jobs::status.eq(domain::job::JobStatus::Unplanned.as_str()),
-                jobs::courier_id.eq(None::<i64>),
-                jobs::plan_id.eq(None::<i64>),
-                jobs::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(n)
+        .find(|(_, _, status)| status.0 == PlanStatus::Published)
+        .map(|(route_id, revision, _)| RouteRef { route_id, revision }))
+}
+
+/// A stop of a courier's route, as reports change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopRef {
+    pub stop_id: i64,
+    pub route_id: i64,
+}
+
+/// The courier's stop for `job_id` in the plan that gave him the job.
+pub fn stop_in_plan(
+    conn: &mut DbConnection,
+    plan_id: PlanId,
+    courier_id: CourierId,
+    job_id: JobId,
+) -> QueryResult<Option<StopRef>> {
+    plan_stops::table
+        .inner_join(plan_routes::table)
+        .filter(plan_routes::plan_id.eq(plan_id))
+        .filter(plan_routes::courier_id.eq(courier_id))
+        .filter(plan_stops::job_id.eq(job_id))
+        .order(plan_stops::id.desc())
+        .select((plan_stops::id, plan_routes::id))
+        .first::<(i64, i64)>(conn)
+        .optional()
+        .map(|row| row.map(|(stop_id, route_id)| StopRef { stop_id, route_id }))
+}
+
+/// The courier's latest stop for `job_id` in a published plan whose visit already ended,
+/// with its outcome: late reports about a visit that failed still find it.
+pub fn ended_stop(
+    conn: &mut DbConnection,
+    courier_id: CourierId,
+    job_id: JobId,
+) -> QueryResult<Option<(StopRef, String)>> {
+    plan_stops::table
+        .inner_join(plan_routes::table.inner_join(plans::table))
+        .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
+        .filter(plan_routes::courier_id.eq(courier_id))
+        .filter(plan_stops::job_id.eq(job_id))
+        .filter(plan_stops::outcome.is_not_null())
+        .order(plan_stops::id.desc())
+        .select((
+            plan_stops::id,
+            plan_routes::id,
+            plan_stops::outcome.assume_not_null(),
+        ))
+        .first::<(i64, i64, String)>(conn)
+        .optional()
+        .map(|row| row.map(|(stop_id, route_id, outcome)| (StopRef { stop_id, route_id }, outcome)))
 }

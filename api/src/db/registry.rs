@@ -4,6 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{customers, products, sales};
+use super::types::CustomerId;
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -37,7 +38,7 @@ pub struct SaleRow {
     pub id: i64,
     pub serial_no: String,
     pub sku: String,
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     pub sold_at: NaiveDate,
     pub warranty_until: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
@@ -48,7 +49,7 @@ pub struct SaleRow {
 pub struct NewSale<'a> {
     pub serial_no: &'a str,
     pub sku: &'a str,
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     pub sold_at: NaiveDate,
     pub warranty_until: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
@@ -57,7 +58,7 @@ pub struct NewSale<'a> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = customers)]
 pub struct CustomerRow {
-    pub id: i64,
+    pub id: CustomerId,
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -121,7 +122,7 @@ pub fn insert_customer(conn: &mut DbConnection, new: &NewCustomer) -> QueryResul
         .get_result::<CustomerRow>(conn)
 }
 
-pub fn find_customer(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CustomerRow>> {
+pub fn find_customer(conn: &mut DbConnection, id: CustomerId) -> QueryResult<Option<CustomerRow>> {
     customers::table
         .find(id)
         .select(CustomerRow::as_select())
@@ -129,12 +130,13 @@ pub fn find_customer(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Cus
         .optional()
 }
 
+/// `email` must be normalised already (see `app::registry::normalise_email`).
 pub fn find_customer_by_email(
     conn: &mut DbConnection,
     email: &str,
 ) -> QueryResult<Option<CustomerRow>> {
     customers::table
-        .filter(customers::email.eq(email.trim().to_lowercase()))
+        .filter(customers::email.eq(email))
         .select(CustomerRow::as_select())
         .first(conn)
         .optional()

@@ -292,9 +292,6 @@ diesel::table! {
         reason -> Nullable<Text>,
         note -> Nullable<Text>,
         applied -> Bool,
-        idempotency_key -> Text,
-        request_hash -> Text,
-        response_body -> Text,
     }
 }
 

@@ -5,13 +5,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::refresh_tokens as rt;
+use super::types::UserId;
 use super::DbConnection;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = rt)]
 pub struct RefreshTokenRow {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub family: String,
     pub token_hash: String,
     pub expires_at: NaiveDateTime,
@@ -22,7 +23,7 @@ pub struct RefreshTokenRow {
 
 pub fn insert(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     family: &str,
     token_hash: &str,
     expires_at: NaiveDateTime,
@@ -67,7 +68,7 @@ pub fn revoke_family(conn: &mut DbConnection, family: &str) -> QueryResult<usize
     .execute(conn)
 }
 
-pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<usize> {
+pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<usize> {
     diesel::update(
         rt::table
             .filter(rt::user_id.eq(user_id))

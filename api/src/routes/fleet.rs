@@ -1,16 +1,18 @@
 //! The fleet: depots, couriers and their shifts (dispatchers and admins).
 
 use actix_web::{get, post, put, web, HttpResponse};
-use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 use super::{decode_cursor, page_limit, paginate, Page};
+use crate::app::accounts::{self, CourierInput};
+use crate::app::fleet::{self, BreakInput, DepotInput, ShiftInput};
 use crate::auth::extract::Dispatch;
-use crate::db::fleet::{self, CourierRow, DepotRow, NewCourier, NewDepot, NewShift, ShiftRow};
-use crate::db::{now, users};
-use crate::error::{ApiError, ApiResult};
+use crate::db::fleet::{CourierRow, DepotRow, ShiftRow};
+use crate::db::types::{CourierId, UserId};
+use crate::error::ApiResult;
 use crate::extract::ValidJson;
 use crate::messages;
 use crate::state::State;
@@ -67,7 +69,7 @@ impl From<DepotRow> for DepotResponse {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateCourierRequest {
     /// The courier's sign-in account (role `courier`).
-    pub user_id: i64,
+    pub user_id: UserId,
     #[validate(length(min = 3, max = 50))]
     pub phone: Option<String>,
     /// How many size units fit in the vehicle.
@@ -96,8 +98,8 @@ fn valid_skills(skills: &[String]) -> Result<(), ValidationError> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CourierResponse {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: CourierId,
+    pub user_id: UserId,
     pub name: String,
     pub phone: Option<String>,
     pub capacity: i32,
@@ -113,7 +115,7 @@ impl From<CourierRow> for CourierResponse {
             name: c.name,
             phone: c.phone,
             capacity: c.capacity,
-            skills: serde_json::from_str(&c.skills).unwrap_or_default(),
+            skills: c.skills,
             home_depot_id: c.home_depot_id,
         }
     }
@@ -142,7 +144,7 @@ pub struct PutShiftRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShiftResponse {
-    pub courier_id: i64,
+    pub courier_id: CourierId,
     pub date: NaiveDate,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -185,29 +187,20 @@ pub async fn create_depot(
     body: ValidJson<CreateDepotRequest>,
 ) -> ApiResult<HttpResponse> {
     let r = body.0;
-    if r.closes <= r.opens {
-        return Err(ApiError::field("closes", messages::CLOSES_BEFORE_OPENS));
-    }
-    // The planner turns the depot's local hours into UTC with this zone.
-    if r.time_zone.trim().parse::<chrono_tz::Tz>().is_err() {
-        return Err(ApiError::field("time_zone", messages::TIME_ZONE_UNKNOWN));
-    }
-    let minute = |t: NaiveTime| i32::try_from(t.hour() * 60 + t.minute()).unwrap_or(0);
     let depot = state
         .write(move |conn| {
-            Ok(fleet::insert_depot(
+            fleet::create_depot(
                 conn,
-                &NewDepot {
-                    name: r.name.trim(),
-                    address: r.address.trim(),
+                &DepotInput {
+                    name: &r.name,
+                    address: &r.address,
                     lat: r.lat,
                     lon: r.lon,
-                    opens_minute: minute(r.opens),
-                    closes_minute: minute(r.closes),
-                    time_zone: r.time_zone.trim(),
-                    created_at: now(),
+                    opens: r.opens,
+                    closes: r.closes,
+                    time_zone: &r.time_zone,
                 },
-            )?)
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(DepotResponse::from(depot)))
@@ -217,7 +210,7 @@ pub async fn create_depot(
 #[utoipa::path(tag = "fleet", security(("bearer" = [])), responses((status = 200, body = Page<DepotResponse>)))]
 #[get("/depots")]
 pub async fn list_depots(state: State, _who: Dispatch) -> ApiResult<HttpResponse> {
-    let depots = state.db(|conn| Ok(fleet::list_depots(conn)?)).await?;
+    let depots = state.db(fleet::list_depots).await?;
     Ok(HttpResponse::Ok().json(Page {
         items: depots.into_iter().map(DepotResponse::from).collect(),
         next_cursor: None,
@@ -236,30 +229,16 @@ pub async fn create_courier(
     let r = body.0;
     let courier = state
         .write(move |conn| {
-            let user = users::find(conn, r.user_id)?
-                .filter(|u| u.role == "courier")
-                .ok_or_else(|| ApiError::field("user_id", messages::NOT_A_COURIER_ACCOUNT))?;
-            if fleet::courier_for_user(conn, user.id)?.is_some() {
-                return Err(ApiError::field("user_id", messages::COURIER_EXISTS));
-            }
-            fleet::find_depot(conn, r.home_depot_id)?
-                .ok_or_else(|| ApiError::field("home_depot_id", messages::NOT_FOUND))?;
-            let mut skills = r.skills.clone();
-            skills.sort();
-            skills.dedup();
-            let skills = serde_json::to_string(&skills).map_err(anyhow::Error::from)?;
-            Ok(fleet::insert_courier(
+            accounts::create_courier(
                 conn,
-                &NewCourier {
-                    user_id: user.id,
-                    name: &user.name,
+                &CourierInput {
+                    user_id: r.user_id,
                     phone: r.phone.as_deref(),
                     capacity: r.capacity,
-                    skills: &skills,
+                    skills: &r.skills,
                     home_depot_id: r.home_depot_id,
-                    created_at: now(),
                 },
-            )?)
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(CourierResponse::from(courier)))
@@ -276,9 +255,9 @@ pub async fn list_couriers(
     let limit = page_limit(query.limit)?;
     let after = decode_cursor(query.cursor.as_deref())?;
     let rows = state
-        .db(move |conn| Ok(fleet::list_couriers(conn, after, limit + 1)?))
+        .db(move |conn| fleet::list_couriers(conn, after, limit + 1))
         .await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, limit, |c| c.id, CourierResponse::from)))
+    Ok(HttpResponse::Ok().json(paginate(rows, limit, |c| c.id.0, CourierResponse::from)))
 }
 
 /// Sets a courier's shift for a date, replacing the one it had.
@@ -294,64 +273,19 @@ pub async fn put_shift(
 ) -> ApiResult<HttpResponse> {
     let (courier_id, date) = path.into_inner();
     let r = body.0;
-    check_shift(date, &r)?;
+    let shift = ShiftInput {
+        start: r.start,
+        end: r.end,
+        start_depot_id: r.start_depot_id,
+        end_depot_id: r.end_depot_id,
+        break_: r.break_.map(|b| BreakInput {
+            minutes: b.minutes,
+            earliest: b.earliest,
+            latest: b.latest,
+        }),
+    };
     let shift = state
-        .write(move |conn| {
-            fleet::find_courier(conn, courier_id)?.ok_or(ApiError::NotFound)?;
-            for (field, id) in [
-                ("start_depot_id", r.start_depot_id),
-                ("end_depot_id", r.end_depot_id),
-            ] {
-                fleet::find_depot(conn, id)?
-                    .ok_or_else(|| ApiError::field(field, messages::NOT_FOUND))?;
-            }
-            Ok(fleet::put_shift(
-                conn,
-                &NewShift {
-                    courier_id,
-                    date,
-                    start_at: r.start.naive_utc(),
-                    end_at: r.end.naive_utc(),
-                    start_depot_id: r.start_depot_id,
-                    end_depot_id: r.end_depot_id,
-                    break_minutes: r.break_.as_ref().map(|b| b.minutes),
-                    break_start_at: r.break_.as_ref().map(|b| b.earliest.naive_utc()),
-                    break_end_at: r.break_.as_ref().map(|b| b.latest.naive_utc()),
-                },
-            )?)
-        })
+        .write(move |conn| fleet::put_shift(conn, CourierId(courier_id), date, &shift))
         .await?;
     Ok(HttpResponse::Ok().json(ShiftResponse::from(shift)))
-}
-
-/// A shift covers its date (it may start the evening before or end after midnight, as
-/// night shifts do, but lasts at most a day) and its break fits inside it.
-fn check_shift(date: NaiveDate, r: &PutShiftRequest) -> ApiResult<()> {
-    let mut errors = Vec::new();
-    if r.end <= r.start {
-        errors.push(domain::FieldError::new("end", messages::WINDOW_ORDER));
-    } else if r.end - r.start > chrono::Duration::hours(24) {
-        errors.push(domain::FieldError::new("end", messages::SHIFT_TOO_LONG));
-    }
-    let touches_date = r.start.date_naive() <= date && r.end.date_naive() >= date;
-    if !touches_date {
-        errors.push(domain::FieldError::new("start", messages::SHIFT_OFF_DATE));
-    }
-    if let Some(b) = &r.break_ {
-        let room = b.latest - b.earliest;
-        if b.earliest < r.start
-            || b.latest > r.end
-            || room < chrono::Duration::minutes(i64::from(b.minutes))
-        {
-            errors.push(domain::FieldError::new(
-                "break",
-                messages::BREAK_OUTSIDE_SHIFT,
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
 }

@@ -8,15 +8,18 @@ use utoipa::IntoParams;
 
 use super::claims::JobInfo;
 use super::{decode_cursor, page_limit, paginate, Page};
+use crate::app::plans;
 use crate::auth::extract::JobReader;
 use crate::auth::Role;
-use crate::db::jobs::{self, JobFilter};
+use crate::db::jobs::JobFilter;
+use crate::db::types::ClaimId;
 use crate::error::ApiResult;
 use crate::state::State;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListJobsQuery {
-    pub claim_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub claim_id: Option<ClaimId>,
     #[param(value_type = Option<String>)]
     pub status: Option<JobStatus>,
     pub date: Option<NaiveDate>,
@@ -36,12 +39,12 @@ pub async fn list_jobs(
     let limit = page_limit(query.limit)?;
     let filter = JobFilter {
         claim_id: query.claim_id,
-        status: query.status.map(|s| s.as_str().to_owned()),
+        status: query.status,
         date: query.date,
         assignee_id: (reader.role == Role::Manager).then_some(reader.id),
         after_id: decode_cursor(query.cursor.as_deref())?,
         limit: limit + 1,
     };
-    let rows = state.db(move |conn| Ok(jobs::list(conn, &filter)?)).await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, limit, |j| j.id, JobInfo::from)))
+    let rows = state.db(move |conn| plans::jobs(conn, &filter)).await?;
+    Ok(HttpResponse::Ok().json(paginate(rows, limit, |j| j.id.0, JobInfo::from)))
 }

@@ -1,25 +1,26 @@
 //! The couriers' mobile API (`/me/*`): the day's route, reports about visits, proof photos
 //! and positions; and the dispatchers' live map of where couriers are.
 
-use std::collections::HashMap;
-
 use actix_multipart::Multipart;
 use actix_web::http::header::{self, AcceptEncoding, Encoding, Header, HeaderValue, IfNoneMatch};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::dispatch::CourierEvent;
-use domain::job::JobStatus;
 use domain::report::{check_report_time, validate_event};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::claims::AttachmentInfo;
-use super::{accept_upload, Page, UploadTarget};
+use super::Page;
+use crate::app::attachments::accept_upload;
+use crate::app::idempotency::{self, Keyed};
+use crate::app::visits::positions::{self, CourierPosition, Fix};
+use crate::app::visits::proof_target;
+use crate::app::visits::report::{self, Report, ReportAnswer};
+use crate::app::visits::route::{self, CourierRoute, RenderedRoute};
 use crate::auth::extract::{Courier, Dispatch};
-use crate::courier::{self, EventAnswer, Point, RenderedRoute, Report, RouteView};
-use crate::db::tracking;
+use crate::db::types::JobId;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{IdempotencyKey, ValidJson};
 use crate::messages;
@@ -39,7 +40,7 @@ pub struct RouteQuery {
 #[utoipa::path(tag = "couriers", params(RouteQuery,
         ("If-None-Match" = Option<String>, Header, description = "the ETag of the copy the phone has")),
     security(("bearer" = [])),
-    responses((status = 200, body = RouteView), (status = 304, description = "unchanged"),
+    responses((status = 200, body = CourierRoute), (status = 304, description = "unchanged"),
               (status = 403, body = crate::error::Problem)))]
 #[get("/me/route")]
 pub async fn get_route(
@@ -48,27 +49,8 @@ pub async fn get_route(
     query: web::Query<RouteQuery>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let user_id = who.id;
     let date = query.date.unwrap_or_else(|| Utc::now().date_naive());
-    let route = state
-        .db(move |conn| Ok(tracking::published_route_of_user(conn, user_id, date)?))
-        .await?;
-    let rendered = match route {
-        Some(at) => match state.route_cache.get(at) {
-            Some(hit) => hit,
-            None => {
-                let view = state
-                    .db(move |conn| courier::load_route(conn, date, at.route_id))
-                    .await?
-                    .unwrap_or_else(|| courier::empty_route(date));
-                state
-                    .route_cache
-                    .put(at.route_id, RenderedRoute::render(&view)?)
-            }
-        },
-        // A day without a route is cheap to render and not worth a cache slot.
-        None => RenderedRoute::render(&courier::empty_route(date))?.into(),
-    };
+    let rendered = route::published_route(&state, who.id, date).await?;
     Ok(route_response(&req, &rendered))
 }
 
@@ -137,7 +119,7 @@ pub struct JobEventRequest {
 #[utoipa::path(tag = "couriers", params(("id" = i64, Path),
         ("Idempotency-Key" = String, Header, description = "unique per report; retries reuse it")),
     request_body = JobEventRequest, security(("bearer" = [])),
-    responses((status = 200, body = EventAnswer), (status = 404, body = crate::error::Problem),
+    responses((status = 200, body = ReportAnswer), (status = 404, body = crate::error::Problem),
               (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 #[post("/me/jobs/{id}/events")]
 pub async fn report_event(
@@ -147,7 +129,7 @@ pub async fn report_event(
     key: IdempotencyKey,
     body: ValidJson<JobEventRequest>,
 ) -> ApiResult<HttpResponse> {
-    let job_id = path.into_inner();
+    let job_id = JobId(path.into_inner());
     let key = key
         .0
         .ok_or_else(|| ApiError::field("Idempotency-Key", messages::IDEMPOTENCY_KEY_REQUIRED))?;
@@ -159,11 +141,13 @@ pub async fn report_event(
         request.reason.as_deref(),
     )
     .map_err(ApiError::Validation)?;
-    let request_hash = hex::encode(Sha256::digest(
-        serde_json::to_vec(&(job_id, &request)).map_err(anyhow::Error::from)?,
-    ));
+    let keyed = Keyed::new(
+        who.id,
+        Some(key),
+        "POST /me/jobs/{id}/events",
+        &(job_id, &request),
+    )?;
     let report = Report {
-        user_id: who.id,
         job_id,
         event: request.type_,
         at: request.at.naive_utc(),
@@ -174,25 +158,15 @@ pub async fn report_event(
             .note
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty()),
-        key,
-        request_hash,
     };
-    // Two tries: a concurrent duplicate that committed first makes ours fail on the key's
-    // unique index (the second try returns its answer), and a job moved by a concurrent
-    // report makes ours fail its status check (the second try sees the new state).
-    let mut result = Err(ApiError::Conflict(messages::JOB_CHANGED.to_owned()));
-    for _ in 0..2 {
-        let (sla, report) = (state.settings.sla.clone(), report.clone());
-        result = state
-            .write(move |conn| courier::report(conn, &sla, &report))
-            .await;
-        if !matches!(result, Err(ApiError::Conflict(_))) {
-            break;
-        }
-    }
+    let sla = state.settings.sla.clone();
+    let answer = idempotency::at_most_once(&state, move |conn| {
+        report::report(conn, &sla, &keyed, &report)
+    })
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
-        .body(result?))
+        .body(answer.body))
 }
 
 /// Uploads the photo proving what was handed over or taken back (multipart field `file`:
@@ -209,20 +183,13 @@ pub async fn upload_proof(
     path: web::Path<i64>,
     payload: Multipart,
 ) -> ApiResult<HttpResponse> {
-    let job_id = path.into_inner();
+    let job_id = JobId(path.into_inner());
     let user_id = who.id;
-    accept_upload(&state, payload, move |conn| {
-        let courier_id = courier::courier_of(conn, user_id)?;
-        let claim_id = courier::courier_job(conn, courier_id, job_id)?.job.claim_id;
-        Ok(UploadTarget {
-            // Also on the claim, so those who see the claim see the proof.
-            claim_id: Some(claim_id),
-            job_id: Some(job_id),
-            kind: "proof",
-            uploaded_by: user_id,
-        })
+    let row = accept_upload(&state, payload, move |conn| {
+        proof_target(conn, user_id, job_id)
     })
-    .await
+    .await?;
+    Ok(HttpResponse::Created().json(AttachmentInfo::from(row)))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -277,11 +244,11 @@ pub async fn post_positions(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let points: Vec<Point> = body
+    let fixes: Vec<Fix> = body
         .0
         .points
         .iter()
-        .map(|p| Point {
+        .map(|p| Fix {
             at: p.at.naive_utc(),
             lat: p.lat,
             lon: p.lon,
@@ -290,30 +257,9 @@ pub async fn post_positions(
         .collect();
     let user_id = who.id;
     let accepted = state
-        .write(move |conn| courier::record_positions(conn, user_id, &points))
+        .write(move |conn| positions::record(conn, user_id, &fixes))
         .await?;
     Ok(HttpResponse::Accepted().json(PositionsAccepted { accepted }))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WorkingOn {
-    pub job_id: i64,
-    pub kind: String,
-    /// `en_route` or `arrived`.
-    pub status: String,
-    pub address: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CourierPosition {
-    pub courier_id: i64,
-    pub name: String,
-    pub lat: f64,
-    pub lon: f64,
-    pub last_seen_at: DateTime<Utc>,
-    /// The visit he is on, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub job: Option<WorkingOn>,
 }
 
 /// Where each courier was last seen, and the visit he is on (on the way or at the door).
@@ -321,36 +267,7 @@ pub struct CourierPosition {
     responses((status = 200, body = Page<CourierPosition>), (status = 403, body = crate::error::Problem)))]
 #[get("/couriers/positions")]
 pub async fn live_positions(state: State, _who: Dispatch) -> ApiResult<HttpResponse> {
-    let (positions, working) = state
-        .db(|conn| {
-            let statuses = [JobStatus::EnRoute.as_str(), JobStatus::Arrived.as_str()];
-            Ok((
-                tracking::live_positions(conn)?,
-                tracking::working_jobs(conn, &statuses)?,
-            ))
-        })
-        .await?;
-    let mut current: HashMap<i64, WorkingOn> = HashMap::new();
-    for j in working {
-        // Latest change first: the first job seen per courier is the one he is on.
-        current.entry(j.courier_id).or_insert(WorkingOn {
-            job_id: j.job_id,
-            kind: j.kind,
-            status: j.status,
-            address: j.address,
-        });
-    }
-    let items = positions
-        .into_iter()
-        .map(|p| CourierPosition {
-            job: current.remove(&p.courier_id),
-            courier_id: p.courier_id,
-            name: p.name,
-            lat: p.lat,
-            lon: p.lon,
-            last_seen_at: p.seen_at.and_utc(),
-        })
-        .collect();
+    let items = state.db(positions::live).await?;
     Ok(HttpResponse::Ok().json(Page {
         items,
         next_cursor: None,

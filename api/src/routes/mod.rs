@@ -1,4 +1,5 @@
-//! HTTP handlers, one module per resource; `configure` mounts them under `/api/v1`.
+//! HTTP handlers, one module per resource: each extracts and validates a request, calls one
+//! `app` function and maps its answer; `configure` mounts them (under `/api/v1`).
 
 pub mod auth;
 pub mod claims;
@@ -10,57 +11,78 @@ pub mod plans;
 pub mod registry;
 pub mod users;
 
-use actix_web::web;
 use base64::Engine;
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{scope, OpenApiFactory};
 
 use crate::error::{ApiError, ApiResult};
 use crate::messages;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(ops::healthz).service(ops::readyz).service(
-        web::scope("/api/v1")
-            .service(auth::login)
-            .service(auth::refresh)
-            .service(auth::logout)
-            .service(users::create_user)
-            .service(users::list_users)
-            .service(users::update_user)
-            .service(registry::create_product)
-            .service(registry::create_sale)
-            .service(registry::import_sales)
-            .service(registry::get_warranty)
-            .service(claims::create::create_claim)
-            .service(claims::list::list_claims)
-            .service(claims::get::get_claim)
-            .service(claims::transition::transition_claim)
-            .service(claims::decide::decide_claim)
-            .service(claims::comment::comment_claim)
-            .service(claims::reassign::reassign_claim)
-            .service(claims::attachments::upload_attachment)
-            .service(claims::attachments::download_attachment)
-            .service(jobs::list_jobs)
-            .service(fleet::create_depot)
-            .service(fleet::list_depots)
-            .service(fleet::create_courier)
-            .service(fleet::list_couriers)
-            .service(fleet::put_shift)
-            // The couriers' mobile API and the dispatchers' live map (routes/me.rs).
-            .service(me::get_route)
-            .service(me::report_event)
-            .service(me::upload_proof)
-            .service(me::post_positions)
-            .service(me::live_positions)
-            // Dispatch plans.
-            .service(plans::create_plan)
-            .service(plans::list_plans)
-            .service(plans::get_plan)
-            .service(plans::plan_routes)
-            .service(plans::plan_problem)
-            .service(plans::edit_plan)
-            .service(plans::publish_plan)
-            .service(plans::reoptimize_plan),
-    );
+/// Every route of the API, in one list: `configure` mounts each handler and adds its
+/// `#[utoipa::path]` to the OpenAPI document in the same call, so the two cannot drift
+/// apart; `schema_references` lists every schema the handlers name, before the document
+/// merges them by name (a test checks that no two share one).
+macro_rules! api_routes {
+    (ops: [$($op:path),* $(,)?], v1: [$($handler:path),* $(,)?] $(,)?) => {
+        pub fn configure(cfg: &mut ServiceConfig) {
+            cfg$(.service($op))*.service(scope("/api/v1")$(.service($handler))*);
+        }
+
+        pub fn schema_references() -> Vec<(String, RefOr<Schema>)> {
+            let mut out = Vec::new();
+            $(OpenApiFactory::schemas(&$op, &mut out);)*
+            $(OpenApiFactory::schemas(&$handler, &mut out);)*
+            out
+        }
+    };
 }
+
+api_routes!(
+    ops: [ops::healthz, ops::readyz],
+    v1: [
+        auth::login,
+        auth::refresh,
+        auth::logout,
+        users::create_user,
+        users::list_users,
+        users::update_user,
+        registry::create_product,
+        registry::create_sale,
+        registry::import_sales,
+        registry::get_warranty,
+        claims::create::create_claim,
+        claims::list::list_claims,
+        claims::get::get_claim,
+        claims::transition::transition_claim,
+        claims::decide::decide_claim,
+        claims::comment::comment_claim,
+        claims::reassign::reassign_claim,
+        claims::attachments::upload_attachment,
+        claims::attachments::download_attachment,
+        jobs::list_jobs,
+        fleet::create_depot,
+        fleet::list_depots,
+        fleet::create_courier,
+        fleet::list_couriers,
+        fleet::put_shift,
+        // The couriers' mobile API and the dispatchers' live map.
+        me::get_route,
+        me::report_event,
+        me::upload_proof,
+        me::post_positions,
+        me::live_positions,
+        plans::create_plan,
+        plans::list_plans,
+        plans::get_plan,
+        plans::plan_routes,
+        plans::plan_problem,
+        plans::edit_plan,
+        plans::publish_plan,
+        plans::reoptimize_plan,
+    ],
+);
 
 /// Every list answers `{items, next_cursor}`.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -120,54 +142,4 @@ pub fn paginate<R, T>(
         items: rows.into_iter().map(map).collect(),
         next_cursor,
     }
-}
-
-/// Where an uploaded file belongs.
-pub struct UploadTarget {
-    pub claim_id: Option<i64>,
-    pub job_id: Option<i64>,
-    pub kind: &'static str,
-    pub uploaded_by: i64,
-}
-
-/// Stores an upload after an access check that names its target: nothing is written for a
-/// caller who may not upload there (so nobody fills the disk through others' objects), and
-/// a refused body is still read so the client gets our answer, not a reset. 201 with the
-/// stored attachment.
-pub async fn accept_upload<F>(
-    state: &crate::state::State,
-    payload: actix_multipart::Multipart,
-    target: F,
-) -> ApiResult<actix_web::HttpResponse>
-where
-    F: FnOnce(&mut crate::db::DbConnection) -> ApiResult<UploadTarget> + Send + 'static,
-{
-    let target = match state.db(target).await {
-        Ok(target) => target,
-        Err(e) => {
-            crate::storage::discard(payload).await;
-            return Err(e);
-        }
-    };
-    let root = state.settings.attachments_dir();
-    let stored = crate::storage::receive(payload, &root, state.settings.max_upload_bytes).await?;
-    let row = state
-        .write(move |conn| {
-            Ok(crate::db::attachments::insert(
-                conn,
-                &crate::db::attachments::NewAttachment {
-                    claim_id: target.claim_id,
-                    job_id: target.job_id,
-                    kind: target.kind,
-                    file_name: &stored.file_name,
-                    content_type: stored.content_type,
-                    bytes: stored.bytes,
-                    sha256: &stored.sha256,
-                    uploaded_by: target.uploaded_by,
-                    created_at: crate::db::now(),
-                },
-            )?)
-        })
-        .await?;
-    Ok(actix_web::HttpResponse::Created().json(claims::AttachmentInfo::from(row)))
 }

@@ -1,7 +1,6 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
 use actix_web::{get, HttpResponse};
-use diesel::connection::SimpleConnection;
 
 use crate::error::ApiResult;
 use crate::state::State;
@@ -17,8 +16,6 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(tag = "ops", responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
 #[get("/readyz")]
 pub async fn readyz(state: State) -> ApiResult<HttpResponse> {
-    state
-        .db(|conn| conn.batch_execute("SELECT 1").map_err(Into::into))
-        .await?;
+    state.db(|conn| Ok(crate::db::ping(conn)?)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
 }

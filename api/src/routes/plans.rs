@@ -8,16 +8,15 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::{decode_cursor, page_limit, paginate, Page};
+use crate::app::plans::edit::{EditPlanRequest, PlanViolation};
+use crate::app::plans::publish::PublishRequest;
+use crate::app::plans::view::{self, FeatureCollection, PlanRoutes};
+use crate::app::plans::{self, Edited};
 use crate::auth::extract::Dispatch;
-use crate::db::plans::{self, NewPlan, PlanRow};
-use crate::db::{fleet, now};
-use crate::dispatch::edit::{self, EditPlanRequest, PlanViolation};
-use crate::dispatch::publish::{self, PublishRequest};
-use crate::dispatch::runner::ProgressPoint;
-use crate::dispatch::solution::Kpis;
-use crate::dispatch::view::{self, PlanRoutes};
+use crate::db::plans::{Kpis, PlanRow, ProgressPoint};
+use crate::db::types::PlanId;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ValidJson;
+use crate::extract::{ValidJson, ValidJsonOrEmpty};
 use crate::messages;
 use crate::state::State;
 
@@ -30,14 +29,16 @@ pub struct CreatePlanRequest {
     pub time_limit_ms: Option<u64>,
 }
 
-#[derive(Debug, Deserialize, Default, ToSchema)]
+#[derive(Debug, Deserialize, Default, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReoptimizeRequest {
+    /// The planner's time budget; the server's default when absent.
     pub time_limit_ms: Option<u64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanResponse {
-    pub id: i64,
+    pub id: PlanId,
     pub date: NaiveDate,
     pub depot_id: Option<i64>,
     /// `queued`, `running`, `draft`, `published`, `superseded` or `failed`.
@@ -47,7 +48,7 @@ pub struct PlanResponse {
     /// The server process that computed (or computes) the plan.
     pub runner: Option<String>,
     /// The published plan this one re-optimises.
-    pub reoptimizes_id: Option<i64>,
+    pub reoptimizes_id: Option<PlanId>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -65,7 +66,7 @@ impl From<PlanRow> for PlanResponse {
             id: p.id,
             date: p.date,
             depot_id: p.depot_id,
-            status: p.status,
+            status: p.status.as_str().to_owned(),
             version: p.version,
             time_limit_ms: p.time_limit_ms,
             runner: p.runner,
@@ -74,11 +75,8 @@ impl From<PlanRow> for PlanResponse {
             started_at: p.started_at.map(|t| t.and_utc()),
             finished_at: p.finished_at.map(|t| t.and_utc()),
             published_at: p.published_at.map(|t| t.and_utc()),
-            progress: serde_json::from_str(&p.progress).unwrap_or_default(),
-            kpis: p
-                .stats
-                .as_deref()
-                .and_then(|s| serde_json::from_str(s).ok()),
+            progress: p.progress,
+            kpis: p.stats,
             error: p.error,
         }
     }
@@ -92,6 +90,7 @@ pub struct EditPlanResponse {
     pub routes: PlanRoutes,
 }
 
+/// The planner budget asked for, within what the server allows.
 fn time_limit(state: &State, requested: Option<u64>) -> ApiResult<i32> {
     let settings = &state.settings.dispatch;
     let ms = requested.unwrap_or(settings.default_time_limit.as_millis() as u64);
@@ -100,42 +99,6 @@ fn time_limit(state: &State, requested: Option<u64>) -> ApiResult<i32> {
         return Err(ApiError::field("time_limit_ms", messages::TIME_LIMIT_RANGE));
     }
     i32::try_from(ms).map_err(|_| ApiError::field("time_limit_ms", messages::TIME_LIMIT_RANGE))
-}
-
-fn scope_of(depot_id: Option<i64>) -> String {
-    depot_id.map_or_else(|| "all".to_owned(), |d| format!("depot:{d}"))
-}
-
-/// A plan to queue for the workers.
-struct QueuedPlan<'a> {
-    date: NaiveDate,
-    depot_id: Option<i64>,
-    scope: &'a str,
-    created_by: i64,
-    based_on_id: Option<i64>,
-    reoptimizes_id: Option<i64>,
-    time_limit_ms: i32,
-}
-
-impl QueuedPlan<'_> {
-    fn insert(&self, conn: &mut crate::db::DbConnection) -> diesel::QueryResult<PlanRow> {
-        let at = now();
-        plans::insert(
-            conn,
-            &NewPlan {
-                date: self.date,
-                depot_id: self.depot_id,
-                scope: self.scope,
-                status: plans::QUEUED,
-                created_by: self.created_by,
-                based_on_id: self.based_on_id,
-                reoptimizes_id: self.reoptimizes_id,
-                time_limit_ms: self.time_limit_ms,
-                created_at: at,
-                updated_at: at,
-            },
-        )
-    }
 }
 
 fn accepted(plan: PlanRow) -> HttpResponse {
@@ -156,24 +119,7 @@ pub async fn create_plan(
     let r = body.0;
     let limit = time_limit(&state, r.time_limit_ms)?;
     let plan = state
-        .write(move |conn| {
-            if let Some(depot) = r.depot_id {
-                fleet::find_depot(conn, depot)?
-                    .ok_or_else(|| ApiError::field("depot_id", messages::UNKNOWN_DEPOT))?;
-            }
-            let scope = scope_of(r.depot_id);
-            let based_on = plans::published(conn, r.date, &scope)?.map(|p| p.id);
-            let queued = QueuedPlan {
-                date: r.date,
-                depot_id: r.depot_id,
-                scope: &scope,
-                created_by: who.id,
-                based_on_id: based_on,
-                reoptimizes_id: None,
-                time_limit_ms: limit,
-            };
-            Ok(queued.insert(conn)?)
-        })
+        .write(move |conn| plans::queue(conn, who.id, r.date, r.depot_id, limit))
         .await?;
     state.plan_wakeup.notify_one();
     Ok(accepted(plan))
@@ -198,22 +144,17 @@ pub async fn list_plans(
     let after = decode_cursor(query.cursor.as_deref())?;
     let date = query.date;
     let rows = state
-        .db(move |conn| Ok(plans::list(conn, date, after, limit + 1)?))
+        .db(move |conn| plans::list(conn, date, after, limit + 1))
         .await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, limit, |p| p.id, PlanResponse::from)))
-}
-
-async fn find_plan(state: &State, id: i64) -> ApiResult<PlanRow> {
-    state
-        .db(move |conn| plans::find(conn, id)?.ok_or(ApiError::NotFound))
-        .await
+    Ok(HttpResponse::Ok().json(paginate(rows, limit, |p| p.id.0, PlanResponse::from)))
 }
 
 /// A plan: its status, progress while it runs and KPIs once computed.
-#[utoipa::path(tag = "plans", security(("bearer" = [])), responses((status = 200, body = PlanResponse), (status = 404, body = crate::error::Problem)))]
+#[utoipa::path(tag = "plans", params(("id" = i64, Path)), security(("bearer" = [])), responses((status = 200, body = PlanResponse), (status = 404, body = crate::error::Problem)))]
 #[get("/plans/{id}")]
 pub async fn get_plan(state: State, _who: Dispatch, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    let plan = find_plan(&state, id.into_inner()).await?;
+    let id = PlanId(id.into_inner());
+    let plan = state.db(move |conn| plans::find(conn, id)).await?;
     Ok(HttpResponse::Ok().json(PlanResponse::from(plan)))
 }
 
@@ -225,8 +166,10 @@ pub struct RoutesQuery {
 
 /// The routes of a computed plan per courier, with the unassigned jobs and why; as
 /// GeoJSON with `?format=geojson`.
-#[utoipa::path(tag = "plans", params(RoutesQuery), security(("bearer" = [])), responses(
-    (status = 200, body = PlanRoutes), (status = 409, body = crate::error::Problem)))]
+#[utoipa::path(tag = "plans", params(("id" = i64, Path), RoutesQuery), security(("bearer" = [])), responses(
+    (status = 200, content((PlanRoutes = "application/json"), (FeatureCollection = "application/geo+json"))),
+    (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+    (status = 409, body = crate::error::Problem)))]
 #[get("/plans/{id}/routes")]
 pub async fn plan_routes(
     state: State,
@@ -243,27 +186,15 @@ pub async fn plan_routes(
             ))
         }
     };
-    let id = id.into_inner();
-    let routes = state
-        .db(move |conn| {
-            let plan = plans::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            if plan.problem.is_none()
-                || matches!(
-                    plan.status.as_str(),
-                    plans::QUEUED | plans::RUNNING | plans::FAILED
-                )
-            {
-                return Err(ApiError::Conflict(messages::PLAN_NOT_READY.to_owned()));
-            }
-            view::routes(conn, &plan)
-        })
-        .await?;
+    let id = PlanId(id.into_inner());
+    let routes = state.db(move |conn| plans::routes(conn, id)).await?;
     if geo {
-        return Ok(HttpResponse::Ok()
+        Ok(HttpResponse::Ok()
             .content_type("application/geo+json")
-            .json(view::geojson(&routes)));
+            .json(view::geojson(&routes)))
+    } else {
+        Ok(HttpResponse::Ok().json(routes))
     }
-    Ok(HttpResponse::Ok().json(routes))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -272,35 +203,31 @@ pub struct PlanProblem {
     pub origin: DateTime<Utc>,
     /// The planner's input exactly as solved (the `planner` CLI reads it).
     #[schema(value_type = Object)]
-    pub problem: serde_json::Value,
+    pub problem: planner::Problem,
 }
 
 /// The planner input a plan was computed from: to reproduce or audit it with the `planner`
 /// command line tool.
-#[utoipa::path(tag = "plans", security(("bearer" = [])), responses(
-    (status = 200, body = PlanProblem), (status = 409, body = crate::error::Problem)))]
+#[utoipa::path(tag = "plans", params(("id" = i64, Path)), security(("bearer" = [])), responses(
+    (status = 200, body = PlanProblem), (status = 404, body = crate::error::Problem),
+    (status = 409, body = crate::error::Problem)))]
 #[get("/plans/{id}/problem")]
 pub async fn plan_problem(
     state: State,
     _who: Dispatch,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let plan = find_plan(&state, id.into_inner()).await?;
-    let (Some(problem), Some(origin)) = (plan.problem, plan.origin) else {
-        return Err(ApiError::Conflict(messages::PLAN_NOT_READY.to_owned()));
-    };
-    let problem = serde_json::from_str(&problem).map_err(anyhow::Error::from)?;
-    Ok(HttpResponse::Ok().json(PlanProblem {
-        origin: origin.and_utc(),
-        problem,
-    }))
+    let id = PlanId(id.into_inner());
+    let (problem, origin) = state.db(move |conn| plans::problem(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(PlanProblem { origin, problem }))
 }
 
-/// Moves stops between routes and positions and locks them; the changed routes are
-/// re-timed and every problem found is returned (and stored on the stops).
-#[utoipa::path(tag = "plans", request_body = EditPlanRequest, security(("bearer" = [])), responses(
-    (status = 200, body = EditPlanResponse), (status = 409, body = crate::error::Problem),
-    (status = 422, body = crate::error::Problem)))]
+/// Moves stops between couriers and positions, takes them off or puts them on routes, and
+/// locks or unlocks them. Changed routes are re-timed; every late, overloaded or
+/// unqualified stop is stored and returned (publishing it then needs `accept_violations`).
+#[utoipa::path(tag = "plans", params(("id" = i64, Path)), request_body = EditPlanRequest, security(("bearer" = [])), responses(
+    (status = 200, body = EditPlanResponse), (status = 404, body = crate::error::Problem),
+    (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 #[patch("/plans/{id}")]
 pub async fn edit_plan(
     state: State,
@@ -308,37 +235,40 @@ pub async fn edit_plan(
     id: web::Path<i64>,
     body: ValidJson<EditPlanRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = PlanId(id.into_inner());
     let request = body.0;
-    let response = state
-        .write(move |conn| {
-            let plan = plans::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            let plan = edit::apply(conn, &plan, &request)?;
-            Ok(EditPlanResponse {
-                violations: edit::violations(conn, &plan)?,
-                routes: view::routes(conn, &plan)?,
-                plan: PlanResponse::from(plan),
-            })
-        })
+    let Edited {
+        plan,
+        violations,
+        routes,
+    } = state
+        .write(move |conn| plans::edit(conn, id, &request))
         .await?;
-    Ok(HttpResponse::Ok().json(response))
+    Ok(HttpResponse::Ok().json(EditPlanResponse {
+        plan: PlanResponse::from(plan),
+        violations,
+        routes,
+    }))
 }
 
-/// Publishes a draft: its jobs go to their couriers and the day's previous plan is
-/// superseded, atomically.
-#[utoipa::path(tag = "plans", request_body = PublishRequest, security(("bearer" = [])), responses(
-    (status = 200, body = PlanResponse), (status = 409, body = crate::error::Problem)))]
+/// Publishes a draft: its jobs go to their couriers, the day's earlier published plan is
+/// superseded, and each customer whose visit got a time is told. Refused (409) if the
+/// plan changed since `version`, has violations without `accept_violations`, was computed
+/// before another publication of its day, or its jobs changed meanwhile.
+#[utoipa::path(tag = "plans", params(("id" = i64, Path)), request_body(content = Option<PublishRequest>), security(("bearer" = [])), responses(
+    (status = 200, body = PlanResponse), (status = 404, body = crate::error::Problem),
+    (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 #[post("/plans/{id}/publish")]
 pub async fn publish_plan(
     state: State,
     who: Dispatch,
     id: web::Path<i64>,
-    body: Option<web::Json<PublishRequest>>,
+    body: ValidJsonOrEmpty<PublishRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let request = body.map(|b| b.into_inner()).unwrap_or_default();
+    let id = PlanId(id.into_inner());
+    let request = body.0;
     let plan = state
-        .write(move |conn| publish::publish(conn, id, who.id, &request))
+        .write(move |conn| plans::publish(conn, id, who.id, &request))
         .await?;
     Ok(HttpResponse::Ok().json(PlanResponse::from(plan)))
 }
@@ -346,34 +276,20 @@ pub async fn publish_plan(
 /// Re-optimises a published plan of a day under way: visits started or done and locked
 /// stops stay where they are, the other stops keep their courier and order, and jobs
 /// approved since are inserted where they disturb least. The result is a new draft.
-#[utoipa::path(tag = "plans", request_body = ReoptimizeRequest, security(("bearer" = [])), responses(
-    (status = 202, body = PlanResponse), (status = 409, body = crate::error::Problem)))]
+#[utoipa::path(tag = "plans", params(("id" = i64, Path)), request_body(content = Option<ReoptimizeRequest>), security(("bearer" = [])), responses(
+    (status = 202, body = PlanResponse), (status = 404, body = crate::error::Problem),
+    (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 #[post("/plans/{id}/reoptimize")]
 pub async fn reoptimize_plan(
     state: State,
     who: Dispatch,
     id: web::Path<i64>,
-    body: Option<web::Json<ReoptimizeRequest>>,
+    body: ValidJsonOrEmpty<ReoptimizeRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let limit = time_limit(&state, body.and_then(|b| b.into_inner().time_limit_ms))?;
+    let id = PlanId(id.into_inner());
+    let limit = time_limit(&state, body.0.time_limit_ms)?;
     let plan = state
-        .write(move |conn| {
-            let source = plans::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            if source.status != plans::PUBLISHED {
-                return Err(ApiError::Conflict(messages::PLAN_NOT_PUBLISHED.to_owned()));
-            }
-            let queued = QueuedPlan {
-                date: source.date,
-                depot_id: source.depot_id,
-                scope: &source.scope,
-                created_by: who.id,
-                based_on_id: Some(source.id),
-                reoptimizes_id: Some(source.id),
-                time_limit_ms: limit,
-            };
-            Ok(queued.insert(conn)?)
-        })
+        .write(move |conn| plans::reoptimize(conn, who.id, id, limit))
         .await?;
     state.plan_wakeup.notify_one();
     Ok(accepted(plan))

@@ -2,18 +2,17 @@
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use domain::warranty::{check_warranty, WarrantyStatus};
+use domain::warranty::WarrantyStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::app::registry::{self, Buyer, CustomerDetails, ImportReport, ProductInput, SaleInput};
 use crate::auth::extract::{Registrar, WarrantyReader};
-use crate::db::now;
-use crate::db::registry::{self, NewCustomer, NewProduct, NewSale, ProductRow, SaleRow};
+use crate::db::registry::{ProductRow, SaleRow};
+use crate::db::types::CustomerId;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
-use crate::import::{import_sales as import_csv, ImportReport};
-use crate::messages;
 use crate::state::State;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -78,7 +77,7 @@ pub struct CreateSaleRequest {
     /// Overrides the product's warranty term (extended warranty).
     pub warranty_until: Option<NaiveDate>,
     /// An existing customer...
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     /// ...or a new one.
     #[validate(nested)]
     pub customer: Option<SaleCustomer>,
@@ -89,7 +88,7 @@ pub struct SaleResponse {
     pub id: i64,
     pub serial_no: String,
     pub sku: String,
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     pub sold_at: NaiveDate,
     pub warranty_until: Option<NaiveDate>,
 }
@@ -130,18 +129,17 @@ pub async fn create_product(
     let r = body.0;
     let product = state
         .write(move |conn| {
-            Ok(registry::insert_product(
+            registry::create_product(
                 conn,
-                &NewProduct {
-                    sku: r.sku.trim(),
-                    name: r.name.trim(),
-                    category: r.category.trim(),
-                    series: r.series.as_deref().map(str::trim),
+                &ProductInput {
+                    sku: &r.sku,
+                    name: &r.name,
+                    category: &r.category,
+                    series: r.series.as_deref(),
                     warranty_months: r.warranty_months,
                     size_units: r.size_units.unwrap_or(1),
-                    created_at: now(),
                 },
-            )?)
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(ProductResponse::from(product)))
@@ -157,48 +155,28 @@ pub async fn create_sale(
     body: ValidJson<CreateSaleRequest>,
 ) -> ApiResult<HttpResponse> {
     let r = body.0;
-    if r.warranty_until.is_some_and(|until| until < r.sold_at) {
-        return Err(ApiError::field("warranty_until", "is before sold_at"));
-    }
     let sale = state
         .write(move |conn| {
-            if registry::find_product(conn, r.sku.trim())?.is_none() {
-                return Err(ApiError::field("sku", messages::UNKNOWN_SKU));
-            }
-            let customer_id = match (r.customer_id, &r.customer) {
-                (Some(id), _) => {
-                    registry::find_customer(conn, id)?
-                        .ok_or_else(|| ApiError::field("customer_id", messages::NOT_FOUND))?;
-                    Some(id)
-                }
-                (None, Some(c)) => Some(
-                    registry::insert_customer(
-                        conn,
-                        &NewCustomer {
-                            name: c.name.trim(),
-                            phone: c.phone.as_deref(),
-                            email: c.email.as_deref().map(|e| e.trim()),
-                            address: None,
-                            lat: None,
-                            lon: None,
-                            created_at: now(),
-                        },
-                    )?
-                    .id,
-                ),
-                (None, None) => None,
+            let buyer = match (r.customer_id, &r.customer) {
+                (Some(id), _) => Buyer::Existing(id),
+                (None, Some(c)) => Buyer::Named(CustomerDetails {
+                    name: &c.name,
+                    phone: c.phone.as_deref(),
+                    email: c.email.as_deref(),
+                    ..CustomerDetails::default()
+                }),
+                (None, None) => Buyer::Unknown,
             };
-            Ok(registry::insert_sale(
+            registry::register_sale(
                 conn,
-                &NewSale {
-                    serial_no: r.serial_no.trim(),
-                    sku: r.sku.trim(),
-                    customer_id,
+                &SaleInput {
+                    serial_no: &r.serial_no,
+                    sku: &r.sku,
                     sold_at: r.sold_at,
                     warranty_until: r.warranty_until,
-                    created_at: now(),
+                    buyer,
                 },
-            )?)
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(SaleResponse::from(sale)))
@@ -228,7 +206,9 @@ pub async fn import_sales(
     if !is_csv {
         return Err(ApiError::UnsupportedMediaType);
     }
-    let report = state.write(move |conn| import_csv(conn, &body)).await?;
+    let report = state
+        .write(move |conn| registry::import_sales(conn, &body))
+        .await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -243,15 +223,10 @@ pub async fn get_warranty(
     let serial = path.into_inner();
     let lookup = serial.clone();
     let found = state
-        .db(move |conn| Ok(registry::find_sale(conn, lookup.trim())?))
+        .db(move |conn| registry::warranty(conn, &lookup))
         .await?;
-    let status = check_warranty(
-        found
-            .as_ref()
-            .map(|(s, p)| registry::sale_record(s, p))
-            .as_ref(),
-        chrono::Utc::now().date_naive(),
-    );
+    let status = found.status;
+    let found = found.sale;
     let until = match &status {
         WarrantyStatus::InWarranty { until } | WarrantyStatus::Expired { until } => Some(*until),
         WarrantyStatus::UnknownSerial => None,

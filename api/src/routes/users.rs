@@ -6,13 +6,13 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::{decode_cursor, page_limit, paginate, Page};
+use crate::app::accounts::{self, AccountChanges, NewAccount};
 use crate::auth::extract::{Admin, AdminOrHead};
 use crate::auth::{password, Role};
-use crate::db::users::{self, NewUser, UserChanges, UserRow};
-use crate::db::{now, registry, tokens, DbConnection};
-use crate::error::{ApiError, ApiResult};
+use crate::db::types::{CustomerId, UserId};
+use crate::db::users::UserRow;
+use crate::error::ApiResult;
 use crate::extract::ValidJson;
-use crate::messages;
 use crate::state::State;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -25,7 +25,7 @@ pub struct CreateUserRequest {
     #[validate(length(min = 8, max = 1024))]
     pub password: String,
     /// Required for customers: the customer record the account belongs to.
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -35,19 +35,19 @@ pub struct UpdateUserRequest {
     /// Who receives the manager's claims while he is absent; `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
-    pub substitute_id: Option<Option<i64>>,
+    pub substitute_id: Option<Option<UserId>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserResponse {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
-    pub role: String,
-    pub customer_id: Option<i64>,
+    pub role: Role,
+    pub customer_id: Option<CustomerId>,
     pub active: bool,
     pub absent: bool,
-    pub substitute_id: Option<i64>,
+    pub substitute_id: Option<UserId>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -91,54 +91,19 @@ pub async fn create_user(
     .await??;
     let user = state
         .write(move |conn| {
-            add_user(
+            accounts::add_user(
                 conn,
-                &request.email,
-                &request.name,
-                request.role,
-                &hash,
-                request.customer_id,
+                &NewAccount {
+                    email: &request.email,
+                    name: &request.name,
+                    role: request.role,
+                    password_hash: &hash,
+                    customer_id: request.customer_id,
+                },
             )
         })
         .await?;
     Ok(HttpResponse::Created().json(UserResponse::from(user)))
-}
-
-/// Inserts an account after checking what the database cannot (used by the CLI too).
-pub fn add_user(
-    conn: &mut DbConnection,
-    email: &str,
-    name: &str,
-    role: Role,
-    password_hash: &str,
-    customer_id: Option<i64>,
-) -> ApiResult<UserRow> {
-    match (role, customer_id) {
-        (Role::Customer, None) => {
-            return Err(ApiError::field(
-                "customer_id",
-                messages::CUSTOMER_ROLE_NEEDS_CUSTOMER,
-            ))
-        }
-        (_, Some(id)) if registry::find_customer(conn, id)?.is_none() => {
-            return Err(ApiError::field("customer_id", messages::NOT_FOUND))
-        }
-        _ => {}
-    }
-    let email = email.trim().to_lowercase();
-    Ok(users::insert(
-        conn,
-        &NewUser {
-            email: &email,
-            name: name.trim(),
-            role: role.as_str(),
-            password_hash,
-            customer_id,
-            active: true,
-            absent: false,
-            created_at: now(),
-        },
-    )?)
 }
 
 /// Lists accounts (admin).
@@ -154,9 +119,9 @@ pub async fn list_users(
     let after = decode_cursor(query.cursor.as_deref())?;
     let role = query.role;
     let rows = state
-        .db(move |conn| Ok(users::list(conn, role.map(Role::as_str), after, limit + 1)?))
+        .db(move |conn| accounts::list_users(conn, role, after, limit + 1))
         .await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, limit, |u| u.id, UserResponse::from)))
+    Ok(HttpResponse::Ok().json(paginate(rows, limit, |u| u.id.0, UserResponse::from)))
 }
 
 /// Activates or deactivates an account, or marks a manager absent with a substitute
@@ -170,44 +135,16 @@ pub async fn update_user(
     path: web::Path<i64>,
     body: ValidJson<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
+    let id = UserId(path.into_inner());
     let request = body.0;
-    let actor_is_admin = actor.role == Role::Admin;
+    let changes = AccountChanges {
+        active: request.active,
+        absent: request.absent,
+        substitute_id: request.substitute_id,
+    };
+    let actor = *actor;
     let user = state
-        .write(move |conn| {
-            let target = users::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            // A head runs his department: the managers and heads, nobody else's account.
-            if !actor_is_admin && !matches!(target.role.as_str(), "manager" | "head") {
-                return Err(ApiError::NotFound);
-            }
-            if let Some(Some(substitute)) = request.substitute_id {
-                if substitute == id {
-                    return Err(ApiError::field("substitute_id", messages::SUBSTITUTE_SELF));
-                }
-                let sub = users::find(conn, substitute)?;
-                if !sub.is_some_and(|s| s.active && matches!(s.role.as_str(), "manager" | "head")) {
-                    return Err(ApiError::field("substitute_id", messages::NOT_A_MANAGER));
-                }
-            }
-            let changes = UserChanges {
-                active: request.active,
-                absent: request.absent,
-                substitute_id: request.substitute_id,
-                name: None,
-            };
-            let updated = if changes.active.is_none()
-                && changes.absent.is_none()
-                && changes.substitute_id.is_none()
-            {
-                target
-            } else {
-                users::update(conn, id, &changes)?
-            };
-            if request.active == Some(false) {
-                tokens::revoke_all_for_user(conn, id)?;
-            }
-            Ok(updated)
-        })
+        .write(move |conn| accounts::update_user(conn, &actor, id, &changes))
         .await?;
     Ok(HttpResponse::Ok().json(UserResponse::from(user)))
 }

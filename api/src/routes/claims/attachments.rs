@@ -4,13 +4,12 @@ use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 
-use super::{visible_claim, AttachmentInfo};
+use super::AttachmentInfo;
+use crate::app::attachments::{accept_upload, claim_file_target, read_claim_file};
 use crate::auth::extract::ClaimReader;
-use crate::db::attachments;
-use crate::error::{ApiError, ApiResult};
-use crate::routes::{accept_upload, UploadTarget};
+use crate::db::types::ClaimId;
+use crate::error::ApiResult;
 use crate::state::State;
-use crate::storage;
 
 /// Uploads a file (multipart field `file`): JPEG, PNG or PDF, recognised by content; at most
 /// the configured size (10 MiB by default).
@@ -25,18 +24,13 @@ pub async fn upload_attachment(
     path: web::Path<i64>,
     payload: Multipart,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
+    let id = ClaimId(path.into_inner());
     let user = *reader;
-    accept_upload(&state, payload, move |conn| {
-        visible_claim(conn, &user, id)?;
-        Ok(UploadTarget {
-            claim_id: Some(id),
-            job_id: None,
-            kind: "claim",
-            uploaded_by: user.id,
-        })
+    let row = accept_upload(&state, payload, move |conn| {
+        claim_file_target(conn, &user, id)
     })
-    .await
+    .await?;
+    Ok(HttpResponse::Created().json(AttachmentInfo::from(row)))
 }
 
 /// Downloads a file of a claim the caller may see.
@@ -49,17 +43,7 @@ pub async fn download_attachment(
     path: web::Path<(i64, i64)>,
 ) -> ApiResult<HttpResponse> {
     let (id, att_id) = path.into_inner();
-    let user = *reader;
-    let row = state
-        .db(move |conn| {
-            visible_claim(conn, &user, id)?;
-            attachments::find_for_claim(conn, id, att_id)?.ok_or(ApiError::NotFound)
-        })
-        .await?;
-    let file = storage::path_for(&state.settings.attachments_dir(), &row.sha256);
-    let bytes = tokio::fs::read(&file)
-        .await
-        .map_err(|e| anyhow::anyhow!("attachment {att_id} unreadable: {e}"))?;
+    let (row, bytes) = read_claim_file(&state, *reader, ClaimId(id), att_id).await?;
     Ok(HttpResponse::Ok()
         .content_type(row.content_type)
         .insert_header((

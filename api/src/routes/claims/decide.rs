@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::{visible_claim, ClaimResponse, JobInfo};
+use super::{ClaimResponse, JobInfo};
+use crate::app::claims;
 use crate::auth::extract::ClaimHandler;
+use crate::db::types::ClaimId;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
 use crate::state::State;
-use crate::workflow;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct DecisionRequest {
@@ -47,7 +48,7 @@ pub async fn decide_claim(
     path: web::Path<i64>,
     body: ValidJson<DecisionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
+    let id = ClaimId(path.into_inner());
     let user = *handler;
     let request = body.0;
     let decision = validate_decision(DecisionInput {
@@ -59,11 +60,8 @@ pub async fn decide_claim(
     let sla = state.settings.sla.clone();
     let (claim, jobs) = state
         .write(move |conn| {
-            let mut claim = visible_claim(conn, &user, id)?;
-            if let Some(version) = request.version {
-                claim.version = version;
-            }
-            workflow::decide(conn, &sla, &claim, user.id, &decision)
+            let claim = claims::visible_at(conn, &user, id, request.version)?;
+            claims::decide(conn, &sla, &claim, user.id, &decision)
         })
         .await?;
     Ok(HttpResponse::Ok().json(DecisionResponse {

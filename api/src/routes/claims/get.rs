@@ -2,9 +2,10 @@
 
 use actix_web::{get, web, HttpResponse};
 
-use super::{visible_claim, ClaimResponse};
+use super::ClaimResponse;
+use crate::app::claims;
 use crate::auth::extract::ClaimReader;
-use crate::db::{attachments, claims, jobs};
+use crate::db::types::ClaimId;
 use crate::error::ApiResult;
 use crate::state::State;
 
@@ -18,20 +19,10 @@ pub async fn get_claim(
     reader: ClaimReader,
     path: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
+    let id = ClaimId(path.into_inner());
     let user = *reader;
-    let response = state
-        .db(move |conn| {
-            let claim = visible_claim(conn, &user, id)?;
-            let history = claims::history(conn, id)?;
-            let files = attachments::for_claim(conn, id)?;
-            let jobs = jobs::for_claim(conn, id)?;
-            let mut response = ClaimResponse::from(claim);
-            response.history = Some(history.into_iter().map(Into::into).collect());
-            response.attachments = Some(files.into_iter().map(Into::into).collect());
-            response.jobs = Some(jobs.into_iter().map(Into::into).collect());
-            Ok(response)
-        })
+    let details = state
+        .db(move |conn| claims::details(conn, &user, id))
         .await?;
-    Ok(HttpResponse::Ok().json(response))
+    Ok(HttpResponse::Ok().json(ClaimResponse::from(details)))
 }

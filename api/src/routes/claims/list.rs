@@ -6,9 +6,11 @@ use domain::claim::ClaimStatus;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{scope_for, ClaimResponse};
+use super::ClaimResponse;
+use crate::app::claims;
 use crate::auth::extract::ClaimReader;
-use crate::db::claims::{self, ListFilter};
+use crate::db::claims::ListFilter;
+use crate::db::types::UserId;
 use crate::error::ApiResult;
 use crate::routes::{decode_cursor, page_limit, paginate, Page};
 use crate::state::State;
@@ -17,7 +19,8 @@ use crate::state::State;
 pub struct ListClaimsQuery {
     #[param(value_type = Option<String>)]
     pub status: Option<ClaimStatus>,
-    pub assignee: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub assignee: Option<UserId>,
     /// Created at or after.
     pub created_from: Option<DateTime<Utc>>,
     /// Created before.
@@ -40,7 +43,7 @@ pub async fn list_claims(
 ) -> ApiResult<HttpResponse> {
     let limit = page_limit(query.limit)?;
     let filter = ListFilter {
-        status: query.status.map(|s| s.as_str().to_owned()),
+        status: query.status,
         assignee_id: query.assignee,
         created_from: query.created_from.map(|t| t.naive_utc()),
         created_to: query.created_to.map(|t| t.naive_utc()),
@@ -50,10 +53,7 @@ pub async fn list_claims(
     };
     let user = *reader;
     let rows = state
-        .db(move |conn| {
-            let scope = scope_for(conn, &user)?;
-            Ok(claims::list(conn, scope, &filter)?)
-        })
+        .db(move |conn| claims::list(conn, &user, &filter))
         .await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, limit, |c| c.id, ClaimResponse::from)))
+    Ok(HttpResponse::Ok().json(paginate(rows, limit, |c| c.id.0, ClaimResponse::from)))
 }

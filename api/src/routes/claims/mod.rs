@@ -13,14 +13,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::extract::AuthUser;
-use crate::auth::Role;
+use crate::app::claims::ClaimDetails;
 use crate::db::attachments::AttachmentRow;
-use crate::db::claims::{self, ClaimEventRow, ClaimRow, Scope};
+use crate::db::claims::{ClaimEventRow, ClaimRow};
 use crate::db::jobs::JobRow;
-use crate::db::{users, DbConnection};
-use crate::error::{ApiError, ApiResult};
-use crate::workflow::TimeWindow;
+use crate::db::types::{ClaimId, CourierId, CustomerId, JobId, TimeWindow, UserId};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WarrantyInfo {
@@ -40,8 +37,9 @@ pub struct DecisionInfo {
 pub struct HistoryEntry {
     pub at: DateTime<Utc>,
     /// The user who acted.
-    pub actor_id: Option<i64>,
-    /// `filed`, `transition`, `comment` or `assignment`.
+    pub actor_id: Option<UserId>,
+    /// `filed`, `transition`, `comment`, `assignment`, `visit_planned`, `job.completed` or
+    /// `job.failed`.
     pub kind: String,
     pub from: Option<String>,
     pub to: Option<String>,
@@ -60,8 +58,8 @@ pub struct AttachmentInfo {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobInfo {
-    pub id: i64,
-    pub claim_id: i64,
+    pub id: JobId,
+    pub claim_id: ClaimId,
     /// `exchange`, `refund`, `pickup` or `return`.
     pub kind: String,
     pub status: String,
@@ -75,7 +73,7 @@ pub struct JobInfo {
     pub pickup_load: i32,
     pub skills: Vec<String>,
     pub cash_cents: Option<i64>,
-    pub courier_id: Option<i64>,
+    pub courier_id: Option<CourierId>,
     pub attempts: i32,
 }
 
@@ -84,17 +82,17 @@ impl From<JobRow> for JobInfo {
         Self {
             id: j.id,
             claim_id: j.claim_id,
-            kind: j.kind,
-            status: j.status,
+            kind: j.kind.as_str().to_owned(),
+            status: j.status.as_str().to_owned(),
             address: j.address,
             lat: j.lat,
             lon: j.lon,
-            windows: serde_json::from_str(&j.windows).unwrap_or_default(),
+            windows: j.windows,
             date: j.date,
             service_minutes: j.service_minutes,
             delivery_load: j.delivery_load,
             pickup_load: j.pickup_load,
-            skills: serde_json::from_str(&j.skills).unwrap_or_default(),
+            skills: j.skills,
             cash_cents: j.cash_cents,
             courier_id: j.courier_id,
             attempts: j.attempts,
@@ -104,13 +102,13 @@ impl From<JobRow> for JobInfo {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClaimResponse {
-    pub id: i64,
+    pub id: ClaimId,
     /// For people: `CLM-<year>-<sequence>`.
     pub number: String,
     pub status: String,
-    pub customer_id: i64,
-    pub filed_by: i64,
-    pub assignee_id: Option<i64>,
+    pub customer_id: CustomerId,
+    pub filed_by: UserId,
+    pub assignee_id: Option<UserId>,
     pub serial_no: String,
     pub sku: Option<String>,
     pub defect_category: String,
@@ -143,7 +141,7 @@ impl From<ClaimRow> for ClaimResponse {
         Self {
             id: c.id,
             number: c.number,
-            status: c.status,
+            status: c.status.as_str().to_owned(),
             customer_id: c.customer_id,
             filed_by: c.filed_by,
             assignee_id: c.assignee_id,
@@ -151,7 +149,7 @@ impl From<ClaimRow> for ClaimResponse {
             sku: c.sku,
             defect_category: c.defect_category,
             description: c.description,
-            requested_remedy: c.requested_remedy,
+            requested_remedy: c.requested_remedy.as_str().to_owned(),
             warranty: WarrantyInfo {
                 status: c.warranty_status,
                 until: c.warranty_until,
@@ -166,7 +164,7 @@ impl From<ClaimRow> for ClaimResponse {
             address: c.address,
             lat: c.lat,
             lon: c.lon,
-            preferred_windows: serde_json::from_str(&c.preferred_windows).unwrap_or_default(),
+            preferred_windows: c.preferred_windows,
             created_at: c.created_at.and_utc(),
             updated_at: c.updated_at.and_utc(),
             version: c.version,
@@ -203,24 +201,12 @@ impl From<AttachmentRow> for AttachmentInfo {
     }
 }
 
-/// Which claims `user` may see; roles that never see claims get none.
-pub fn scope_for(conn: &mut DbConnection, user: &AuthUser) -> ApiResult<Scope> {
-    match user.role {
-        Role::Customer => {
-            let customer = users::find(conn, user.id)?
-                .and_then(|u| u.customer_id)
-                .ok_or(ApiError::Forbidden)?;
-            Ok(Scope::Customer(customer))
-        }
-        Role::Dealer => Ok(Scope::FiledBy(user.id)),
-        Role::Manager => Ok(Scope::AssignedTo(user.id)),
-        Role::Head | Role::Admin => Ok(Scope::All),
-        Role::Dispatcher | Role::Courier => Err(ApiError::Forbidden),
+impl From<ClaimDetails> for ClaimResponse {
+    fn from(d: ClaimDetails) -> Self {
+        let mut response = ClaimResponse::from(d.claim);
+        response.history = Some(d.history.into_iter().map(Into::into).collect());
+        response.attachments = Some(d.attachments.into_iter().map(Into::into).collect());
+        response.jobs = Some(d.jobs.into_iter().map(Into::into).collect());
+        response
     }
-}
-
-/// The claim if `user` may see it; 404 otherwise, so others' ids are not revealed.
-pub fn visible_claim(conn: &mut DbConnection, user: &AuthUser, id: i64) -> ApiResult<ClaimRow> {
-    let scope = scope_for(conn, user)?;
-    claims::find(conn, id, scope)?.ok_or(ApiError::NotFound)
 }

@@ -5,16 +5,17 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::{visible_claim, ClaimResponse};
+use super::ClaimResponse;
+use crate::app::claims;
 use crate::auth::extract::Head;
+use crate::db::types::{ClaimId, UserId};
 use crate::error::ApiResult;
 use crate::extract::ValidJson;
 use crate::state::State;
-use crate::workflow;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ReassignRequest {
-    pub manager_id: i64,
+    pub manager_id: UserId,
 }
 
 /// Gives the claim to another manager; if he is absent, his substitute receives it.
@@ -27,13 +28,13 @@ pub async fn reassign_claim(
     path: web::Path<i64>,
     body: ValidJson<ReassignRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
+    let id = ClaimId(path.into_inner());
     let user = *head;
     let manager_id = body.0.manager_id;
     let claim = state
         .write(move |conn| {
-            let claim = visible_claim(conn, &user, id)?;
-            workflow::reassign(conn, &claim, user.id, manager_id)
+            let claim = claims::visible(conn, &user, id)?;
+            claims::reassign(conn, &claim, user.id, manager_id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(ClaimResponse::from(claim)))

@@ -6,12 +6,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::{visible_claim, ClaimResponse};
+use super::ClaimResponse;
+use crate::app::claims;
 use crate::auth::extract::ClaimHandler;
+use crate::db::types::ClaimId;
 use crate::error::ApiResult;
 use crate::extract::ValidJson;
 use crate::state::State;
-use crate::workflow;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct TransitionRequest {
@@ -36,22 +37,19 @@ pub async fn transition_claim(
     path: web::Path<i64>,
     body: ValidJson<TransitionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
+    let id = ClaimId(path.into_inner());
     let user = *handler;
     let request = body.0;
     let sla = state.settings.sla.clone();
     let claim = state
         .write(move |conn| {
-            let mut claim = visible_claim(conn, &user, id)?;
-            if let Some(version) = request.version {
-                claim.version = version;
-            }
+            let claim = claims::visible_at(conn, &user, id, request.version)?;
             let note = request
                 .note
                 .as_deref()
                 .map(str::trim)
                 .filter(|n| !n.is_empty());
-            workflow::transition(
+            claims::transition(
                 conn,
                 &sla,
                 &claim,

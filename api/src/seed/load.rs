@@ -1,27 +1,29 @@
 //! A large day for the load benchmark (`claimroute seed-load`, used by `benches/load/run.sh`):
 //! depots, couriers with shifts on one date, a dispatcher, and `couriers x stops` approved
 //! claims whose courier jobs fall on that date, spread over a city. The claims go through
-//! the same workflow steps as the HTTP handlers (`workflow::file_claim`, `transition`,
+//! the same workflow steps as the HTTP handlers (`app::claims::file_claim`, `transition`,
 //! `decide`), so the jobs are real ones the planner and the couriers' API see.
 //!
 //! Seeding refuses a database that already holds a load day (its dispatcher exists):
 //! the benchmark always starts on a fresh database.
 
-use chrono::{Duration, NaiveDate, NaiveTime, Utc};
-use domain::claim::{ClaimStatus, Remedy, TransitionTrigger};
-use domain::decision::{validate_decision, DecisionInput, DecisionKind};
+use chrono::{Duration, NaiveDate, Utc};
+use domain::claim::Remedy;
+use domain::decision::{DecisionInput, DecisionKind};
 use domain::sla::SlaPolicy;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::{account, at, courier, ensure_products, review_and_decide, Product};
+use crate::app::claims::{self, Filing};
+use crate::app::fleet::{self, BreakInput, DepotInput, ShiftInput};
+use crate::app::registry::{self, Buyer, CustomerDetails, SaleInput};
 use crate::auth::{password, Role};
-use crate::db::fleet::{self, DepotRow, NewCourier, NewDepot, NewShift};
-use crate::db::registry::{self, NewCustomer, NewProduct, NewSale};
-use crate::db::{now, users, write_tx, DbConnection};
-use crate::error::{ApiError, ApiResult};
-use crate::routes::users::add_user;
-use crate::workflow::{self, NewClaimInput, TimeWindow};
+use crate::db::fleet::DepotRow;
+use crate::db::types::{TimeWindow, UserId};
+use crate::db::{users, write_tx, DbConnection};
+use crate::error::ApiResult;
 
 /// The dispatcher of the load day; its presence marks a database as already seeded.
 pub const DISPATCHER: &str = "loaddispatcher@load.test";
@@ -71,11 +73,11 @@ const DEPOTS: [(&str, &str, f64, f64); 4] = [
 ];
 
 /// Small appliances, so a van takes a day's worth: (sku, name, category, size units).
-const PRODUCTS: [(&str, &str, &str, i32); 4] = [
-    ("LD-VC", "Vacuum cleaner L1", "vacuum", 1),
-    ("LD-CM", "Coffee machine L2", "coffee", 1),
-    ("LD-MW", "Microwave L3", "microwave", 2),
-    ("LD-TV", "Television 43\" L4", "tv", 2),
+const PRODUCTS: [Product; 4] = [
+    ("LD-VC", "Vacuum cleaner L1", "vacuum", None, 24, 1),
+    ("LD-CM", "Coffee machine L2", "coffee", None, 24, 1),
+    ("LD-MW", "Microwave L3", "microwave", None, 24, 2),
+    ("LD-TV", "Television 43\" L4", "tv", None, 24, 2),
 ];
 
 pub fn seed_load(
@@ -143,115 +145,75 @@ pub fn seed_load(
 
 struct Fleet {
     depots: usize,
-    dealer_id: i64,
+    dealer_id: UserId,
 }
 
 fn seed_fleet(conn: &mut DbConnection, spec: &LoadSpec, hash: &str) -> ApiResult<Fleet> {
-    let at = now();
     let mut depots: Vec<DepotRow> = fleet::list_depots(conn)?;
     if depots.len() < 2 {
         for (name, address, lat, lon) in DEPOTS {
-            depots.push(fleet::insert_depot(
+            depots.push(fleet::create_depot(
                 conn,
-                &NewDepot {
+                &DepotInput {
                     name,
                     address,
                     lat,
                     lon,
-                    opens_minute: 7 * 60,
-                    closes_minute: 21 * 60,
+                    opens: at(spec.date, 7).time(),
+                    closes: at(spec.date, 21).time(),
                     time_zone: "Europe/Berlin",
-                    created_at: at,
                 },
             )?);
         }
     }
-    for (sku, name, category, size_units) in PRODUCTS {
-        if registry::find_product(conn, sku)?.is_none() {
-            registry::insert_product(
-                conn,
-                &NewProduct {
-                    sku,
-                    name,
-                    category,
-                    series: None,
-                    warranty_months: 24,
-                    size_units,
-                    created_at: at,
-                },
-            )?;
-        }
-    }
-    add_user(
-        conn,
-        DISPATCHER,
-        "Load Dispatcher",
-        Role::Dispatcher,
-        hash,
-        None,
-    )?;
-    let dealer = add_user(conn, DEALER, "Load Dealer", Role::Dealer, hash, None)?;
+    ensure_products(conn, &PRODUCTS)?;
+    account(conn, hash, DISPATCHER, "Load Dispatcher", Role::Dispatcher)?;
+    let dealer_id = account(conn, hash, DEALER, "Load Dealer", Role::Dealer)?;
     for m in 1..=MANAGERS {
-        add_user(
+        account(
             conn,
+            hash,
             &format!("loadmanager{m}@load.test"),
             &format!("Load Manager {m}"),
             Role::Manager,
-            hash,
-            None,
         )?;
     }
     // A van takes every unit of its day at once: at most 2 units per visit either way.
     let capacity = i32::try_from(spec.stops * 3).unwrap_or(i32::MAX);
     for n in 1..=spec.couriers {
-        let user = add_user(
-            conn,
-            &courier_email(n),
-            &format!("Load Courier {n}"),
-            Role::Courier,
-            hash,
-            None,
-        )?;
         let depot = &depots[(n - 1) % depots.len()];
         // Every other courier may pay out refunds.
-        let skills = if n % 2 == 1 { r#"["cash"]"# } else { "[]" };
-        let courier = fleet::insert_courier(
+        courier(
             conn,
-            &NewCourier {
-                user_id: user.id,
-                name: &user.name,
-                phone: Some("+49 30 5550199"),
-                capacity,
-                skills,
-                home_depot_id: depot.id,
-                created_at: at,
-            },
+            hash,
+            &courier_email(n),
+            &format!("Load Courier {n}"),
+            capacity,
+            n % 2 == 1,
+            depot.id,
+            &[(spec.date, shift(spec.date, depot.id))],
         )?;
-        fleet::put_shift(conn, &shift(courier.id, spec.date, depot.id))?;
     }
     Ok(Fleet {
         depots: depots.len(),
-        dealer_id: dealer.id,
+        dealer_id,
     })
 }
 
 /// 06:00-18:00 UTC with a 30-minute break between 10:00 and 13:00 (times are UTC).
-fn shift(courier_id: i64, date: NaiveDate, depot_id: i64) -> NewShift {
-    NewShift {
-        courier_id,
-        date,
-        start_at: at(date, 6),
-        end_at: at(date, 18),
+fn shift(date: NaiveDate, depot_id: i64) -> ShiftInput {
+    let at = |hour| at(date, hour).and_utc();
+    ShiftInput {
+        start: at(6),
+        end: at(18),
         start_depot_id: depot_id,
         end_depot_id: depot_id,
-        break_minutes: Some(30),
-        break_start_at: Some(at(date, 10)),
-        break_end_at: Some(at(date, 13)),
+        break_: Some(BreakInput {
+            minutes: 30,
+            earliest: at(10),
+            latest: at(13),
+        }),
     }
-}
-
-fn at(date: NaiveDate, hour: u32) -> chrono::NaiveDateTime {
-    date.and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or_default())
 }
 
 /// The customer's slot on the day (UTC): a third take any time, the others a 4-hour slot.
@@ -279,34 +241,30 @@ fn file_approved_claim(
     rng: &mut StdRng,
     i: usize,
 ) -> ApiResult<usize> {
-    let at_now = now();
     let n = i + 1;
     let lat = rng.gen_range(LAT.0..LAT.1);
     let lon = rng.gen_range(LON.0..LON.1);
     let address = format!("Loadstrasse {n}, Berlin");
-    let customer = registry::insert_customer(
+    let customer_id = registry::find_or_create_customer(
         conn,
-        &NewCustomer {
+        &CustomerDetails {
             name: &format!("Load Customer {n}"),
             phone: Some("+49 30 5550000"),
             email: Some(&format!("loadcustomer{n}@load.test")),
             address: Some(&address),
-            lat: Some(lat),
-            lon: Some(lon),
-            created_at: at_now,
+            position: Some((lat, lon)),
         },
     )?;
     let serial = format!("LOAD-{}-{n:06}", spec.date.format("%Y%m%d"));
     let product = PRODUCTS[rng.gen_range(0..PRODUCTS.len())];
-    registry::insert_sale(
+    registry::register_sale(
         conn,
-        &NewSale {
+        &SaleInput {
             serial_no: &serial,
             sku: product.0,
-            customer_id: Some(customer.id),
             sold_at: Utc::now().date_naive() - Duration::days(rng.gen_range(30..300)),
             warranty_until: None,
-            created_at: at_now,
+            buyer: Buyer::Existing(customer_id),
         },
     )?;
     // Half exchanges, a quarter refunds (cash), a quarter pickups for repair.
@@ -315,12 +273,12 @@ fn file_approved_claim(
         2 => (Remedy::Refund, DecisionKind::Refund),
         _ => (Remedy::Repair, DecisionKind::Repair),
     };
-    let claim = workflow::file_claim(
+    let claim = claims::file_claim(
         conn,
         sla,
-        &NewClaimInput {
-            customer_id: customer.id,
-            filed_by: fleet.dealer_id,
+        customer_id,
+        fleet.dealer_id,
+        &Filing {
             serial_no: serial.clone(),
             defect_category: ["does_not_start", "noise", "leak", "display"][i % 4].to_owned(),
             description: format!("Unit {serial} stopped working properly."),
@@ -329,33 +287,13 @@ fn file_approved_claim(
             lat,
             lon,
             preferred_windows: vec![slot(rng, spec.date)],
+            customer: None,
         },
     )?;
-    let actor = claim
-        .assignee_id
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("claim {} unassigned", claim.id)))?;
-    let mut claim = claim;
-    for to in [
-        ClaimStatus::InfoCheck,
-        ClaimStatus::Diagnostics,
-        ClaimStatus::Decision,
-    ] {
-        claim = workflow::transition(
-            conn,
-            sla,
-            &claim,
-            actor,
-            to,
-            TransitionTrigger::Manual,
-            Some("load"),
-        )?;
-    }
-    let decision = validate_decision(DecisionInput {
+    let decision = DecisionInput {
         kind,
         reason: None,
         refund_amount_cents: (kind == DecisionKind::Refund).then(|| rng.gen_range(50..500) * 100),
-    })
-    .map_err(ApiError::Validation)?;
-    let (_, jobs) = workflow::decide(conn, sla, &claim, actor, &decision)?;
-    Ok(jobs.len())
+    };
+    Ok(review_and_decide(conn, sla, claim, 3, Some(decision), "load")?.len())
 }

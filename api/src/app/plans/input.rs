@@ -13,9 +13,9 @@ use crate::config::DispatchSettings;
 use crate::db::fleet::{self, DepotRow};
 use crate::db::jobs::{self, JobRow};
 use crate::db::plans::{self, PlanRow};
+use crate::db::types::{CourierId, JobId};
 use crate::db::DbConnection;
 use crate::error::ApiResult;
-use crate::workflow::TimeWindow as SlotWindow;
 
 /// Why a job was not offered to the planner (shown like the planner's own reasons).
 pub const NO_WINDOW_TODAY: &str = "no_window_today";
@@ -24,13 +24,13 @@ pub struct PlanInput {
     pub problem: Problem,
     pub origin: DateTime<Utc>,
     /// Jobs due but not offered to the planner, with the reason.
-    pub skipped: Vec<(i64, &'static str)>,
+    pub skipped: Vec<(JobId, &'static str)>,
     /// Re-optimisation: the published routes to keep, per vehicle, as job indices.
     pub given: Vec<(usize, Vec<usize>)>,
     /// Stops locked to their courier in the published plan (they stay locked).
-    pub locked: HashSet<i64>,
+    pub locked: HashSet<JobId>,
     /// How kept visits ended, copied to the new plan's stops.
-    pub outcomes: HashMap<i64, String>,
+    pub outcomes: HashMap<JobId, String>,
 }
 
 pub fn origin_of(date: NaiveDate) -> DateTime<Utc> {
@@ -91,10 +91,6 @@ pub fn travel(settings: &DispatchSettings) -> TravelSpec {
     }
 }
 
-fn parse_list(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_default()
-}
-
 /// Reads everything a plan run needs in one go.
 pub fn build(
     conn: &mut DbConnection,
@@ -114,7 +110,7 @@ pub fn build(
     };
 
     let mut vehicles = Vec::new();
-    let mut vehicle_of_courier = HashMap::new();
+    let mut vehicle_of_courier: HashMap<CourierId, usize> = HashMap::new();
     for (shift, courier) in fleet::on_shift(conn, plan.date, plan.depot_id)? {
         vehicle_of_courier.insert(courier.id, vehicles.len());
         let at = |t: chrono::NaiveDateTime| seconds(origin, t.and_utc());
@@ -124,7 +120,7 @@ pub fn build(
             end: location(shift.end_depot_id),
             shift: TimeWindow::new(at(shift.start_at), at(shift.end_at)),
             capacity: vec![courier.capacity],
-            skills: parse_list(&courier.skills),
+            skills: courier.skills.clone(),
             max_duration: None,
             break_: match (
                 shift.break_minutes,
@@ -146,14 +142,14 @@ pub fn build(
     // A re-optimisation keeps the published routes: visits under way or done and locked
     // stops (with everything before them) stay put; the rest keeps its order unless moved.
     let mut kept: Vec<JobRow> = Vec::new();
-    let mut kept_routes: Vec<(usize, Vec<i64>, usize)> = Vec::new();
+    let mut kept_routes: Vec<(usize, Vec<JobId>, usize)> = Vec::new();
     let mut locked = HashSet::new();
     let mut outcomes = HashMap::new();
     if let Some(source) = plan.reoptimizes_id {
         let routes = plans::routes(conn, source)?;
         let stops = plans::stops(conn, source)?;
-        let job_ids: Vec<i64> = stops.iter().filter_map(|s| s.job_id).collect();
-        let rows: HashMap<i64, JobRow> = jobs::by_ids(conn, &job_ids)?
+        let job_ids: Vec<JobId> = stops.iter().filter_map(|s| s.job_id).collect();
+        let rows: HashMap<JobId, JobRow> = jobs::by_ids(conn, &job_ids)?
             .into_iter()
             .map(|j| (j.id, j))
             .collect();
@@ -170,7 +166,7 @@ pub fn build(
                 if job.courier_id != Some(route.courier_id) {
                     continue; // failed and back in planning, or given to someone else
                 }
-                let status: JobStatus = job.status.parse().unwrap_or(JobStatus::Assigned);
+                let status = job.status;
                 let started = matches!(
                     status,
                     JobStatus::EnRoute | JobStatus::Arrived | JobStatus::Done
@@ -193,10 +189,10 @@ pub fn build(
             kept_routes.push((vehicle, sequence, prefix));
         }
     }
-    let kept_ids: HashSet<i64> = kept.iter().map(|j| j.id).collect();
-    let under_way: HashSet<i64> = kept
+    let kept_ids: HashSet<JobId> = kept.iter().map(|j| j.id).collect();
+    let under_way: HashSet<JobId> = kept
         .iter()
-        .filter(|j| j.status != JobStatus::Assigned.as_str())
+        .filter(|j| j.status != JobStatus::Assigned)
         .map(|j| j.id)
         .collect();
 
@@ -225,8 +221,8 @@ pub fn build(
         } else {
             let open = nearest_depot(&depots, job.lat, job.lon)
                 .map_or(whole_day, |d| opening_hours(d, plan.date));
-            let slots: Vec<SlotWindow> = serde_json::from_str(&job.windows).unwrap_or_default();
-            let slots: Vec<Span> = slots
+            let slots: Vec<Span> = job
+                .windows
                 .iter()
                 .map(|w| Span {
                     start: w.start,
@@ -255,7 +251,7 @@ pub fn build(
             time_windows: windows,
             delivery: vec![job.delivery_load],
             pickup: vec![job.pickup_load],
-            skills: parse_list(&job.skills),
+            skills: job.skills.clone(),
             // A customer already let down once goes first.
             priority: u32::try_from(job.priority.max(0) + job.attempts.max(0)).unwrap_or(0),
         });

@@ -5,30 +5,13 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use planner::{Problem, Route, RouteViolation, Solution, Stop, Unassigned, UnassignedReason};
-use serde::{Deserialize, Serialize};
 
 use super::input::{instant, seconds};
+pub use crate::db::plans::Kpis;
 use crate::db::plans::{self, NewRoute, NewStop, PlanRow, RouteRow, StopRow};
+use crate::db::types::{CourierId, JobId, PlanId};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
-
-/// What dispatchers judge a plan by.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Kpis {
-    pub jobs_planned: usize,
-    pub jobs_unassigned: usize,
-    pub couriers_on_shift: usize,
-    pub vehicles_used: usize,
-    pub distance_km: f64,
-    /// Sum of the routes' durations, depot to depot.
-    pub working_hours: f64,
-    /// Time between each visit's start and the end of its window: the smallest and the
-    /// mean, in minutes (none when no stop has a window).
-    pub min_slack_minutes: Option<f64>,
-    pub mean_slack_minutes: Option<f64>,
-    /// Problems a dispatcher's edits introduced (late, over capacity, missing skill...).
-    pub violations: usize,
-}
 
 pub fn kpis(problem: &Problem, solution: &Solution, unassigned: usize, violations: usize) -> Kpis {
     let mut slacks = Vec::new();
@@ -86,54 +69,42 @@ pub fn reason_text(reason: UnassignedReason) -> String {
         .unwrap_or_else(|| "no_room".to_owned())
 }
 
-/// The plan's stored problem and time origin.
-pub fn stored_problem(plan: &PlanRow) -> ApiResult<(Problem, DateTime<Utc>)> {
-    let text = plan
-        .problem
-        .as_deref()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("plan {} has no problem", plan.id)))?;
-    let problem: Problem = serde_json::from_str(text).map_err(anyhow::Error::from)?;
-    let origin = plan
-        .origin
-        .map(|o| o.and_utc())
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("plan {} has no origin", plan.id)))?;
-    Ok((problem, origin))
-}
-
 /// The job index of each job id in a problem.
-pub fn job_index(problem: &Problem) -> HashMap<i64, usize> {
+pub fn job_index(problem: &Problem) -> HashMap<JobId, usize> {
     problem
         .jobs
         .iter()
         .enumerate()
-        .filter_map(|(i, j)| j.id.parse().ok().map(|id| (id, i)))
+        .filter_map(|(i, j)| j.id.parse().ok().map(|id| (JobId(id), i)))
         .collect()
 }
 
-pub fn courier_of(problem: &Problem, vehicle: usize) -> ApiResult<i64> {
+pub fn courier_of(problem: &Problem, vehicle: usize) -> ApiResult<CourierId> {
     problem
         .vehicles
         .get(vehicle)
         .and_then(|v| v.id.parse().ok())
+        .map(CourierId)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("vehicle {vehicle} has no courier")))
 }
 
-fn job_id_of(problem: &Problem, job: Option<usize>) -> Option<i64> {
+fn job_id_of(problem: &Problem, job: Option<usize>) -> Option<JobId> {
     job.and_then(|j| problem.jobs.get(j))
         .and_then(|j| j.id.parse().ok())
+        .map(JobId)
 }
 
 /// What besides the planner's answer goes into the stored stops.
 #[derive(Default)]
 pub struct StopExtras<'a> {
-    pub locked: Option<&'a HashSet<i64>>,
-    pub outcomes: Option<&'a HashMap<i64, String>>,
+    pub locked: Option<&'a HashSet<JobId>>,
+    pub outcomes: Option<&'a HashMap<JobId, String>>,
     /// Per job id, the problems an edit introduced.
-    pub violations: Option<&'a HashMap<i64, Vec<RouteViolation>>>,
+    pub violations: Option<&'a HashMap<JobId, Vec<RouteViolation>>>,
 }
 
 pub fn route_row(
-    plan_id: i64,
+    plan_id: PlanId,
     problem: &Problem,
     origin: DateTime<Utc>,
     vehicle: usize,
@@ -151,12 +122,12 @@ pub fn route_row(
         start_at: instant(origin, start).naive_utc(),
         end_at: instant(origin, end).naive_utc(),
         distance_m: distance,
-        violations: serde_json::to_string(route_violations).map_err(anyhow::Error::from)?,
+        violations: route_violations.to_vec(),
     })
 }
 
 pub fn stop_rows(
-    plan_id: i64,
+    plan_id: PlanId,
     route_id: i64,
     problem: &Problem,
     origin: DateTime<Utc>,
@@ -168,8 +139,8 @@ pub fn stop_rows(
         let job_id = job_id_of(problem, stop.job);
         let violations = job_id
             .and_then(|id| extras.violations.and_then(|v| v.get(&id)))
-            .map_or_else(|| Ok("[]".to_owned()), serde_json::to_string)
-            .map_err(anyhow::Error::from)?;
+            .cloned()
+            .unwrap_or_default();
         out.push(NewStop {
             plan_id,
             route_id: Some(route_id),
@@ -188,7 +159,7 @@ pub fn stop_rows(
     Ok(out)
 }
 
-pub fn unassigned_rows(plan_id: i64, jobs: &[(i64, String)]) -> ApiResult<Vec<NewStop>> {
+pub fn unassigned_rows(plan_id: PlanId, jobs: &[(JobId, String)]) -> ApiResult<Vec<NewStop>> {
     jobs.iter()
         .enumerate()
         .map(|(seq, (job_id, reason))| {
@@ -203,7 +174,7 @@ pub fn unassigned_rows(plan_id: i64, jobs: &[(i64, String)]) -> ApiResult<Vec<Ne
                 load: 0,
                 locked: false,
                 reason: Some(reason.clone()),
-                violations: "[]".to_owned(),
+                violations: Vec::new(),
                 outcome: None,
             })
         })
@@ -214,11 +185,11 @@ pub fn unassigned_rows(plan_id: i64, jobs: &[(i64, String)]) -> ApiResult<Vec<Ne
 /// its stops, then the unassigned jobs.
 pub fn store(
     conn: &mut DbConnection,
-    plan_id: i64,
+    plan_id: PlanId,
     problem: &Problem,
     origin: DateTime<Utc>,
     solution: &Solution,
-    skipped: &[(i64, &str)],
+    skipped: &[(JobId, &str)],
     extras: &StopExtras,
 ) -> ApiResult<()> {
     let by_vehicle: HashMap<usize, &Route> =
@@ -228,13 +199,13 @@ pub fn store(
         let route = by_vehicle.get(&vehicle).copied();
         let row = plans::insert_route(
             conn,
-            &route_row(plan_id, problem, origin, vehicle, route, &[])?,
+            route_row(plan_id, problem, origin, vehicle, route, &[])?,
         )?;
         if let Some(route) = route {
             stops.extend(stop_rows(plan_id, row.id, problem, origin, route, extras)?);
         }
     }
-    let mut unassigned: Vec<(i64, String)> = solution
+    let mut unassigned: Vec<(JobId, String)> = solution
         .unassigned
         .iter()
         .filter_map(|u| job_id_of(problem, Some(u.job)).map(|id| (id, reason_text(u.reason))))
@@ -249,8 +220,10 @@ pub fn store(
     Ok(())
 }
 
-/// A stored plan read back.
+/// A stored plan read back: its problem (parsed once per request: it can be megabytes)
+/// and its routes and stops.
 pub struct LoadedPlan {
+    pub plan_id: PlanId,
     pub problem: Problem,
     pub origin: DateTime<Utc>,
     pub routes: Vec<RouteRow>,
@@ -259,13 +232,23 @@ pub struct LoadedPlan {
 
 impl LoadedPlan {
     pub fn load(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<Self> {
-        let (problem, origin) = stored_problem(plan)?;
+        let (problem, origin) = plans::problem(conn, plan.id)?.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("plan {} has no stored problem", plan.id))
+        })?;
         Ok(Self {
+            plan_id: plan.id,
             problem,
-            origin,
+            origin: origin.and_utc(),
             routes: plans::routes(conn, plan.id)?,
             stops: plans::stops(conn, plan.id)?,
         })
+    }
+
+    /// Reads the routes and stops again after they were written (the problem stays).
+    pub fn reload_rows(&mut self, conn: &mut DbConnection) -> ApiResult<()> {
+        self.routes = plans::routes(conn, self.plan_id)?;
+        self.stops = plans::stops(conn, self.plan_id)?;
+        Ok(())
     }
 
     pub fn stops_of(&self, route_id: i64) -> impl Iterator<Item = &StopRow> {
@@ -340,17 +323,11 @@ impl LoadedPlan {
 
     /// Number of stored problems (stop and route violations).
     pub fn violation_count(&self) -> usize {
-        let count = |text: &str| {
-            serde_json::from_str::<Vec<serde_json::Value>>(text).map_or(0, |v| v.len())
-        };
-        self.stops
-            .iter()
-            .map(|s| count(&s.violations))
-            .sum::<usize>()
+        self.stops.iter().map(|s| s.violations.len()).sum::<usize>()
             + self
                 .routes
                 .iter()
-                .map(|r| count(&r.violations))
+                .map(|r| r.violations.len())
                 .sum::<usize>()
     }
 

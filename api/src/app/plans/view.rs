@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 use super::input::instant;
 use super::solution::{job_index, LoadedPlan};
 use crate::db::plans::PlanRow;
+use crate::db::types::{CourierId, JobId, PlanId, TimeWindow};
 use crate::db::{fleet, jobs, DbConnection};
 use crate::error::ApiResult;
-use crate::workflow::TimeWindow;
 
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct Point {
@@ -21,18 +21,19 @@ pub struct Point {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PlanRoutes {
-    pub plan_id: i64,
+    pub plan_id: PlanId,
     pub status: String,
     pub version: i32,
     pub date: NaiveDate,
     /// One per courier on shift, idle ones with no stops.
-    pub routes: Vec<RouteView>,
-    pub unassigned: Vec<UnassignedView>,
+    pub routes: Vec<PlanRoute>,
+    pub unassigned: Vec<UnassignedJob>,
 }
 
+/// A courier's route in a plan, as dispatchers review it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RouteView {
-    pub courier_id: i64,
+pub struct PlanRoute {
+    pub courier_id: CourierId,
     pub courier_name: String,
     pub start: Point,
     pub end: Point,
@@ -44,15 +45,15 @@ pub struct RouteView {
     /// Route-level problems (over capacity at departure, shift overrun...).
     #[schema(value_type = Vec<Object>)]
     pub violations: Value,
-    pub stops: Vec<StopView>,
+    pub stops: Vec<PlanStop>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct StopView {
+pub struct PlanStop {
     pub seq: i32,
     /// `job` or `break`.
     pub kind: &'static str,
-    pub job_id: Option<i64>,
+    pub job_id: Option<JobId>,
     pub job_kind: Option<String>,
     pub claim_number: Option<String>,
     pub address: Option<String>,
@@ -72,8 +73,8 @@ pub struct StopView {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct UnassignedView {
-    pub job_id: i64,
+pub struct UnassignedJob {
+    pub job_id: JobId,
     pub job_kind: Option<String>,
     pub claim_number: Option<String>,
     pub address: Option<String>,
@@ -84,25 +85,29 @@ pub struct UnassignedView {
     pub reason: String,
 }
 
-fn list(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|_| json!([]))
+fn list(violations: &[planner::RouteViolation]) -> Value {
+    serde_json::to_value(violations).unwrap_or_else(|_| json!([]))
 }
 
-pub fn routes(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<PlanRoutes> {
-    let loaded = LoadedPlan::load(conn, plan)?;
-    let job_ids: Vec<i64> = loaded.stops.iter().filter_map(|s| s.job_id).collect();
-    let job_rows: HashMap<i64, jobs::JobRow> = jobs::by_ids(conn, &job_ids)?
+pub fn routes(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    loaded: &LoadedPlan,
+) -> ApiResult<PlanRoutes> {
+    let job_ids: Vec<JobId> = loaded.stops.iter().filter_map(|s| s.job_id).collect();
+    let job_rows: HashMap<JobId, jobs::JobRow> = jobs::by_ids(conn, &job_ids)?
         .into_iter()
         .map(|j| (j.id, j))
         .collect();
-    let numbers: HashMap<i64, String> = jobs::claim_numbers(conn, &job_ids)?.into_iter().collect();
-    let courier_ids: Vec<i64> = loaded.routes.iter().map(|r| r.courier_id).collect();
-    let names: HashMap<i64, String> = fleet::courier_names(conn, &courier_ids)?
+    let numbers: HashMap<JobId, String> =
+        jobs::claim_numbers(conn, &job_ids)?.into_iter().collect();
+    let courier_ids: Vec<CourierId> = loaded.routes.iter().map(|r| r.courier_id).collect();
+    let names: HashMap<CourierId, String> = fleet::courier_names(conn, &courier_ids)?
         .into_iter()
         .collect();
     let index = job_index(&loaded.problem);
     let origin = loaded.origin;
-    let windows_of = |job_id: i64| -> Vec<TimeWindow> {
+    let windows_of = |job_id: JobId| -> Vec<TimeWindow> {
         index
             .get(&job_id)
             .and_then(|&j| loaded.problem.jobs.get(j))
@@ -142,7 +147,7 @@ pub fn routes(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<PlanRoutes> 
                     lon: job.lon,
                 };
             }
-            stops.push(StopView {
+            stops.push(PlanStop {
                 seq: stop.seq,
                 kind: if stop.job_id.is_some() {
                     "job"
@@ -150,7 +155,7 @@ pub fn routes(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<PlanRoutes> 
                     "break"
                 },
                 job_id: stop.job_id,
-                job_kind: job.map(|j| j.kind.clone()),
+                job_kind: job.map(|j| j.kind.as_str().to_owned()),
                 claim_number: stop.job_id.and_then(|id| numbers.get(&id).cloned()),
                 address: job.map(|j| j.address.clone()),
                 lat: here.lat,
@@ -165,7 +170,7 @@ pub fn routes(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<PlanRoutes> 
                 outcome: stop.outcome.clone(),
             });
         }
-        routes.push(RouteView {
+        routes.push(PlanRoute {
             courier_id: row.courier_id,
             courier_name: names.get(&row.courier_id).cloned().unwrap_or_default(),
             start,
@@ -183,9 +188,9 @@ pub fn routes(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<PlanRoutes> 
         .filter_map(|s| {
             let id = s.job_id?;
             let job = job_rows.get(&id);
-            Some(UnassignedView {
+            Some(UnassignedJob {
                 job_id: id,
-                job_kind: job.map(|j| j.kind.clone()),
+                job_kind: job.map(|j| j.kind.as_str().to_owned()),
                 claim_number: numbers.get(&id).cloned(),
                 address: job.map(|j| j.address.clone()),
                 lat: job.map(|j| j.lat),
@@ -196,7 +201,7 @@ pub fn routes(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<PlanRoutes> 
         .collect();
     Ok(PlanRoutes {
         plan_id: plan.id,
-        status: plan.status.clone(),
+        status: plan.status.as_str().to_owned(),
         version: plan.version,
         date: plan.date,
         routes,
@@ -204,9 +209,80 @@ pub fn routes(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<PlanRoutes> 
     })
 }
 
-/// The routes as an RFC 7946 FeatureCollection: a LineString per route (depot, stops,
-/// depot) and a Point per stop and per unassigned job, with the same properties as JSON.
-pub fn geojson(view: &PlanRoutes) -> Value {
+/// An RFC 7946 FeatureCollection: the routes of a plan for a map.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FeatureCollection {
+    /// `FeatureCollection`.
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    pub features: Vec<Feature>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Feature {
+    /// `Feature`.
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    pub geometry: Geometry,
+    /// A route's courier, times and distance; a stop's fields as in JSON; an unassigned
+    /// job's fields with `unassigned: true`.
+    #[schema(value_type = Object)]
+    pub properties: Value,
+}
+
+/// A `Point` (`[lon, lat]`) or a `LineString` (a list of them).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Geometry {
+    /// `Point` or `LineString`.
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    #[schema(schema_with = coordinates_schema)]
+    pub coordinates: Value,
+}
+
+/// `[lon, lat]` for a Point, a list of those for a LineString.
+fn coordinates_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, SchemaType, Type};
+    let position = || {
+        ArrayBuilder::new()
+            .items(utoipa::openapi::ObjectBuilder::new().schema_type(SchemaType::new(Type::Number)))
+            .min_items(Some(2))
+            .max_items(Some(3))
+            .build()
+    };
+    utoipa::openapi::schema::Schema::OneOf(
+        OneOfBuilder::new()
+            .item(position())
+            .item(
+                ArrayBuilder::new()
+                    .items(utoipa::openapi::schema::ArrayItems::RefOrSchema(Box::new(
+                        position().into(),
+                    )))
+                    .min_items(Some(2))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+fn feature(geometry: Geometry, properties: Value) -> Feature {
+    Feature {
+        type_: "Feature",
+        geometry,
+        properties,
+    }
+}
+
+fn point(lon: f64, lat: f64) -> Geometry {
+    Geometry {
+        type_: "Point",
+        coordinates: json!([lon, lat]),
+    }
+}
+
+/// The routes as a FeatureCollection: a LineString per route (depot, stops, depot) and a
+/// Point per stop and per unassigned job, with the same properties as JSON.
+pub fn geojson(view: &PlanRoutes) -> FeatureCollection {
     let mut features = Vec::new();
     let position = |p: Point| json!([p.lon, p.lat]);
     for route in &view.routes {
@@ -222,10 +298,12 @@ pub fn geojson(view: &PlanRoutes) -> Value {
                 .map(|s| json!([s.lon, s.lat])),
         );
         line.push(position(route.end));
-        features.push(json!({
-            "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": line},
-            "properties": {
+        features.push(feature(
+            Geometry {
+                type_: "LineString",
+                coordinates: Value::Array(line),
+            },
+            json!({
                 "courier_id": route.courier_id,
                 "courier_name": route.courier_name,
                 "start_at": route.start_at,
@@ -233,16 +311,12 @@ pub fn geojson(view: &PlanRoutes) -> Value {
                 "distance_km": route.distance_km,
                 "stops": route.stops.iter().filter(|s| s.kind == "job").count(),
                 "violations": route.violations,
-            },
-        }));
+            }),
+        ));
         for stop in route.stops.iter().filter(|s| s.kind == "job") {
             let mut properties = serde_json::to_value(stop).unwrap_or_else(|_| json!({}));
             properties["courier_id"] = json!(route.courier_id);
-            features.push(json!({
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [stop.lon, stop.lat]},
-                "properties": properties,
-            }));
+            features.push(feature(point(stop.lon, stop.lat), properties));
         }
     }
     for job in &view.unassigned {
@@ -251,11 +325,10 @@ pub fn geojson(view: &PlanRoutes) -> Value {
         };
         let mut properties = serde_json::to_value(job).unwrap_or_else(|_| json!({}));
         properties["unassigned"] = json!(true);
-        features.push(json!({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": properties,
-        }));
+        features.push(feature(point(lon, lat), properties));
     }
-    json!({"type": "FeatureCollection", "features": features})
+    FeatureCollection {
+        type_: "FeatureCollection",
+        features,
+    }
 }

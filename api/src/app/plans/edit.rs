@@ -12,10 +12,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use validator::Validate;
 
+use domain::plan::PlanStatus;
+
 use super::solution::{
     courier_of, job_index, route_row, stop_rows, unassigned_rows, LoadedPlan, StopExtras,
 };
 use crate::db::plans::{self, PlanRow};
+use crate::db::types::{CourierId, JobId};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::messages;
@@ -38,23 +41,23 @@ pub struct EditPlanRequest {
 /// takes it off every route with `courier_id: null`.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct MoveStop {
-    pub job_id: i64,
-    pub courier_id: Option<i64>,
+    pub job_id: JobId,
+    pub courier_id: Option<CourierId>,
     pub position: Option<usize>,
 }
 
 /// Locks a routed stop to its courier (re-optimisation leaves it where it is) or unlocks it.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct LockStop {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub locked: bool,
 }
 
 /// A problem on a route, with the courier and (for stop problems) the job it concerns.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PlanViolation {
-    pub courier_id: i64,
-    pub job_id: Option<i64>,
+    pub courier_id: CourierId,
+    pub job_id: Option<JobId>,
     /// `late`, `over_capacity`, `missing_skill`, `shift_overrun`, `break_missed`...
     /// with the numbers that show by how much.
     #[schema(value_type = Object)]
@@ -62,13 +65,14 @@ pub struct PlanViolation {
     pub detail: Value,
 }
 
-/// Applies an edit inside the caller's transaction and returns the updated plan.
+/// Applies an edit inside the caller's transaction and returns the updated plan with its
+/// routes read back (the stored problem is parsed once for all of it).
 pub fn apply(
     conn: &mut DbConnection,
     plan: &PlanRow,
     edit: &EditPlanRequest,
-) -> ApiResult<PlanRow> {
-    if plan.status != plans::DRAFT {
+) -> ApiResult<(PlanRow, LoadedPlan)> {
+    if plan.status != PlanStatus::Draft {
         return Err(ApiError::Conflict(messages::PLAN_NOT_DRAFT.to_owned()));
     }
     if plan.version != edit.version {
@@ -77,9 +81,9 @@ pub fn apply(
     if edit.moves.is_empty() && edit.locks.is_empty() {
         return Err(ApiError::field("moves", messages::EMPTY_EDIT));
     }
-    let loaded = LoadedPlan::load(conn, plan)?;
+    let mut loaded = LoadedPlan::load(conn, plan)?;
     let index = job_index(&loaded.problem);
-    let vehicle_of: HashMap<i64, usize> = (0..loaded.problem.vehicles.len())
+    let vehicle_of: HashMap<CourierId, usize> = (0..loaded.problem.vehicles.len())
         .filter_map(|v| courier_of(&loaded.problem, v).ok().map(|c| (c, v)))
         .collect();
     let route_of_vehicle: HashMap<usize, i64> = loaded
@@ -88,19 +92,19 @@ pub fn apply(
         .filter_map(|r| usize::try_from(r.vehicle).ok().map(|v| (v, r.id)))
         .collect();
 
-    let mut sequences: HashMap<usize, Vec<i64>> = HashMap::new();
+    let mut sequences: HashMap<usize, Vec<JobId>> = HashMap::new();
     for route in &loaded.routes {
         let jobs = loaded.stops_of(route.id).filter_map(|s| s.job_id).collect();
         sequences.insert(usize::try_from(route.vehicle).unwrap_or(usize::MAX), jobs);
     }
-    let mut unassigned: Vec<(i64, String)> = loaded
+    let mut unassigned: Vec<(JobId, String)> = loaded
         .unassigned()
         .filter_map(|s| {
             s.job_id
                 .map(|id| (id, s.reason.clone().unwrap_or_default()))
         })
         .collect();
-    let mut locked: HashSet<i64> = loaded
+    let mut locked: HashSet<JobId> = loaded
         .stops
         .iter()
         .filter(|s| s.locked)
@@ -184,13 +188,14 @@ pub fn apply(
             .unwrap_or_default();
         let timed = planner::retime(&loaded.problem, v, &jobs)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("re-timing failed: {e}")))?;
-        let mut per_job: HashMap<i64, Vec<RouteViolation>> = HashMap::new();
+        let mut per_job: HashMap<JobId, Vec<RouteViolation>> = HashMap::new();
         let mut route_level = Vec::new();
         for violation in timed.violations {
             match violation
                 .job_id
                 .as_deref()
                 .and_then(|id| id.parse::<i64>().ok())
+                .map(JobId)
             {
                 Some(job) => per_job.entry(job).or_default().push(violation),
                 None => route_level.push(violation),
@@ -200,7 +205,7 @@ pub fn apply(
         plans::update_route(
             conn,
             route_id,
-            &route_row(
+            route_row(
                 plan.id,
                 &loaded.problem,
                 loaded.origin,
@@ -211,7 +216,7 @@ pub fn apply(
         )?;
         plans::delete_route_stops(conn, route_id)?;
         if let Some(route) = route {
-            let outcomes: HashMap<i64, String> = loaded
+            let outcomes: HashMap<JobId, String> = loaded
                 .stops
                 .iter()
                 .filter_map(|s| Some((s.job_id?, s.outcome.clone()?)))
@@ -238,20 +243,28 @@ pub fn apply(
         plans::delete_unassigned(conn, plan.id)?;
         plans::insert_stops(conn, &unassigned_rows(plan.id, &unassigned)?)?;
     }
-    let kpis = LoadedPlan::load(conn, plan)?.kpis();
-    let stats = serde_json::to_string(&kpis).map_err(anyhow::Error::from)?;
-    plans::update(conn, plan.id, plan.version, plans::DRAFT, &stats)?
-        .ok_or_else(|| ApiError::Conflict(messages::STALE_PLAN.to_owned()))
+    loaded.reload_rows(conn)?;
+    let updated = plans::update(
+        conn,
+        plan.id,
+        plan.version,
+        PlanStatus::Draft,
+        loaded.kpis(),
+    )?
+    .ok_or_else(|| ApiError::Conflict(messages::STALE_PLAN.to_owned()))?;
+    Ok((updated, loaded))
 }
 
 /// Every problem stored on a plan's routes and stops.
-pub fn violations(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<Vec<PlanViolation>> {
-    let loaded = LoadedPlan::load(conn, plan)?;
+pub fn violations(loaded: &LoadedPlan) -> Vec<PlanViolation> {
     let mut out = Vec::new();
     for route in &loaded.routes {
         // The planner's own job index and id are internal; the job is named by `job_id`.
-        let parse = |text: &str| {
-            let mut list = serde_json::from_str::<Vec<Value>>(text).unwrap_or_default();
+        let parse = |list: &[RouteViolation]| {
+            let mut list = serde_json::to_value(list)
+                .ok()
+                .and_then(|v| serde_json::from_value::<Vec<Value>>(v).ok())
+                .unwrap_or_default();
             for detail in &mut list {
                 if let Some(fields) = detail.as_object_mut() {
                     fields.remove("job");
@@ -277,5 +290,5 @@ pub fn violations(conn: &mut DbConnection, plan: &PlanRow) -> ApiResult<Vec<Plan
             }
         }
     }
-    Ok(out)
+    out
 }

@@ -3,19 +3,24 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDateTime;
 use domain::job::JobStatus;
+use domain::plan::PlanStatus;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::solution::LoadedPlan;
-use crate::db::claims::{self, NewClaimEvent};
+use crate::app::claims::{self, PlannedVisit};
 use crate::db::plans::{self, PlanRow};
-use crate::db::{jobs, now, outbox, DbConnection};
+use crate::db::types::{CourierId, JobId, PlanId, UserId};
+use crate::db::{jobs, outbox, DbConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::messages;
 
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PublishRequest {
     /// The plan version the dispatcher reviewed; refused if the plan changed since.
     pub version: Option<i32>,
@@ -26,8 +31,8 @@ pub struct PublishRequest {
 
 pub fn publish(
     conn: &mut DbConnection,
-    plan_id: i64,
-    actor: i64,
+    plan_id: PlanId,
+    actor: UserId,
     request: &PublishRequest,
 ) -> ApiResult<PlanRow> {
     let Some(plan) = plans::find(conn, plan_id)? else {
@@ -36,7 +41,7 @@ pub fn publish(
     plans::lock_scope(conn, plan.date, &plan.scope)?;
     // Read again under the lock: a concurrent publication may have just finished.
     let plan = plans::find(conn, plan_id)?.ok_or(ApiError::NotFound)?;
-    if plan.status != plans::DRAFT {
+    if plan.status != PlanStatus::Draft {
         return Err(ApiError::Conflict(messages::PLAN_NOT_DRAFT.to_owned()));
     }
     if request.version.is_some_and(|v| v != plan.version) {
@@ -51,7 +56,7 @@ pub fn publish(
         return Err(ApiError::Conflict(messages::PLAN_HAS_VIOLATIONS.to_owned()));
     }
 
-    let routed: Vec<(i64, i64, Option<chrono::NaiveDateTime>)> = loaded
+    let routed: Vec<(JobId, CourierId, Option<NaiveDateTime>)> = loaded
         .routes
         .iter()
         .flat_map(|r| {
@@ -60,13 +65,13 @@ pub fn publish(
                 .filter_map(move |s| s.job_id.map(|j| (j, r.courier_id, s.start_at)))
         })
         .collect();
-    let ids: Vec<i64> = routed.iter().map(|(j, _, _)| *j).collect();
-    let states: HashMap<i64, plans::JobState> = plans::job_states(conn, &ids)?
+    let ids: Vec<JobId> = routed.iter().map(|(j, _, _)| *j).collect();
+    let states: HashMap<JobId, jobs::JobState> = jobs::states(conn, &ids)?
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
     let current_id = current.as_ref().map(|p| p.id);
-    let mut to_assign: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut to_assign: HashMap<CourierId, Vec<JobId>> = HashMap::new();
     let mut kept = Vec::new();
     let mut scheduled = Vec::new();
     let mut changed = Vec::new();
@@ -75,13 +80,11 @@ pub fn publish(
             changed.push(*job);
             continue;
         };
-        let (job_courier, job_plan) = (&state.courier_id, &state.plan_id);
-        let status: JobStatus = state.status.parse().unwrap_or(JobStatus::Cancelled);
-        match status {
+        match state.status {
             JobStatus::Unplanned => {}
-            JobStatus::Assigned if *job_plan == current_id || job_plan.is_none() => {}
+            JobStatus::Assigned if state.plan_id == current_id || state.plan_id.is_none() => {}
             JobStatus::EnRoute | JobStatus::Arrived | JobStatus::Done
-                if *job_courier == Some(*courier) =>
+                if state.courier_id == Some(*courier) =>
             {
                 kept.push(*job);
                 continue;
@@ -91,14 +94,14 @@ pub fn publish(
                 continue;
             }
         }
-        if status == JobStatus::Unplanned || *job_courier != Some(*courier) {
+        if state.status == JobStatus::Unplanned || state.courier_id != Some(*courier) {
             scheduled.push((*job, *start));
         }
         to_assign.entry(*courier).or_default().push(*job);
     }
     if !changed.is_empty() {
         changed.sort_unstable();
-        let list: Vec<String> = changed.iter().map(i64::to_string).collect();
+        let list: Vec<String> = changed.iter().map(JobId::to_string).collect();
         return Err(ApiError::Conflict(format!(
             "{} ({})",
             messages::PLAN_JOBS_CHANGED,
@@ -107,51 +110,39 @@ pub fn publish(
     }
 
     if let Some(old) = &current {
-        plans::set_status(conn, old.id, plans::SUPERSEDED)?;
-        plans::release_jobs(conn, old.id, &ids)?;
+        plans::set_status(conn, old.id, PlanStatus::Superseded)?;
+        jobs::release(conn, old.id, &ids)?;
     }
     for (courier, jobs) in &to_assign {
-        plans::assign_jobs(conn, jobs, *courier, plan.id, JobStatus::Assigned.as_str())?;
+        jobs::assign(conn, jobs, *courier, plan.id)?;
     }
-    plans::move_jobs_to_plan(conn, &kept, plan.id)?;
-    let stats = plan.stats.clone().unwrap_or_else(|| "{}".to_owned());
-    let published = plans::update(conn, plan.id, plan.version, plans::PUBLISHED, &stats)?
+    jobs::keep_under_plan(conn, &kept, plan.id)?;
+    let stats = plan.stats.clone().unwrap_or_default();
+    let published = plans::update(conn, plan.id, plan.version, PlanStatus::Published, stats)?
         .ok_or_else(|| ApiError::Conflict(messages::STALE_PLAN.to_owned()))?;
 
     // Tell each customer when to expect the courier.
-    let scheduled_ids: Vec<i64> = scheduled.iter().map(|(j, _)| *j).collect();
-    let claim_of: HashMap<i64, i64> = jobs::by_ids(conn, &scheduled_ids)?
+    let scheduled_ids: Vec<JobId> = scheduled.iter().map(|(j, _)| *j).collect();
+    let claim_of: HashMap<JobId, _> = jobs::by_ids(conn, &scheduled_ids)?
         .into_iter()
         .map(|j| (j.id, j.claim_id))
         .collect();
-    for (job, start) in &scheduled {
-        let Some(&claim_id) = claim_of.get(job) else {
-            continue;
-        };
-        let eta = start.map(|t| t.and_utc());
-        let note = messages::visit_planned(plan.date, eta);
-        claims::insert_event(
-            conn,
-            &NewClaimEvent {
-                claim_id,
-                at: now(),
-                actor_id: Some(actor),
-                kind: "visit_planned",
-                from_status: None,
-                to_status: None,
-                note: Some(&note),
-            },
-        )?;
-        outbox::push(
-            conn,
-            "claim.visit_planned",
-            &json!({"claim_id": claim_id, "job_id": job, "eta": eta, "date": plan.date}),
-        )?;
-    }
+    let visits: Vec<PlannedVisit> = scheduled
+        .iter()
+        .filter_map(|(job, start)| {
+            Some(PlannedVisit {
+                job_id: *job,
+                claim_id: *claim_of.get(job)?,
+                date: plan.date,
+                eta: start.map(|t| t.and_utc()),
+            })
+        })
+        .collect();
+    claims::visits_planned(conn, actor, &visits)?;
     outbox::push(
         conn,
         "plan.published",
-        &json!({
+        json!({
             "plan_id": plan.id,
             "date": plan.date,
             "depot_id": plan.depot_id,

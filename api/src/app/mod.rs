@@ -1,0 +1,26 @@
+//! The application layer: one module per workflow, each the only place where its rules
+//! (from `domain`) meet the database (`db`). Handlers in `routes` extract and validate a
+//! request, call one function here (inside one transaction, `AppState::write`), and map
+//! the answer to HTTP; the workers and the seeding commands call the same functions.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`claims`] | filing, review stages, decisions and their jobs, comments, reassignment, the claim following its jobs; the only writer of claim history and claim events |
+//! | [`visits`] | the courier's route view, reports about visits, proof photos, positions |
+//! | [`plans`] | plan runs, routes, dispatchers' edits, publication, re-optimisation |
+//! | [`accounts`] | users, duty (absence, substitutes), couriers' records |
+//! | [`fleet`] | depots and shifts |
+//! | [`registry`] | products, sales (one or a CSV file), customers, warranty lookups |
+//! | [`sessions`] | sign-in, refresh-token rotation, sign-out |
+//! | [`attachments`] | uploads and downloads of files on claims and jobs |
+//! | [`idempotency`] | the one `Idempotency-Key` mechanism |
+
+pub mod accounts;
+pub mod attachments;
+pub mod claims;
+pub mod fleet;
+pub mod idempotency;
+pub mod plans;
+pub mod registry;
+pub mod sessions;
+pub mod visits;

@@ -1,0 +1,142 @@
+//! One plan run: read the day's input, search, store the routes as a draft. A worker
+//! (`workers::plans`) claims the plan and calls [`compute`] on the blocking pool; the
+//! database connection is given back while the planner searches, which can take minutes.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::input::{self, PlanInput};
+use super::solution::{self, StopExtras};
+use crate::config::DispatchSettings;
+use crate::db::plans::{self, PlanRow, ProgressPoint};
+use crate::db::{write_tx, Pool};
+
+/// The progress curve keeps at most this many points.
+const MAX_POINTS: usize = 240;
+
+/// Why a run did not produce a draft.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The planner refused the day's problem; the dispatcher reads why.
+    #[error("{0}")]
+    Planner(String),
+    /// Another worker declared this run lost (its heartbeat stopped) and failed it.
+    #[error("the run was declared lost meanwhile")]
+    Lost,
+    #[error("database: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("no database connection: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<crate::error::ApiError> for RunError {
+    fn from(e: crate::error::ApiError) -> Self {
+        Self::Internal(anyhow::anyhow!("{e}"))
+    }
+}
+
+/// The best-cost-over-time curve of a run, shared with its heartbeat.
+#[derive(Debug, Clone, Default)]
+pub struct Curve(Arc<Mutex<Vec<ProgressPoint>>>);
+
+impl Curve {
+    pub fn points(&self) -> Vec<ProgressPoint> {
+        self.0.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    fn push(&self, p: &planner::Progress) {
+        if let Ok(mut points) = self.0.lock() {
+            if points.len() >= MAX_POINTS {
+                // Keep the curve's shape: drop every other point of the older half.
+                let half = points.len() / 2;
+                let mut i = 0;
+                points.retain(|_| {
+                    i += 1;
+                    i > half || i % 2 == 0
+                });
+            }
+            points.push(ProgressPoint {
+                elapsed_ms: (p.elapsed * 1000.0) as u64,
+                fraction: p.fraction,
+                cost: p.cost,
+                vehicles: p.vehicles,
+                unassigned: p.unassigned,
+            });
+        }
+    }
+}
+
+/// Reads the input, solves and stores the draft, all on the blocking pool, as `runner`.
+pub fn compute(
+    pool: &Pool,
+    plan: &PlanRow,
+    runner: &str,
+    settings: &DispatchSettings,
+    curve: &Curve,
+) -> Result<(), RunError> {
+    let mut conn = pool.get()?;
+    let PlanInput {
+        problem,
+        origin,
+        skipped,
+        given,
+        locked,
+        outcomes,
+    } = input::build(&mut conn, plan, settings)?;
+    if !plans::store_problem(
+        &mut conn,
+        plan.id,
+        runner,
+        problem.clone(),
+        origin.naive_utc(),
+    )? {
+        return Err(RunError::Lost);
+    }
+    // The search may take minutes: give the connection back meanwhile.
+    drop(conn);
+
+    let sink = curve.clone();
+    let options = planner::SolveOptions {
+        time_limit: Some(Duration::from_millis(
+            u64::try_from(plan.time_limit_ms).unwrap_or(0),
+        )),
+        seed: u64::try_from(plan.id.0).unwrap_or(1),
+        threads: settings.threads,
+        progress: Some(Arc::new(move |p: &planner::Progress| sink.push(p))),
+        ..planner::SolveOptions::default()
+    };
+    let solved = if problem.jobs.is_empty() || problem.vehicles.is_empty() {
+        // Nothing to search: every job (if any) is unassigned with its reason.
+        planner::retime_solution(&problem, &[]).map(|(s, _)| s)
+    } else if plan.reoptimizes_id.is_some() {
+        planner::extend(&problem, &given, &options)
+    } else {
+        planner::solve(&problem, &options)
+    }
+    .map_err(|e| RunError::Planner(e.to_string()))?;
+
+    let unassigned = solved.unassigned.len() + skipped.len();
+    let kpis = solution::kpis(&problem, &solved, unassigned, 0);
+    let mut conn = pool.get()?;
+    write_tx(&mut conn, |conn| {
+        if !plans::finish(conn, plan.id, runner, curve.points(), kpis)? {
+            return Err(RunError::Lost);
+        }
+        solution::store(
+            conn,
+            plan.id,
+            &problem,
+            origin,
+            &solved,
+            &skipped,
+            &StopExtras {
+                locked: Some(&locked),
+                outcomes: Some(&outcomes),
+                violations: None,
+            },
+        )?;
+        Ok(())
+    })
+}

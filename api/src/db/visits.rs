@@ -1,0 +1,34 @@
+//! Couriers' reports about their visits (`job_events`): every report is kept, whether it
+//! moved the job or came late and was recorded only. Their answers, for retries, are in
+//! `idempotency_keys` like every other endpoint's.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use domain::dispatch::CourierEvent;
+
+use super::schema::job_events;
+use super::types::{CourierId, DbEnum, JobId};
+use super::DbConnection;
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = job_events, treat_none_as_default_value = false)]
+pub struct NewReport<'a> {
+    pub job_id: JobId,
+    pub courier_id: CourierId,
+    #[diesel(serialize_as = DbEnum<CourierEvent>)]
+    pub kind: CourierEvent,
+    pub at: NaiveDateTime,
+    pub received_at: NaiveDateTime,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub reason: Option<&'a str>,
+    pub note: Option<&'a str>,
+    /// Whether the report moved the job.
+    pub applied: bool,
+}
+
+pub fn insert(conn: &mut DbConnection, report: NewReport) -> QueryResult<usize> {
+    diesel::insert_into(job_events::table)
+        .values(report)
+        .execute(conn)
+}

@@ -1,0 +1,43 @@
+//! Background work shared by the replicas. Each item of work is a database row claimed
+//! through the database (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on
+//! SQLite), so one process or ten behave the same.
+
+pub mod plans;
+
+use actix_web::web;
+
+use crate::db::{write_tx, DbConnection, Pool};
+use crate::state::AppState;
+
+/// What can go wrong in a worker's own loop (a run's failures are `RunError`s, kept on the
+/// plan for the dispatcher).
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("database: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("no database connection: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("blocking task failed: {0}")]
+    Blocking(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Runs `f` in a write transaction on the blocking pool.
+pub async fn write<T, F>(pool: &Pool, f: F) -> Result<T, WorkerError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, WorkerError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        write_tx(&mut conn, f)
+    })
+    .await?
+}
+
+/// Starts this process's workers.
+pub fn start(state: web::Data<AppState>) {
+    plans::start(state);
+}
