@@ -25,20 +25,27 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
         let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let bytes = body
-                .await
-                .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-            if bytes.len() > JSON_LIMIT {
-                return Err(ApiError::PayloadTooLarge);
-            }
-            let value = parse_json::<T>(&bytes)?;
-            value
-                .validate()
-                .map_err(|e| ApiError::Validation(flatten(&e)))?;
-            Ok(ValidJson(value))
-        })
+        Box::pin(async move { parse_valid(&read_body(body).await?).map(ValidJson) })
     }
+}
+
+/// The body's bytes, at most [`JSON_LIMIT`].
+async fn read_body(body: <web::Bytes as FromRequest>::Future) -> Result<web::Bytes, ApiError> {
+    let bytes = body
+        .await
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if bytes.len() > JSON_LIMIT {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    Ok(bytes)
+}
+
+fn parse_valid<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value = parse_json::<T>(bytes)?;
+    value
+        .validate()
+        .map_err(|e| ApiError::Validation(flatten(&e)))?;
+    Ok(value)
 }
 
 /// Like [`ValidJson`], for bodies that may be left out: an empty body is `T::default()`,
@@ -53,20 +60,11 @@ impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for ValidJs
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = body
-                .await
-                .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-            if bytes.len() > JSON_LIMIT {
-                return Err(ApiError::PayloadTooLarge);
-            }
+            let bytes = read_body(body).await?;
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Self(T::default()));
             }
-            let value = parse_json::<T>(&bytes)?;
-            value
-                .validate()
-                .map_err(|e| ApiError::Validation(flatten(&e)))?;
-            Ok(Self(value))
+            parse_valid(&bytes).map(Self)
         })
     }
 }

@@ -37,20 +37,7 @@ async fn approved_job(app: &TestApp, n: usize, decision: &str) -> (i64, i64) {
 /// Plans tomorrow and publishes the draft; returns the plan's id.
 async fn publish_tomorrow(app: &TestApp) -> i64 {
     let dispatcher = app.login("dispatcher@demo.test").await;
-    let plan = crate::plans::run_plan(
-        app,
-        &dispatcher,
-        json!({"date": tomorrow(), "time_limit_ms": 300}),
-    )
-    .await;
-    assert_eq!(plan["status"], "draft", "{plan}");
-    let id = plan["id"].as_i64().unwrap();
-    let (status, published) = app
-        .post(&format!("/plans/{id}/publish"), &dispatcher, &json!({}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{published}");
-    assert_eq!(published["status"], "published");
-    id
+    crate::plans::publish_tomorrow(app, &dispatcher).await
 }
 
 /// The courier whose route tomorrow has the job: (email, token, his route).

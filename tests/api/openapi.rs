@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::backend_test;
 use crate::helpers::TestApp;
-use crate::plans::{run_plan, tomorrow};
+use crate::plans::{publish_tomorrow, tomorrow};
 
 async fn document(app: &TestApp) -> Value {
     let response = app
@@ -95,22 +95,7 @@ backend_test!(
         let dispatcher = app.login("dispatcher@demo.test").await;
 
         // A day planned and published, a courier on it with a reported position.
-        let plan = run_plan(
-            &app,
-            &dispatcher,
-            json!({"date": tomorrow(), "time_limit_ms": 300}),
-        )
-        .await;
-        assert_eq!(plan["status"], "draft", "{plan}");
-        let plan_id = plan["id"].as_i64().unwrap();
-        let (status, _) = app
-            .post(
-                &format!("/plans/{plan_id}/publish"),
-                &dispatcher,
-                &json!({}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
+        let plan_id = publish_tomorrow(&app, &dispatcher).await;
         let courier = app.login("courier1@demo.test").await;
         let (status, _) = app
             .post(

@@ -54,6 +54,29 @@ pub async fn run_plan(app: &TestApp, dispatcher: &str, body: Value) -> Value {
     wait_for_plan(app, dispatcher, plan["id"].as_i64().unwrap()).await
 }
 
+/// Plans tomorrow with a short budget and returns the draft's id.
+pub async fn draft_tomorrow(app: &TestApp, dispatcher: &str) -> i64 {
+    let plan = run_plan(
+        app,
+        dispatcher,
+        json!({"date": tomorrow(), "time_limit_ms": 300}),
+    )
+    .await;
+    assert_eq!(plan["status"], "draft", "{plan}");
+    plan["id"].as_i64().unwrap()
+}
+
+/// Plans tomorrow and publishes the draft; returns the plan's id.
+pub async fn publish_tomorrow(app: &TestApp, dispatcher: &str) -> i64 {
+    let id = draft_tomorrow(app, dispatcher).await;
+    let (status, published) = app
+        .post(&format!("/plans/{id}/publish"), dispatcher, &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+    assert_eq!(published["status"], "published");
+    id
+}
+
 pub async fn wait_for_plan(app: &TestApp, dispatcher: &str, id: i64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -787,14 +810,7 @@ backend_test!(
     publish_and_reoptimize_refuse_mistyped_bodies,
     |app: TestApp| async move {
         let dispatcher = app.login("dispatcher@demo.test").await;
-        let plan = run_plan(
-            &app,
-            &dispatcher,
-            json!({"date": tomorrow(), "time_limit_ms": 300}),
-        )
-        .await;
-        assert_eq!(plan["status"], "draft", "{plan}");
-        let id = plan["id"].as_i64().unwrap();
+        let id = draft_tomorrow(&app, &dispatcher).await;
         let publish = format!("/plans/{id}/publish");
         for (body, field) in [
             (json!({"version": "7"}), "version"),

@@ -2,10 +2,21 @@
 
 use chrono::{Duration, Utc};
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::backend_test;
 use crate::helpers::{read, TestApp};
+
+async fn import_csv(app: &TestApp, token: &str, csv: &'static str) -> (StatusCode, Value) {
+    let response = app
+        .request(Method::POST, "/sales/import", Some(token))
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    read(response).await
+}
 
 backend_test!(
     warranty_in_expired_last_day_and_unknown,
@@ -73,14 +84,7 @@ backend_test!(
                CSV-4,VC-10,2026-02-01,2027-02-01,,\n\
                CSV-1,WM-700,2026-01-10,,,\n\
                CSV-5,TV-55,2026-03-01,2025-01-01,,\n";
-        let response = app
-            .request(Method::POST, "/sales/import", Some(&admin))
-            .header("content-type", "text/csv")
-            .body(csv)
-            .send()
-            .await
-            .unwrap();
-        let (status, report) = read(response).await;
+        let (status, report) = import_csv(&app, &admin, csv).await;
         assert_eq!(status, StatusCode::OK, "{report}");
         assert_eq!(report["imported"], 2);
         let skipped: Vec<(i64, String)> = report["skipped"]
@@ -116,14 +120,8 @@ backend_test!(
             );
         }
 
-        let response = app
-            .request(Method::POST, "/sales/import", Some(&admin))
-            .header("content-type", "text/csv")
-            .body("just,a,header\n")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, _) = import_csv(&app, &admin, "just,a,header\n").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 );
 
@@ -261,14 +259,7 @@ backend_test!(
         // The CSV import and a dealer's claim find her too.
         let csv = "serial_no,sku,sold_at,customer_email,customer_name\n\
                    CASE-4,WM-700,2026-01-10,NEW.BUYER@example.com,Someone\n";
-        let response = app
-            .request(Method::POST, "/sales/import", Some(&head))
-            .header("content-type", "text/csv")
-            .body(csv)
-            .send()
-            .await
-            .unwrap();
-        let (status, report) = read(response).await;
+        let (status, report) = import_csv(&app, &head, csv).await;
         assert_eq!(status, StatusCode::OK, "{report}");
         assert_eq!(report["imported"], 1, "{report}");
         let dealer = app.login("dealer1@demo.test").await;

@@ -142,32 +142,50 @@ pub fn unplanned_due(conn: &mut DbConnection, date: NaiveDate) -> QueryResult<Ve
 /// Rows per `IN (...)` list: well under both backends' bound-parameter limits.
 const CHUNK: usize = 500;
 
-pub fn by_ids(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<JobRow>> {
+/// Runs `read` over the ids a chunk at a time and gathers the rows.
+fn read_chunked<T>(
+    conn: &mut DbConnection,
+    ids: &[JobId],
+    mut read: impl FnMut(&mut DbConnection, &[JobId]) -> QueryResult<Vec<T>>,
+) -> QueryResult<Vec<T>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
-        out.extend(
-            jobs::table
-                .filter(jobs::id.eq_any(chunk))
-                .select(JobRow::as_select())
-                .load(conn)?,
-        );
+        out.extend(read(conn, chunk)?);
     }
     Ok(out)
 }
 
+/// Runs `write` over the ids a chunk at a time; the rows it changed.
+fn write_chunked(
+    conn: &mut DbConnection,
+    ids: &[JobId],
+    mut write: impl FnMut(&mut DbConnection, &[JobId]) -> QueryResult<usize>,
+) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in ids.chunks(CHUNK) {
+        n += write(conn, chunk)?;
+    }
+    Ok(n)
+}
+
+pub fn by_ids(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<JobRow>> {
+    read_chunked(conn, ids, |conn, chunk| {
+        jobs::table
+            .filter(jobs::id.eq_any(chunk))
+            .select(JobRow::as_select())
+            .load(conn)
+    })
+}
+
 /// Claim number per job, for the routes dispatchers read.
 pub fn claim_numbers(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<(JobId, String)>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        out.extend(
-            jobs::table
-                .inner_join(claims::table)
-                .filter(jobs::id.eq_any(chunk))
-                .select((jobs::id, claims::number))
-                .load::<(JobId, String)>(conn)?,
-        );
-    }
-    Ok(out)
+    read_chunked(conn, ids, |conn, chunk| {
+        jobs::table
+            .inner_join(claims::table)
+            .filter(jobs::id.eq_any(chunk))
+            .select((jobs::id, claims::number))
+            .load(conn)
+    })
 }
 
 /// What a courier needs to know about the job of a stop.
@@ -194,34 +212,30 @@ pub struct VisitDetails {
 }
 
 pub fn visit_details(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<VisitDetails>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        out.extend(
-            jobs::table
-                .inner_join(claims::table.inner_join(customers::table))
-                .left_join(products::table.on(claims::sku.eq(products::sku.nullable())))
-                .filter(jobs::id.eq_any(chunk))
-                .select((
-                    jobs::id,
-                    jobs::kind,
-                    jobs::status,
-                    jobs::address,
-                    jobs::lat,
-                    jobs::lon,
-                    jobs::windows,
-                    jobs::pickup_load,
-                    jobs::cash_cents,
-                    claims::number,
-                    claims::serial_no,
-                    claims::sku,
-                    customers::name,
-                    customers::phone,
-                    products::name.nullable(),
-                ))
-                .load::<VisitDetails>(conn)?,
-        );
-    }
-    Ok(out)
+    read_chunked(conn, ids, |conn, chunk| {
+        jobs::table
+            .inner_join(claims::table.inner_join(customers::table))
+            .left_join(products::table.on(claims::sku.eq(products::sku.nullable())))
+            .filter(jobs::id.eq_any(chunk))
+            .select((
+                jobs::id,
+                jobs::kind,
+                jobs::status,
+                jobs::address,
+                jobs::lat,
+                jobs::lon,
+                jobs::windows,
+                jobs::pickup_load,
+                jobs::cash_cents,
+                claims::number,
+                claims::serial_no,
+                claims::sku,
+                customers::name,
+                customers::phone,
+                products::name.nullable(),
+            ))
+            .load(conn)
+    })
 }
 
 /// A visit's step, applied to the job only if it is still in `from` and still the
@@ -300,16 +314,12 @@ pub struct JobState {
 }
 
 pub fn states(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<JobState>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        out.extend(
-            jobs::table
-                .filter(jobs::id.eq_any(chunk))
-                .select((jobs::id, jobs::status, jobs::courier_id, jobs::plan_id))
-                .load::<JobState>(conn)?,
-        );
-    }
-    Ok(out)
+    read_chunked(conn, ids, |conn, chunk| {
+        jobs::table
+            .filter(jobs::id.eq_any(chunk))
+            .select((jobs::id, jobs::status, jobs::courier_id, jobs::plan_id))
+            .load(conn)
+    })
 }
 
 /// Gives jobs to a courier under a published plan.
@@ -319,18 +329,16 @@ pub fn assign(
     courier_id: CourierId,
     plan_id: PlanId,
 ) -> QueryResult<usize> {
-    let mut n = 0;
-    for chunk in ids.chunks(CHUNK) {
-        n += diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))
+    write_chunked(conn, ids, |conn, chunk| {
+        diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))
             .set((
                 jobs::status.eq(DbEnum(JobStatus::Assigned)),
                 jobs::courier_id.eq(courier_id),
                 jobs::plan_id.eq(plan_id),
                 jobs::updated_at.eq(now()),
             ))
-            .execute(conn)?;
-    }
-    Ok(n)
+            .execute(conn)
+    })
 }
 
 /// Keeps started or finished jobs with their courier, under the new plan.
@@ -339,13 +347,11 @@ pub fn keep_under_plan(
     ids: &[JobId],
     plan_id: PlanId,
 ) -> QueryResult<usize> {
-    let mut n = 0;
-    for chunk in ids.chunks(CHUNK) {
-        n += diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))
+    write_chunked(conn, ids, |conn, chunk| {
+        diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))
             .set(jobs::plan_id.eq(plan_id))
-            .execute(conn)?;
-    }
-    Ok(n)
+            .execute(conn)
+    })
 }
 
 /// Hands back to planning the jobs a superseded plan had assigned and the new one does not
@@ -361,18 +367,16 @@ pub fn release(conn: &mut DbConnection, old_plan: PlanId, keep: &[JobId]) -> Que
         .into_iter()
         .filter(|id| !keep.contains(id))
         .collect();
-    let mut n = 0;
-    for chunk in release.chunks(CHUNK) {
-        n += diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))
+    write_chunked(conn, &release, |conn, chunk| {
+        diesel::update(jobs::table.filter(jobs::id.eq_any(chunk)))
             .set((
                 jobs::status.eq(DbEnum(JobStatus::Unplanned)),
                 jobs::courier_id.eq(None::<CourierId>),
                 jobs::plan_id.eq(None::<PlanId>),
                 jobs::updated_at.eq(now()),
             ))
-            .execute(conn)?;
-    }
-    Ok(n)
+            .execute(conn)
+    })
 }
 
 #[derive(Debug, Clone, Queryable)]

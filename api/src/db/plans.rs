@@ -41,7 +41,8 @@ pub struct Kpis {
 }
 
 /// A plan without its problem (which can be megabytes: see [`problem`]).
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = plans)]
 pub struct PlanRow {
     pub id: PlanId,
     pub date: NaiveDate,
@@ -69,55 +70,6 @@ pub struct PlanRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
-
-/// The columns of [`PlanRow`], in its order.
-type PlanColumns = (
-    plans::id,
-    plans::date,
-    plans::depot_id,
-    plans::scope,
-    plans::status,
-    plans::created_by,
-    plans::based_on_id,
-    plans::reoptimizes_id,
-    plans::time_limit_ms,
-    plans::runner,
-    plans::heartbeat_at,
-    plans::started_at,
-    plans::finished_at,
-    plans::published_at,
-    plans::progress,
-    plans::stats,
-    plans::origin,
-    plans::error,
-    plans::version,
-    plans::created_at,
-    plans::updated_at,
-);
-
-const PLAN_COLUMNS: PlanColumns = (
-    plans::id,
-    plans::date,
-    plans::depot_id,
-    plans::scope,
-    plans::status,
-    plans::created_by,
-    plans::based_on_id,
-    plans::reoptimizes_id,
-    plans::time_limit_ms,
-    plans::runner,
-    plans::heartbeat_at,
-    plans::started_at,
-    plans::finished_at,
-    plans::published_at,
-    plans::progress,
-    plans::stats,
-    plans::origin,
-    plans::error,
-    plans::version,
-    plans::created_at,
-    plans::updated_at,
-);
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = plans)]
@@ -207,17 +159,20 @@ pub struct NewStop {
     pub outcome: Option<String>,
 }
 
+// Writes return the id and read the row back: the multi-backend connection cannot
+// `RETURNING` a selection that leaves a column (the problem) out.
 pub fn insert(conn: &mut DbConnection, new: NewPlan) -> QueryResult<PlanRow> {
-    diesel::insert_into(plans::table)
+    let id: PlanId = diesel::insert_into(plans::table)
         .values(new)
-        .returning(PLAN_COLUMNS)
-        .get_result::<PlanRow>(conn)
+        .returning(plans::id)
+        .get_result(conn)?;
+    find(conn, id)?.ok_or(diesel::result::Error::NotFound)
 }
 
 pub fn find(conn: &mut DbConnection, id: PlanId) -> QueryResult<Option<PlanRow>> {
     plans::table
         .find(id)
-        .select(PLAN_COLUMNS)
+        .select(PlanRow::as_select())
         .first(conn)
         .optional()
 }
@@ -243,7 +198,7 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<PlanRow>> {
     let mut query = plans::table
-        .select(PLAN_COLUMNS)
+        .select(PlanRow::as_select())
         .order(plans::id.asc())
         .limit(limit)
         .into_boxed();
@@ -265,7 +220,7 @@ pub fn published(
         .filter(plans::date.eq(date))
         .filter(plans::scope.eq(scope))
         .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
-        .select(PLAN_COLUMNS)
+        .select(PlanRow::as_select())
         .first(conn)
         .optional()
 }
@@ -432,7 +387,7 @@ pub fn update(
     stats: Kpis,
 ) -> QueryResult<Option<PlanRow>> {
     let at = now();
-    diesel::update(plans::table.find(id).filter(plans::version.eq(version)))
+    let updated = diesel::update(plans::table.find(id).filter(plans::version.eq(version)))
         .set((
             plans::status.eq(DbEnum(status)),
             plans::stats.eq(Json(stats)),
@@ -440,9 +395,13 @@ pub fn update(
             plans::updated_at.eq(at),
             plans::published_at.eq((status == PlanStatus::Published).then_some(at)),
         ))
-        .returning(PLAN_COLUMNS)
-        .get_result::<PlanRow>(conn)
-        .optional()
+        .returning(plans::id)
+        .get_result::<PlanId>(conn)
+        .optional()?;
+    match updated {
+        Some(id) => find(conn, id),
+        None => Ok(None),
+    }
 }
 
 pub fn set_status(conn: &mut DbConnection, id: PlanId, status: PlanStatus) -> QueryResult<usize> {
