@@ -111,6 +111,9 @@ pub struct Settings {
     pub pool_size: u32,
     /// Seed the demo city; `Some(password)` gives the demo logins that password.
     pub demo_password: Option<String>,
+    /// The day the demo city's shifts and visits are laid out from (`None`: today, by the
+    /// clock). Tests pin it, so that their dates and the seed's agree across midnight.
+    pub demo_today: Option<chrono::NaiveDate>,
     pub dispatch: DispatchSettings,
 }
 
@@ -131,6 +134,7 @@ impl fmt::Debug for Settings {
                 "demo_password",
                 &self.demo_password.as_ref().map(|_| "[redacted]"),
             )
+            .field("demo_today", &self.demo_today)
             .field("dispatch", &self.dispatch)
             .finish()
     }
@@ -186,6 +190,7 @@ impl Settings {
             sla: SlaPolicy::default(),
             pool_size: 8,
             demo_password: None,
+            demo_today: None,
             dispatch: DispatchSettings::default(),
         }
     }

@@ -27,13 +27,16 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let pool = db::connect_pool(&settings.database_url, settings.pool_size)?;
         let demo_password = settings.demo_password.clone();
+        let demo_today = settings
+            .demo_today
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
         let sla = settings.sla.clone();
         let setup_pool = pool.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let mut conn = setup_pool.get()?;
             db::run_migrations(&mut conn)?;
             if let Some(password) = demo_password {
-                crate::seed::demo::seed(&mut conn, &sla, &password)?;
+                crate::seed::demo::seed(&mut conn, &sla, &password, demo_today)?;
             }
             Ok(())
         })

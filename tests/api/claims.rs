@@ -410,11 +410,19 @@ backend_test!(uploads_are_checked, |app: TestApp| async move {
         json!([]),
         "refused files leave nothing behind"
     );
-    let stored: Vec<_> = walk(&app.data_dir.join("attachments"))
+    // Nothing was kept anywhere in the data dir (the upload folder and its folder for
+    // uploads under way included): its only files are the SQLite database's.
+    let kept: Vec<String> = walk(&app.data_dir)
         .into_iter()
-        .filter(|p| !p.contains("/tmp/"))
+        .filter(|p| {
+            let name = std::path::Path::new(p)
+                .file_name()
+                .unwrap()
+                .to_string_lossy();
+            !name.starts_with("claimroute.db")
+        })
         .collect();
-    assert!(stored.is_empty(), "{stored:?}");
+    assert!(kept.is_empty(), "{kept:?}");
 });
 
 fn walk(dir: &std::path::Path) -> Vec<String> {
@@ -620,5 +628,78 @@ backend_test!(
             .login_full("manager1@demo.test", crate::helpers::DEMO_PASSWORD)
             .await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+);
+
+backend_test!(
+    comments_are_stored_with_their_author,
+    |app: TestApp| async move {
+        let customer = app.login("customer2@demo.test").await;
+        let customer_id = app.user_id("customer2@demo.test").await;
+        let claim = app.file_claim(&customer, "DEMO-0002").await;
+        let id = claim["id"].as_i64().unwrap();
+        let manager = claim["assignee_id"].as_i64().unwrap();
+        let admin = app.login("admin@demo.test").await;
+        let (_, users) = app.get("/users?role=manager", &admin).await;
+        let email = users["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["id"] == manager)
+            .unwrap()["email"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let manager_token = app.login(&email).await;
+
+        let (status, body) = app
+            .post(
+                &format!("/claims/{id}/comments"),
+                &manager_token,
+                &json!({"text": "  Please send a photo of the label.  "}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = app
+            .post(
+                &format!("/claims/{id}/comments"),
+                &customer,
+                &json!({"text": "Sent, see the attachment."}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = app
+            .post(
+                &format!("/claims/{id}/comments"),
+                &customer,
+                &json!({"text": "   "}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["field"], "text");
+
+        // Both read the conversation in order, each line with its author, trimmed.
+        for token in [&customer, &manager_token] {
+            let (_, seen) = app.get(&format!("/claims/{id}"), token).await;
+            let comments: Vec<(i64, String)> = seen["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["kind"] == "comment")
+                .map(|e| {
+                    (
+                        e["actor_id"].as_i64().unwrap(),
+                        e["note"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                comments,
+                vec![
+                    (manager, "Please send a photo of the label.".to_owned()),
+                    (customer_id, "Sent, see the attachment.".to_owned()),
+                ]
+            );
+        }
     }
 );

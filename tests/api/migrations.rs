@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use api::db::{self, DatabaseUrl};
 use diesel::{QueryableByName, RunQueryDsl};
 
-use crate::helpers::{drop_postgres_database, fresh_postgres_database, temp_dir};
+use crate::helpers::{
+    drop_postgres_database, fresh_postgres_database, mark_ran, temp_dir, Backend,
+};
 
 #[derive(QueryableByName)]
 struct Column {
@@ -68,18 +70,34 @@ fn migration_folders_match() {
     assert_eq!(folder_names("sqlite"), folder_names("postgres"));
 }
 
-#[test]
-fn sqlite_migrations_apply_revert_and_match_postgres() {
+fn sqlite_columns() -> BTreeSet<(String, String)> {
     let dir = temp_dir();
     let sqlite = up_down_up(&DatabaseUrl::Sqlite(dir.join("m.db")));
-    assert!(sqlite.contains(&("claims".to_owned(), "preferred_windows".to_owned())));
     let _ = std::fs::remove_dir_all(dir);
-    if let Some((url, admin, name)) = fresh_postgres_database() {
-        let postgres = up_down_up(&DatabaseUrl::Postgres(url));
-        drop_postgres_database(&admin, &name);
-        assert_eq!(
-            sqlite, postgres,
-            "both backends have the same tables and columns"
-        );
-    }
+    sqlite
+}
+
+#[test]
+fn sqlite_migrations_apply_revert_and_apply_again() {
+    let sqlite = sqlite_columns();
+    assert!(sqlite.contains(&("claims".to_owned(), "preferred_windows".to_owned())));
+    mark_ran(Backend::Sqlite, "migrations::apply_revert_apply");
+}
+
+#[test]
+#[cfg_attr(
+    not(postgres),
+    ignore = "PostgreSQL twin: set TEST_POSTGRES_URL when building the tests"
+)]
+fn postgres_migrations_apply_revert_and_match_sqlite() {
+    let (url, admin, name) =
+        fresh_postgres_database().expect("PostgreSQL is configured but could not be used");
+    let postgres = up_down_up(&DatabaseUrl::Postgres(url));
+    drop_postgres_database(&admin, &name);
+    assert_eq!(
+        sqlite_columns(),
+        postgres,
+        "both backends have the same tables and columns"
+    );
+    mark_ran(Backend::Postgres, "migrations::apply_revert_apply");
 }

@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 use crate::backend_test;
 use crate::helpers::{claim_body, TestApp};
 
+/// The demo's tomorrow (see `helpers::test_day`).
 pub fn tomorrow() -> NaiveDate {
-    Utc::now().date_naive() + chrono::Duration::days(1)
+    crate::helpers::test_day() + chrono::Duration::days(1)
 }
 
 /// Files a claim for a demo customer's unit with one window tomorrow and has the head
@@ -690,7 +691,6 @@ backend_test!(
             .await;
         assert_eq!(status, StatusCode::ACCEPTED);
         let id = plan["id"].as_i64().unwrap();
-        let started = Instant::now();
         let mut seen_running_with_progress = false;
         let plan = loop {
             let (_, plan) = app.get(&format!("/plans/{id}"), &dispatcher).await;
@@ -705,24 +705,37 @@ backend_test!(
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
-        let took = started.elapsed();
         assert_eq!(plan["status"], "draft", "{plan}");
         assert!(seen_running_with_progress, "progress visible while running");
-        // Finished within its budget (plus the heartbeat and polling slack).
-        assert!(took < Duration::from_secs(8), "took {took:?}");
+        // The search kept to its budget by the planner's own clock, give or take the step
+        // it was in when time ran out (how long a run takes on this machine is the
+        // benchmarks' business, not a functional fact).
+        let curve = plan["progress"].as_array().unwrap();
+        assert!(curve.len() >= 2, "{plan}");
+        for point in curve {
+            assert!(point["elapsed_ms"].as_u64().unwrap() <= 3300, "{point}");
+            assert!(point["fraction"].as_f64().unwrap() <= 1.0 + 1e-9, "{point}");
+        }
         let finished: DateTime<Utc> = plan["finished_at"].as_str().unwrap().parse().unwrap();
         let began: DateTime<Utc> = plan["started_at"].as_str().unwrap().parse().unwrap();
-        assert!(
-            (finished - began).num_milliseconds() <= 3000 + 1000,
-            "{plan}"
-        );
-        let curve = plan["progress"].as_array().unwrap();
-        assert!(curve.len() >= 2);
-        let costs: Vec<f64> = curve.iter().map(|p| p["cost"].as_f64().unwrap()).collect();
-        assert!(
-            costs.windows(2).all(|w| w[1] <= w[0] + 1e-9),
-            "best cost never rises: {costs:?}"
-        );
+        assert!(began <= finished, "{plan}");
+        // The best solution only improves: fewer unassigned jobs first, then lower cost.
+        let keys: Vec<(u64, f64)> = curve
+            .iter()
+            .map(|p| {
+                (
+                    p["unassigned"].as_u64().unwrap(),
+                    p["cost"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        for w in keys.windows(2) {
+            let ((u0, c0), (u1, c1)) = (w[0], w[1]);
+            assert!(
+                u1 < u0 || (u1 == u0 && c1 <= c0 + 1e-9),
+                "the best got worse: {keys:?}"
+            );
+        }
     }
 );
 
@@ -793,16 +806,31 @@ backend_test!(
         }
         let (_, couriers) = app.get("/couriers", &dispatcher).await;
         let on_shift = couriers["items"].as_array().unwrap().len();
+        let mut runners = std::collections::BTreeSet::new();
         for id in ids {
             let plan = wait_for_plan(&app, &dispatcher, id).await;
             assert_eq!(plan["status"], "draft", "{plan}");
-            assert!(plan["runner"].is_string());
+            // Computed once, by one of the two processes.
+            assert_eq!(plan["runs"], 1, "taken by a worker once: {plan}");
+            let runner = plan["runner"].as_str().unwrap().to_owned();
+            assert!(
+                runner == app.instance || runner == replica.instance,
+                "{runner} is neither {} nor {}",
+                app.instance,
+                replica.instance
+            );
+            runners.insert(runner);
             // Stored once: one route per courier on shift, each job once.
             let (_, routes) = app.get(&format!("/plans/{id}/routes"), &dispatcher).await;
             assert_eq!(routes["routes"].as_array().unwrap().len(), on_shift);
             let report = check_plan(&app, &dispatcher, id).await;
             assert_eq!(report.unassigned, 0);
         }
+        assert_eq!(
+            runners.len(),
+            2,
+            "both processes computed plans: {runners:?}"
+        );
     }
 );
 

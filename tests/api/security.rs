@@ -184,7 +184,7 @@ impl World {
             .post(
                 "/plans",
                 &token(Role::Dispatcher),
-                &json!({"date": chrono::Utc::now().date_naive() + chrono::Duration::days(1)}),
+                &json!({"date": crate::plans::tomorrow()}),
             )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{plan}");
@@ -291,7 +291,7 @@ impl World {
             ),
             Endpoint::ListJobs => app.request(Method::GET, "/jobs", token),
             Endpoint::CreatePlan => app.request(Method::POST, "/plans", token).json(&json!({
-                "date": chrono::Utc::now().date_naive() + chrono::Duration::days(1),
+                "date": crate::plans::tomorrow(),
                 "time_limit_ms": 100,
             })),
             Endpoint::ListPlans => app.request(Method::GET, "/plans", token),

@@ -69,6 +69,8 @@ pub struct PlanRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// How many times a worker claimed the plan (once, unless something is wrong).
+    pub runs: i32,
 }
 
 #[derive(Debug, Insertable)]
@@ -239,8 +241,9 @@ pub fn claim_next(conn: &mut DbConnection, runner: &str) -> QueryResult<Option<P
     let claimed = match conn {
         DbConnection::Pg(pg) => diesel::sql_query(
             "UPDATE plans SET status = 'running', runner = $1, started_at = $2, \
-             heartbeat_at = $2, updated_at = $2 WHERE id = (SELECT id FROM plans \
-             WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id",
+             heartbeat_at = $2, updated_at = $2, runs = runs + 1 WHERE id = (SELECT id \
+             FROM plans WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+             RETURNING id",
         )
         .bind::<Text, _>(runner)
         .bind::<diesel::sql_types::Timestamp, _>(at)
@@ -248,8 +251,8 @@ pub fn claim_next(conn: &mut DbConnection, runner: &str) -> QueryResult<Option<P
         .optional()?,
         DbConnection::Sqlite(lite) => diesel::sql_query(
             "UPDATE plans SET status = 'running', runner = ?1, started_at = ?2, \
-             heartbeat_at = ?2, updated_at = ?2 WHERE id = (SELECT id FROM plans \
-             WHERE status = 'queued' ORDER BY id LIMIT 1) RETURNING id",
+             heartbeat_at = ?2, updated_at = ?2, runs = runs + 1 WHERE id = (SELECT id \
+             FROM plans WHERE status = 'queued' ORDER BY id LIMIT 1) RETURNING id",
         )
         .bind::<Text, _>(runner)
         .bind::<diesel::sql_types::Timestamp, _>(at)

@@ -244,6 +244,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        runs -> Integer,
     }
 }
 

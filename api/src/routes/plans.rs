@@ -47,6 +47,8 @@ pub struct PlanResponse {
     pub time_limit_ms: i32,
     /// The server process that computed (or computes) the plan.
     pub runner: Option<String>,
+    /// How many times a server took the plan to compute it: 1 once it was computed.
+    pub runs: i32,
     /// The published plan this one re-optimises.
     pub reoptimizes_id: Option<PlanId>,
     pub created_at: DateTime<Utc>,
@@ -70,6 +72,7 @@ impl From<PlanRow> for PlanResponse {
             version: p.version,
             time_limit_ms: p.time_limit_ms,
             runner: p.runner,
+            runs: p.runs,
             reoptimizes_id: p.reoptimizes_id,
             created_at: p.created_at.and_utc(),
             started_at: p.started_at.map(|t| t.and_utc()),

@@ -2,7 +2,7 @@
 //! head, a dispatcher, couriers with shifts for today and tomorrow, and claims in several
 //! stages. Seeding is idempotent: a second run only resets the demo logins' password.
 
-use chrono::{Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{Duration, NaiveDate, NaiveTime};
 use domain::claim::Remedy;
 use domain::decision::{DecisionInput, DecisionKind};
 use domain::sla::SlaPolicy;
@@ -38,7 +38,13 @@ pub fn logins() -> Vec<String> {
     out
 }
 
-pub fn seed(conn: &mut DbConnection, sla: &SlaPolicy, demo_password: &str) -> anyhow::Result<()> {
+/// Seeds the demo city with its shifts and visits on `today` and the day after.
+pub fn seed(
+    conn: &mut DbConnection,
+    sla: &SlaPolicy,
+    demo_password: &str,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
     let hash = password::hash(demo_password)?;
     if users::find_by_email(conn, "admin@demo.test")?.is_some() {
         for email in logins() {
@@ -48,7 +54,7 @@ pub fn seed(conn: &mut DbConnection, sla: &SlaPolicy, demo_password: &str) -> an
         }
         return Ok(());
     }
-    write_tx(conn, |conn| seed_city(conn, sla, &hash))
+    write_tx(conn, |conn| seed_city(conn, sla, &hash, today))
         .map_err(|e| anyhow::anyhow!("demo seed failed: {e}"))
 }
 
@@ -78,7 +84,12 @@ const PRODUCTS: [Product; 4] = [
     ("TV-55", "Television 55\"", "tv", Some("T5"), 24, 2),
 ];
 
-fn seed_city(conn: &mut DbConnection, sla: &SlaPolicy, hash: &str) -> Result<(), ApiError> {
+fn seed_city(
+    conn: &mut DbConnection,
+    sla: &SlaPolicy,
+    hash: &str,
+    today: NaiveDate,
+) -> Result<(), ApiError> {
     let depot = |name, address, lat, lon| DepotInput {
         name,
         address,
@@ -109,7 +120,6 @@ fn seed_city(conn: &mut DbConnection, sla: &SlaPolicy, hash: &str) -> Result<(),
         account(conn, hash, email, name, role)?;
     }
 
-    let today = Utc::now().date_naive();
     for i in 1..=COURIERS {
         let home = if i % 2 == 1 { &north } else { &south };
         let shifts = [today, today + Duration::days(1)].map(|date| (date, shift(date, home.id)));
