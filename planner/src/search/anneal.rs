@@ -89,9 +89,18 @@ impl Worker {
         for it in 0..iters {
             self.iterations += 1;
             self.cand.touched.clear();
+            let before = self.cand.vehicles();
             let removed = ruin(inst, &mut self.cand, &mut self.rng, &prm);
             let rc = Recreate {
-                allow_empty: !self.hier,
+                allow_empty: true,
+                // Hierarchical: as many routes as the ruin emptied, on any vehicle, so the
+                // fleet never grows but which vehicles serve can change (heterogeneous
+                // fleets); without it an emptied route could never be served again.
+                max_open: if self.hier {
+                    before - self.cand.vehicles()
+                } else {
+                    usize::MAX
+                },
                 blink: 0.01,
                 urgency: None,
             };
@@ -175,6 +184,7 @@ impl Worker {
             let removed = ruin(inst, &mut self.cand, &mut self.rng, &prm);
             let rc = Recreate {
                 allow_empty: false,
+                max_open: 0,
                 blink: 0.01,
                 urgency: Some(&self.absences),
             };

@@ -7,6 +7,8 @@ use crate::rng::Rng;
 
 pub struct Recreate<'a> {
     pub allow_empty: bool,
+    /// At most this many empty routes are opened (with `allow_empty`).
+    pub max_open: usize,
     pub blink: f64,
     /// Optional per-job weight (absence counts in fleet minimisation): higher goes first.
     pub urgency: Option<&'a [u32]>,
@@ -87,8 +89,15 @@ pub fn recreate(
     removed.append(&mut st.unassigned);
     sort_jobs(inst, &mut removed, rng, prm.urgency);
     let mut cand = Vec::new();
+    let mut opened = 0;
     for j in removed {
-        candidates(inst, st, j, prm.allow_empty, &mut cand);
+        candidates(
+            inst,
+            st,
+            j,
+            prm.allow_empty && opened < prm.max_open,
+            &mut cand,
+        );
         // Random tie-breaks: equal costs (an empty route of each type) must not always go
         // to the lowest index.
         rng.shuffle(&mut cand);
@@ -115,7 +124,10 @@ pub fn recreate(
             }
         }
         match best {
-            Some((_, r, k)) => st.insert(inst, j, r, k),
+            Some((_, r, k)) => {
+                opened += usize::from(st.routes[r].is_empty());
+                st.insert(inst, j, r, k);
+            }
             None => st.unassigned.push(j),
         }
     }
