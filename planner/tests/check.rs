@@ -55,6 +55,7 @@ fn base() -> Problem {
     v0.fixed_jobs = vec!["a".into()];
     let mut v1 = vehicle("v1", 10);
     v1.capacity = vec![10, 5];
+    (v1.start, v1.end) = (loc(0.0, 10.0), loc(0.0, -10.0));
     let mut v2 = vehicle("v2", 10);
     v2.capacity = vec![10, 5];
     problem(vec![a, b, c, d, e, sk, heavy, late], vec![v0, v1, v2])
@@ -117,8 +118,8 @@ fn a_correct_solution_passes_with_the_checkers_own_figures() {
     );
     let r = check(&p, &s).unwrap();
     // Figures worked out by hand: v0 travels 10 + 10 + 10 + √500, back at 110 + √500;
-    // v1 travels 30 + √1000 + 10.
-    let (d0, d1) = (30.0 + 500f64.sqrt(), 40.0 + 1000f64.sqrt());
+    // v1 travels 20 + √1000 + √200, without waiting.
+    let (d0, d1) = (30.0 + 500f64.sqrt(), 20.0 + 1000f64.sqrt() + 200f64.sqrt());
     let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
     assert_eq!((r.vehicles, r.unassigned), (2, 3));
     assert!(close(r.distance, d0 + d1), "{r:?}");
@@ -137,10 +138,13 @@ fn over_capacity_in_each_dimension() {
         capacity: 5,
     };
     let s = timed(&p, &[(0, vec![A, B, C]), (1, vec![D, E])], &[&over]);
+    let v = check(&p, &s).unwrap_err();
+    assert_eq!(v.len(), 1, "{v:?}");
     assert_eq!(
-        found(&p, &s),
-        vec![(Some(0), None, CheckRule::OverCapacity { dim: 0 })]
+        (v[0].route, v[0].stop, v[0].job, v[0].kind),
+        (Some(0), None, None, CheckRule::OverCapacity { dim: 0 })
     );
+    assert_eq!(v[0].to_string(), format!("route 0: {}", v[0].message));
     let mut p = base();
     p.vehicles[0].capacity = vec![10, 2];
     let over = ViolationKind::OverCapacity {
@@ -184,8 +188,8 @@ fn leaving_before_the_shift_and_returning_after_it() {
     p.vehicles[1].shift.start = 10.0;
     assert_eq!(found(&p, &s), vec![(Some(1), None, CheckRule::ShiftStart)]);
     let mut p = base();
-    // v1 is back at 40 + √1000 ≈ 71.6.
-    p.vehicles[1].shift.end = 71.0;
+    // v1 is back at 20 + √1000 + √200 ≈ 65.8.
+    p.vehicles[1].shift.end = 65.0;
     assert_eq!(
         found(&p, &s),
         vec![(Some(1), None, CheckRule::ShiftOverrun)]
@@ -200,6 +204,9 @@ fn max_duration() {
     p.vehicles[0].max_duration = Some(132.0);
     assert_eq!(found(&p, &s), vec![(Some(0), None, CheckRule::MaxDuration)]);
     p.vehicles[0].max_duration = Some(133.0);
+    assert!(check(&p, &s).is_ok());
+    // Within the tolerance (1e-6 of the times).
+    p.vehicles[0].max_duration = Some(s.routes[0].duration - 1e-5);
     assert!(check(&p, &s).is_ok());
 }
 
@@ -344,8 +351,8 @@ fn a_job_fixed_on_another_vehicle() {
 fn late_arrival_after_every_window() {
     let s = good(&base());
     let mut p = base();
-    // d is reached at 30; service then starts on arrival, as stated.
-    p.jobs[D].time_windows = vec![TimeWindow::new(0.0, 5.0), TimeWindow::new(10.0, 29.0)];
+    // d is reached at 20; service then starts on arrival, as stated.
+    p.jobs[D].time_windows = vec![TimeWindow::new(0.0, 5.0), TimeWindow::new(10.0, 19.0)];
     let v = check(&p, &s).unwrap_err();
     assert_eq!(v.len(), 1, "{v:?}");
     assert_eq!(
@@ -353,7 +360,7 @@ fn late_arrival_after_every_window() {
         (Some(1), Some(0), Some(D), CheckRule::LateArrival)
     );
     // Within the tolerance of the window end: on time.
-    p.jobs[D].time_windows = vec![TimeWindow::new(10.0, 30.0 - 1e-7)];
+    p.jobs[D].time_windows = vec![TimeWindow::new(10.0, 20.0 - 1e-7)];
     assert!(check(&p, &s).is_ok());
 }
 
@@ -485,7 +492,8 @@ fn unknown_jobs_and_wrong_ids() {
     let p = base();
     let mut s = good(&p);
     let mut ghost = s.routes[1].stops[0].clone();
-    ghost.job = Some(99);
+    // The first index past the jobs.
+    ghost.job = Some(p.jobs.len());
     s.routes[1].stops.insert(1, ghost);
     assert_eq!(
         found(&p, &s),
@@ -493,7 +501,7 @@ fn unknown_jobs_and_wrong_ids() {
     );
     let mut s = good(&p);
     s.unassigned.push(Unassigned {
-        job: 8,
+        job: p.jobs.len(),
         job_id: "x".into(),
         reason: UnassignedReason::NoRoom,
     });
@@ -710,4 +718,70 @@ fn time_window_reasons_with_max_duration_and_breaks() {
     let p = problem(vec![j], vec![v]);
     assert!(reason_ok(&p, UnassignedReason::TimeWindow));
     assert_eq!(solver_reason(&p), UnassignedReason::TimeWindow);
+}
+
+#[test]
+fn time_window_reasons_at_their_bounds() {
+    let tw = UnassignedReason::TimeWindow;
+    // Out 10, back 20 (the end depot is further on): with a shift ending at 31, a second to
+    // spare is clearly enough.
+    let mut v = vehicle("v", 5);
+    v.end = loc(30.0, 0.0);
+    v.shift = TimeWindow::new(0.0, 31.0);
+    let j = job("j", 10.0, 0.0);
+    let p = problem(vec![j.clone()], vec![v.clone()]);
+    assert!(!reason_ok(&p, tw));
+    // Two seconds of service: back after the shift.
+    let mut long = j.clone();
+    long.service = 2.0;
+    let p = problem(vec![long], vec![v.clone()]);
+    assert!(reason_ok(&p, tw));
+    // Exactly on the bound: counted impossible (only clearly false claims are reported).
+    v.shift.end = 30.0;
+    let p = problem(vec![j.clone()], vec![v.clone()]);
+    assert!(reason_ok(&p, tw));
+
+    // Only leaving as late as the shift allows keeps the route short enough (on the second
+    // vehicle: the first has no room).
+    let mut w = j.clone();
+    w.time_windows = vec![TimeWindow::new(100.0, 2000.0)];
+    v.shift = TimeWindow::new(0.0, 200.0);
+    v.max_duration = Some(40.0);
+    let full = vehicle("full", 0);
+    let p = problem(vec![w.clone()], vec![full.clone(), v.clone()]);
+    assert!(!reason_ok(&p, tw));
+    v.max_duration = Some(29.0);
+    let p = problem(vec![w], vec![full, v.clone()]);
+    assert!(reason_ok(&p, tw));
+
+    // The break after the job (before it, the job's window would be over): leaving at 490
+    // the job is served 500-505 and the break starts at 505, the end of its window.
+    let mut w = job("j", 10.0, 0.0);
+    w.time_windows = vec![TimeWindow::new(0.0, 515.0)];
+    w.service = 5.0;
+    let mut v = vehicle("v", 5);
+    v.shift = TimeWindow::new(0.0, 1000.0);
+    v.max_duration = Some(40.0);
+    v.break_ = Some(Break {
+        duration: 10.0,
+        window: TimeWindow::new(500.0, 505.0),
+    });
+    let p = problem(vec![w.clone()], vec![v.clone()]);
+    assert!(!reason_ok(&p, tw));
+    v.max_duration = Some(34.0);
+    let p = problem(vec![w.clone()], vec![v.clone()]);
+    assert!(reason_ok(&p, tw));
+    // ... and leaving at 492.5 for the shift end: served 502.5-507.5, break until 517.5,
+    // back at 527.5.
+    v.break_ = Some(Break {
+        duration: 10.0,
+        window: TimeWindow::new(500.0, 600.0),
+    });
+    v.shift = TimeWindow::new(0.0, 527.5);
+    v.max_duration = Some(40.0);
+    let p = problem(vec![w.clone()], vec![v.clone()]);
+    assert!(!reason_ok(&p, tw));
+    v.max_duration = Some(34.0);
+    let p = problem(vec![w], vec![v]);
+    assert!(reason_ok(&p, tw));
 }
