@@ -113,6 +113,12 @@ fn check(problem: &Path, sol: &Path, format: Option<Format>) -> Result<ExitCode,
         eprintln!("error: {}: {e}", sol.display());
         ExitCode::from(2)
     })?;
+    if read.retimed {
+        eprintln!(
+            "note: {}: no schedule: route i is taken to be on vehicle i, re-timed",
+            sol.display()
+        );
+    }
     // What could not be built (unknown ids...) would only confuse the checker's account.
     if !read.violations.is_empty() {
         for v in &read.violations {

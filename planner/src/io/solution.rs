@@ -85,6 +85,8 @@ pub struct Read {
     /// Totals the file does not state (their place in `solution` holds the recomputed
     /// value, so the checker accepts them).
     pub unstated: Vec<&'static str>,
+    /// No schedule: the routes were re-timed, route `i` on vehicle `i`.
+    pub retimed: bool,
 }
 
 fn shape(what: &str, expected: &str) -> ReadError {
@@ -148,6 +150,7 @@ pub fn parse(p: &Problem, text: &str) -> Result<Read, ReadError> {
         })
         .transpose()?;
     let mut routes = Vec::new();
+    let retimed = !obj.contains_key("schedule");
     if let Some(schedule) = obj.get("schedule") {
         for (ri, r) in arr(schedule, "schedule")?.iter().enumerate() {
             let what = |f: &str| format!("schedule[{ri}].{f}");
@@ -291,5 +294,6 @@ pub fn parse(p: &Problem, text: &str) -> Result<Read, ReadError> {
         },
         violations,
         unstated,
+        retimed,
     })
 }
