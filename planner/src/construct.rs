@@ -15,7 +15,6 @@ pub fn build(inst: &Instance, rng: &mut Rng) -> State {
     if inst.n > REGRET_LIMIT {
         let rc = Recreate {
             allow_empty: true,
-            max_open: usize::MAX,
             blink: 0.0,
             urgency: None,
         };

@@ -54,7 +54,6 @@ pub fn extend(
     if st.unassigned.len() > construct::REGRET_LIMIT {
         let rc = Recreate {
             allow_empty: true,
-            max_open: usize::MAX,
             blink: 0.0,
             urgency: None,
         };

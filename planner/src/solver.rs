@@ -115,7 +115,6 @@ pub fn solve(p: &Problem, o: &SolveOptions) -> Result<Solution, PlanError> {
         let none = vec![0; inst.n];
         let rc = Recreate {
             allow_empty: true,
-            max_open: usize::MAX,
             blink: 0.0,
             // Some(..): always highest priority first.
             urgency: Some(&none),

@@ -7,8 +7,6 @@ use crate::rng::Rng;
 
 pub struct Recreate<'a> {
     pub allow_empty: bool,
-    /// At most this many empty routes are opened (with `allow_empty`).
-    pub max_open: usize,
     pub blink: f64,
     /// Optional per-job weight (absence counts in fleet minimisation): higher goes first.
     pub urgency: Option<&'a [u32]>,
@@ -82,22 +80,28 @@ pub fn sort_jobs(inst: &Instance, jobs: &mut [usize], rng: &mut Rng, urgency: Op
 pub fn recreate(
     inst: &Instance,
     st: &mut State,
+    removed: Vec<usize>,
+    rng: &mut Rng,
+    prm: &Recreate,
+) {
+    recreate_opening(inst, st, removed, rng, prm, usize::MAX);
+}
+
+/// [`recreate`], opening at most `max_open` empty routes (with `prm.allow_empty`).
+pub fn recreate_opening(
+    inst: &Instance,
+    st: &mut State,
     mut removed: Vec<usize>,
     rng: &mut Rng,
     prm: &Recreate,
+    max_open: usize,
 ) {
     removed.append(&mut st.unassigned);
     sort_jobs(inst, &mut removed, rng, prm.urgency);
     let mut cand = Vec::new();
     let mut opened = 0;
     for j in removed {
-        candidates(
-            inst,
-            st,
-            j,
-            prm.allow_empty && opened < prm.max_open,
-            &mut cand,
-        );
+        candidates(inst, st, j, prm.allow_empty && opened < max_open, &mut cand);
         // Random tie-breaks: equal costs (an empty route of each type) must not always go
         // to the lowest index.
         rng.shuffle(&mut cand);
