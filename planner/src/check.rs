@@ -1,26 +1,117 @@
 //! Independent solution checker: recomputes every arrival, window, load and total from the
-//! problem alone. It shares no feasibility code with the search (only the travel model).
+//! problem alone and compares every figure the solution states. It shares no feasibility
+//! code with the search (only the travel model).
+//!
+//! Conventions (the solver's, see `README.md`):
+//! - A route leaves its start at its stated `start_time` (not before the shift start); each
+//!   stop's arrival, service start and departure follow from it: service starts at the
+//!   earliest window start at or after the arrival among the windows still open; an arrival
+//!   after every window is `LateArrival` and service then starts on arrival (as `retime`
+//!   does), so later figures are still compared. The break is taken where the courier is
+//!   (no travel) and starts at its window start at the earliest.
+//! - Loads: everything delivered is on board on leaving the start; each job adds its pickup
+//!   and removes its delivery. A stop states the load after it, one number per dimension.
+//! - Route distance: the legs start → stops → end. Duration: `end_time - start_time`
+//!   (travel, waiting, service and the break). Cost: `cost_per_distance · distance +
+//!   cost_per_time · travel time` (waiting, service and the break are not costed), exactly
+//!   as `route.rs` costs a route. Totals are the sums over the routes; `vehicles` is the
+//!   number of routes, each of which must serve a job.
+//!
+//! Tolerance: relative 1e-6, at least 1e-6 absolute (0.04 s at 40,000 s), so that times
+//! rounded to the millisecond by a consumer still pass.
 
 use crate::model::{Problem, Solution, UnassignedReason};
-use crate::travel;
+use crate::travel::{self, Travel};
+use std::collections::HashMap;
 
 const TOL: f64 = 1e-6;
 
+/// Which rule a violation breaks (the machine-readable part of a `Violation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckRule {
+    /// The problem itself is invalid (nothing else is checked).
+    InvalidProblem,
+    /// A route names a vehicle index the problem does not have.
+    UnknownVehicle,
+    /// Two routes on one vehicle.
+    VehicleTwice,
+    /// A route that serves no job (solutions list only vehicles that serve one).
+    EmptyRoute,
+    /// A stop or an unassigned entry names a job index the problem does not have.
+    UnknownJob,
+    /// A stated `vehicle_id` or `job_id` is not the id of the index beside it.
+    WrongId,
+    /// A job on routes and in the unassigned list more than once in all.
+    JobTwice,
+    /// A job neither on a route nor unassigned.
+    JobMissing,
+    /// An unassigned reason that claims an impossibility which is not true.
+    WrongUnassignedReason,
+    /// A job needs a skill the vehicle lacks.
+    MissingSkill,
+    /// Load above capacity in dimension `dim` (on leaving the start, or after a stop).
+    OverCapacity {
+        dim: usize,
+    },
+    /// The route leaves before the vehicle's shift starts.
+    ShiftStart,
+    /// Back at the end after the shift end.
+    ShiftOverrun,
+    /// The route lasts longer than the vehicle's `max_duration`.
+    MaxDuration,
+    /// Arrival after the end of every window of the job.
+    LateArrival,
+    /// A vehicle with a break serves jobs without taking it.
+    BreakMissing,
+    /// More than one break on a route.
+    BreakTwice,
+    /// The break starts after its window.
+    BreakOutsideWindow,
+    /// A break on a vehicle that has none.
+    UnexpectedBreak,
+    /// The vehicle's fixed jobs on its route are not its first jobs, in their order.
+    FixedPrefix,
+    /// A job fixed on another vehicle.
+    FixedOnOtherVehicle,
+    WrongArrival,
+    WrongStart,
+    WrongDeparture,
+    /// A stated load (right number of dimensions) differs from the recomputed one.
+    WrongLoad,
+    /// A stated load with the wrong number of dimensions.
+    LoadDimensions,
+    WrongDistance,
+    WrongDuration,
+    WrongCost,
+    WrongEndTime,
+    WrongTotalDistance,
+    WrongTotalDuration,
+    WrongTotalCost,
+    WrongVehicleCount,
+}
+
+/// One broken rule: where (route and stop indices into the solution, job index into the
+/// problem, when they apply), which rule, and in words.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Violation {
     pub route: Option<usize>,
+    pub stop: Option<usize>,
+    pub job: Option<usize>,
+    pub kind: CheckRule,
     pub message: String,
 }
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.route {
-            Some(r) => write!(f, "route {r}: {}", self.message),
-            None => write!(f, "{}", self.message),
+        match (self.route, self.stop) {
+            (Some(r), Some(k)) => write!(f, "route {r}, stop {k}: {}", self.message),
+            (Some(r), None) => write!(f, "route {r}: {}", self.message),
+            _ => write!(f, "{}", self.message),
         }
     }
 }
 
+/// The checker's own figures for a feasible solution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckReport {
     pub vehicles: usize,
@@ -30,262 +121,702 @@ pub struct CheckReport {
     pub unassigned: usize,
 }
 
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= TOL * a.abs().max(b.abs()).max(1.0)
+/// The allowed difference between figures of magnitude `scale`.
+fn slack(scale: f64) -> f64 {
+    TOL * scale.abs().max(1.0)
 }
 
-pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
-    let mut out: Vec<Violation> = Vec::new();
-    let (tr, _) = match travel::model(p) {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(vec![Violation {
-                route: None,
-                message: e,
-            }])
-        }
-    };
-    let n = p.jobs.len();
-    let dims = p
-        .jobs
+/// `a` and `b` equal within the tolerance (false for NaN).
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= slack(a.abs().max(b.abs()))
+}
+
+/// `a <= bound` within the tolerance (false for NaN).
+fn le(a: f64, bound: f64) -> bool {
+    a <= bound + slack(a.abs().max(bound.abs()))
+}
+
+fn dims_of(p: &Problem) -> usize {
+    p.jobs
         .iter()
         .map(|j| j.delivery.len().max(j.pickup.len()))
         .chain(p.vehicles.iter().map(|v| v.capacity.len()))
         .max()
-        .unwrap_or(0);
-    let get = |v: &[i32], d: usize| v.get(d).copied().unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Entry `d` of a capacity vector, missing dimensions being 0.
+fn at(v: &[i32], d: usize) -> i64 {
+    v.get(d).copied().map_or(0, i64::from)
+}
+
+/// Collects violations with their location.
+struct Out(Vec<Violation>);
+
+impl Out {
+    fn push(
+        &mut self,
+        route: Option<usize>,
+        stop: Option<usize>,
+        job: Option<usize>,
+        kind: CheckRule,
+        message: String,
+    ) {
+        self.0.push(Violation {
+            route,
+            stop,
+            job,
+            kind,
+            message,
+        });
+    }
+}
+
+/// Checks `s` against `p`: feasibility and every stated figure. `Ok` gives the checker's
+/// own totals; `Err` every violation found.
+pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
+    let invalid = |message: String| {
+        vec![Violation {
+            route: None,
+            stop: None,
+            job: None,
+            kind: CheckRule::InvalidProblem,
+            message,
+        }]
+    };
+    if let Err(e) = crate::validate(p) {
+        return Err(invalid(e));
+    }
+    let tr = match travel::model(p) {
+        Ok((t, _)) => t,
+        Err(e) => return Err(invalid(e)),
+    };
+    let n = p.jobs.len();
+    let dims = dims_of(p);
+    let mut out = Out(Vec::new());
+    let index: HashMap<&str, usize> = p
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (j.id.as_str(), i))
+        .collect();
+    // The vehicle each job is fixed on (a job fixed twice: the first).
+    let mut fixed_on: Vec<Option<usize>> = vec![None; n];
+    for (v, veh) in p.vehicles.iter().enumerate() {
+        for id in &veh.fixed_jobs {
+            if let Some(&j) = index.get(id.as_str()) {
+                fixed_on[j].get_or_insert(v);
+            }
+        }
+    }
     let mut seen = vec![0u32; n];
     let mut used = vec![false; p.vehicles.len()];
     let (mut tot_dist, mut tot_dur, mut tot_cost) = (0.0, 0.0, 0.0);
+    // Magnitude of the times the total duration is made of, for its tolerance.
+    let mut dur_scale = 0.0;
     for (ri, route) in s.routes.iter().enumerate() {
-        let mut bad = |m: String| {
-            out.push(Violation {
-                route: Some(ri),
-                message: m,
-            })
-        };
-        let Some(veh) = p.vehicles.get(route.vehicle) else {
-            bad(format!("unknown vehicle {}", route.vehicle));
-            continue;
-        };
-        if std::mem::replace(&mut used[route.vehicle], true) {
-            bad(format!("vehicle {} used twice", veh.id));
-        }
-        let v = route.vehicle;
-        let mut t = route.start_time;
-        if t < veh.shift.start - TOL {
-            bad(format!(
-                "starts at {t} before the shift {}",
-                veh.shift.start
-            ));
-        }
-        let mut load: Vec<i64> = (0..dims)
-            .map(|d| {
-                route
-                    .stops
-                    .iter()
-                    .filter_map(|st| st.job)
-                    .filter(|&j| j < n)
-                    .map(|j| get(&p.jobs[j].delivery, d) as i64)
-                    .sum()
-            })
-            .collect();
-        let cap = |d: usize| get(&veh.capacity, d) as i64;
-        for (d, l) in load.iter().enumerate() {
-            if *l > cap(d) {
-                bad(format!(
-                    "leaves with load {l} > capacity {} (dim {d})",
-                    cap(d)
-                ));
+        let r = Some(ri);
+        for st in &route.stops {
+            if let Some(j) = st.job.filter(|&j| j < n) {
+                seen[j] += 1;
             }
         }
+        let Some(veh) = p.vehicles.get(route.vehicle) else {
+            out.push(
+                r,
+                None,
+                None,
+                CheckRule::UnknownVehicle,
+                format!("unknown vehicle index {}", route.vehicle),
+            );
+            continue;
+        };
+        let v = route.vehicle;
+        if route.vehicle_id != veh.id {
+            out.push(
+                r,
+                None,
+                None,
+                CheckRule::WrongId,
+                format!(
+                    "states vehicle id {:?} for vehicle {v} ({})",
+                    route.vehicle_id, veh.id
+                ),
+            );
+        }
+        if std::mem::replace(&mut used[v], true) {
+            out.push(
+                r,
+                None,
+                None,
+                CheckRule::VehicleTwice,
+                format!("vehicle {} has a route already", veh.id),
+            );
+        }
+        let jobs_on: Vec<usize> = route
+            .stops
+            .iter()
+            .filter_map(|st| st.job)
+            .filter(|&j| j < n)
+            .collect();
+        if jobs_on.is_empty() {
+            out.push(
+                r,
+                None,
+                None,
+                CheckRule::EmptyRoute,
+                format!("vehicle {} serves no job", veh.id),
+            );
+        }
+        let t0 = route.start_time;
+        if !le(veh.shift.start, t0) {
+            out.push(
+                r,
+                None,
+                None,
+                CheckRule::ShiftStart,
+                format!(
+                    "leaves at {t0}, before the shift starts at {}",
+                    veh.shift.start
+                ),
+            );
+        }
+        let cap: Vec<i64> = (0..dims).map(|d| at(&veh.capacity, d)).collect();
+        let mut load: Vec<i64> = (0..dims)
+            .map(|d| jobs_on.iter().map(|&j| at(&p.jobs[j].delivery, d)).sum())
+            .collect();
+        for d in 0..dims {
+            if load[d] > cap[d] {
+                out.push(
+                    r,
+                    None,
+                    None,
+                    CheckRule::OverCapacity { dim: d },
+                    format!(
+                        "leaves with load {} > capacity {} in dimension {d}",
+                        load[d], cap[d]
+                    ),
+                );
+            }
+        }
+        let mut t = t0;
         let mut here = n + 2 * v;
         let (mut dist, mut ttime) = (0.0, 0.0);
         let mut breaks = 0;
-        let mut jobs_on = 0;
         for (k, stop) in route.stops.iter().enumerate() {
+            let at_stop = Some(k);
             let (arrival, start);
             match stop.job {
                 Some(j) if j < n => {
-                    jobs_on += 1;
                     let job = &p.jobs[j];
-                    seen[j] += 1;
-                    if !job.skills.iter().all(|s| veh.skills.contains(s)) {
-                        bad(format!(
-                            "job {} needs skills vehicle {} lacks",
-                            job.id, veh.id
-                        ));
+                    let on_job = Some(j);
+                    if stop.job_id.as_deref() != Some(job.id.as_str()) {
+                        out.push(
+                            r,
+                            at_stop,
+                            on_job,
+                            CheckRule::WrongId,
+                            format!("states job id {:?} for job {j} ({})", stop.job_id, job.id),
+                        );
+                    }
+                    if let Some(f) = fixed_on[j].filter(|&f| f != v) {
+                        out.push(
+                            r,
+                            at_stop,
+                            on_job,
+                            CheckRule::FixedOnOtherVehicle,
+                            format!("job {} is fixed on vehicle {}", job.id, p.vehicles[f].id),
+                        );
+                    }
+                    let missing: Vec<&str> = job
+                        .skills
+                        .iter()
+                        .filter(|s| !veh.skills.contains(s))
+                        .map(String::as_str)
+                        .collect();
+                    if !missing.is_empty() {
+                        out.push(
+                            r,
+                            at_stop,
+                            on_job,
+                            CheckRule::MissingSkill,
+                            format!(
+                                "job {} needs skills {missing:?} vehicle {} lacks",
+                                job.id, veh.id
+                            ),
+                        );
                     }
                     dist += tr.distance(here, j);
-                    ttime += tr.duration(here, j);
-                    arrival = t + tr.duration(here, j);
-                    start = if job.time_windows.is_empty() {
-                        arrival
-                    } else {
-                        let mut best = f64::INFINITY;
-                        for w in &job.time_windows {
-                            if arrival <= w.end + TOL {
-                                best = best.min(arrival.max(w.start));
-                            }
+                    let tt = tr.duration(here, j);
+                    ttime += tt;
+                    arrival = t + tt;
+                    let open = job
+                        .time_windows
+                        .iter()
+                        .filter(|w| le(arrival, w.end))
+                        .map(|w| arrival.max(w.start))
+                        .reduce(f64::min);
+                    start = match open {
+                        Some(s) => s,
+                        None if job.time_windows.is_empty() => arrival,
+                        None => {
+                            out.push(
+                                r,
+                                at_stop,
+                                on_job,
+                                CheckRule::LateArrival,
+                                format!("job {}: arrival {arrival} after every window", job.id),
+                            );
+                            arrival
                         }
-                        best
                     };
-                    if !start.is_finite() {
-                        bad(format!(
-                            "job {}: arrival {arrival} after every window",
-                            job.id
-                        ));
-                    }
                     t = start + job.service;
                     here = j;
-                    for (d, l) in load.iter_mut().enumerate() {
-                        *l += get(&job.pickup, d) as i64 - get(&job.delivery, d) as i64;
-                        if *l > cap(d) || *l < 0 {
-                            bad(format!(
-                                "load {l} out of [0, {}] after job {}",
-                                cap(d),
-                                job.id
-                            ));
+                    for d in 0..dims {
+                        load[d] += at(&job.pickup, d) - at(&job.delivery, d);
+                        if load[d] > cap[d] {
+                            out.push(
+                                r,
+                                at_stop,
+                                on_job,
+                                CheckRule::OverCapacity { dim: d },
+                                format!(
+                                    "load {} > capacity {} in dimension {d} after job {}",
+                                    load[d], cap[d], job.id
+                                ),
+                            );
                         }
                     }
                 }
                 Some(j) => {
-                    bad(format!("unknown job index {j}"));
+                    out.push(
+                        r,
+                        at_stop,
+                        None,
+                        CheckRule::UnknownJob,
+                        format!("unknown job index {j}"),
+                    );
                     continue;
                 }
                 None => {
                     breaks += 1;
+                    if stop.job_id.is_some() {
+                        out.push(
+                            r,
+                            at_stop,
+                            None,
+                            CheckRule::WrongId,
+                            format!("a break states job id {:?}", stop.job_id),
+                        );
+                    }
                     let Some(b) = veh.break_ else {
-                        bad("a break on a vehicle without one".into());
+                        out.push(
+                            r,
+                            at_stop,
+                            None,
+                            CheckRule::UnexpectedBreak,
+                            format!("a break on vehicle {}, which has none", veh.id),
+                        );
                         continue;
                     };
                     arrival = t;
                     start = arrival.max(b.window.start);
-                    if start > b.window.end + TOL {
-                        bad(format!("break starts at {start} after its window"));
+                    if !le(start, b.window.end) {
+                        out.push(
+                            r,
+                            at_stop,
+                            None,
+                            CheckRule::BreakOutsideWindow,
+                            format!(
+                                "break starts at {start}, after its window ends at {}",
+                                b.window.end
+                            ),
+                        );
                     }
                     t = start + b.duration;
                 }
             }
-            if start.is_finite() && (!close(arrival, stop.arrival) || !close(start, stop.start)) {
-                bad(format!(
-                    "stop {k}: reported arrival/start {}/{} but recomputed {arrival}/{start}",
-                    stop.arrival, stop.start
-                ));
+            let on_job = stop.job;
+            for (rule, what, stated, computed) in [
+                (CheckRule::WrongArrival, "arrival", stop.arrival, arrival),
+                (CheckRule::WrongStart, "start", stop.start, start),
+                (CheckRule::WrongDeparture, "departure", stop.departure, t),
+            ] {
+                if !close(stated, computed) {
+                    out.push(
+                        r,
+                        at_stop,
+                        on_job,
+                        rule,
+                        format!("states {what} {stated} but it is {computed}"),
+                    );
+                }
             }
-            let l: Vec<i64> = stop.load.iter().map(|&x| x as i64).collect();
-            if stop.load.len() == dims && l != load {
-                bad(format!(
-                    "stop {k}: reported load {:?} but recomputed {load:?}",
-                    stop.load
-                ));
+            if stop.load.len() != dims {
+                out.push(
+                    r,
+                    at_stop,
+                    on_job,
+                    CheckRule::LoadDimensions,
+                    format!(
+                        "states a load of {} dimensions, the problem has {dims}",
+                        stop.load.len()
+                    ),
+                );
+            } else if stop
+                .load
+                .iter()
+                .zip(&load)
+                .any(|(&a, &b)| i64::from(a) != b)
+            {
+                out.push(
+                    r,
+                    at_stop,
+                    on_job,
+                    CheckRule::WrongLoad,
+                    format!("states load {:?} but it is {load:?}", stop.load),
+                );
             }
         }
         let end = n + 2 * v + 1;
         dist += tr.distance(here, end);
-        ttime += tr.duration(here, end);
-        t += tr.duration(here, end);
-        if t > veh.shift.end + TOL {
-            bad(format!(
-                "returns at {t} after the shift end {}",
-                veh.shift.end
-            ));
+        let tt = tr.duration(here, end);
+        ttime += tt;
+        t += tt;
+        let duration = t - t0;
+        let cost = veh.cost_per_distance * dist + veh.cost_per_time * ttime;
+        if !le(t, veh.shift.end) {
+            out.push(
+                r,
+                None,
+                None,
+                CheckRule::ShiftOverrun,
+                format!("back at {t}, after the shift ends at {}", veh.shift.end),
+            );
         }
         if let Some(md) = veh.max_duration {
-            if t - route.start_time > md + TOL {
-                bad(format!(
-                    "lasts {} > max duration {md}",
-                    t - route.start_time
-                ));
+            // The tolerance of the times the duration is the difference of.
+            if duration > md + slack(t.abs().max(t0.abs())) {
+                out.push(
+                    r,
+                    None,
+                    None,
+                    CheckRule::MaxDuration,
+                    format!("lasts {duration}, more than the maximum {md}"),
+                );
             }
         }
-        if veh.break_.is_some() && jobs_on > 0 && breaks != 1 {
-            bad(format!("{breaks} breaks, expected 1"));
-        }
         if breaks > 1 {
-            bad("more than one break".into());
+            out.push(
+                r,
+                None,
+                None,
+                CheckRule::BreakTwice,
+                format!("{breaks} breaks"),
+            );
+        } else if breaks == 0 && veh.break_.is_some() && !jobs_on.is_empty() {
+            out.push(
+                r,
+                None,
+                None,
+                CheckRule::BreakMissing,
+                format!("vehicle {} serves jobs without its break", veh.id),
+            );
         }
-        let ids: Vec<&str> = route
-            .stops
-            .iter()
-            .filter_map(|s| s.job)
-            .filter(|&j| j < n)
-            .map(|j| p.jobs[j].id.as_str())
-            .collect();
+        let ids: Vec<&str> = jobs_on.iter().map(|&j| p.jobs[j].id.as_str()).collect();
         let fixed_here: Vec<&str> = veh
             .fixed_jobs
             .iter()
-            .map(|s| s.as_str())
+            .map(String::as_str)
             .filter(|id| ids.contains(id))
             .collect();
         if !ids.starts_with(&fixed_here) {
-            bad("fixed jobs are not the route's prefix in order".into());
+            out.push(
+                r,
+                None,
+                None,
+                CheckRule::FixedPrefix,
+                format!("fixed jobs {fixed_here:?} are not the first jobs of {ids:?}, in order"),
+            );
         }
-        if !close(dist, route.distance) {
-            bad(format!(
-                "reported distance {} but recomputed {dist}",
-                route.distance
-            ));
-        }
-        if !close(t, route.end_time) {
-            bad(format!(
-                "reported end {} but recomputed {t}",
-                route.end_time
-            ));
+        let scale = t.abs().max(t0.abs());
+        for (rule, what, stated, computed, ok) in [
+            (
+                CheckRule::WrongDistance,
+                "distance",
+                route.distance,
+                dist,
+                close(route.distance, dist),
+            ),
+            (
+                CheckRule::WrongDuration,
+                "duration",
+                route.duration,
+                duration,
+                (route.duration - duration).abs() <= slack(scale),
+            ),
+            (
+                CheckRule::WrongCost,
+                "cost",
+                route.cost,
+                cost,
+                close(route.cost, cost),
+            ),
+            (
+                CheckRule::WrongEndTime,
+                "end time",
+                route.end_time,
+                t,
+                close(route.end_time, t),
+            ),
+        ] {
+            if !ok {
+                out.push(
+                    r,
+                    None,
+                    None,
+                    rule,
+                    format!("states {what} {stated} but it is {computed}"),
+                );
+            }
         }
         tot_dist += dist;
-        tot_dur += t - route.start_time;
-        tot_cost += veh.cost_per_distance * dist + veh.cost_per_time * ttime;
+        tot_dur += duration;
+        tot_cost += cost;
+        dur_scale += scale.max(1.0);
     }
     for u in &s.unassigned {
-        if u.job >= n {
-            out.push(Violation {
-                route: None,
-                message: format!("unknown unassigned job {}", u.job),
-            });
+        let Some(job) = p.jobs.get(u.job) else {
+            out.push(
+                None,
+                None,
+                None,
+                CheckRule::UnknownJob,
+                format!("unknown unassigned job index {}", u.job),
+            );
             continue;
-        }
+        };
         seen[u.job] += 1;
-        let job = &p.jobs[u.job];
-        let has_skills = p
-            .vehicles
-            .iter()
-            .any(|v| job.skills.iter().all(|s| v.skills.contains(s)));
-        if (u.reason == UnassignedReason::Skills) == has_skills {
-            out.push(Violation {
-                route: None,
-                message: format!("job {}: wrong reason {:?}", job.id, u.reason),
-            });
+        let j = Some(u.job);
+        if u.job_id != job.id {
+            out.push(
+                None,
+                None,
+                j,
+                CheckRule::WrongId,
+                format!(
+                    "states job id {:?} for unassigned job {} ({})",
+                    u.job_id, u.job, job.id
+                ),
+            );
+        }
+        if !reason_holds(p, tr.as_ref(), u.job, fixed_on[u.job].is_some(), u.reason) {
+            out.push(
+                None,
+                None,
+                j,
+                CheckRule::WrongUnassignedReason,
+                format!("job {}: the reason {:?} is not true", job.id, u.reason),
+            );
         }
     }
     for (j, &c) in seen.iter().enumerate() {
-        if c != 1 {
-            out.push(Violation {
-                route: None,
-                message: format!(
-                    "job {} appears {c} times (routes + unassigned)",
+        if c == 0 {
+            out.push(
+                None,
+                None,
+                Some(j),
+                CheckRule::JobMissing,
+                format!("job {} is neither served nor unassigned", p.jobs[j].id),
+            );
+        } else if c > 1 {
+            out.push(
+                None,
+                None,
+                Some(j),
+                CheckRule::JobTwice,
+                format!(
+                    "job {} appears {c} times (routes and unassigned)",
                     p.jobs[j].id
                 ),
-            });
+            );
         }
     }
-    if !close(tot_dist, s.distance) {
-        out.push(Violation {
-            route: None,
-            message: format!(
-                "reported total distance {} but recomputed {tot_dist}",
-                s.distance
-            ),
-        });
+    let routes = s.routes.len();
+    for (rule, what, stated, computed, ok) in [
+        (
+            CheckRule::WrongTotalDistance,
+            "total distance",
+            s.distance,
+            tot_dist,
+            close(s.distance, tot_dist),
+        ),
+        (
+            CheckRule::WrongTotalDuration,
+            "total duration",
+            s.duration,
+            tot_dur,
+            (s.duration - tot_dur).abs() <= slack(dur_scale),
+        ),
+        (
+            CheckRule::WrongTotalCost,
+            "total cost",
+            s.cost,
+            tot_cost,
+            close(s.cost, tot_cost),
+        ),
+        (
+            CheckRule::WrongVehicleCount,
+            "vehicles",
+            s.vehicles as f64,
+            routes as f64,
+            s.vehicles == routes,
+        ),
+    ] {
+        if !ok {
+            out.push(
+                None,
+                None,
+                None,
+                rule,
+                format!("states {what} {stated} but it is {computed}"),
+            );
+        }
     }
-    if !out.is_empty() {
-        return Err(out);
+    if !out.0.is_empty() {
+        return Err(out.0);
     }
     Ok(CheckReport {
-        vehicles: s.routes.iter().filter(|r| !r.stops.is_empty()).count(),
+        vehicles: routes,
         distance: tot_dist,
         duration: tot_dur,
         cost: tot_cost,
         unassigned: s.unassigned.len(),
+    })
+}
+
+/// Whether an unassigned reason is true. `NoRoom` ("not in this plan") always is: a
+/// consumer maps reasons it does not know to it. The others claim an impossibility:
+/// - `Skills`: no vehicle has all the job's skills;
+/// - `Capacity`: some vehicle has the skills, and each that does is too small for the
+///   job's delivery or its pickup in some dimension;
+/// - `TimeWindow`: some vehicle has the skills and the room, and none of those can serve
+///   the job alone in time (see `fits_alone_in_time`);
+/// - `Fixed`: the job is one of a vehicle's `fixed_jobs`. Whether it really could not be
+///   kept depends on the fixed jobs before it and their order, which is not verified.
+fn reason_holds(
+    p: &Problem,
+    tr: &dyn Travel,
+    j: usize,
+    is_fixed: bool,
+    reason: UnassignedReason,
+) -> bool {
+    let job = &p.jobs[j];
+    let dims = dims_of(p);
+    let skilled: Vec<usize> = (0..p.vehicles.len())
+        .filter(|&v| job.skills.iter().all(|s| p.vehicles[v].skills.contains(s)))
+        .collect();
+    let roomy: Vec<usize> = skilled
+        .iter()
+        .copied()
+        .filter(|&v| {
+            let cap = &p.vehicles[v].capacity;
+            (0..dims)
+                .all(|d| at(&job.delivery, d) <= at(cap, d) && at(&job.pickup, d) <= at(cap, d))
+        })
+        .collect();
+    match reason {
+        UnassignedReason::NoRoom => true,
+        UnassignedReason::Skills => skilled.is_empty(),
+        UnassignedReason::Capacity => !skilled.is_empty() && roomy.is_empty(),
+        UnassignedReason::TimeWindow => {
+            !roomy.is_empty() && roomy.iter().all(|&v| !fits_alone_in_time(p, tr, j, v))
+        }
+        UnassignedReason::Fixed => is_fixed,
+    }
+}
+
+/// Whether vehicle `v` can serve job `j` alone (with its break, before or after the job)
+/// within the job's windows, the break window, the shift and the maximum duration, leaving
+/// at any time from its shift start on, with twice the tolerance to spare on every upper
+/// bound: a borderline case counts as impossible, so that only a clearly wrong claim is
+/// reported.
+///
+/// Exact: every time of the schedule is non-decreasing in the departure `d`, so the bounds
+/// on them (window ends, break window end, shift end) leave an interval of departures; the
+/// duration `end(d) - d` does not increase with `d` except where the arrival passes a
+/// window end (the service moves to a later window). So if any departure works, one where
+/// some time meets one of those bounds without waiting before it works too, or the shift
+/// start: `d = bound - (travel, service and break before that time)`. Those are tried.
+fn fits_alone_in_time(p: &Problem, tr: &dyn Travel, j: usize, v: usize) -> bool {
+    let (job, veh) = (&p.jobs[j], &p.vehicles[v]);
+    let n = p.jobs.len();
+    let (t_in, t_out) = (tr.duration(n + 2 * v, j), tr.duration(j, n + 2 * v + 1));
+    let shrink = |b: f64| b - 2.0 * slack(b);
+    let ends: Vec<f64> = job.time_windows.iter().map(|w| shrink(w.end)).collect();
+    let shift_end = shrink(veh.shift.end);
+    let max_dur = veh.max_duration.map(shrink);
+    let brk = veh
+        .break_
+        .map(|b| (b.window.start, shrink(b.window.end), b.duration));
+    let take_break = |t: f64| match brk {
+        Some((b_start, b_end, b_dur)) => {
+            let s = t.max(b_start);
+            le(s, b_end).then_some(s + b_dur)
+        }
+        None => Some(t),
+    };
+    // The schedule leaving at `d`, the break first or after the job.
+    let fits = |d: f64, break_first: bool| {
+        let mut t = d;
+        if break_first {
+            let Some(x) = take_break(t) else { return false };
+            t = x;
+        }
+        let arrival = t + t_in;
+        let start = if ends.is_empty() {
+            Some(arrival)
+        } else {
+            job.time_windows
+                .iter()
+                .zip(&ends)
+                .filter(|&(_, &e)| le(arrival, e))
+                .map(|(w, _)| arrival.max(w.start))
+                .reduce(f64::min)
+        };
+        let Some(start) = start else { return false };
+        t = start + job.service;
+        if !break_first {
+            let Some(x) = take_break(t) else { return false };
+            t = x;
+        }
+        let end = t + t_out;
+        le(end, shift_end) && max_dur.is_none_or(|md| le(end - d, md))
+    };
+    let orders: &[bool] = if brk.is_some() {
+        &[true, false]
+    } else {
+        &[false]
+    };
+    orders.iter().any(|&break_first| {
+        let b = brk.map(|(_, b_end, b_dur)| (b_end, b_dur));
+        // Departures where a time meets its bound without waiting before it.
+        let mut departures = vec![veh.shift.start];
+        let mut offset = 0.0;
+        if let (true, Some((b_end, b_dur))) = (break_first, b) {
+            departures.push(b_end);
+            offset = b_dur;
+        }
+        departures.extend(ends.iter().map(|e| e - offset - t_in));
+        offset += t_in + job.service;
+        if let (false, Some((b_end, b_dur))) = (break_first, b) {
+            departures.push(b_end - offset);
+            offset += b_dur;
+        }
+        departures.push(shift_end - offset - t_out);
+        departures
+            .into_iter()
+            .filter(|&d| d >= veh.shift.start)
+            .any(|d| fits(d, break_first))
     })
 }

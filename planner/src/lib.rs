@@ -20,7 +20,7 @@ pub mod solver;
 pub mod timing;
 pub mod travel;
 
-pub use check::{check, CheckReport, Violation};
+pub use check::{check, CheckReport, CheckRule, Violation};
 pub use extend::extend;
 pub use model::*;
 pub use solver::{solve, Progress, ProgressFn, SolveOptions};

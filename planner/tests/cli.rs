@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! The `planner` binary's contract: one JSON object on stdout, clear errors, generator.
+//! The `planner` binary's contract: one JSON object on stdout that `planner check` accepts,
+//! tampered ones it refuses, clear errors, generator.
 
 use std::process::Command;
 
@@ -7,8 +8,26 @@ fn planner() -> Command {
     Command::new(env!("CARGO_BIN_EXE_planner"))
 }
 
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("planner-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `planner check PROBLEM SOLUTION` on `solution` written to a file: (exit code, stdout).
+fn check(problem: &str, solution: &serde_json::Value, dir: &std::path::Path) -> (i32, String) {
+    let f = dir.join("solution.json");
+    std::fs::write(&f, solution.to_string()).unwrap();
+    let out = planner()
+        .args(["check", problem, f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    (out.status.code().unwrap(), stdout)
+}
+
 #[test]
-fn solve_solomon_prints_one_json_object() {
+fn solve_solomon_prints_one_json_object_that_check_accepts() {
     let file = format!("{}/data/solomon/C101.txt", env!("CARGO_MANIFEST_DIR"));
     let out = planner()
         .args([
@@ -33,10 +52,96 @@ fn solve_solomon_prints_one_json_object() {
         .collect();
     ids.sort();
     assert_eq!(ids, (1..=100).collect::<Vec<u64>>());
-    assert!(v["distance"].as_f64().unwrap() > 800.0);
-    assert!(v["duration"].as_f64().is_some());
     assert!(v["unassigned"].as_array().unwrap().is_empty());
     assert!(v["wall_s"].as_f64().is_some());
+    assert_eq!(v["schedule"].as_array().unwrap().len(), routes.len());
+
+    // The independent checker accepts it as printed, and as routes of ids alone.
+    let dir = temp_dir("check");
+    let (code, said) = check(&file, &v, &dir);
+    assert_eq!(code, 0, "{said}");
+    let vehicles = format!("feasible: {} vehicles, distance", routes.len());
+    assert!(
+        said.starts_with(&vehicles) && said.lines().count() == 1,
+        "{said}"
+    );
+    let mut ids_only = v.clone();
+    ids_only.as_object_mut().unwrap().remove("schedule");
+    let (code, said) = check(&file, &ids_only, &dir);
+    assert_eq!(code, 0, "{said}");
+
+    // A job taken off its route (and off the routes' list): not served, not unassigned.
+    let mut t = v.clone();
+    let job = t["routes"][0].as_array_mut().unwrap().remove(0);
+    t["schedule"][0]["stops"].as_array_mut().unwrap().remove(0);
+    let (code, said) = check(&file, &t, &dir);
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.contains(&format!("job {job} is neither served nor unassigned")),
+        "{said}"
+    );
+    // A stated distance changed, with and without the schedule.
+    for mut t in [v.clone(), ids_only.clone()] {
+        let d = t["distance"].as_f64().unwrap();
+        t["distance"] = (d + 1.0).into();
+        let (code, said) = check(&file, &t, &dir);
+        assert_eq!(code, 1, "{said}");
+        let stated = format!("states total distance {} but it is ", d + 1.0);
+        assert!(
+            said.starts_with(&stated) && said.lines().count() == 1,
+            "{said}"
+        );
+    }
+    // A stop time changed.
+    let mut t = v.clone();
+    let a = t["schedule"][1]["stops"][2]["arrival"].as_f64().unwrap();
+    t["schedule"][1]["stops"][2]["arrival"] = (a + 0.5).into();
+    let (code, said) = check(&file, &t, &dir);
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.starts_with("route 1, stop 2: states arrival"),
+        "{said}"
+    );
+    // A job the problem does not have.
+    let mut t = ids_only.clone();
+    t["routes"][0].as_array_mut().unwrap().push(101.into());
+    let (code, said) = check(&file, &t, &dir);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("unknown job id 101"), "{said}");
+}
+
+#[test]
+fn check_refuses_unreadable_files() {
+    let file = format!("{}/data/solomon/C101.txt", env!("CARGO_MANIFEST_DIR"));
+    let dir = temp_dir("check-bad");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\n \"routes\": [[1, 2]\n").unwrap();
+    let out = planner()
+        .args(["check", &file, bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3"), "{err}");
+    std::fs::write(
+        &bad,
+        "{\"routes\": [[1, 2]], \"unassigned\": [{\"id\": 3, \"reason\": \"bored\"}]}",
+    )
+    .unwrap();
+    let out = planner()
+        .args(["check", &file, bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unassigned[0].reason"), "{err}");
+    for args in [
+        ["check", "/nonexistent/problem", bad.to_str().unwrap()],
+        ["check", &file, "/nonexistent/solution"],
+    ] {
+        let out = planner().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+    }
 }
 
 #[test]
@@ -104,8 +209,7 @@ fn generate_then_solve_json() {
     let p: planner::Problem = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(p.jobs.len(), 80);
     assert_eq!(p.vehicles.len(), 5);
-    let dir = std::env::temp_dir().join(format!("planner-gen-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("gen");
     let f = dir.join("day.json");
     std::fs::write(&f, &out.stdout).unwrap();
     let out = planner()
@@ -129,6 +233,9 @@ fn generate_then_solve_json() {
         .sum();
     assert_eq!(served + v["unassigned"].as_array().unwrap().len(), 80);
     assert!(v["routes"][0][0].is_string());
+    // Breaks, two dimensions, string ids: the checker accepts it.
+    let (code, said) = check(f.to_str().unwrap(), &v, &dir);
+    assert_eq!(code, 0, "{said}");
 }
 
 #[test]

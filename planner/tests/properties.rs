@@ -1,43 +1,58 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! Random small instances: every solution passes the checker; with at most 6 jobs the
-//! result equals the optimum of an exhaustive search (its own simple evaluator).
+//! Random small instances (two capacity dimensions, skills, breaks, multiple windows,
+//! pickups, priorities, per-vehicle costs, both objectives): every solution passes the
+//! checker; with at most 7 jobs the checker's figures for it equal the optimum of an
+//! exhaustive search with its own simple evaluator.
 
 mod common;
 use common::*;
 use planner::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
+use std::collections::HashMap;
 
-/// x, y, window start, window length, delivery, pickup, priority, service.
-type JobSpec = (f64, f64, f64, f64, i32, i32, u32, f64);
+/// (x, y), (window start, length), (delivery, delivery, pickup, pickup), priority, service,
+/// needs the `fridge` skill.
+type JobSpec = ((f64, f64), (f64, f64), (i32, i32, i32, i32), u32, f64, bool);
+/// (capacity, capacity), has `fridge`, break (window start, window length, duration),
+/// cost per distance, cost per time.
+type VehicleSpec = ((i32, i32), bool, Option<(f64, f64, f64)>, f64, f64);
 
 #[derive(Debug, Clone)]
 struct Case {
     jobs: Vec<JobSpec>,
-    caps: Vec<i32>,
+    vehicles: Vec<VehicleSpec>,
     shift_end: f64,
+    hierarchical: bool,
 }
 
 fn case(max_jobs: usize) -> impl Strategy<Value = Case> {
     let job = (
-        -50.0..50.0f64,
-        -50.0..50.0f64,
-        0.0..150.0f64,
-        10.0..120.0f64,
-        0..5i32,
-        0..5i32,
+        (-50.0..50.0f64, -50.0..50.0f64),
+        (0.0..150.0f64, 10.0..120.0f64),
+        (0..5i32, 0..3i32, 0..5i32, 0..3i32),
         0..3u32,
         0.0..10.0f64,
+        prop::bool::weighted(0.2),
+    );
+    let vehicle = (
+        (3..12i32, 2..6i32),
+        prop::bool::weighted(0.6),
+        prop::option::weighted(0.5, (0.0..150.0f64, 0.0..60.0f64, 5.0..30.0f64)),
+        prop::sample::select(vec![1.0, 1.5]),
+        prop::sample::select(vec![0.0, 0.5]),
     );
     (
         prop::collection::vec(job, 1..=max_jobs),
-        prop::collection::vec(3..12i32, 1..=2),
+        prop::collection::vec(vehicle, 1..=2),
         150.0..400.0f64,
+        any::<bool>(),
     )
-        .prop_map(|(jobs, caps, shift_end)| Case {
+        .prop_map(|(jobs, vehicles, shift_end, hierarchical)| Case {
             jobs,
-            caps,
+            vehicles,
             shift_end,
+            hierarchical,
         })
 }
 
@@ -46,44 +61,76 @@ fn build(c: &Case) -> Problem {
         .jobs
         .iter()
         .enumerate()
-        .map(|(i, &(x, y, ws, wl, d, pk, pr, sv))| {
-            let mut j = job(&format!("j{i}"), x, y);
-            j.time_windows = vec![TimeWindow::new(ws, ws + wl)];
-            if i % 3 == 2 {
-                // Some jobs get a second window.
-                j.time_windows
-                    .push(TimeWindow::new(ws + wl + 60.0, ws + wl + 120.0));
-            }
-            j.delivery = vec![d];
-            j.pickup = vec![pk];
-            j.priority = pr;
-            j.service = sv;
-            j
-        })
+        .map(
+            |(i, &((x, y), (ws, wl), (d0, d1, p0, p1), pr, sv, fridge))| {
+                let mut j = job(&format!("j{i}"), x, y);
+                j.time_windows = vec![TimeWindow::new(ws, ws + wl)];
+                if i % 3 == 2 {
+                    // Some jobs get a second window.
+                    j.time_windows
+                        .push(TimeWindow::new(ws + wl + 60.0, ws + wl + 120.0));
+                }
+                j.delivery = vec![d0, d1];
+                j.pickup = vec![p0, p1];
+                j.priority = pr;
+                j.service = sv;
+                if fridge {
+                    j.skills = vec!["fridge".into()];
+                }
+                j
+            },
+        )
         .collect();
     let vehicles = c
-        .caps
+        .vehicles
         .iter()
         .enumerate()
-        .map(|(i, &cap)| {
-            let mut v = vehicle(&format!("v{i}"), cap);
+        .map(|(i, &((c0, c1), fridge, brk, cpd, cpt))| {
+            let mut v = vehicle(&format!("v{i}"), c0);
+            v.capacity = vec![c0, c1];
             v.shift = TimeWindow::new(0.0, c.shift_end);
+            if fridge {
+                v.skills = vec!["fridge".into()];
+            }
+            v.break_ = brk.map(|(ws, wl, duration)| Break {
+                duration,
+                window: TimeWindow::new(ws, ws + wl),
+            });
+            v.cost_per_distance = cpd;
+            v.cost_per_time = cpt;
             v
         })
         .collect();
     problem(jobs, vehicles)
 }
 
-/// Cost of serving `seq` with vehicle `v`, if feasible (own evaluator).
-fn route_cost(p: &Problem, v: usize, seq: &[usize]) -> Option<f64> {
+/// `None` for a job, or the break.
+type Item = Option<usize>;
+
+/// Cost of serving `seq` with vehicle `v` leaving at its shift start, if feasible (own
+/// evaluator; travel time equals distance at speed 1).
+fn route_cost(p: &Problem, v: usize, seq: &[Item]) -> Option<f64> {
     let veh = &p.vehicles[v];
     let d = |a: Location, b: Location| ((a.lat - b.lat).powi(2) + (a.lon - b.lon).powi(2)).sqrt();
-    let mut load: i32 = seq.iter().map(|&j| p.jobs[j].delivery[0]).sum();
-    if load > veh.capacity[0] {
+    let jobs = || seq.iter().flatten().map(|&j| &p.jobs[j]);
+    if jobs().any(|j| j.skills.iter().any(|s| !veh.skills.contains(s))) {
+        return None;
+    }
+    let mut load = [0, 1].map(|k| jobs().map(|j| j.delivery[k]).sum::<i32>());
+    if (0..2).any(|k| load[k] > veh.capacity[k]) {
         return None;
     }
     let (mut t, mut here, mut dist) = (veh.shift.start, veh.start, 0.0);
-    for &j in seq {
+    for item in seq {
+        let Some(j) = *item else {
+            let b = veh.break_?;
+            let start = t.max(b.window.start);
+            if start > b.window.end {
+                return None;
+            }
+            t = start + b.duration;
+            continue;
+        };
         let job = &p.jobs[j];
         let step = d(here, job.location);
         dist += step;
@@ -98,22 +145,26 @@ fn route_cost(p: &Problem, v: usize, seq: &[usize]) -> Option<f64> {
             return None;
         }
         t = start + job.service;
-        load += job.pickup[0] - job.delivery[0];
-        if load > veh.capacity[0] {
-            return None;
+        for (k, l) in load.iter_mut().enumerate() {
+            *l += job.pickup[k] - job.delivery[k];
+            if *l > veh.capacity[k] {
+                return None;
+            }
         }
         here = job.location;
     }
     let step = d(here, veh.end);
     dist += step;
-    (t + step <= veh.shift.end).then_some(dist)
+    (t + step <= veh.shift.end).then_some((veh.cost_per_distance + veh.cost_per_time) * dist)
 }
 
-/// Best (unassigned weight, cost) over all assignments and orders.
-fn optimum(p: &Problem) -> (f64, f64) {
+/// Best (unassigned weight, vehicles used or 0, cost) over all assignments, orders and
+/// break positions; vehicles count only for the hierarchical objective.
+fn optimum(p: &Problem, hierarchical: bool) -> (f64, usize, f64) {
     let n = p.jobs.len();
     let m = p.vehicles.len();
-    let mut best = (f64::INFINITY, f64::INFINITY);
+    let mut memo: HashMap<(usize, u32), Option<f64>> = HashMap::new();
+    let mut best = (f64::INFINITY, usize::MAX, f64::INFINITY);
     // Label each job with a vehicle or "unassigned" (m).
     let mut label = vec![0usize; n];
     loop {
@@ -122,11 +173,17 @@ fn optimum(p: &Problem) -> (f64, f64) {
             .map(|j| 1.0 + p.jobs[j].priority as f64)
             .sum();
         if weight <= best.0 {
-            let mut total = 0.0;
+            let (mut total, mut used) = (0.0, 0);
             let mut ok = true;
             for v in 0..m {
-                let mut js: Vec<usize> = (0..n).filter(|&j| label[j] == v).collect();
-                match best_order(p, v, &mut js) {
+                let set = (0..n)
+                    .filter(|&j| label[j] == v)
+                    .fold(0u32, |s, j| s | 1 << j);
+                used += usize::from(set != 0);
+                let c = *memo
+                    .entry((v, set))
+                    .or_insert_with(|| best_order(p, v, set));
+                match c {
                     Some(c) => total += c,
                     None => {
                         ok = false;
@@ -134,8 +191,9 @@ fn optimum(p: &Problem) -> (f64, f64) {
                     }
                 }
             }
-            if ok && (weight < best.0 || total < best.1) {
-                best = (weight, total);
+            let used = if hierarchical { used } else { 0 };
+            if ok && (weight, used, total) < best {
+                best = (weight, used, total);
             }
         }
         // Next labelling.
@@ -154,20 +212,33 @@ fn optimum(p: &Problem) -> (f64, f64) {
     }
 }
 
-fn best_order(p: &Problem, v: usize, js: &mut [usize]) -> Option<f64> {
+/// Cheapest feasible order of the jobs in `set` on `v`, the break (if any) at every place.
+fn best_order(p: &Problem, v: usize, set: u32) -> Option<f64> {
+    let mut js: Vec<Item> = (0..p.jobs.len())
+        .filter(|j| set & 1 << j != 0)
+        .map(Some)
+        .collect();
     if js.is_empty() {
         return Some(0.0);
     }
+    let with_break = p.vehicles[v].break_.is_some();
     let mut best: Option<f64> = None;
-    permute(js, 0, &mut |s| {
-        if let Some(c) = route_cost(p, v, s) {
-            best = Some(best.map_or(c, |b: f64| b.min(c)));
+    permute(&mut js, 0, &mut |s| {
+        let places = if with_break { s.len() + 1 } else { 1 };
+        for k in 0..places {
+            let mut seq = s.to_vec();
+            if with_break {
+                seq.insert(k, None);
+            }
+            if let Some(c) = route_cost(p, v, &seq) {
+                best = Some(best.map_or(c, |b: f64| b.min(c)));
+            }
         }
     });
     best
 }
 
-fn permute(a: &mut [usize], k: usize, f: &mut dyn FnMut(&[usize])) {
+fn permute(a: &mut [Item], k: usize, f: &mut dyn FnMut(&[Item])) {
     if k == a.len() {
         f(a);
         return;
@@ -176,6 +247,17 @@ fn permute(a: &mut [usize], k: usize, f: &mut dyn FnMut(&[usize])) {
         a.swap(k, i);
         permute(a, k + 1, f);
         a.swap(k, i);
+    }
+}
+
+fn objective(c: &Case) -> SolveOptions {
+    SolveOptions {
+        objective: if c.hierarchical {
+            Objective::Hierarchical
+        } else {
+            Objective::Distance
+        },
+        ..opts(400)
     }
 }
 
@@ -193,8 +275,9 @@ proptest! {
     #[test]
     fn solutions_are_feasible(c in case(20)) {
         let p = build(&c);
-        let s = solve_checked(&p, &opts(300));
-        prop_assert_eq!(s.routes.iter().map(|r| r.stops.len()).sum::<usize>() + s.unassigned.len(), p.jobs.len());
+        let s = solve_checked(&p, &objective(&c));
+        let served = s.routes.iter().flat_map(|r| &r.stops).filter(|st| st.job.is_some()).count();
+        prop_assert_eq!(served + s.unassigned.len(), p.jobs.len());
     }
 }
 
@@ -203,14 +286,19 @@ proptest! {
     #[test]
     fn small_instances_are_solved_optimally(c in case(7)) {
         let p = build(&c);
-        let s = solve_checked(&p, &opts(400));
+        let s = solve(&p, &objective(&c)).unwrap();
+        // The checker's figures, not the solution's own.
+        let r = check(&p, &s).unwrap();
         let weight: f64 = s.unassigned.iter().map(|u| 1.0 + p.jobs[u.job].priority as f64).sum();
-        let (w, cost) = optimum(&p);
+        let (w, vehicles, cost) = optimum(&p, c.hierarchical);
         prop_assert_eq!(weight, w, "unassigned weight");
+        if c.hierarchical {
+            prop_assert_eq!(r.vehicles, vehicles, "vehicles");
+        }
         prop_assert!(
-            (s.cost - cost).abs() < 1e-6,
+            (r.cost - cost).abs() < 1e-6,
             "cost {} vs optimum {}: {:?} in {}",
-            s.cost,
+            r.cost,
             cost,
             route_ids(&s),
             serde_json::to_string(&p).unwrap()

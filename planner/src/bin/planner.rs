@@ -1,10 +1,12 @@
-//! `planner solve FILE ...` prints one JSON object; `planner generate ...` writes a city day.
+//! `planner solve FILE ...` prints one JSON object; `planner check PROBLEM SOLUTION` checks
+//! such an object; `planner generate ...` writes a city day.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use planner::io::{json, solomon, ReadError};
+use planner::io::{json, solomon, solution, ReadError};
 use planner::{Objective, Problem, SolveOptions};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,6 +53,15 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
+    /// Check a solution printed by `solve` against its problem: print each violation and
+    /// exit 1, or a one-line summary and exit 0. Unreadable files exit 2.
+    Check {
+        problem: std::path::PathBuf,
+        solution: std::path::PathBuf,
+        /// Of the problem. Default: json if the file starts with `{`, else solomon.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
     /// Write a realistic city day in the JSON format to standard output.
     Generate {
         #[arg(long)]
@@ -60,6 +71,81 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+}
+
+fn read_text(file: &Path) -> Result<String, ExitCode> {
+    match std::fs::read(file) {
+        Ok(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// The problem in `file` and its format (auto-detected unless given).
+fn read_problem(file: &Path, format: Option<Format>) -> Result<(Problem, Format), ExitCode> {
+    let text = read_text(file)?;
+    let format = format.unwrap_or(if text.trim_start().starts_with('{') {
+        Format::Json
+    } else {
+        Format::Solomon
+    });
+    let parsed: Result<Problem, ReadError> = match format {
+        Format::Solomon => solomon::parse(&text),
+        Format::Json => json::parse(&text),
+    };
+    match parsed {
+        Ok(p) => Ok((p, format)),
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// `planner check`: exit 0 when feasible with every stated figure right, 1 when not, 2 for
+/// unreadable files.
+fn check(problem: &Path, sol: &Path, format: Option<Format>) -> Result<ExitCode, ExitCode> {
+    let (p, _) = read_problem(problem, format)?;
+    let text = read_text(sol)?;
+    let read = solution::parse(&p, &text).map_err(|e| {
+        eprintln!("error: {}: {e}", sol.display());
+        ExitCode::from(2)
+    })?;
+    if read.retimed {
+        eprintln!(
+            "note: {}: no schedule: route i is taken to be on vehicle i, re-timed",
+            sol.display()
+        );
+    }
+    // What could not be built (unknown ids...) would only confuse the checker's account.
+    if !read.violations.is_empty() {
+        for v in &read.violations {
+            println!("{v}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    match planner::check(&p, &read.solution) {
+        Ok(r) => {
+            let unstated = if read.unstated.is_empty() {
+                String::new()
+            } else {
+                format!(" (not stated: {})", read.unstated.join(", "))
+            };
+            println!(
+                "feasible: {} vehicles, distance {:.3}, duration {:.3}, cost {:.3}, {} unassigned{unstated}",
+                r.vehicles, r.distance, r.duration, r.cost, r.unassigned
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(vs) => {
+            for v in &vs {
+                println!("{v}");
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -75,6 +161,11 @@ fn main() -> ExitCode {
             println!("{}", json::write(&p));
             ExitCode::SUCCESS
         }
+        Cmd::Check {
+            problem,
+            solution,
+            format,
+        } => check(&problem, &solution, format).unwrap_or_else(|code| code),
         Cmd::Solve {
             file,
             format,
@@ -84,28 +175,9 @@ fn main() -> ExitCode {
             seed,
             threads,
         } => {
-            let text = match std::fs::read(&file) {
-                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-                Err(e) => {
-                    eprintln!("error: {}: {e}", file.display());
-                    return ExitCode::from(2);
-                }
-            };
-            let format = format.unwrap_or(if text.trim_start().starts_with('{') {
-                Format::Json
-            } else {
-                Format::Solomon
-            });
-            let parsed: Result<Problem, ReadError> = match format {
-                Format::Solomon => solomon::parse(&text),
-                Format::Json => json::parse(&text),
-            };
-            let problem = match parsed {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("error: {}: {e}", file.display());
-                    return ExitCode::from(2);
-                }
+            let (problem, format) = match read_problem(&file, format) {
+                Ok(x) => x,
+                Err(code) => return code,
             };
             let objective = match objective {
                 Some(Obj::Hierarchical) => Objective::Hierarchical,
@@ -153,33 +225,9 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let id = |j: usize| -> Value {
-                let s = &problem.jobs[j].id;
-                match (format, s.parse::<u64>()) {
-                    (Format::Solomon, Ok(n)) => json!(n),
-                    _ => json!(s),
-                }
-            };
-            let routes: Vec<Value> = sol
-                .routes
-                .iter()
-                .map(|r| Value::Array(r.stops.iter().filter_map(|s| s.job).map(id).collect()))
-                .collect();
-            let unassigned: Vec<Value> = sol
-                .unassigned
-                .iter()
-                .map(|u| json!({"id": id(u.job), "reason": u.reason}))
-                .collect();
-            let out = json!({
-                "routes": routes,
-                "vehicles": sol.vehicles,
-                "distance": sol.distance,
-                "duration": sol.duration,
-                "cost": sol.cost,
-                "unassigned": unassigned,
-                "iterations": sol.iterations,
-                "wall_s": t0.elapsed().as_secs_f64(),
-            });
+            let mut out = solution::to_json(&problem, &sol, format == Format::Solomon);
+            out["iterations"] = Value::from(sol.iterations);
+            out["wall_s"] = Value::from(t0.elapsed().as_secs_f64());
             println!("{out}");
             ExitCode::SUCCESS
         }

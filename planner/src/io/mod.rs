@@ -2,6 +2,7 @@
 
 pub mod json;
 pub mod solomon;
+pub mod solution;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {

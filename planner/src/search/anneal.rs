@@ -2,7 +2,7 @@
 //! fleet-minimisation rule (absence counters), in resumable slices so that the parallel
 //! driver can share the best solution between slices.
 
-use super::recreate::{recreate, Recreate};
+use super::recreate::{recreate, recreate_opening, Recreate};
 use super::ruin::{remove_route, ruin, RuinParams};
 use super::{local, Score, State};
 use crate::instance::Instance;
@@ -89,13 +89,22 @@ impl Worker {
         for it in 0..iters {
             self.iterations += 1;
             self.cand.touched.clear();
+            let before = self.cand.vehicles();
             let removed = ruin(inst, &mut self.cand, &mut self.rng, &prm);
             let rc = Recreate {
-                allow_empty: !self.hier,
+                allow_empty: true,
                 blink: 0.01,
                 urgency: None,
             };
-            recreate(inst, &mut self.cand, removed, &mut self.rng, &rc);
+            // Hierarchical: as many routes as the ruin emptied, on any vehicle, so the fleet
+            // never grows but which vehicles serve can change (heterogeneous fleets); without
+            // it an emptied route could never be served again.
+            let max_open = if self.hier {
+                before - self.cand.vehicles()
+            } else {
+                usize::MAX
+            };
+            recreate_opening(inst, &mut self.cand, removed, &mut self.rng, &rc, max_open);
             let cs = self.cand.score(inst);
             let accept = if cs.unassigned < cur_score.unassigned {
                 true

@@ -80,15 +80,28 @@ pub fn sort_jobs(inst: &Instance, jobs: &mut [usize], rng: &mut Rng, urgency: Op
 pub fn recreate(
     inst: &Instance,
     st: &mut State,
+    removed: Vec<usize>,
+    rng: &mut Rng,
+    prm: &Recreate,
+) {
+    recreate_opening(inst, st, removed, rng, prm, usize::MAX);
+}
+
+/// [`recreate`], opening at most `max_open` empty routes (with `prm.allow_empty`).
+pub fn recreate_opening(
+    inst: &Instance,
+    st: &mut State,
     mut removed: Vec<usize>,
     rng: &mut Rng,
     prm: &Recreate,
+    max_open: usize,
 ) {
     removed.append(&mut st.unassigned);
     sort_jobs(inst, &mut removed, rng, prm.urgency);
     let mut cand = Vec::new();
+    let mut opened = 0;
     for j in removed {
-        candidates(inst, st, j, prm.allow_empty, &mut cand);
+        candidates(inst, st, j, prm.allow_empty && opened < max_open, &mut cand);
         // Random tie-breaks: equal costs (an empty route of each type) must not always go
         // to the lowest index.
         rng.shuffle(&mut cand);
@@ -115,7 +128,10 @@ pub fn recreate(
             }
         }
         match best {
-            Some((_, r, k)) => st.insert(inst, j, r, k),
+            Some((_, r, k)) => {
+                opened += usize::from(st.routes[r].is_empty());
+                st.insert(inst, j, r, k);
+            }
             None => st.unassigned.push(j),
         }
     }
