@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use domain::locale::Locale;
 use domain::sla::SlaPolicy;
 
 use crate::db::DatabaseUrl;
@@ -71,12 +72,66 @@ pub struct ServerArgs {
     /// Planner budget when `POST /plans` names none, in milliseconds.
     #[arg(long, env = "PLAN_TIME_LIMIT_MS", default_value_t = 10_000)]
     pub plan_time_limit_ms: u64,
+    /// Failed visits a job gets before it stops going back to planning and its claim goes
+    /// back to its manager.
+    #[arg(long, env = "MAX_VISIT_ATTEMPTS", default_value_t = 3)]
+    pub max_visit_attempts: i32,
+    /// How often overdue claims are looked for and escalated, in seconds.
+    #[arg(long, env = "SLA_SWEEP_SECONDS", default_value_t = 60.0, value_parser = positive)]
+    pub sla_sweep_seconds: f64,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
     /// Seed the demo city (idempotent) and print its logins.
     #[arg(long)]
     pub demo: bool,
     /// Password of the demo logins; a random one is generated and printed otherwise.
     #[arg(long, env = "DEMO_PASSWORD", hide_env_values = true)]
     pub demo_password: Option<String>,
+}
+
+/// How people are told: mail, webhooks, their language.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NotifyArgs {
+    /// `smtp://host:port` (plain or STARTTLS when offered), `smtps://user:pass@host` (TLS).
+    /// Without it mails are written as `.eml` files under `$DATA_DIR/outbox-mail/`.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of the mails.
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "claimroute <no-reply@claimroute.invalid>"
+    )]
+    pub mail_from: String,
+    /// Where people reach this server, for the links in mails (tracking pages).
+    /// Default: `http://BIND_ADDR`.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The language of people who did not choose one: `en` or `ru`.
+    #[arg(long, env = "DEFAULT_LOCALE", default_value = "en", value_parser = parse_locale)]
+    pub default_locale: Locale,
+    /// Read the mail templates from this folder instead of the ones built in (`api/templates`
+    /// has the layout), so they can be edited without a new build.
+    #[arg(long, env = "TEMPLATES_DIR")]
+    pub templates_dir: Option<PathBuf>,
+    /// Attempts at a delivery (mail or webhook call) before it is given up as dead.
+    #[arg(long, env = "DELIVERY_MAX_ATTEMPTS", default_value_t = 8)]
+    pub delivery_max_attempts: i32,
+    /// The first retry's delay in seconds; each next one doubles, with jitter, up to an hour.
+    #[arg(long, env = "DELIVERY_BACKOFF_SECONDS", default_value_t = 5.0, value_parser = positive)]
+    pub delivery_backoff_seconds: f64,
+    /// How long a webhook receiver has to answer, in seconds.
+    #[arg(long, env = "WEBHOOK_TIMEOUT_SECONDS", default_value_t = 10.0, value_parser = positive)]
+    pub webhook_timeout_seconds: f64,
+    /// How long a worker holds the deliveries it took, in seconds: if its process dies,
+    /// another worker sends them again after this.
+    #[arg(long, env = "DELIVERY_LEASE_SECONDS", default_value_t = 60.0, value_parser = positive)]
+    pub delivery_lease_seconds: f64,
+}
+
+fn parse_locale(text: &str) -> Result<Locale, String> {
+    text.parse()
+        .map_err(|_| format!("must be `en` or `ru`, got `{text}`"))
 }
 
 fn parse_sla(spec: &str) -> Result<SlaPolicy, String> {
@@ -115,6 +170,85 @@ pub struct Settings {
     /// clock). Tests pin it, so that their dates and the seed's agree across midnight.
     pub demo_today: Option<chrono::NaiveDate>,
     pub dispatch: DispatchSettings,
+    pub notify: NotifySettings,
+    /// How often the SLA sweep runs.
+    pub sla_sweep: Duration,
+    /// Failed visits a job gets before it stops going back to planning.
+    pub max_visit_attempts: i32,
+}
+
+/// How notifications are delivered.
+#[derive(Clone)]
+pub struct NotifySettings {
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// Without a trailing slash.
+    pub public_url: String,
+    pub default_locale: Locale,
+    pub templates_dir: Option<PathBuf>,
+    pub max_attempts: i32,
+    /// The first retry's delay; each next one doubles, up to `backoff_max`.
+    pub backoff: Duration,
+    pub backoff_max: Duration,
+    pub webhook_timeout: Duration,
+    /// How long a worker holds the deliveries it took before others may take them again
+    /// (its process died).
+    pub lease: Duration,
+    /// Deliveries taken at a time.
+    pub batch: i64,
+    /// How often the delivery worker looks for work when nobody wakes it.
+    pub poll: Duration,
+}
+
+/// The SMTP URL can hold a password.
+impl fmt::Debug for NotifySettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotifySettings")
+            .field("smtp_url", &self.smtp_url.as_ref().map(|u| redact_url(u)))
+            .field("mail_from", &self.mail_from)
+            .field("public_url", &self.public_url)
+            .field("default_locale", &self.default_locale)
+            .field("templates_dir", &self.templates_dir)
+            .field("max_attempts", &self.max_attempts)
+            .field("backoff", &self.backoff)
+            .field("backoff_max", &self.backoff_max)
+            .field("webhook_timeout", &self.webhook_timeout)
+            .field("lease", &self.lease)
+            .field("batch", &self.batch)
+            .field("poll", &self.poll)
+            .finish()
+    }
+}
+
+/// A URL with its password, if any, replaced.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "(unparsable URL)".to_owned(),
+    }
+}
+
+impl NotifySettings {
+    pub fn for_bind(bind_addr: &str) -> Self {
+        Self {
+            smtp_url: None,
+            mail_from: "claimroute <no-reply@claimroute.invalid>".to_owned(),
+            public_url: format!("http://{bind_addr}"),
+            default_locale: Locale::En,
+            templates_dir: None,
+            max_attempts: 8,
+            backoff: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(3600),
+            webhook_timeout: Duration::from_secs(10),
+            lease: Duration::from_secs(60),
+            batch: 20,
+            poll: Duration::from_secs(1),
+        }
+    }
 }
 
 /// Settings never print their secrets, so they can be logged whole.
@@ -136,6 +270,9 @@ impl fmt::Debug for Settings {
             )
             .field("demo_today", &self.demo_today)
             .field("dispatch", &self.dispatch)
+            .field("notify", &self.notify)
+            .field("sla_sweep", &self.sla_sweep)
+            .field("max_visit_attempts", &self.max_visit_attempts)
             .finish()
     }
 }
@@ -192,6 +329,9 @@ impl Settings {
             demo_password: None,
             demo_today: None,
             dispatch: DispatchSettings::default(),
+            notify: NotifySettings::for_bind(DEFAULT_BIND),
+            sla_sweep: Duration::from_secs(60),
+            max_visit_attempts: domain::report::DEFAULT_MAX_VISIT_ATTEMPTS,
         }
     }
 
@@ -205,6 +345,25 @@ impl Settings {
         settings.dispatch.speed_kmh = server.travel_speed_kmh;
         settings.dispatch.detour = server.travel_detour;
         settings.dispatch.default_time_limit = Duration::from_millis(server.plan_time_limit_ms);
+        settings.max_visit_attempts = server.max_visit_attempts.max(1);
+        settings.sla_sweep = Duration::from_secs_f64(server.sla_sweep_seconds);
+        let n = server.notify;
+        settings.notify = NotifySettings {
+            smtp_url: n.smtp_url.filter(|u| !u.is_empty()),
+            mail_from: n.mail_from,
+            public_url: n
+                .public_url
+                .unwrap_or_else(|| format!("http://{}", settings.bind_addr))
+                .trim_end_matches('/')
+                .to_owned(),
+            default_locale: n.default_locale,
+            templates_dir: n.templates_dir,
+            max_attempts: n.delivery_max_attempts.max(1),
+            backoff: Duration::from_secs_f64(n.delivery_backoff_seconds),
+            webhook_timeout: Duration::from_secs_f64(n.webhook_timeout_seconds),
+            lease: Duration::from_secs_f64(n.delivery_lease_seconds),
+            ..NotifySettings::for_bind(&settings.bind_addr)
+        };
         if server.demo {
             settings.demo_password = Some(
                 server

@@ -27,8 +27,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Apply pending migrations, then serve the API.
+    /// Apply pending migrations, then serve the API (and run the background workers).
     Serve(ServerArgs),
+    /// Run only the background workers (plan runs, notifications, the SLA sweep), without
+    /// serving HTTP: for a dedicated worker process beside API replicas.
+    Worker(ServerArgs),
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -82,6 +85,7 @@ fn main() -> anyhow::Result<()> {
     let database_url = cli.common.database_url()?;
     match cli.command {
         Command::Serve(server) => serve(Settings::from_args(&cli.common, server)?),
+        Command::Worker(server) => work(Settings::from_args(&cli.common, server)?),
         Command::User {
             command:
                 UserCommand::Add {
@@ -110,6 +114,7 @@ fn main() -> anyhow::Result<()> {
                         role,
                         password_hash: &hash,
                         customer_id: customer_id.map(db::types::CustomerId),
+                        locale: None,
                     },
                 )
             })
@@ -182,6 +187,11 @@ fn migrated(url: &DatabaseUrl) -> anyhow::Result<db::PooledConn> {
     let mut conn = pool.get()?;
     db::run_migrations(&mut conn)?;
     Ok(conn)
+}
+
+#[actix_web::main]
+async fn work(settings: Settings) -> anyhow::Result<()> {
+    api::startup::run_workers(settings).await
 }
 
 #[actix_web::main]

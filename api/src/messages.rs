@@ -177,3 +177,100 @@ pub fn job_completed_note(job_id: i64, kind: &str) -> String {
 pub fn fulfilment_note(job_id: i64, event: &str) -> String {
     format!("courier reported `{event}` for job {job_id}")
 }
+
+// --- Remedies to their end, deadlines, feedback ------------------------------------------
+
+pub const REPAIR_ALREADY_DONE: &str =
+    "the repair was already reported done; the unit's return visit exists";
+pub const READY_FOR_COLLECTION: &str = "repaired; ready for collection at the depot";
+pub const NOT_AWAITING_UNIT: &str =
+    "the claim is not waiting for the customer to bring the unit to a depot";
+pub const VISIT_UNDER_WAY: &str =
+    "a courier visit for this claim is under way or done; it can no longer be called off";
+pub const NOT_YET_RATABLE: &str = "the claim can be rated once it is closed";
+pub const ALREADY_RATED: &str = "this claim was already rated; thank you";
+
+/// The history note of an approval outside the warranty.
+pub fn override_note(warranty_status: &str, reason: &str) -> String {
+    format!("approved despite the warranty check `{warranty_status}`: {reason}")
+}
+
+/// The history note when a job's last visit failed.
+pub fn visits_exhausted_note(attempts: i32, reasons: &[String]) -> String {
+    format!(
+        "{attempts} visits failed ({}); the claim is back for a decision",
+        reasons.join("; ")
+    )
+}
+
+pub fn not_in_repair(status: domain::claim::ClaimStatus) -> String {
+    format!("the claim is `{status}`, not `in_repair`: there is no repair to finish")
+}
+
+pub fn repair_done_note(note: Option<&str>) -> String {
+    match note {
+        Some(note) => format!("repair finished: {note}"),
+        None => "repair finished".to_owned(),
+    }
+}
+
+pub fn received_note(note: Option<&str>) -> String {
+    match note {
+        Some(note) => format!("unit received at the depot: {note}"),
+        None => "unit received at the depot".to_owned(),
+    }
+}
+
+pub fn cannot_withdraw(status: domain::claim::ClaimStatus) -> String {
+    format!("a claim in `{status}` can no longer be withdrawn")
+}
+
+pub fn job_not_cancellable(status: domain::job::JobStatus) -> String {
+    format!("the job is `{status}` and can no longer be cancelled")
+}
+
+pub fn job_cancelled_note(job_id: i64, kind: &str, reason: &str) -> String {
+    format!("{kind} job {job_id} cancelled: {reason}")
+}
+
+/// A head's reassignment; `requested` away, his substitute `to` took it.
+pub fn reassigned_note(
+    requested: crate::db::types::UserId,
+    to: crate::db::types::UserId,
+) -> String {
+    if requested == to {
+        format!("assigned to manager {to}")
+    } else {
+        format!("assigned to manager {to} (substitute for {requested})")
+    }
+}
+
+pub fn handed_over_note(from: crate::db::types::UserId, to: crate::db::types::UserId) -> String {
+    format!("assigned to manager {to} while manager {from} is away")
+}
+
+pub fn escalated_note(
+    stage: domain::claim::ClaimStatus,
+    due: chrono::DateTime<chrono::Utc>,
+) -> String {
+    format!(
+        "overdue: the `{stage}` stage was due {}; escalated to the head of department",
+        due.format("%Y-%m-%d %H:%M UTC")
+    )
+}
+
+pub fn feedback_note(rating: i32, comment: Option<&str>) -> String {
+    match comment {
+        Some(comment) => format!("the customer rated the service {rating}/5: {comment}"),
+        None => format!("the customer rated the service {rating}/5"),
+    }
+}
+
+// --- Webhooks ----------------------------------------------------------------------------
+
+pub const WEBHOOK_URL: &str = "must be an http or https URL";
+pub const NO_EVENTS: &str = "name at least one event, or `*` for all";
+
+pub fn unknown_event(known: &[&str]) -> String {
+    format!("must be `*` or one of: {}", known.join(", "))
+}

@@ -49,11 +49,12 @@ impl Application {
             pool,
             jwt: JwtKeys::new(&settings.jwt_secret),
             login_limiter: LoginLimiter::default(),
+            public_limiter: Default::default(),
             plan_wakeup: tokio::sync::Notify::new(),
             route_cache: Default::default(),
             settings,
         });
-        crate::workers::start(state.clone());
+        crate::workers::start(state.clone())?;
         let server = HttpServer::new(move || {
             let (app, openapi) = App::new()
                 .into_utoipa_app()
@@ -95,4 +96,29 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The background workers alone, until the process is stopped (`claimroute worker`).
+pub async fn run_workers(settings: Settings) -> anyhow::Result<()> {
+    let pool = db::connect_pool(&settings.database_url, settings.pool_size)?;
+    let setup_pool = pool.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = setup_pool.get()?;
+        db::run_migrations(&mut conn)?;
+        Ok(())
+    })
+    .await??;
+    let state = web::Data::new(AppState {
+        pool,
+        jwt: JwtKeys::new(&settings.jwt_secret),
+        login_limiter: LoginLimiter::default(),
+        public_limiter: Default::default(),
+        plan_wakeup: tokio::sync::Notify::new(),
+        route_cache: Default::default(),
+        settings,
+    });
+    crate::workers::start(state)?;
+    tracing::info!("workers running");
+    tokio::signal::ctrl_c().await?;
+    Ok(())
 }

@@ -13,6 +13,8 @@ pub struct AppState {
     pub settings: Settings,
     pub jwt: JwtKeys,
     pub login_limiter: LoginLimiter,
+    /// Limits the public endpoints (tracking links) per client address.
+    pub public_limiter: crate::auth::public_limit::PublicLimiter,
     /// Wakes this process's plan worker when a plan is queued.
     pub plan_wakeup: tokio::sync::Notify,
     /// Couriers' rendered routes by route and revision (`GET /me/route`).

@@ -21,12 +21,16 @@ pub enum ClaimStatus {
     Approved,
     /// Courier jobs are under way.
     InFulfilment,
+    /// The unit is at the workshop being repaired.
+    InRepair,
     /// Fulfilment finished; a final check before closing.
     QualityControl,
     /// Done, the customer got the remedy.
     Closed,
     /// The claim was turned down.
     Rejected,
+    /// The customer took the claim back before any visit was under way.
+    Withdrawn,
 }
 
 string_enum!(ClaimStatus {
@@ -36,9 +40,11 @@ string_enum!(ClaimStatus {
     Decision => "decision",
     Approved => "approved",
     InFulfilment => "in_fulfilment",
+    InRepair => "in_repair",
     QualityControl => "quality_control",
     Closed => "closed",
     Rejected => "rejected",
+    Withdrawn => "withdrawn",
 });
 
 impl ClaimStatus {
@@ -54,9 +60,17 @@ impl ClaimStatus {
         )
     }
 
-    /// Whether the claim still needs work; closed and rejected claims are final.
+    /// Whether the claim still needs work; closed, rejected and withdrawn claims are final.
     pub fn is_open(self) -> bool {
-        !matches!(self, ClaimStatus::Closed | ClaimStatus::Rejected)
+        !matches!(
+            self,
+            ClaimStatus::Closed | ClaimStatus::Rejected | ClaimStatus::Withdrawn
+        )
+    }
+
+    /// Stages in which the customer may still take her claim back (no visit under way).
+    pub fn may_be_withdrawn(self) -> bool {
+        self.is_review_stage() || self == ClaimStatus::Approved
     }
 }
 
@@ -71,6 +85,12 @@ pub enum TransitionTrigger {
     Decision,
     /// Courier job progress drives the claim forward.
     Fulfilment,
+    /// Something happened at the depot or workshop: a unit handed in, a repair finished.
+    Depot,
+    /// The customer withdrew the claim.
+    Withdrawal,
+    /// Every visit attempt failed: the claim goes back to its manager.
+    VisitsExhausted,
 }
 
 /// Every legal status change and the trigger that may perform it.
@@ -93,6 +113,21 @@ pub const TRANSITIONS: &[(ClaimStatus, ClaimStatus, TransitionTrigger)] = {
         (Decision, Rejected, T::Decision),
         (Approved, InFulfilment, T::Fulfilment),
         (InFulfilment, QualityControl, T::Fulfilment),
+        // Repairs: the pickup brings the unit to the workshop, the return visit takes it back.
+        (InFulfilment, InRepair, T::Fulfilment),
+        (InRepair, InFulfilment, T::Fulfilment),
+        // The customer brings the unit (or collects it) at the depot.
+        (Approved, InRepair, T::Depot),
+        (Approved, QualityControl, T::Depot),
+        (InRepair, QualityControl, T::Depot),
+        (New, Withdrawn, T::Withdrawal),
+        (InfoCheck, Withdrawn, T::Withdrawal),
+        (Diagnostics, Withdrawn, T::Withdrawal),
+        (Decision, Withdrawn, T::Withdrawal),
+        (Approved, Withdrawn, T::Withdrawal),
+        (Approved, Decision, T::VisitsExhausted),
+        (InFulfilment, Decision, T::VisitsExhausted),
+        (InRepair, Decision, T::VisitsExhausted),
     ]
 };
 
@@ -165,6 +200,33 @@ string_enum!(Remedy {
     Repair => "repair",
 });
 
+/// Why a claim was turned down; each code has a paragraph the customer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// The warranty had ended.
+    Expired,
+    /// The unit was used against its instructions.
+    Misuse,
+    /// The unit was damaged (dropped, crushed, flooded).
+    MechanicalDamage,
+    /// The defect is not one the warranty covers (wear parts, cosmetics).
+    NotCovered,
+    /// The serial number is not one the seller sold.
+    UnknownSerial,
+    /// Anything else; the manager's text says what.
+    Other,
+}
+
+string_enum!(RejectReason {
+    Expired => "expired",
+    Misuse => "misuse",
+    MechanicalDamage => "mechanical_damage",
+    NotCovered => "not_covered",
+    UnknownSerial => "unknown_serial",
+    Other => "other",
+});
+
 /// The customer-facing claim number, e.g. `CLM-2026-000123`.
 ///
 /// The sequence is zero-padded to six digits so numbers sort and read evenly;
@@ -199,6 +261,9 @@ mod tests {
             assert_eq!(r.as_str().parse::<Remedy>().unwrap(), r);
         }
         assert!("Refund".parse::<Remedy>().is_err());
+        for r in RejectReason::ALL {
+            assert_eq!(r.as_str().parse::<RejectReason>().unwrap(), r);
+        }
     }
 
     #[test]
@@ -212,12 +277,40 @@ mod tests {
             .into_iter()
             .filter(|s| !s.is_open())
             .collect();
-        assert_eq!(closed, vec![Closed, Rejected]);
+        assert_eq!(closed, vec![Closed, Rejected, Withdrawn]);
+        let withdrawable: Vec<_> = ClaimStatus::ALL
+            .into_iter()
+            .filter(|s| s.may_be_withdrawn())
+            .collect();
+        assert_eq!(
+            withdrawable,
+            vec![New, InfoCheck, Diagnostics, Decision, Approved]
+        );
+        for s in withdrawable {
+            assert_eq!(check_transition(s, Withdrawn, T::Withdrawal), Ok(()));
+        }
+    }
+
+    #[test]
+    fn a_repair_goes_to_the_workshop_and_back() {
+        assert_eq!(
+            check_transition(InFulfilment, InRepair, T::Fulfilment),
+            Ok(())
+        );
+        assert_eq!(
+            check_transition(InRepair, InFulfilment, T::Fulfilment),
+            Ok(())
+        );
+        assert_eq!(check_transition(Approved, InRepair, T::Depot), Ok(()));
+        assert_eq!(check_transition(InRepair, QualityControl, T::Depot), Ok(()));
+        // Nobody closes a claim while the unit is away.
+        assert!(check_transition(InRepair, Closed, T::Manual).is_err());
+        assert!(check_transition(InRepair, Withdrawn, T::Withdrawal).is_err());
     }
 
     #[test]
     fn every_table_row_is_allowed() {
-        assert_eq!(TRANSITIONS.len(), 14);
+        assert_eq!(TRANSITIONS.len(), 27);
         for &(from, to, trigger) in TRANSITIONS {
             assert_eq!(check_transition(from, to, trigger), Ok(()));
         }
@@ -248,9 +341,16 @@ mod tests {
 
     #[test]
     fn final_statuses_go_nowhere() {
-        for from in [Closed, Rejected] {
+        for from in [Closed, Rejected, Withdrawn] {
             for to in ClaimStatus::ALL {
-                for trigger in [T::Manual, T::Decision, T::Fulfilment] {
+                for trigger in [
+                    T::Manual,
+                    T::Decision,
+                    T::Fulfilment,
+                    T::Depot,
+                    T::Withdrawal,
+                    T::VisitsExhausted,
+                ] {
                     let err = check_transition(from, to, trigger).unwrap_err();
                     assert!(err.allowed.is_empty());
                 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::claim::ClaimStatus;
+pub use crate::claim::RejectReason;
 use crate::error::{string_enum, FieldError};
 pub use crate::job::JobKind;
 
@@ -32,21 +33,74 @@ string_enum!(DecisionKind {
     Reject => "reject",
 });
 
+/// How the unit travels (or the repair happens), chosen with an approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Logistics {
+    /// A courier visits the customer.
+    #[default]
+    Courier,
+    /// The customer brings the unit to a depot (and collects it there); no courier job.
+    CustomerBrings,
+    /// A technician repairs the unit at the customer's (repairs only).
+    Onsite,
+}
+
+string_enum!(Logistics {
+    Courier => "courier",
+    CustomerBrings => "customer_brings",
+    Onsite => "onsite",
+});
+
 /// A decision as submitted, before validation.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct DecisionInput {
     pub kind: DecisionKind,
     pub reason: Option<String>,
+    /// Required for a rejection: which of the listed reasons.
+    pub reason_code: Option<RejectReason>,
     pub refund_amount_cents: Option<i64>,
+    /// For approvals; `courier` when absent.
+    pub logistics: Option<Logistics>,
+    /// Why an approval goes ahead although the warranty does not cover the claim
+    /// (goodwill, paid service).
+    pub override_reason: Option<String>,
 }
 
-/// A validated decision: the reason is trimmed and non-empty if present, and
-/// `refund_amount_cents` is present exactly for refunds.
+/// A validated decision: the texts are trimmed and non-empty if present, a rejection has
+/// its code and text, `refund_amount_cents` is present exactly for refunds, and an
+/// approval has its logistics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub kind: DecisionKind,
     pub reason: Option<String>,
+    pub reason_code: Option<RejectReason>,
     pub refund_amount_cents: Option<i64>,
+    /// `None` for a rejection.
+    pub logistics: Option<Logistics>,
+    pub override_reason: Option<String>,
+}
+
+/// Whether the warranty check (`in_warranty`, `expired`, `unknown_serial`) lets an
+/// approval through without an override.
+pub fn warranty_covers(warranty_status: &str) -> bool {
+    warranty_status == "in_warranty"
+}
+
+/// An approval of a claim the warranty does not cover needs an override with its reason;
+/// a rejection needs none. Returns the error naming the warranty status.
+pub fn check_override(decision: &Decision, warranty_status: &str) -> Result<(), FieldError> {
+    let approves = decision.kind != DecisionKind::Reject;
+    if approves && !warranty_covers(warranty_status) && decision.override_reason.is_none() {
+        return Err(FieldError::new(
+            "override",
+            format!(
+                "the warranty check says `{warranty_status}`: approving needs an override with \
+                 its reason (goodwill or paid service)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Validates a submitted decision, reporting every problem at once so the
@@ -70,6 +124,50 @@ pub fn validate_decision(input: DecisionInput) -> Result<Decision, Vec<FieldErro
         errors.push(FieldError::new(
             "reason",
             "a rejection needs a reason the customer can read",
+        ));
+    }
+    match (input.kind, input.reason_code) {
+        (DecisionKind::Reject, None) => errors.push(FieldError::new(
+            "reason_code",
+            "a rejection needs a reason code: expired, misuse, mechanical_damage, \
+             not_covered, unknown_serial or other",
+        )),
+        (DecisionKind::Reject, Some(_)) | (_, None) => {}
+        (kind, Some(_)) => errors.push(FieldError::new(
+            "reason_code",
+            format!("a reason code only applies to rejections, not to `{kind}`"),
+        )),
+    }
+    let logistics = match (input.kind, input.logistics) {
+        (DecisionKind::Reject, None) => None,
+        (DecisionKind::Reject, Some(_)) => {
+            errors.push(FieldError::new(
+                "logistics",
+                "logistics only apply to approvals",
+            ));
+            None
+        }
+        (DecisionKind::Repair, l) => Some(l.unwrap_or_default()),
+        (kind, Some(Logistics::Onsite)) => {
+            errors.push(FieldError::new(
+                "logistics",
+                format!("an on-site visit is for repairs, not for `{kind}`"),
+            ));
+            None
+        }
+        (_, l) => Some(l.unwrap_or_default()),
+    };
+    let override_reason = input
+        .override_reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if override_reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+    {
+        errors.push(FieldError::new(
+            "override.reason",
+            format!("the reason must be at most {MAX_REASON_CHARS} characters"),
         ));
     }
 
@@ -98,7 +196,10 @@ pub fn validate_decision(input: DecisionInput) -> Result<Decision, Vec<FieldErro
         Ok(Decision {
             kind: input.kind,
             reason,
+            reason_code: input.reason_code,
             refund_amount_cents: input.refund_amount_cents,
+            logistics,
+            override_reason,
         })
     } else {
         Err(errors)
@@ -152,22 +253,30 @@ fn units(size_units: i32) -> i32 {
     size_units.max(1)
 }
 
+/// Skill of the couriers who may repair a unit at the customer's.
+pub const TECHNICIAN: &str = "technician";
+
 /// The courier jobs an approved decision needs right away.
 ///
-/// A repair only starts with a pickup: the return trip is created later with
-/// [`return_job_after_repair`], once the unit is actually fixed.
+/// A repair by courier only starts with a pickup: the return trip is created later with
+/// [`return_job_after_repair`], once the unit is actually fixed. A unit the customer brings
+/// needs no courier; an on-site repair is one technician's visit.
 pub fn jobs_for_decision(decision: &Decision, size_units: i32) -> Vec<JobSpec> {
     let size = units(size_units);
-    match decision.kind {
+    match (decision.kind, decision.logistics.unwrap_or_default()) {
+        (DecisionKind::Reject, _) | (_, Logistics::CustomerBrings) => Vec::new(),
+        (DecisionKind::Repair, Logistics::Onsite) => vec![JobSpec {
+            skills: vec![TECHNICIAN.to_owned()],
+            ..spec(JobKind::OnsiteRepair, 0, 0, 60)
+        }],
         // New unit out and the defective one back, in the same visit.
-        DecisionKind::Replacement => vec![spec(JobKind::Exchange, size, size, 20)],
-        DecisionKind::Refund => vec![JobSpec {
+        (DecisionKind::Replacement, _) => vec![spec(JobKind::Exchange, size, size, 20)],
+        (DecisionKind::Refund, _) => vec![JobSpec {
             skills: vec!["cash".to_owned()],
             cash_cents: decision.refund_amount_cents,
             ..spec(JobKind::Refund, 0, size, 15)
         }],
-        DecisionKind::Repair => vec![spec(JobKind::Pickup, 0, size, 10)],
-        DecisionKind::Reject => Vec::new(),
+        (DecisionKind::Repair, _) => vec![spec(JobKind::Pickup, 0, size, 10)],
     }
 }
 
@@ -185,7 +294,10 @@ mod tests {
         DecisionInput {
             kind,
             reason: reason.map(str::to_owned),
+            reason_code: (kind == DecisionKind::Reject).then_some(RejectReason::Other),
             refund_amount_cents: amount,
+            logistics: None,
+            override_reason: None,
         }
     }
 
@@ -333,6 +445,71 @@ mod tests {
                 cash_cents: None,
             }
         );
+    }
+
+    #[test]
+    fn a_rejection_needs_its_code_and_only_it_has_one() {
+        let mut no_code = input(DecisionKind::Reject, Some("dropped"), None);
+        no_code.reason_code = None;
+        assert_eq!(
+            fields(&validate_decision(no_code).unwrap_err()),
+            vec!["reason_code"]
+        );
+        let mut coded = input(DecisionKind::Repair, None, None);
+        coded.reason_code = Some(RejectReason::Misuse);
+        assert_eq!(
+            fields(&validate_decision(coded).unwrap_err()),
+            vec!["reason_code"]
+        );
+    }
+
+    #[test]
+    fn logistics_choose_the_jobs() {
+        let with = |kind, logistics, amount| {
+            let mut i = input(kind, None, amount);
+            i.logistics = Some(logistics);
+            validate_decision(i)
+        };
+        let brings = with(DecisionKind::Replacement, Logistics::CustomerBrings, None).unwrap();
+        assert!(jobs_for_decision(&brings, 2).is_empty());
+        let onsite = with(DecisionKind::Repair, Logistics::Onsite, None).unwrap();
+        let jobs = jobs_for_decision(&onsite, 2);
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].kind, JobKind::OnsiteRepair);
+        assert_eq!(jobs[0].skills, vec![TECHNICIAN.to_owned()]);
+        assert_eq!((jobs[0].delivery_load, jobs[0].pickup_load), (0, 0));
+        let errs = with(DecisionKind::Refund, Logistics::Onsite, Some(100)).unwrap_err();
+        assert_eq!(fields(&errs), vec!["logistics"]);
+        let mut reject = input(DecisionKind::Reject, Some("no"), None);
+        reject.logistics = Some(Logistics::Courier);
+        assert_eq!(
+            fields(&validate_decision(reject).unwrap_err()),
+            vec!["logistics"]
+        );
+        // Absent: a courier.
+        let d = validate_decision(input(DecisionKind::Repair, None, None)).unwrap();
+        assert_eq!(d.logistics, Some(Logistics::Courier));
+    }
+
+    #[test]
+    fn approving_outside_the_warranty_needs_an_override() {
+        let plain = validate_decision(input(DecisionKind::Replacement, None, None)).unwrap();
+        assert!(check_override(&plain, "in_warranty").is_ok());
+        for status in ["expired", "unknown_serial"] {
+            let err = check_override(&plain, status).unwrap_err();
+            assert_eq!(err.field, "override");
+            assert!(err.message.contains(status), "{err}");
+        }
+        let mut goodwill = input(DecisionKind::Replacement, None, None);
+        goodwill.override_reason = Some("  goodwill, loyal customer ".to_owned());
+        let goodwill = validate_decision(goodwill).unwrap();
+        assert_eq!(
+            goodwill.override_reason.as_deref(),
+            Some("goodwill, loyal customer")
+        );
+        assert!(check_override(&goodwill, "expired").is_ok());
+        let reject = validate_decision(input(DecisionKind::Reject, Some("old"), None)).unwrap();
+        assert!(check_override(&reject, "expired").is_ok());
     }
 
     #[test]

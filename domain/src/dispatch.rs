@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::claim::{check_transition, ClaimStatus, TransitionTrigger};
 use crate::error::string_enum;
-use crate::job::JobStatus;
+use crate::job::{JobKind, JobStatus};
 
 /// A span of time in UTC, `start <= end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,22 +154,39 @@ pub fn apply_event(visit: Visit, event: CourierEvent) -> Result<EventEffect, Eve
     }
 }
 
-/// The next status a claim takes because of its jobs, if any: the first job under way
-/// puts it in fulfilment; all jobs done send it to quality control, where a manager closes
-/// it. Call repeatedly until `None` to record each step.
-pub fn claim_follows_jobs(claim: ClaimStatus, jobs: &[JobStatus]) -> Option<ClaimStatus> {
-    let live: Vec<JobStatus> = jobs
+/// The next status a claim takes because of its jobs (kind and status), if any: the first
+/// job under way puts it in fulfilment; a repair's pickup done with no return job yet puts
+/// it in the workshop, and the return visit under way takes it out again; all jobs done
+/// send it to quality control, where a manager closes it. Call repeatedly until `None` to
+/// record each step.
+pub fn claim_follows_jobs(
+    claim: ClaimStatus,
+    jobs: &[(JobKind, JobStatus)],
+) -> Option<ClaimStatus> {
+    let live: Vec<(JobKind, JobStatus)> = jobs
         .iter()
         .copied()
-        .filter(|s| *s != JobStatus::Cancelled)
+        .filter(|(_, s)| !matches!(s, JobStatus::Cancelled | JobStatus::Failed))
         .collect();
-    let started = live
+    let under_way =
+        |s: JobStatus| matches!(s, JobStatus::EnRoute | JobStatus::Arrived | JobStatus::Done);
+    let started = live.iter().any(|(_, s)| under_way(*s));
+    let all_done = !live.is_empty() && live.iter().all(|(_, s)| *s == JobStatus::Done);
+    let picked_up = live
         .iter()
-        .any(|s| matches!(s, JobStatus::EnRoute | JobStatus::Arrived | JobStatus::Done));
-    let all_done = !live.is_empty() && live.iter().all(|s| *s == JobStatus::Done);
+        .any(|(k, s)| *k == JobKind::Pickup && *s == JobStatus::Done);
+    let returns: Vec<JobStatus> = live
+        .iter()
+        .filter(|(k, _)| *k == JobKind::Return)
+        .map(|(_, s)| *s)
+        .collect();
     let next = match claim {
         ClaimStatus::Approved if started => ClaimStatus::InFulfilment,
+        ClaimStatus::InFulfilment if all_done && picked_up && returns.is_empty() => {
+            ClaimStatus::InRepair
+        }
         ClaimStatus::InFulfilment if all_done => ClaimStatus::QualityControl,
+        ClaimStatus::InRepair if returns.iter().any(|s| under_way(*s)) => ClaimStatus::InFulfilment,
         _ => return None,
     };
     check_transition(claim, next, TransitionTrigger::Fulfilment)
@@ -281,27 +298,62 @@ mod tests {
     #[test]
     fn claim_follows_its_jobs() {
         use ClaimStatus::*;
+        use JobKind as K;
         use JobStatus as J;
+        let ex = |s| (K::Exchange, s);
         assert_eq!(
-            claim_follows_jobs(Approved, &[J::Assigned, J::Assigned]),
+            claim_follows_jobs(Approved, &[ex(J::Assigned), ex(J::Assigned)]),
             None
         );
         assert_eq!(
-            claim_follows_jobs(Approved, &[J::EnRoute, J::Assigned]),
+            claim_follows_jobs(Approved, &[ex(J::EnRoute), ex(J::Assigned)]),
             Some(InFulfilment)
         );
         assert_eq!(
-            claim_follows_jobs(InFulfilment, &[J::Done, J::Assigned]),
+            claim_follows_jobs(InFulfilment, &[ex(J::Done), ex(J::Assigned)]),
             None
         );
         assert_eq!(
-            claim_follows_jobs(InFulfilment, &[J::Done, J::Cancelled]),
+            claim_follows_jobs(InFulfilment, &[ex(J::Done), ex(J::Cancelled)]),
             Some(QualityControl)
         );
         // Both steps when a single report finishes everything.
-        assert_eq!(claim_follows_jobs(Approved, &[J::Done]), Some(InFulfilment));
-        assert_eq!(claim_follows_jobs(QualityControl, &[J::Done]), None);
+        assert_eq!(
+            claim_follows_jobs(Approved, &[ex(J::Done)]),
+            Some(InFulfilment)
+        );
+        assert_eq!(claim_follows_jobs(QualityControl, &[ex(J::Done)]), None);
         assert_eq!(claim_follows_jobs(InFulfilment, &[]), None);
-        assert_eq!(claim_follows_jobs(Closed, &[J::Done]), None);
+        assert_eq!(claim_follows_jobs(Closed, &[ex(J::Done)]), None);
+    }
+
+    #[test]
+    fn a_repair_waits_in_the_workshop_for_its_return() {
+        use ClaimStatus::*;
+        use JobKind as K;
+        use JobStatus as J;
+        let picked = [(K::Pickup, J::Done)];
+        assert_eq!(claim_follows_jobs(InFulfilment, &picked), Some(InRepair));
+        // Nothing moves it while the unit is being repaired.
+        assert_eq!(claim_follows_jobs(InRepair, &picked), None);
+        let returning = [(K::Pickup, J::Done), (K::Return, J::Assigned)];
+        assert_eq!(claim_follows_jobs(InRepair, &returning), None);
+        let on_the_way = [(K::Pickup, J::Done), (K::Return, J::EnRoute)];
+        assert_eq!(
+            claim_follows_jobs(InRepair, &on_the_way),
+            Some(InFulfilment)
+        );
+        assert_eq!(claim_follows_jobs(InFulfilment, &on_the_way), None);
+        let back = [(K::Pickup, J::Done), (K::Return, J::Done)];
+        assert_eq!(
+            claim_follows_jobs(InFulfilment, &back),
+            Some(QualityControl)
+        );
+        // An on-site repair is done in one visit.
+        let onsite = [(K::OnsiteRepair, J::Done)];
+        assert_eq!(
+            claim_follows_jobs(InFulfilment, &onsite),
+            Some(QualityControl)
+        );
     }
 }

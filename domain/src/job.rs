@@ -16,6 +16,8 @@ pub enum JobKind {
     Pickup,
     /// Bring a repaired unit back.
     Return,
+    /// A technician repairs the unit at the customer's (needs the `technician` skill).
+    OnsiteRepair,
 }
 
 string_enum!(JobKind {
@@ -23,6 +25,7 @@ string_enum!(JobKind {
     Refund => "refund",
     Pickup => "pickup",
     Return => "return",
+    OnsiteRepair => "onsite_repair",
 });
 
 /// Progress of a courier job.

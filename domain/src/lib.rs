@@ -11,6 +11,7 @@ pub mod decision;
 pub mod dispatch;
 pub mod error;
 pub mod job;
+pub mod locale;
 pub mod plan;
 pub mod report;
 pub mod sla;

@@ -74,6 +74,19 @@ pub fn completion_needs_proof(pickup_load: i32) -> bool {
     pickup_load > 0
 }
 
+/// Visit attempts a job gets before it stops going back to planning, by default.
+pub const DEFAULT_MAX_VISIT_ATTEMPTS: i32 = 3;
+
+/// Where a job goes after a failed visit that was its `attempts`-th: back to planning, or,
+/// once `max_attempts` visits failed, nowhere (`failed`), and its claim back to the manager.
+pub fn after_failed_visit(attempts: i32, max_attempts: i32) -> JobStatus {
+    if attempts >= max_attempts.max(1) {
+        JobStatus::Failed
+    } else {
+        JobStatus::Unplanned
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -156,5 +169,15 @@ mod tests {
     fn only_pickups_need_a_photo() {
         assert!(completion_needs_proof(3));
         assert!(!completion_needs_proof(0));
+    }
+
+    #[test]
+    fn a_job_stops_after_its_last_attempt() {
+        assert_eq!(after_failed_visit(1, 3), JobStatus::Unplanned);
+        assert_eq!(after_failed_visit(2, 3), JobStatus::Unplanned);
+        assert_eq!(after_failed_visit(3, 3), JobStatus::Failed);
+        assert_eq!(after_failed_visit(4, 3), JobStatus::Failed);
+        // A limit below one still gives every job its one visit.
+        assert_eq!(after_failed_visit(1, 0), JobStatus::Failed);
     }
 }

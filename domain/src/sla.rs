@@ -4,12 +4,13 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::claim::ClaimStatus;
 
-/// Hours allowed per claim stage. `None` means the stage has no deadline
-/// (final stages, or a stage explicitly left untimed).
+/// Time allowed per claim stage. `None` means the stage has no deadline (final stages, or
+/// a stage explicitly left untimed). Kept in seconds: hours are the unit people configure,
+/// but decimal hours are allowed (`new=0.001` is 3.6 s, which tests use).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlaPolicy {
     /// Indexed by position in [`ClaimStatus::ALL`].
-    hours: [Option<u32>; ClaimStatus::ALL.len()],
+    seconds: [Option<u64>; ClaimStatus::ALL.len()],
 }
 
 fn index(status: ClaimStatus) -> usize {
@@ -24,7 +25,7 @@ fn index(status: ClaimStatus) -> usize {
 impl Default for SlaPolicy {
     fn default() -> Self {
         let policy = SlaPolicy {
-            hours: [None; ClaimStatus::ALL.len()],
+            seconds: [None; ClaimStatus::ALL.len()],
         };
         policy
             .with_hours(ClaimStatus::New, 24)
@@ -33,24 +34,32 @@ impl Default for SlaPolicy {
             .with_hours(ClaimStatus::Decision, 24)
             .with_hours(ClaimStatus::Approved, 72)
             .with_hours(ClaimStatus::InFulfilment, 72)
+            .with_hours(ClaimStatus::InRepair, 240)
             .with_hours(ClaimStatus::QualityControl, 48)
     }
 }
 
 impl SlaPolicy {
-    /// Hours allowed in `status`, if the stage is timed.
-    pub fn hours(&self, status: ClaimStatus) -> Option<u32> {
-        self.hours[index(status)]
+    /// Time allowed in `status`, if the stage is timed.
+    pub fn limit(&self, status: ClaimStatus) -> Option<Duration> {
+        self.seconds[index(status)]
+            .and_then(|s| i64::try_from(s).ok())
+            .map(Duration::seconds)
     }
 
     /// Returns the policy with `status` given `hours` hours.
-    pub fn with_hours(mut self, status: ClaimStatus, hours: u32) -> Self {
-        self.hours[index(status)] = Some(hours);
+    pub fn with_hours(self, status: ClaimStatus, hours: u32) -> Self {
+        self.with_seconds(status, u64::from(hours) * 3600)
+    }
+
+    /// Returns the policy with `status` given `seconds` seconds.
+    pub fn with_seconds(mut self, status: ClaimStatus, seconds: u64) -> Self {
+        self.seconds[index(status)] = Some(seconds);
         self
     }
 
-    /// Parses overrides such as `"new=24,decision=12"` on top of the default
-    /// policy, so configuration only needs to mention what differs.
+    /// Parses overrides such as `"new=24,decision=12.5"` (hours, decimals allowed) on top of
+    /// the default policy, so configuration only needs to mention what differs.
     /// Whitespace around items is ignored and an empty string yields the default.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut policy = SlaPolicy::default();
@@ -68,10 +77,18 @@ impl SlaPolicy {
                     names.join(", ")
                 )
             })?;
-            let hours: u32 = hours.parse().map_err(|_| {
-                format!("SLA hours for `{stage}` must be a whole number of hours, got `{hours}`")
-            })?;
-            policy = policy.with_hours(status, hours);
+            let seconds = hours
+                .parse::<f64>()
+                .ok()
+                .filter(|h| h.is_finite() && *h >= 0.0 && *h <= 100_000.0)
+                .map(|h| (h * 3600.0).round() as u64)
+                .ok_or_else(|| {
+                    format!(
+                        "SLA hours for `{stage}` must be a number of hours from 0 to 100000, \
+                         got `{hours}`"
+                    )
+                })?;
+            policy = policy.with_seconds(status, seconds);
         }
         Ok(policy)
     }
@@ -82,8 +99,7 @@ impl SlaPolicy {
         status: ClaimStatus,
         entered_at: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
-        let hours = self.hours(status)?;
-        entered_at.checked_add_signed(Duration::hours(i64::from(hours)))
+        entered_at.checked_add_signed(self.limit(status)?)
     }
 }
 
@@ -103,10 +119,14 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 3, 1, h, m, s).unwrap()
     }
 
+    fn hours(p: &SlaPolicy, s: ClaimStatus) -> Option<i64> {
+        p.limit(s).map(|d| d.num_hours())
+    }
+
     #[test]
     fn default_hours() {
         let p = SlaPolicy::default();
-        let got: Vec<_> = ClaimStatus::ALL.iter().map(|&s| p.hours(s)).collect();
+        let got: Vec<_> = ClaimStatus::ALL.iter().map(|&s| hours(&p, s)).collect();
         assert_eq!(
             got,
             vec![
@@ -116,11 +136,22 @@ mod tests {
                 Some(24),
                 Some(72),
                 Some(72),
+                Some(240),
                 Some(48),
+                None,
                 None,
                 None
             ]
         );
+    }
+
+    #[test]
+    fn decimal_hours_give_seconds() {
+        // 0.001 h is 3.6 s, kept to the second.
+        let p = SlaPolicy::parse("new=0.001,decision=1.5").unwrap();
+        assert_eq!(p.limit(New), Some(Duration::seconds(4)));
+        assert_eq!(p.limit(Decision), Some(Duration::minutes(90)));
+        assert_eq!(p.deadline(New, at(10, 0, 0)), Some(at(10, 0, 4)));
     }
 
     #[test]
@@ -153,9 +184,9 @@ mod tests {
     #[test]
     fn parse_overrides_default() {
         let p = SlaPolicy::parse("new=12, decision = 6").unwrap();
-        assert_eq!(p.hours(New), Some(12));
-        assert_eq!(p.hours(Decision), Some(6));
-        assert_eq!(p.hours(InfoCheck), Some(48));
+        assert_eq!(hours(&p, New), Some(12));
+        assert_eq!(hours(&p, Decision), Some(6));
+        assert_eq!(hours(&p, InfoCheck), Some(48));
         assert_eq!(
             p,
             SlaPolicy::default()
@@ -163,7 +194,10 @@ mod tests {
                 .with_hours(Decision, 6)
         );
         // Closed stages can be given a target too.
-        assert_eq!(SlaPolicy::parse("closed=1").unwrap().hours(Closed), Some(1));
+        assert_eq!(
+            hours(&SlaPolicy::parse("closed=1").unwrap(), Closed),
+            Some(1)
+        );
     }
 
     #[test]
@@ -181,7 +215,9 @@ mod tests {
         let e = SlaPolicy::parse("new=abc").unwrap_err();
         assert!(e.contains("`new`") && e.contains("`abc`"), "{e}");
         let e = SlaPolicy::parse("new=-1").unwrap_err();
-        assert!(e.contains("whole number"), "{e}");
+        assert!(e.contains("number of hours"), "{e}");
+        assert!(SlaPolicy::parse("new=NaN").is_err());
+        assert!(SlaPolicy::parse("new=inf").is_err());
         let e = SlaPolicy::parse("new").unwrap_err();
         assert!(e.contains("stage=hours"), "{e}");
         assert!(SlaPolicy::parse("new=").is_err());

@@ -169,14 +169,20 @@ backend_test!(
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert_eq!(body["errors"][0]["field"], "reason");
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["reason", "reason_code"], "{body}");
 
         let reason = "The damage was caused by a fall, which the warranty does not cover.";
         let (status, body) = app
             .post(
                 &format!("/claims/{id}/decision"),
                 &head,
-                &json!({"decision": "reject", "reason": reason}),
+                &json!({"decision": "reject", "reason": reason, "reason_code": "mechanical_damage"}),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -411,15 +417,15 @@ backend_test!(uploads_are_checked, |app: TestApp| async move {
         "refused files leave nothing behind"
     );
     // Nothing was kept anywhere in the data dir (the upload folder and its folder for
-    // uploads under way included): its only files are the SQLite database's.
+    // uploads under way included): its only files are the SQLite database's and the mails
+    // the delivery worker wrote (no SMTP server is set here).
+    let mail_dir = app.data_dir.join("outbox-mail");
     let kept: Vec<String> = walk(&app.data_dir)
         .into_iter()
         .filter(|p| {
-            let name = std::path::Path::new(p)
-                .file_name()
-                .unwrap()
-                .to_string_lossy();
-            !name.starts_with("claimroute.db")
+            let path = std::path::Path::new(p);
+            let name = path.file_name().unwrap().to_string_lossy();
+            !name.starts_with("claimroute.db") && !path.starts_with(&mail_dir)
         })
         .collect();
     assert!(kept.is_empty(), "{kept:?}");

@@ -11,13 +11,13 @@ use crate::backend_test;
 use crate::helpers::{read, TestApp, PNG_1X1};
 use crate::plans::tomorrow;
 
-fn route_path() -> String {
+pub(crate) fn route_path() -> String {
     format!("/me/route?date={}", tomorrow())
 }
 
 /// Files a claim for demo customer `n` (a window tomorrow) and has the head decide it;
 /// returns (claim id, job id).
-async fn approved_job(app: &TestApp, n: usize, decision: &str) -> (i64, i64) {
+pub(crate) async fn approved_job(app: &TestApp, n: usize, decision: &str) -> (i64, i64) {
     let customer = app.login(&format!("customer{n}@demo.test")).await;
     let claim = app.file_claim(&customer, &format!("DEMO-{n:04}")).await;
     let id = claim["id"].as_i64().unwrap();
@@ -35,13 +35,13 @@ async fn approved_job(app: &TestApp, n: usize, decision: &str) -> (i64, i64) {
 }
 
 /// Plans tomorrow and publishes the draft; returns the plan's id.
-async fn publish_tomorrow(app: &TestApp) -> i64 {
+pub(crate) async fn publish_tomorrow(app: &TestApp) -> i64 {
     let dispatcher = app.login("dispatcher@demo.test").await;
     crate::plans::publish_tomorrow(app, &dispatcher).await
 }
 
 /// The courier whose route tomorrow has the job: (email, token, his route).
-async fn courier_of(app: &TestApp, job: i64) -> (String, String, Value) {
+pub(crate) async fn courier_of(app: &TestApp, job: i64) -> (String, String, Value) {
     for i in 1..=4 {
         let email = format!("courier{i}@demo.test");
         let token = app.login(&email).await;
@@ -55,7 +55,7 @@ async fn courier_of(app: &TestApp, job: i64) -> (String, String, Value) {
 }
 
 /// Another courier than `email`.
-async fn other_courier(app: &TestApp, email: &str) -> String {
+pub(crate) async fn other_courier(app: &TestApp, email: &str) -> String {
     let other = if email == "courier1@demo.test" {
         "courier2@demo.test"
     } else {
@@ -64,7 +64,7 @@ async fn other_courier(app: &TestApp, email: &str) -> String {
     app.login(other).await
 }
 
-fn stop_of(route: &Value, job: i64) -> Option<Value> {
+pub(crate) fn stop_of(route: &Value, job: i64) -> Option<Value> {
     route["stops"]
         .as_array()
         .unwrap()
@@ -73,17 +73,17 @@ fn stop_of(route: &Value, job: i64) -> Option<Value> {
         .cloned()
 }
 
-fn event(kind: &str) -> Value {
+pub(crate) fn event(kind: &str) -> Value {
     json!({"type": kind, "at": Utc::now().to_rfc3339(), "lat": 52.53, "lon": 13.38})
 }
 
-fn failed(reason: &str) -> Value {
+pub(crate) fn failed(reason: &str) -> Value {
     let mut body = event("failed");
     body["reason"] = json!(reason);
     body
 }
 
-async fn report(
+pub(crate) async fn report(
     app: &TestApp,
     token: &str,
     job: i64,
@@ -101,7 +101,7 @@ async fn report(
     .await
 }
 
-async fn upload_proof(app: &TestApp, token: &str, job: i64) -> (StatusCode, Value) {
+pub(crate) async fn upload_proof(app: &TestApp, token: &str, job: i64) -> (StatusCode, Value) {
     let part = reqwest::multipart::Part::bytes(PNG_1X1.to_vec())
         .file_name("unit.png")
         .mime_str("application/octet-stream")
@@ -117,7 +117,7 @@ async fn upload_proof(app: &TestApp, token: &str, job: i64) -> (StatusCode, Valu
 }
 
 /// The claim as the head sees it (with history).
-async fn claim(app: &TestApp, id: i64) -> Value {
+pub(crate) async fn claim(app: &TestApp, id: i64) -> Value {
     let head = app.login("head@demo.test").await;
     let (status, claim) = app.get(&format!("/claims/{id}"), &head).await;
     assert_eq!(status, StatusCode::OK, "{claim}");
@@ -125,7 +125,7 @@ async fn claim(app: &TestApp, id: i64) -> Value {
 }
 
 /// The job as dispatchers see it.
-async fn job_of_claim(app: &TestApp, claim_id: i64) -> Value {
+pub(crate) async fn job_of_claim(app: &TestApp, claim_id: i64) -> Value {
     let dispatcher = app.login("dispatcher@demo.test").await;
     let (status, jobs) = app
         .get(&format!("/jobs?claim_id={claim_id}"), &dispatcher)
@@ -134,7 +134,7 @@ async fn job_of_claim(app: &TestApp, claim_id: i64) -> Value {
     jobs["items"][0].clone()
 }
 
-fn history_of<'a>(claim: &'a Value, kind: &str) -> Vec<&'a Value> {
+pub(crate) fn history_of<'a>(claim: &'a Value, kind: &str) -> Vec<&'a Value> {
     claim["history"]
         .as_array()
         .unwrap()
@@ -157,7 +157,7 @@ fn has_null(v: &Value) -> bool {
 fn outbox(app: &TestApp) -> Vec<(String, Value)> {
     let pool = api::db::connect_pool(&app.database_url, 1).unwrap();
     let mut conn = pool.get().unwrap();
-    api::db::outbox::pending(&mut conn, 10_000)
+    api::db::outbox::all(&mut conn, 10_000)
         .unwrap()
         .into_iter()
         .map(|row| (row.event, row.payload))
@@ -465,8 +465,9 @@ backend_test!(
         );
 
         assert_eq!(job_of_claim(&app, claim_id).await["status"], "done");
+        // The repair's pickup is done: the unit is at the workshop.
         let seen = claim(&app, claim_id).await;
-        assert_eq!(seen["status"], "quality_control");
+        assert_eq!(seen["status"], "in_repair");
         let moves: Vec<(Value, Value)> = history_of(&seen, "transition")
             .iter()
             .map(|h| (h["from"].clone(), h["to"].clone()))
@@ -474,7 +475,7 @@ backend_test!(
         assert!(
             moves.ends_with(&[
                 (json!("approved"), json!("in_fulfilment")),
-                (json!("in_fulfilment"), json!("quality_control")),
+                (json!("in_fulfilment"), json!("in_repair")),
             ]),
             "each step recorded: {moves:?}"
         );

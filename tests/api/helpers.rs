@@ -26,34 +26,79 @@ pub enum Backend {
 /// body to the end leaves a marker (see [`mark_ran`]), which `.ci/run` counts.
 #[macro_export]
 macro_rules! backend_test {
-    ($name:ident, $body:expr) => {
+    // The body spawns the server itself (to set it up first): it gets the backend.
+    ($name:ident, backend $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite)
-                    .await
-                    .unwrap();
-                ($body)(app).await;
-                $crate::helpers::mark_ran($crate::helpers::Backend::Sqlite, module_path!());
+            #[test]
+            fn sqlite() {
+                $crate::helpers::run_test($crate::helpers::Backend::Sqlite, module_path!(), $body);
             }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[test]
             #[cfg_attr(
                 not(postgres),
                 ignore = "PostgreSQL twin: set TEST_POSTGRES_URL when building the tests"
             )]
-            async fn postgres() {
-                let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres)
-                    .await
-                    .expect("PostgreSQL is configured but the test could not use it");
-                ($body)(app).await;
-                $crate::helpers::mark_ran($crate::helpers::Backend::Postgres, module_path!());
+            fn postgres() {
+                $crate::helpers::run_test(
+                    $crate::helpers::Backend::Postgres,
+                    module_path!(),
+                    $body,
+                );
             }
         }
     };
+    ($name:ident, $body:expr) => {
+        $crate::backend_test!(
+            $name,
+            backend
+                | backend
+                | async move {
+                    let app = $crate::helpers::TestApp::start(backend, |_| {}).await;
+                    ($body)(app).await;
+                }
+        );
+    };
+}
+
+/// Runs one backend's twin on its own runtime. The runtime is shut down (the servers and
+/// their workers stop, their blocking calls end) before the test's PostgreSQL databases
+/// are dropped: a worker still polling would otherwise wait out its pool's timeout on a
+/// database that is gone. Leaves the run marker when the body finished.
+pub fn run_test<F, Fut>(backend: Backend, test: &str, body: F)
+where
+    F: FnOnce(Backend) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    RUNS_UNDER_RUN_TEST.with(|flag| flag.set(true));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(body(backend))
+    }));
+    drop(runtime);
+    RUNS_UNDER_RUN_TEST.with(|flag| flag.set(false));
+    for (admin, name) in DATABASES_TO_DROP.with(|list| std::mem::take(&mut *list.borrow_mut())) {
+        drop_postgres_database(&admin, &name);
+    }
+    match outcome {
+        Ok(()) => mark_ran(backend, test),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+thread_local! {
+    /// Whether this thread runs a `run_test` body (its databases wait for its runtime).
+    static RUNS_UNDER_RUN_TEST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The PostgreSQL databases of this thread's test, dropped once its runtime is down.
+    static DATABASES_TO_DROP: std::cell::RefCell<Vec<(String, String)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Records that a test ran to its end on `backend`: an empty file named after the test in
@@ -169,6 +214,9 @@ impl TestApp {
         settings.pool_size = 6;
         settings.demo_password = Some(DEMO_PASSWORD.to_owned());
         settings.demo_today = Some(test_day());
+        // Notifications are delivered promptly in tests.
+        settings.notify.poll = std::time::Duration::from_millis(100);
+        settings.notify.backoff = std::time::Duration::from_millis(200);
         adjust(&mut settings);
         let instance = settings.dispatch.instance.clone();
         let app = api::startup::Application::build(settings).await.unwrap();
@@ -184,8 +232,21 @@ impl TestApp {
         })
     }
 
+    /// Spawns the server on `backend` with settings adjusted; panics when PostgreSQL is
+    /// asked for but not configured (the macro marks such tests ignored).
+    pub async fn start(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_with(backend, adjust)
+            .await
+            .expect("PostgreSQL is configured but the test could not use it")
+    }
+
     /// A second server process on the same database (another replica).
     pub async fn spawn_replica(&self) -> Self {
+        self.spawn_replica_with(|_| {}).await
+    }
+
+    /// [`Self::spawn_replica`] with settings adjusted.
+    pub async fn spawn_replica_with(&self, adjust: impl FnOnce(&mut Settings)) -> Self {
         let data_dir = temp_dir();
         let mut settings = Settings::new(
             self.database_url.clone(),
@@ -194,6 +255,9 @@ impl TestApp {
         );
         settings.bind_addr = "127.0.0.1:0".to_owned();
         settings.pool_size = 6;
+        settings.notify.poll = std::time::Duration::from_millis(100);
+        settings.notify.backoff = std::time::Duration::from_millis(200);
+        adjust(&mut settings);
         let instance = settings.dispatch.instance.clone();
         let app = api::startup::Application::build(settings).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
@@ -266,6 +330,17 @@ impl TestApp {
         .await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        read(
+            self.request(Method::PUT, path, Some(token))
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
         read(
             self.request(Method::PATCH, path, Some(token))
@@ -314,8 +389,15 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.data_dir);
-        if let Some((admin, name)) = &self.pg_database {
-            drop_postgres_database(admin, name);
+        if let Some(database) = self.pg_database.take() {
+            // Dropped by `run_test` after the server stops, when this is its thread; a
+            // test of its own (not `backend_test!`) drops it here.
+            let deferred = RUNS_UNDER_RUN_TEST.with(|flag| flag.get());
+            if deferred {
+                DATABASES_TO_DROP.with(|list| list.borrow_mut().push(database));
+            } else {
+                drop_postgres_database(&database.0, &database.1);
+            }
         }
     }
 }

@@ -81,7 +81,7 @@ fn sqlite_columns() -> BTreeSet<(String, String)> {
 fn sqlite_migrations_apply_revert_and_apply_again() {
     let sqlite = sqlite_columns();
     assert!(sqlite.contains(&("claims".to_owned(), "preferred_windows".to_owned())));
-    mark_ran(Backend::Sqlite, "migrations::apply_revert_apply");
+    mark_ran(Backend::Sqlite, "api::migrations::apply_revert_apply");
 }
 
 #[test]
@@ -99,5 +99,5 @@ fn postgres_migrations_apply_revert_and_match_sqlite() {
         postgres,
         "both backends have the same tables and columns"
     );
-    mark_ran(Backend::Postgres, "migrations::apply_revert_apply");
+    mark_ran(Backend::Postgres, "api::migrations::apply_revert_apply");
 }

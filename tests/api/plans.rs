@@ -177,6 +177,10 @@ pub async fn check_plan(app: &TestApp, dispatcher: &str, plan_id: i64) -> planne
             });
         }
     }
+    // The totals the plan states are its routes' sums.
+    solution.duration = solution.routes.iter().map(|r| r.duration).sum();
+    solution.cost = solution.routes.iter().map(|r| r.cost).sum();
+    solution.vehicles = solution.routes.len();
     match planner::check(&problem, &solution) {
         Ok(report) => report,
         Err(violations) => panic!("plan {plan_id} fails the checker: {violations:?}"),

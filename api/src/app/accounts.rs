@@ -4,11 +4,12 @@
 use crate::auth::extract::AuthUser;
 use crate::auth::Role;
 use crate::db::fleet::{self, CourierRow, NewCourier};
-use crate::db::types::{CourierId, CustomerId, UserId};
+use crate::db::types::{CourierId, CustomerId, DbEnum, UserId};
 use crate::db::users::{self, NewUser, UserChanges, UserRow};
 use crate::db::{now, registry, tokens, DbConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::messages;
+use domain::locale::Locale;
 
 pub use super::registry::normalise_email;
 
@@ -21,6 +22,8 @@ pub struct NewAccount<'a> {
     pub password_hash: &'a str,
     /// Required for customers: the customer record the account belongs to.
     pub customer_id: Option<CustomerId>,
+    /// `None`: the server's default language.
+    pub locale: Option<Locale>,
 }
 
 /// Adds an account after checking what the database cannot (the HTTP API, the CLI and the
@@ -50,6 +53,7 @@ pub fn add_user(conn: &mut DbConnection, account: &NewAccount) -> ApiResult<User
             active: true,
             absent: false,
             created_at: now(),
+            locale: account.locale.map(DbEnum),
         },
     )?)
 }
@@ -74,6 +78,7 @@ pub struct AccountChanges {
     pub absent: Option<bool>,
     /// `Some(None)` clears the substitute.
     pub substitute_id: Option<Option<UserId>>,
+    pub locale: Option<Locale>,
 }
 
 /// Changes an account. A head runs his department: the managers and heads, nobody else's
@@ -103,7 +108,10 @@ pub fn update_user(
         absent: changes.absent,
         substitute_id: changes.substitute_id,
         name: None,
+        locale: changes.locale.map(|l| Some(DbEnum(l))),
     };
+    let (was_absent, was_active, handles) =
+        (target.absent, target.active, target.role.handles_claims());
     let updated = if row_changes.is_empty() {
         target
     } else {
@@ -111,6 +119,12 @@ pub fn update_user(
     };
     if changes.active == Some(false) {
         tokens::revoke_all_for_user(conn, id)?;
+    }
+    // A manager who goes away (or leaves) hands his open claims on, not only his new ones.
+    let leaves = (changes.absent == Some(true) && !was_absent)
+        || (changes.active == Some(false) && was_active);
+    if leaves && handles {
+        super::claims::hand_over(conn, actor.id, id)?;
     }
     Ok(updated)
 }

@@ -8,9 +8,12 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use domain::claim::{check_transition, claim_number, ClaimStatus, Remedy, TransitionTrigger};
-use domain::decision::{jobs_for_decision, Decision};
+use domain::decision::{
+    check_override, jobs_for_decision, return_job_after_repair, Decision, DecisionKind, Logistics,
+};
 use domain::dispatch::{claim_follows_jobs, CourierEvent};
-use domain::job::JobStatus;
+use domain::job::{JobKind, JobStatus};
+use domain::locale::Locale;
 use domain::sla::SlaPolicy;
 use domain::warranty::{check_warranty, WarrantyStatus};
 use serde_json::json;
@@ -20,7 +23,7 @@ use crate::auth::extract::AuthUser;
 use crate::auth::Role;
 use crate::db::attachments::{self, AttachmentRow};
 use crate::db::claims::{
-    self, ClaimEventRow, ClaimRow, ListFilter, NewClaim, NewClaimEvent, Scope,
+    self, ClaimEventRow, ClaimRow, DecisionRecord, ListFilter, NewClaim, NewClaimEvent, Scope,
 };
 use crate::db::jobs::{self, JobRow, NewJob};
 use crate::db::types::{ClaimId, CourierId, CustomerId, JobId, TimeWindow, UserId};
@@ -37,6 +40,18 @@ pub mod history {
     pub const VISIT_PLANNED: &str = "visit_planned";
     pub const JOB_COMPLETED: &str = "job.completed";
     pub const JOB_FAILED: &str = "job.failed";
+    pub const JOB_CANCELLED: &str = "job.cancelled";
+    pub const OVERRIDE: &str = "warranty_override";
+    pub const ESCALATED: &str = "escalated";
+    pub const REPAIR_DONE: &str = "repair_done";
+    pub const RECEIVED: &str = "received";
+    pub const FEEDBACK: &str = "feedback";
+}
+
+/// A new tracking token: 24 random bytes, so a link cannot be guessed.
+fn new_tracking_token() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>())
 }
 
 /// Which claims `user` may see; roles that never see claims get none.
@@ -122,6 +137,7 @@ pub struct FilingCustomer {
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    pub locale: Option<Locale>,
 }
 
 /// Files a claim for the customer the filer speaks for.
@@ -164,6 +180,7 @@ fn customer_of_filing(
                 email: c.email.as_deref(),
                 address: Some(&filing.address),
                 position: Some((filing.lat, filing.lon)),
+                locale: c.locale,
             },
         );
     }
@@ -192,6 +209,7 @@ pub fn file_claim(
         .ok_or_else(|| ApiError::Unavailable(messages::NO_MANAGER_ON_DUTY.to_owned()))?;
     // The number needs the id, which the insert gives; a placeholder keeps the column unique.
     let placeholder = format!("pending-{}", rand::random::<u64>());
+    let tracking_token = new_tracking_token();
     let status = ClaimStatus::New;
     let row = claims::insert(
         conn,
@@ -216,6 +234,7 @@ pub fn file_claim(
             preferred_windows: filing.preferred_windows.clone(),
             created_at: now_at,
             updated_at: now_at,
+            tracking_token: &tracking_token,
         },
     )?;
     let row = claims::set_number(conn, row.id, &claim_number(now_at.year(), row.id.0))?;
@@ -234,7 +253,10 @@ pub fn file_claim(
         (None, Some(status)),
         Some(&note),
     )?;
-    outbox::push(conn, "claim.filed", event_payload(&row))?;
+    let mut payload = event_payload(&row);
+    payload["stage_due_at"] = json!(row.stage_due_at.map(|t| t.and_utc()));
+    payload["warranty"] = json!(warranty.as_str());
+    outbox::push(conn, "claim.filed", Some(row.id), payload)?;
     Ok(row)
 }
 
@@ -285,7 +307,11 @@ pub fn transition(
         (Some(from), Some(to)),
         note,
     )?;
-    outbox::push(conn, "claim.status_changed", event_payload(&updated))?;
+    let mut payload = event_payload(&updated);
+    payload["from"] = json!(from);
+    payload["note"] = json!(note);
+    payload["stage_due_at"] = json!(updated.stage_due_at.map(|t| t.and_utc()));
+    outbox::push(conn, "claim.status_changed", Some(updated.id), payload)?;
     Ok(updated)
 }
 
@@ -298,6 +324,7 @@ pub fn decide(
     actor: UserId,
     decision: &Decision,
 ) -> ApiResult<(ClaimRow, Vec<JobRow>)> {
+    check_override(decision, &claim.warranty_status).map_err(|e| ApiError::Validation(vec![e]))?;
     transition(
         conn,
         sla,
@@ -310,10 +337,26 @@ pub fn decide(
     let updated = claims::record_decision(
         conn,
         claim.id,
-        decision.kind.as_str(),
-        decision.reason.as_deref(),
-        decision.refund_amount_cents,
+        DecisionRecord {
+            decision: decision.kind.as_str(),
+            reason: decision.reason.as_deref(),
+            reason_code: decision.reason_code,
+            refund_amount_cents: decision.refund_amount_cents,
+            logistics: decision.logistics,
+            override_reason: decision.override_reason.as_deref(),
+        },
     )?;
+    if let Some(reason) = &decision.override_reason {
+        let note = messages::override_note(&claim.warranty_status, reason);
+        record(
+            conn,
+            claim.id,
+            Some(actor),
+            history::OVERRIDE,
+            (None, None),
+            Some(&note),
+        )?;
+    }
     let size_units = match &claim.sku {
         Some(sku) => registry::find_product(conn, sku)?.map_or(1, |p| p.size_units),
         None => 1,
@@ -347,8 +390,13 @@ pub fn decide(
     let mut payload = event_payload(&updated);
     payload["decision"] = json!(decision.kind.as_str());
     payload["reason"] = json!(decision.reason);
+    payload["reason_code"] = json!(decision.reason_code);
+    payload["refund_amount_cents"] = json!(decision.refund_amount_cents);
+    payload["logistics"] = json!(decision.logistics);
+    payload["override"] = json!(decision.override_reason);
+    payload["visit_date"] = json!(created.first().and_then(|j| j.date));
     payload["jobs"] = json!(created.iter().map(|j| j.id).collect::<Vec<_>>());
-    outbox::push(conn, "claim.decided", payload)?;
+    outbox::push(conn, "claim.decided", Some(updated.id), payload)?;
     Ok((updated, created))
 }
 
@@ -378,7 +426,9 @@ pub fn comment(
         (None, None),
         Some(text),
     )?;
-    outbox::push(conn, "claim.commented", event_payload(claim))?;
+    let mut payload = event_payload(claim);
+    payload["author_id"] = json!(actor);
+    outbox::push(conn, "claim.commented", Some(claim.id), payload)?;
     Ok(())
 }
 
@@ -393,22 +443,36 @@ pub fn reassign(
     let target = domain::assignment::route_to_available(manager_id.0, &loads)
         .map(UserId)
         .ok_or_else(|| ApiError::field("manager_id", messages::NOT_A_MANAGER))?;
+    let note = messages::reassigned_note(manager_id, target);
+    assign_to(conn, claim, actor, target, &note, false)
+}
+
+/// Moves a claim to `target` with a history row and a `claim.reassigned` event (marked
+/// `absent` when it was handed over because its manager is away).
+fn assign_to(
+    conn: &mut DbConnection,
+    claim: &ClaimRow,
+    actor: UserId,
+    target: UserId,
+    note: &str,
+    absent: bool,
+) -> ApiResult<ClaimRow> {
     let updated = claims::reassign(conn, claim.id, claim.version, target)?
         .ok_or_else(|| ApiError::Conflict(messages::STALE_CLAIM.to_owned()))?;
-    let note = if target == manager_id {
-        format!("assigned to manager {target}")
-    } else {
-        format!("assigned to manager {target} (substitute for {manager_id})")
-    };
     record(
         conn,
         claim.id,
         Some(actor),
         history::ASSIGNMENT,
         (None, None),
-        Some(&note),
+        Some(note),
     )?;
-    outbox::push(conn, "claim.reassigned", event_payload(&updated))?;
+    let mut payload = event_payload(&updated);
+    payload["previous_assignee_id"] = json!(claim.assignee_id);
+    if absent {
+        payload["absent"] = json!(true);
+    }
+    outbox::push(conn, "claim.reassigned", Some(updated.id), payload)?;
     Ok(updated)
 }
 
@@ -416,11 +480,17 @@ pub fn reassign(
 #[derive(Debug, Clone, Copy)]
 pub enum VisitEnd<'a> {
     Completed,
-    Failed { reason: &'a str },
+    /// `exhausted`: that was the job's last attempt; it does not go back to planning.
+    Failed {
+        reason: &'a str,
+        exhausted: bool,
+    },
 }
 
-/// A visit of the claim's job ended: its history and outbox hear of it, and the claim
-/// moves as far as its jobs now take it (in fulfilment, quality control).
+/// A courier reported on a visit of the claim's job: the customer hears that he is on his
+/// way, or how the visit ended (history and outbox), and the claim moves as far as its
+/// jobs take it (in fulfilment, in repair, quality control). After a job's last failed
+/// attempt the claim goes back to its manager instead.
 #[allow(clippy::too_many_arguments)]
 pub fn visit_reported(
     conn: &mut DbConnection,
@@ -438,31 +508,78 @@ pub fn visit_reported(
             job.claim_id
         ))
     })?;
-    if let Some(ended) = ended {
-        let (kind, note, attempts) = match ended {
-            VisitEnd::Completed => (
-                history::JOB_COMPLETED,
-                messages::job_completed_note(job.id.0, job.kind.as_str()),
-                job.attempts,
-            ),
-            VisitEnd::Failed { reason } => (
-                history::JOB_FAILED,
-                messages::job_failed_note(job.id.0, job.kind.as_str(), reason),
-                job.attempts + 1,
-            ),
-        };
-        record(conn, claim.id, Some(actor), kind, (None, None), Some(&note))?;
-        let mut payload = event_payload(&claim);
-        payload["job_id"] = json!(job.id);
-        payload["job_kind"] = json!(job.kind);
-        payload["courier_id"] = json!(courier_id);
-        payload["attempts"] = json!(attempts);
-        if let VisitEnd::Failed { reason } = ended {
-            payload["reason"] = json!(reason);
+    let mut payload = event_payload(&claim);
+    payload["job_id"] = json!(job.id);
+    payload["job_kind"] = json!(job.kind);
+    payload["courier_id"] = json!(courier_id);
+    match ended {
+        None if event == CourierEvent::Departed => {
+            payload["windows"] = json!(job.windows);
+            outbox::push(conn, "visit.departed", Some(claim.id), payload)?;
         }
-        outbox::push(conn, kind, payload)?;
+        None => {}
+        Some(VisitEnd::Completed) => {
+            let note = messages::job_completed_note(job.id.0, job.kind.as_str());
+            record(
+                conn,
+                claim.id,
+                Some(actor),
+                history::JOB_COMPLETED,
+                (None, None),
+                Some(&note),
+            )?;
+            payload["attempts"] = json!(job.attempts);
+            outbox::push(conn, history::JOB_COMPLETED, Some(claim.id), payload)?;
+        }
+        Some(VisitEnd::Failed { reason, exhausted }) => {
+            let note = messages::job_failed_note(job.id.0, job.kind.as_str(), reason);
+            record(
+                conn,
+                claim.id,
+                Some(actor),
+                history::JOB_FAILED,
+                (None, None),
+                Some(&note),
+            )?;
+            payload["attempts"] = json!(job.attempts + 1);
+            payload["reason"] = json!(reason);
+            payload["gave_up"] = json!(exhausted);
+            outbox::push(conn, history::JOB_FAILED, Some(claim.id), payload)?;
+            if exhausted {
+                return visits_exhausted(conn, sla, claim, actor, job, reason);
+            }
+        }
     }
     follow_jobs(conn, sla, claim, actor, job.id, event)
+}
+
+/// The job's last visit failed: it stays failed, and the claim goes back to its manager
+/// with the reasons, to decide again.
+fn visits_exhausted(
+    conn: &mut DbConnection,
+    sla: &SlaPolicy,
+    claim: ClaimRow,
+    actor: UserId,
+    job: &JobRow,
+    reason: &str,
+) -> ApiResult<()> {
+    let reasons = crate::db::visits::fail_reasons(conn, job.id)?;
+    let note = messages::visits_exhausted_note(job.attempts + 1, &reasons);
+    let updated = transition(
+        conn,
+        sla,
+        &claim,
+        actor,
+        ClaimStatus::Decision,
+        TransitionTrigger::VisitsExhausted,
+        Some(&note),
+    )?;
+    let mut payload = event_payload(&updated);
+    payload["job_id"] = json!(job.id);
+    payload["attempts"] = json!(job.attempts + 1);
+    payload["reason"] = json!(reason);
+    outbox::push(conn, "claim.visits_exhausted", Some(updated.id), payload)?;
+    Ok(())
 }
 
 /// Moves the claim as far as its jobs now take it, one recorded step at a time.
@@ -474,9 +591,9 @@ fn follow_jobs(
     job_id: JobId,
     event: CourierEvent,
 ) -> ApiResult<()> {
-    let statuses: Vec<JobStatus> = jobs::for_claim(conn, claim.id)?
+    let statuses: Vec<(JobKind, JobStatus)> = jobs::for_claim(conn, claim.id)?
         .iter()
-        .map(|j| j.status)
+        .map(|j| (j.kind, j.status))
         .collect();
     let note = messages::fulfilment_note(job_id.0, event.as_str());
     while let Some(next) = claim_follows_jobs(claim.status, &statuses) {
@@ -494,12 +611,14 @@ fn follow_jobs(
 }
 
 /// A visit that got a time when a plan was published.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PlannedVisit {
     pub job_id: JobId,
     pub claim_id: ClaimId,
     pub date: NaiveDate,
     pub eta: Option<DateTime<Utc>>,
+    /// The window the visit was planned in (the customer's slot within depot hours).
+    pub windows: Option<TimeWindow>,
 }
 
 /// Tells each customer when to expect the courier (history and outbox).
@@ -518,16 +637,18 @@ pub fn visits_planned(
             (None, None),
             Some(&note),
         )?;
-        outbox::push(
-            conn,
-            "claim.visit_planned",
-            json!({
-                "claim_id": visit.claim_id,
-                "job_id": visit.job_id,
-                "eta": visit.eta,
-                "date": visit.date,
-            }),
-        )?;
+        let claim = claims::find(conn, visit.claim_id, Scope::All)?.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "planned visit of no claim {}",
+                visit.claim_id
+            ))
+        })?;
+        let mut payload = event_payload(&claim);
+        payload["job_id"] = json!(visit.job_id);
+        payload["eta"] = json!(visit.eta);
+        payload["date"] = json!(visit.date);
+        payload["windows"] = json!(visit.windows);
+        outbox::push(conn, "claim.visit_planned", Some(visit.claim_id), payload)?;
     }
     Ok(())
 }
@@ -566,6 +687,319 @@ pub fn event_payload(claim: &ClaimRow) -> serde_json::Value {
         "claim_id": claim.id,
         "number": claim.number,
         "customer_id": claim.customer_id,
+        "assignee_id": claim.assignee_id,
         "status": claim.status,
     })
+}
+
+/// The claim of a job, seen as `user` may see it (the job's claim's scope).
+fn claim_of_job(conn: &mut DbConnection, user: &AuthUser, job: &JobRow) -> ApiResult<ClaimRow> {
+    visible(conn, user, job.claim_id)
+}
+
+/// The workshop finished a repair. By courier: the `return` job is created (in the same
+/// transaction) and the claim waits in repair until the unit is on its way back. The
+/// customer collecting it at the depot: the claim goes to quality control.
+pub fn repair_done(
+    conn: &mut DbConnection,
+    sla: &SlaPolicy,
+    claim: &ClaimRow,
+    actor: UserId,
+    note: Option<&str>,
+) -> ApiResult<(ClaimRow, Vec<JobRow>)> {
+    if claim.status != ClaimStatus::InRepair {
+        return Err(ApiError::Conflict(messages::not_in_repair(claim.status)));
+    }
+    let returning = jobs::for_claim(conn, claim.id)?
+        .into_iter()
+        .any(|j| j.kind == JobKind::Return && j.status != JobStatus::Cancelled);
+    if returning {
+        return Err(ApiError::Conflict(messages::REPAIR_ALREADY_DONE.to_owned()));
+    }
+    let text = messages::repair_done_note(note);
+    record(
+        conn,
+        claim.id,
+        Some(actor),
+        history::REPAIR_DONE,
+        (None, None),
+        Some(&text),
+    )?;
+    if claim.logistics == Some(Logistics::CustomerBrings) {
+        let updated = transition(
+            conn,
+            sla,
+            claim,
+            actor,
+            ClaimStatus::QualityControl,
+            TransitionTrigger::Depot,
+            Some(messages::READY_FOR_COLLECTION),
+        )?;
+        return Ok((updated, Vec::new()));
+    }
+    let size_units = match &claim.sku {
+        Some(sku) => registry::find_product(conn, sku)?.map_or(1, |p| p.size_units),
+        None => 1,
+    };
+    let spec = return_job_after_repair(size_units);
+    let at = now();
+    let job = jobs::insert(
+        conn,
+        NewJob {
+            claim_id: claim.id,
+            kind: spec.kind,
+            status: JobStatus::Unplanned,
+            address: &claim.address,
+            lat: claim.lat,
+            lon: claim.lon,
+            // The slots she gave at filing are gone by now: any time the depot is open.
+            windows: Vec::new(),
+            service_minutes: spec.service_minutes,
+            delivery_load: spec.delivery_load,
+            pickup_load: spec.pickup_load,
+            skills: spec.skills.clone(),
+            priority: spec.priority,
+            cash_cents: spec.cash_cents,
+            date: Some((Utc::now() + chrono::Duration::days(1)).date_naive()),
+            created_at: at,
+            updated_at: at,
+        },
+    )?;
+    let mut payload = event_payload(claim);
+    payload["job_id"] = json!(job.id);
+    payload["visit_date"] = json!(job.date);
+    outbox::push(conn, "claim.repair_done", Some(claim.id), payload)?;
+    let updated = claims::find(conn, claim.id, Scope::All)?.ok_or(ApiError::NotFound)?;
+    Ok((updated, vec![job]))
+}
+
+/// The customer handed the unit in at a depot (`customer_brings`): a repair goes to the
+/// workshop; an exchange or a refund is done at the counter and goes to quality control.
+pub fn received(
+    conn: &mut DbConnection,
+    sla: &SlaPolicy,
+    claim: &ClaimRow,
+    actor: UserId,
+    note: Option<&str>,
+) -> ApiResult<ClaimRow> {
+    if claim.status != ClaimStatus::Approved || claim.logistics != Some(Logistics::CustomerBrings) {
+        return Err(ApiError::Conflict(messages::NOT_AWAITING_UNIT.to_owned()));
+    }
+    let text = messages::received_note(note);
+    record(
+        conn,
+        claim.id,
+        Some(actor),
+        history::RECEIVED,
+        (None, None),
+        Some(&text),
+    )?;
+    let to = if claim.decision.as_deref() == Some(DecisionKind::Repair.as_str()) {
+        ClaimStatus::InRepair
+    } else {
+        ClaimStatus::QualityControl
+    };
+    transition(conn, sla, claim, actor, to, TransitionTrigger::Depot, note)
+}
+
+/// The customer takes her claim back before any visit is under way: its jobs are
+/// cancelled and taken off the day's plans, drafts and published.
+pub fn withdraw(
+    conn: &mut DbConnection,
+    sla: &SlaPolicy,
+    claim: &ClaimRow,
+    actor: UserId,
+    reason: &str,
+) -> ApiResult<ClaimRow> {
+    if !claim.status.may_be_withdrawn() {
+        return Err(ApiError::Conflict(messages::cannot_withdraw(claim.status)));
+    }
+    let jobs = jobs::for_claim(conn, claim.id)?;
+    if jobs.iter().any(|j| {
+        matches!(
+            j.status,
+            JobStatus::EnRoute | JobStatus::Arrived | JobStatus::Done
+        )
+    }) {
+        return Err(ApiError::Conflict(messages::VISIT_UNDER_WAY.to_owned()));
+    }
+    let open: Vec<JobId> = jobs
+        .iter()
+        .filter(|j| !j.status.is_final())
+        .map(|j| j.id)
+        .collect();
+    for id in &open {
+        jobs::cancel(conn, *id, reason)?;
+    }
+    crate::app::plans::edit::drop_jobs(conn, &open)?;
+    let updated = transition(
+        conn,
+        sla,
+        claim,
+        actor,
+        ClaimStatus::Withdrawn,
+        TransitionTrigger::Withdrawal,
+        Some(reason),
+    )?;
+    let mut payload = event_payload(&updated);
+    payload["reason"] = json!(reason);
+    payload["jobs"] = json!(open);
+    outbox::push(conn, "claim.withdrawn", Some(updated.id), payload)?;
+    Ok(updated)
+}
+
+/// A manager (or the head, or a dispatcher) calls a job off: it leaves the plans, and the
+/// claim follows its remaining jobs.
+pub fn cancel_job(
+    conn: &mut DbConnection,
+    sla: &SlaPolicy,
+    user: &AuthUser,
+    job_id: JobId,
+    reason: &str,
+) -> ApiResult<JobRow> {
+    let job = jobs::find(conn, job_id)?.ok_or(ApiError::NotFound)?;
+    let claim = match user.role {
+        Role::Dispatcher | Role::Admin => {
+            claims::find(conn, job.claim_id, Scope::All)?.ok_or(ApiError::NotFound)?
+        }
+        _ => claim_of_job(conn, user, &job)?,
+    };
+    if job.status.is_final() {
+        return Err(ApiError::Conflict(messages::job_not_cancellable(
+            job.status,
+        )));
+    }
+    if matches!(job.status, JobStatus::EnRoute | JobStatus::Arrived) {
+        return Err(ApiError::Conflict(messages::VISIT_UNDER_WAY.to_owned()));
+    }
+    let cancelled = jobs::cancel(conn, job.id, reason)?
+        .ok_or_else(|| ApiError::Conflict(messages::JOB_CHANGED.to_owned()))?;
+    crate::app::plans::edit::drop_jobs(conn, &[job.id])?;
+    let note = messages::job_cancelled_note(job.id.0, job.kind.as_str(), reason);
+    record(
+        conn,
+        claim.id,
+        Some(user.id),
+        history::JOB_CANCELLED,
+        (None, None),
+        Some(&note),
+    )?;
+    let mut payload = event_payload(&claim);
+    payload["job_id"] = json!(job.id);
+    payload["job_kind"] = json!(job.kind);
+    payload["reason"] = json!(reason);
+    outbox::push(conn, "job.cancelled", Some(claim.id), payload)?;
+    follow_jobs(conn, sla, claim, user.id, job.id, CourierEvent::Completed)?;
+    Ok(cancelled)
+}
+
+/// A manager away: his open claims go to his substitute (or, without one, the manager on
+/// duty with the fewest), each with a history row; both hear of it.
+pub fn hand_over(conn: &mut DbConnection, actor: UserId, manager: UserId) -> ApiResult<usize> {
+    let claims_of = claims::open_of(conn, manager)?;
+    let mut moved = 0;
+    for claim in claims_of {
+        let loads = manager_loads(conn, true)?;
+        let substitute =
+            domain::assignment::route_to_available(manager.0, &loads).filter(|t| *t != manager.0);
+        let target = match substitute {
+            Some(target) => Some(target),
+            None => domain::assignment::pick_assignee(&manager_loads(conn, false)?)
+                .filter(|t| *t != manager.0),
+        };
+        let Some(target) = target.map(UserId) else {
+            break;
+        };
+        let note = messages::handed_over_note(manager, target);
+        assign_to(conn, &claim, actor, target, &note, true)?;
+        moved += 1;
+    }
+    Ok(moved)
+}
+
+/// Escalates every claim past its stage deadline that was not escalated for that stage:
+/// a history row and a `claim.overdue` event (its assignee and the heads hear of it). Any
+/// replica may run it at any time: each claim is escalated once per stage.
+pub fn escalate_overdue(conn: &mut DbConnection) -> ApiResult<usize> {
+    let at = now();
+    let overdue = claims::escalate_overdue(conn, at)?;
+    for claim in &overdue {
+        let due = claim.stage_due_at.unwrap_or(at);
+        let note = messages::escalated_note(claim.status, due.and_utc());
+        record(
+            conn,
+            claim.id,
+            None,
+            history::ESCALATED,
+            (None, None),
+            Some(&note),
+        )?;
+        let mut payload = event_payload(claim);
+        payload["stage"] = json!(claim.status);
+        payload["due_at"] = json!(due.and_utc());
+        payload["escalated_at"] = json!(at.and_utc());
+        outbox::push(conn, "claim.overdue", Some(claim.id), payload)?;
+    }
+    Ok(overdue.len())
+}
+
+/// A claim as its tracking link shows it.
+pub struct Tracked {
+    pub claim: ClaimRow,
+    pub history: Vec<ClaimEventRow>,
+    pub jobs: Vec<JobRow>,
+    /// The next visit's promised window, from the published plan.
+    pub visit: Option<crate::db::plans::PlannedStop>,
+}
+
+pub fn tracked(conn: &mut DbConnection, token: &str) -> ApiResult<Tracked> {
+    let claim = claims::find_by_token(conn, token)?.ok_or(ApiError::NotFound)?;
+    let jobs = jobs::for_claim(conn, claim.id)?;
+    let pending: Vec<JobId> = jobs
+        .iter()
+        .filter(|j| {
+            matches!(
+                j.status,
+                JobStatus::Assigned | JobStatus::EnRoute | JobStatus::Arrived
+            )
+        })
+        .map(|j| j.id)
+        .collect();
+    Ok(Tracked {
+        history: claims::history(conn, claim.id)?,
+        visit: crate::db::plans::next_planned_stop(conn, &pending)?,
+        jobs,
+        claim,
+    })
+}
+
+/// The customer rates the service once her claim ended; a poor rating (1 or 2) reaches
+/// the heads of department.
+pub fn feedback(
+    conn: &mut DbConnection,
+    token: &str,
+    rating: i32,
+    comment: Option<&str>,
+) -> ApiResult<ClaimRow> {
+    let claim = claims::find_by_token(conn, token)?.ok_or(ApiError::NotFound)?;
+    if !matches!(claim.status, ClaimStatus::Closed | ClaimStatus::Rejected) {
+        return Err(ApiError::Conflict(messages::NOT_YET_RATABLE.to_owned()));
+    }
+    if !claims::rate(conn, claim.id, rating, comment)? {
+        return Err(ApiError::Conflict(messages::ALREADY_RATED.to_owned()));
+    }
+    let note = messages::feedback_note(rating, comment);
+    record(
+        conn,
+        claim.id,
+        None,
+        history::FEEDBACK,
+        (None, None),
+        Some(&note),
+    )?;
+    let mut payload = event_payload(&claim);
+    payload["rating"] = json!(rating);
+    payload["comment"] = json!(comment);
+    outbox::push(conn, "claim.feedback", Some(claim.id), payload)?;
+    claims::find(conn, claim.id, Scope::All)?.ok_or(ApiError::NotFound)
 }

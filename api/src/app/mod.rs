@@ -14,13 +14,17 @@
 //! | [`sessions`] | sign-in, refresh-token rotation, sign-out |
 //! | [`attachments`] | uploads and downloads of files on claims and jobs |
 //! | [`idempotency`] | the one `Idempotency-Key` mechanism |
+//! | [`notifications`] | who hears of which event, in which language: mails and webhook calls fanned out from the outbox |
+//! | [`webhooks`] | webhook subscriptions and their deliveries |
 
 pub mod accounts;
 pub mod attachments;
 pub mod claims;
 pub mod fleet;
 pub mod idempotency;
+pub mod notifications;
 pub mod plans;
 pub mod registry;
 pub mod sessions;
 pub mod visits;
+pub mod webhooks;

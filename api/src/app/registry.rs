@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::registry::{self, NewCustomer, NewProduct, NewSale, ProductRow, SaleRow};
-use crate::db::types::CustomerId;
+use crate::db::types::{CustomerId, DbEnum};
 use crate::db::{now, DbConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::messages;
+use domain::locale::Locale;
 
 /// The one spelling of an e-mail address that is stored and looked up.
 pub fn normalise_email(email: &str) -> String {
@@ -28,6 +29,8 @@ pub struct CustomerDetails<'a> {
     pub email: Option<&'a str>,
     pub address: Option<&'a str>,
     pub position: Option<(f64, f64)>,
+    /// `None`: the server's default language.
+    pub locale: Option<Locale>,
 }
 
 /// The customer with this e-mail if there is one (whatever its case and spacing), else a
@@ -57,6 +60,7 @@ pub fn find_or_create_customer(
             lat: details.position.map(|p| p.0),
             lon: details.position.map(|p| p.1),
             created_at: now(),
+            locale: details.locale.map(DbEnum),
         },
     )?;
     Ok(customer.id)

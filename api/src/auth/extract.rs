@@ -132,3 +132,11 @@ role_guard!(
     /// Drives routes: his route, reports about his visits, his positions (`/me/*`).
     Courier: Courier
 );
+role_guard!(
+    /// Reads what was sent about claims (to whom, how).
+    ClaimStaff: Manager | Head | Admin
+);
+role_guard!(
+    /// Manages webhook subscriptions.
+    WebhookAdmin: Admin
+);

@@ -4,6 +4,7 @@
 pub mod extract;
 pub mod jwt;
 pub mod password;
+pub mod public_limit;
 pub mod ratelimit;
 
 use serde::{Deserialize, Serialize};

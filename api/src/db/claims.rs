@@ -3,10 +3,11 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use domain::claim::{ClaimStatus, Remedy};
+use domain::claim::{ClaimStatus, RejectReason, Remedy};
+use domain::decision::Logistics;
 
 use super::schema::{claim_events, claims};
-use super::types::{ClaimId, CustomerId, DbEnum, Json, TimeWindow, UserId};
+use super::types::{ClaimId, CustomerId, DbEnum, Json, OptEnum, TimeWindow, UserId};
 use super::{like_pattern, lower, DbConnection};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -41,6 +42,22 @@ pub struct ClaimRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
+    /// The secret of the public tracking link (`/track/{token}`).
+    pub tracking_token: Option<String>,
+    /// When the current stage's deadline was escalated, and which stage that was.
+    pub escalated_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = OptEnum<ClaimStatus>)]
+    pub escalated_stage: Option<ClaimStatus>,
+    #[diesel(deserialize_as = OptEnum<RejectReason>)]
+    pub reason_code: Option<RejectReason>,
+    #[diesel(deserialize_as = OptEnum<Logistics>)]
+    pub logistics: Option<Logistics>,
+    /// Why an approval went ahead outside the warranty.
+    pub override_reason: Option<String>,
+    /// The customer's rating, 1 to 5, once the claim ended.
+    pub rating: Option<i32>,
+    pub rating_comment: Option<String>,
+    pub rated_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -69,6 +86,7 @@ pub struct NewClaim<'a> {
     pub preferred_windows: Vec<TimeWindow>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub tracking_token: &'a str,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -147,6 +165,10 @@ pub fn find(conn: &mut DbConnection, id: ClaimId, scope: Scope) -> QueryResult<O
 pub struct ListFilter {
     pub status: Option<ClaimStatus>,
     pub assignee_id: Option<UserId>,
+    /// Only open claims past their stage deadline (at this time), most overdue first.
+    pub overdue_at: Option<NaiveDateTime>,
+    /// With `overdue_at`: after this (deadline, id) in that order.
+    pub after_due: Option<(NaiveDateTime, i64)>,
     pub created_from: Option<NaiveDateTime>,
     pub created_to: Option<NaiveDateTime>,
     pub text: Option<String>,
@@ -162,8 +184,29 @@ pub fn list(
 ) -> QueryResult<Vec<ClaimRow>> {
     let mut query = scoped(scope)
         .select(ClaimRow::as_select())
-        .order(claims::id.desc())
         .limit(filter.limit);
+    query = match filter.overdue_at {
+        None => query.order(claims::id.desc()),
+        Some(now) => {
+            let open: Vec<DbEnum<ClaimStatus>> = ClaimStatus::ALL
+                .into_iter()
+                .filter(|s| s.is_open())
+                .map(DbEnum)
+                .collect();
+            let mut overdue = query
+                .filter(claims::stage_due_at.lt(now))
+                .filter(claims::status.eq_any(open))
+                .order((claims::stage_due_at.asc(), claims::id.asc()));
+            if let Some((due, id)) = filter.after_due {
+                overdue = overdue.filter(
+                    claims::stage_due_at
+                        .gt(due)
+                        .or(claims::stage_due_at.eq(due).and(claims::id.gt(id))),
+                );
+            }
+            overdue
+        }
+    };
     if let Some(status) = &filter.status {
         query = query.filter(claims::status.eq(DbEnum(*status)));
     }
@@ -216,21 +259,102 @@ pub fn update_status(
         .optional()
 }
 
+/// What a decision records on its claim.
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionRecord<'a> {
+    pub decision: &'a str,
+    pub reason: Option<&'a str>,
+    pub reason_code: Option<RejectReason>,
+    pub refund_amount_cents: Option<i64>,
+    pub logistics: Option<Logistics>,
+    pub override_reason: Option<&'a str>,
+}
+
 pub fn record_decision(
     conn: &mut DbConnection,
     id: ClaimId,
-    decision: &str,
-    reason: Option<&str>,
-    refund_amount_cents: Option<i64>,
+    d: DecisionRecord,
 ) -> QueryResult<ClaimRow> {
     diesel::update(claims::table.find(id))
         .set((
-            claims::decision.eq(decision),
-            claims::decision_reason.eq(reason),
-            claims::refund_amount_cents.eq(refund_amount_cents),
+            claims::decision.eq(d.decision),
+            claims::decision_reason.eq(d.reason),
+            claims::reason_code.eq(d.reason_code.map(DbEnum)),
+            claims::refund_amount_cents.eq(d.refund_amount_cents),
+            claims::logistics.eq(d.logistics.map(DbEnum)),
+            claims::override_reason.eq(d.override_reason),
         ))
         .returning(claims::all_columns)
         .get_result::<ClaimRow>(conn)
+}
+
+/// The claim a tracking link points at.
+pub fn find_by_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<ClaimRow>> {
+    claims::table
+        .filter(claims::tracking_token.eq(token))
+        .select(ClaimRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Records the customer's rating once; false if she had rated already.
+pub fn rate(
+    conn: &mut DbConnection,
+    id: ClaimId,
+    rating: i32,
+    comment: Option<&str>,
+) -> QueryResult<bool> {
+    let n = diesel::update(claims::table.find(id).filter(claims::rating.is_null()))
+        .set((
+            claims::rating.eq(rating),
+            claims::rating_comment.eq(comment),
+            claims::rated_at.eq(super::now()),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Marks escalated every open claim whose stage deadline passed and whose current stage
+/// was not escalated yet; returns them. One statement, so two sweeps running at once
+/// escalate each claim once (on PostgreSQL the second waits for the row and then no longer
+/// matches).
+pub fn escalate_overdue(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<ClaimRow>> {
+    let open: Vec<DbEnum<ClaimStatus>> = ClaimStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(DbEnum)
+        .collect();
+    diesel::update(
+        claims::table
+            .filter(claims::stage_due_at.lt(now))
+            .filter(claims::status.eq_any(open))
+            .filter(
+                claims::escalated_stage
+                    .is_null()
+                    .or(claims::escalated_stage.ne(claims::status.nullable())),
+            ),
+    )
+    .set((
+        claims::escalated_at.eq(now),
+        claims::escalated_stage.eq(claims::status.nullable()),
+    ))
+    .returning(claims::all_columns)
+    .get_results::<ClaimRow>(conn)
+}
+
+/// Open claims assigned to a manager (to hand them on when he is away).
+pub fn open_of(conn: &mut DbConnection, assignee: UserId) -> QueryResult<Vec<ClaimRow>> {
+    let open: Vec<DbEnum<ClaimStatus>> = ClaimStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(DbEnum)
+        .collect();
+    claims::table
+        .filter(claims::assignee_id.eq(assignee))
+        .filter(claims::status.eq_any(open))
+        .order(claims::id.asc())
+        .select(ClaimRow::as_select())
+        .load(conn)
 }
 
 pub fn reassign(

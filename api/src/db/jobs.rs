@@ -405,3 +405,22 @@ pub fn being_visited(conn: &mut DbConnection) -> QueryResult<Vec<WorkingJob>> {
         ))
         .load(conn)
 }
+
+/// Calls a job off unless its visit is under way or over; `None` when it is.
+pub fn cancel(conn: &mut DbConnection, id: JobId, reason: &str) -> QueryResult<Option<JobRow>> {
+    diesel::update(jobs::table.find(id).filter(jobs::status.eq_any([
+        DbEnum(JobStatus::Unplanned),
+        DbEnum(JobStatus::Planned),
+        DbEnum(JobStatus::Assigned),
+    ])))
+    .set((
+        jobs::status.eq(DbEnum(JobStatus::Cancelled)),
+        jobs::courier_id.eq(None::<CourierId>),
+        jobs::plan_id.eq(None::<PlanId>),
+        jobs::fail_reason.eq(reason),
+        jobs::updated_at.eq(now()),
+    ))
+    .returning(jobs::all_columns)
+    .get_result::<JobRow>(conn)
+    .optional()
+}

@@ -8,6 +8,7 @@
 
 pub mod attachments;
 pub mod claims;
+pub mod deliveries;
 pub mod fleet;
 pub mod idempotency;
 pub mod jobs;
@@ -20,6 +21,7 @@ pub mod tokens;
 pub mod types;
 pub mod users;
 pub mod visits;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::time::Duration;

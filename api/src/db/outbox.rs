@@ -1,22 +1,27 @@
 //! Events for notifications, written in the same transaction as the change they announce,
-//! so a notification is never sent for a change that rolled back, nor lost for one that did not.
+//! so a notification is never sent for a change that rolled back, nor lost for one that did
+//! not. The delivery worker fans each event out to its deliveries once (`delivered_at`).
 
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 
 use super::schema::outbox;
-use super::types::Json;
-use super::DbConnection;
+use super::types::{ClaimId, Json};
+use super::{now, DbConnection};
 
+/// Queues an event; `claim_id` names the claim it is about, if any.
 pub fn push(
     conn: &mut DbConnection,
     event: &str,
+    claim_id: Option<ClaimId>,
     payload: serde_json::Value,
 ) -> QueryResult<usize> {
     diesel::insert_into(outbox::table)
         .values((
             outbox::event.eq(event),
+            outbox::claim_id.eq(claim_id),
             outbox::payload.eq(Json(payload)),
-            outbox::created_at.eq(super::now()),
+            outbox::created_at.eq(now()),
         ))
         .execute(conn)
 }
@@ -25,16 +30,88 @@ pub fn push(
 pub struct OutboxRow {
     pub id: i64,
     pub event: String,
+    pub claim_id: Option<ClaimId>,
     #[diesel(deserialize_as = Json<serde_json::Value>)]
     pub payload: serde_json::Value,
+    pub created_at: chrono::NaiveDateTime,
 }
 
-/// Pending events in order (for the delivery worker and the tests).
+/// Events not fanned out yet, oldest first (for the tests).
 pub fn pending(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<OutboxRow>> {
     outbox::table
         .filter(outbox::delivered_at.is_null())
         .order(outbox::id.asc())
         .limit(limit)
-        .select((outbox::id, outbox::event, outbox::payload))
+        .select((
+            outbox::id,
+            outbox::event,
+            outbox::claim_id,
+            outbox::payload,
+            outbox::created_at,
+        ))
         .load(conn)
+}
+
+/// Every event, fanned out or not, oldest first (for the tests).
+pub fn all(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    outbox::table
+        .order(outbox::id.asc())
+        .limit(limit)
+        .select((
+            outbox::id,
+            outbox::event,
+            outbox::claim_id,
+            outbox::payload,
+            outbox::created_at,
+        ))
+        .load(conn)
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Takes up to `limit` events to fan out, inside the caller's write transaction: on
+/// PostgreSQL locked with `SKIP LOCKED`, so replicas fanning out at once take different
+/// events; on SQLite the write lock already makes it exclusive.
+pub fn take_for_fan_out(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    let ids: Vec<i64> = match conn {
+        DbConnection::Pg(pg) => diesel::sql_query(
+            "SELECT id FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT $1 \
+             FOR UPDATE SKIP LOCKED",
+        )
+        .bind::<BigInt, _>(limit)
+        .load::<Id>(pg)?,
+        DbConnection::Sqlite(lite) => diesel::sql_query(
+            "SELECT id FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT ?1",
+        )
+        .bind::<BigInt, _>(limit)
+        .load::<Id>(lite)?,
+    }
+    .into_iter()
+    .map(|row| row.id)
+    .collect();
+    outbox::table
+        .filter(outbox::id.eq_any(&ids))
+        .order(outbox::id.asc())
+        .select((
+            outbox::id,
+            outbox::event,
+            outbox::claim_id,
+            outbox::payload,
+            outbox::created_at,
+        ))
+        .load(conn)
+}
+
+/// The event has its deliveries.
+pub fn mark_fanned_out(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::delivered_at.eq(now()),
+            outbox::attempts.eq(outbox::attempts + 1),
+        ))
+        .execute(conn)
 }

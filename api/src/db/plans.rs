@@ -407,6 +407,34 @@ pub fn update(
     }
 }
 
+/// New KPIs after a change of the plan's routes; bumps the version (a dispatcher holding
+/// the old one reloads).
+pub fn set_stats(conn: &mut DbConnection, id: PlanId, stats: Kpis) -> QueryResult<usize> {
+    diesel::update(plans::table.find(id))
+        .set((
+            plans::stats.eq(Json(stats)),
+            plans::version.eq(plans::version + 1),
+            plans::updated_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+/// The plans in `statuses` that route or leave out any of the jobs.
+pub fn holding_jobs(
+    conn: &mut DbConnection,
+    jobs: &[JobId],
+    statuses: &[PlanStatus],
+) -> QueryResult<Vec<PlanId>> {
+    plan_stops::table
+        .inner_join(plans::table)
+        .filter(plan_stops::job_id.eq_any(jobs))
+        .filter(plans::status.eq_any(statuses.iter().copied().map(DbEnum)))
+        .select(plans::id)
+        .distinct()
+        .order(plans::id.asc())
+        .load(conn)
+}
+
 pub fn set_status(conn: &mut DbConnection, id: PlanId, status: PlanStatus) -> QueryResult<usize> {
     diesel::update(plans::table.find(id))
         .set((
@@ -598,4 +626,35 @@ pub fn ended_stop(
         .first::<(i64, i64, String)>(conn)
         .optional()
         .map(|row| row.map(|(stop_id, route_id, outcome)| (StopRef { stop_id, route_id }, outcome)))
+}
+
+/// A visit a published plan gives a time.
+#[derive(Debug, Clone, Queryable)]
+pub struct PlannedStop {
+    pub job_id: JobId,
+    pub date: NaiveDate,
+    pub eta: Option<NaiveDateTime>,
+}
+
+/// The earliest visit of these jobs in a published plan.
+pub fn next_planned_stop(
+    conn: &mut DbConnection,
+    jobs: &[JobId],
+) -> QueryResult<Option<PlannedStop>> {
+    if jobs.is_empty() {
+        return Ok(None);
+    }
+    plan_stops::table
+        .inner_join(plans::table)
+        .filter(plan_stops::job_id.eq_any(jobs))
+        .filter(plan_stops::route_id.is_not_null())
+        .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
+        .order((plans::date.asc(), plan_stops::start_at.asc()))
+        .select((
+            plan_stops::job_id.assume_not_null(),
+            plans::date,
+            plan_stops::start_at,
+        ))
+        .first(conn)
+        .optional()
 }

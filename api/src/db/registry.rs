@@ -4,7 +4,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{customers, products, sales};
-use super::types::CustomerId;
+use domain::locale::Locale;
+
+use super::types::{CustomerId, DbEnum, OptEnum};
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -66,6 +68,9 @@ pub struct CustomerRow {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub created_at: NaiveDateTime,
+    /// The language she is written to in (`en`, `ru`).
+    #[diesel(deserialize_as = OptEnum<Locale>)]
+    pub locale: Option<Locale>,
 }
 
 #[derive(Debug, Insertable)]
@@ -78,6 +83,7 @@ pub struct NewCustomer<'a> {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub created_at: NaiveDateTime,
+    pub locale: Option<DbEnum<Locale>>,
 }
 
 pub fn insert_product(conn: &mut DbConnection, new: &NewProduct) -> QueryResult<ProductRow> {

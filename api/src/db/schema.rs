@@ -11,6 +11,7 @@ diesel::table! {
         lat -> Nullable<Double>,
         lon -> Nullable<Double>,
         created_at -> Timestamp,
+        locale -> Nullable<Text>,
     }
 }
 
@@ -26,6 +27,7 @@ diesel::table! {
         absent -> Bool,
         substitute_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        locale -> Nullable<Text>,
     }
 }
 
@@ -94,6 +96,15 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        tracking_token -> Nullable<Text>,
+        escalated_at -> Nullable<Timestamp>,
+        escalated_stage -> Nullable<Text>,
+        reason_code -> Nullable<Text>,
+        logistics -> Nullable<Text>,
+        override_reason -> Nullable<Text>,
+        rating -> Nullable<Integer>,
+        rating_comment -> Nullable<Text>,
+        rated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -205,6 +216,43 @@ diesel::table! {
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
         attempts -> Integer,
+        claim_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        active -> Bool,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        outbox_id -> BigInt,
+        event -> Text,
+        claim_id -> Nullable<BigInt>,
+        channel -> Text,
+        recipient -> Text,
+        user_id -> Nullable<BigInt>,
+        webhook_id -> Nullable<BigInt>,
+        template -> Nullable<Text>,
+        locale -> Nullable<Text>,
+        subject -> Nullable<Text>,
+        body -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
     }
 }
 
@@ -317,8 +365,11 @@ diesel::joinable!(plan_routes -> plans (plan_id));
 diesel::joinable!(plan_routes -> couriers (courier_id));
 diesel::joinable!(plan_stops -> jobs (job_id));
 diesel::joinable!(plan_stops -> plan_routes (route_id));
+diesel::joinable!(plan_stops -> plans (plan_id));
 diesel::joinable!(job_events -> jobs (job_id));
 diesel::joinable!(courier_positions -> couriers (courier_id));
+diesel::joinable!(deliveries -> outbox (outbox_id));
+diesel::joinable!(deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     customers,
@@ -340,4 +391,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     plan_stops,
     job_events,
     courier_positions,
+    webhooks,
+    deliveries,
 );

@@ -48,6 +48,9 @@ stored_enums!(
     domain::plan::PlanStatus => "plan status",
     domain::dispatch::CourierEvent => "courier event",
     domain::dispatch::Visit => "visit outcome",
+    domain::claim::RejectReason => "reject reason",
+    domain::decision::Logistics => "logistics",
+    domain::locale::Locale => "locale",
     crate::auth::Role => "role",
 );
 
@@ -88,6 +91,9 @@ into_inner!(
     domain::plan::PlanStatus,
     domain::dispatch::CourierEvent,
     domain::dispatch::Visit,
+    domain::claim::RejectReason,
+    domain::decision::Logistics,
+    domain::locale::Locale,
     crate::auth::Role
 );
 
@@ -133,6 +139,33 @@ impl<T: StoredEnum> FromSql<Text, Pg> for DbEnum<T> {
 impl<T: StoredEnum> FromSql<Text, DbBackend> for DbEnum<T> {
     fn from_sql(bytes: <DbBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
         bytes.from_sql::<Self, Text>()
+    }
+}
+
+/// A nullable [`StoredEnum`] column, for reading (`deserialize_as = OptEnum<T>`); writes
+/// bind an `Option<DbEnum<T>>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromSqlRow)]
+pub struct OptEnum<T: StoredEnum>(pub Option<T>);
+
+impl<T: StoredEnum> From<OptEnum<T>> for Option<T> {
+    fn from(value: OptEnum<T>) -> Self {
+        value.0
+    }
+}
+
+impl<T: StoredEnum> FromSql<Nullable<Text>, DbBackend> for OptEnum<T> {
+    fn from_sql(bytes: <DbBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        let DbEnum(value) = <DbEnum<T> as FromSql<Text, DbBackend>>::from_sql(bytes)?;
+        Ok(Self(Some(value)))
+    }
+
+    fn from_nullable_sql(
+        bytes: Option<<DbBackend as Backend>::RawValue<'_>>,
+    ) -> deserialize::Result<Self> {
+        match bytes {
+            Some(bytes) => <Self as FromSql<Nullable<Text>, DbBackend>>::from_sql(bytes),
+            None => Ok(Self(None)),
+        }
     }
 }
 

@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::users;
-use super::types::{CustomerId, DbEnum, UserId};
+use domain::locale::Locale;
+
+use super::types::{CustomerId, DbEnum, OptEnum, UserId};
 use super::DbConnection;
 use crate::auth::Role;
 
@@ -22,6 +24,9 @@ pub struct UserRow {
     pub absent: bool,
     pub substitute_id: Option<UserId>,
     pub created_at: NaiveDateTime,
+    /// The language mails and documents are written in (`en`, `ru`).
+    #[diesel(deserialize_as = OptEnum<Locale>)]
+    pub locale: Option<Locale>,
 }
 
 #[derive(Debug, Insertable)]
@@ -37,6 +42,7 @@ pub struct NewUser<'a> {
     pub active: bool,
     pub absent: bool,
     pub created_at: NaiveDateTime,
+    pub locale: Option<DbEnum<Locale>>,
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -46,6 +52,7 @@ pub struct UserChanges {
     pub absent: Option<bool>,
     pub substitute_id: Option<Option<UserId>>,
     pub name: Option<String>,
+    pub locale: Option<Option<DbEnum<Locale>>>,
 }
 
 impl UserChanges {
@@ -54,6 +61,7 @@ impl UserChanges {
             && self.absent.is_none()
             && self.substitute_id.is_none()
             && self.name.is_none()
+            && self.locale.is_none()
     }
 }
 
@@ -137,5 +145,15 @@ pub fn handlers(conn: &mut DbConnection, include_heads: bool) -> QueryResult<Vec
             users::absent,
             users::substitute_id,
         ))
+        .load(conn)
+}
+
+/// The active heads of department (who hear of overdue claims and poor ratings).
+pub fn heads(conn: &mut DbConnection) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::role.eq(DbEnum(Role::Head)))
+        .filter(users::active.eq(true))
+        .order(users::id.asc())
+        .select(UserRow::as_select())
         .load(conn)
 }

@@ -32,3 +32,15 @@ pub fn insert(conn: &mut DbConnection, report: NewReport) -> QueryResult<usize> 
         .values(report)
         .execute(conn)
 }
+
+/// The reasons the job's failed visits gave, oldest first.
+pub fn fail_reasons(conn: &mut DbConnection, job_id: JobId) -> QueryResult<Vec<String>> {
+    job_events::table
+        .filter(job_events::job_id.eq(job_id))
+        .filter(job_events::kind.eq(DbEnum(CourierEvent::Failed)))
+        .filter(job_events::applied.eq(true))
+        .filter(job_events::reason.is_not_null())
+        .order((job_events::at.asc(), job_events::id.asc()))
+        .select(job_events::reason.assume_not_null())
+        .load(conn)
+}

@@ -17,7 +17,7 @@ use crate::app::attachments::accept_upload;
 use crate::app::idempotency::{self, Keyed};
 use crate::app::visits::positions::{self, CourierPosition, Fix};
 use crate::app::visits::proof_target;
-use crate::app::visits::report::{self, Report, ReportAnswer};
+use crate::app::visits::report::{self, Report, ReportAnswer, Rules};
 use crate::app::visits::route::{self, CourierRoute, RenderedRoute};
 use crate::auth::extract::{Courier, Dispatch};
 use crate::db::types::JobId;
@@ -159,9 +159,12 @@ pub async fn report_event(
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty()),
     };
-    let sla = state.settings.sla.clone();
+    let rules = Rules {
+        sla: state.settings.sla.clone(),
+        max_visit_attempts: state.settings.max_visit_attempts,
+    };
     let answer = idempotency::at_most_once(&state, move |conn| {
-        report::report(conn, &sla, &keyed, &report)
+        report::report(conn, &rules, &keyed, &report)
     })
     .await?;
     Ok(HttpResponse::Ok()

@@ -9,7 +9,9 @@ pub mod me;
 pub mod ops;
 pub mod plans;
 pub mod registry;
+pub mod track;
 pub mod users;
+pub mod webhooks;
 
 use base64::Engine;
 use utoipa::openapi::schema::Schema;
@@ -61,7 +63,12 @@ api_routes!(
         claims::reassign::reassign_claim,
         claims::attachments::upload_attachment,
         claims::attachments::download_attachment,
+        claims::remedies::repair_done,
+        claims::remedies::received,
+        claims::remedies::withdraw,
+        claims::notifications::list_notifications,
         jobs::list_jobs,
+        jobs::cancel_job,
         fleet::create_depot,
         fleet::list_depots,
         fleet::create_courier,
@@ -81,6 +88,13 @@ api_routes!(
         plans::edit_plan,
         plans::publish_plan,
         plans::reoptimize_plan,
+        webhooks::create_webhook,
+        webhooks::list_webhooks,
+        webhooks::delete_webhook,
+        webhooks::webhook_deliveries,
+        // Public: a claim's tracking link.
+        track::track,
+        track::feedback,
     ],
 );
 
@@ -126,15 +140,25 @@ pub fn decode_cursor(cursor: Option<&str>) -> ApiResult<Option<i64>> {
 
 /// Builds a page from `limit + 1` fetched rows: the extra row only says there is more.
 pub fn paginate<R, T>(
-    mut rows: Vec<R>,
+    rows: Vec<R>,
     limit: i64,
     id_of: impl Fn(&R) -> i64,
+    map: impl Fn(R) -> T,
+) -> Page<T> {
+    paginate_by(rows, limit, |r| encode_cursor(id_of(r)), map)
+}
+
+/// [`paginate`] with a cursor made from the last row by `cursor_of`.
+pub fn paginate_by<R, T>(
+    mut rows: Vec<R>,
+    limit: i64,
+    cursor_of: impl Fn(&R) -> String,
     map: impl Fn(R) -> T,
 ) -> Page<T> {
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     let next_cursor = if more {
-        rows.last().map(|r| encode_cursor(id_of(r)))
+        rows.last().map(cursor_of)
     } else {
         None
     };

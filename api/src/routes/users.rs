@@ -14,6 +14,7 @@ use crate::db::users::UserRow;
 use crate::error::ApiResult;
 use crate::extract::ValidJson;
 use crate::state::State;
+use domain::locale::Locale;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateUserRequest {
@@ -26,6 +27,9 @@ pub struct CreateUserRequest {
     pub password: String,
     /// Required for customers: the customer record the account belongs to.
     pub customer_id: Option<CustomerId>,
+    /// `en` or `ru`; the server's default when absent.
+    #[schema(value_type = Option<String>)]
+    pub locale: Option<Locale>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -36,6 +40,9 @@ pub struct UpdateUserRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
     pub substitute_id: Option<Option<UserId>>,
+    /// `en` or `ru`.
+    #[schema(value_type = Option<String>)]
+    pub locale: Option<Locale>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -49,6 +56,9 @@ pub struct UserResponse {
     pub absent: bool,
     pub substitute_id: Option<UserId>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// `en` or `ru`; absent: the server's default.
+    #[schema(value_type = Option<String>)]
+    pub locale: Option<Locale>,
 }
 
 impl From<UserRow> for UserResponse {
@@ -63,6 +73,7 @@ impl From<UserRow> for UserResponse {
             absent: u.absent,
             substitute_id: u.substitute_id,
             created_at: u.created_at.and_utc(),
+            locale: u.locale,
         }
     }
 }
@@ -99,6 +110,7 @@ pub async fn create_user(
                     role: request.role,
                     password_hash: &hash,
                     customer_id: request.customer_id,
+                    locale: request.locale,
                 },
             )
         })
@@ -141,6 +153,7 @@ pub async fn update_user(
         active: request.active,
         absent: request.absent,
         substitute_id: request.substitute_id,
+        locale: request.locale,
     };
     let actor = *actor;
     let user = state

@@ -4,7 +4,8 @@
 
 use chrono::{Duration, NaiveDate, NaiveTime};
 use domain::claim::Remedy;
-use domain::decision::{DecisionInput, DecisionKind};
+use domain::decision::{DecisionInput, DecisionKind, RejectReason};
+use domain::locale::Locale;
 use domain::sla::SlaPolicy;
 
 use super::{account, at, courier, ensure_products, review_and_decide, Product};
@@ -141,6 +142,8 @@ fn seed_city(
     for (i, (address, lat, lon)) in HOMES.iter().enumerate() {
         let n = i + 1;
         let email = format!("customer{n}@demo.test");
+        // Two of the demo's customers read Russian.
+        let locale = if n % 4 == 2 { Locale::Ru } else { Locale::En };
         let name = format!("Customer {n}");
         let customer_id = registry::find_or_create_customer(
             conn,
@@ -150,6 +153,7 @@ fn seed_city(
                 email: Some(&email),
                 address: Some(address),
                 position: Some((*lat, *lon)),
+                locale: Some(locale),
             },
         )?;
         let user = accounts::add_user(
@@ -160,6 +164,7 @@ fn seed_city(
                 role: Role::Customer,
                 password_hash: hash,
                 customer_id: Some(customer_id),
+                locale: Some(locale),
             },
         )?;
         let serial = format!("DEMO-{n:04}");
@@ -209,7 +214,10 @@ fn seed_city(
         let decision = |kind, reason: Option<&str>, refund| DecisionInput {
             kind,
             reason: reason.map(str::to_owned),
+            reason_code: (kind == DecisionKind::Reject).then_some(RejectReason::Expired),
             refund_amount_cents: refund,
+            logistics: None,
+            override_reason: None,
         };
         let decision = match i {
             0 => Some(decision(DecisionKind::Replacement, None, None)),
@@ -222,7 +230,7 @@ fn seed_city(
             )),
             _ => None,
         };
-        review_and_decide(conn, sla, claim, depth, decision, "demo")?;
+        review_and_decide(conn, sla, claim, depth, decision)?;
     }
     Ok(())
 }

@@ -253,6 +253,7 @@ fn file_approved_claim(
             email: Some(&format!("loadcustomer{n}@load.test")),
             address: Some(&address),
             position: Some((lat, lon)),
+            locale: None,
         },
     )?;
     let serial = format!("LOAD-{}-{n:06}", spec.date.format("%Y%m%d"));
@@ -293,7 +294,10 @@ fn file_approved_claim(
     let decision = DecisionInput {
         kind,
         reason: None,
+        reason_code: None,
         refund_amount_cents: (kind == DecisionKind::Refund).then(|| rng.gen_range(50..500) * 100),
+        logistics: None,
+        override_reason: None,
     };
-    Ok(review_and_decide(conn, sla, claim, 3, Some(decision), "load")?.len())
+    Ok(review_and_decide(conn, sla, claim, 3, Some(decision))?.len())
 }

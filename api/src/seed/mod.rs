@@ -70,6 +70,7 @@ pub fn account(
             role,
             password_hash: hash,
             customer_id: None,
+            locale: None,
         },
     )?
     .id)
@@ -116,7 +117,6 @@ pub fn review_and_decide(
     mut claim: ClaimRow,
     depth: usize,
     decision: Option<DecisionInput>,
-    note: &str,
 ) -> ApiResult<Vec<JobRow>> {
     let actor = claim
         .assignee_id
@@ -134,7 +134,7 @@ pub fn review_and_decide(
             actor,
             *to,
             TransitionTrigger::Manual,
-            Some(note),
+            None,
         )?;
     }
     match decision {

@@ -2,7 +2,9 @@
 //! through the database (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on
 //! SQLite), so one process or ten behave the same.
 
+pub mod outbox;
 pub mod plans;
+pub mod sla;
 
 use actix_web::web;
 
@@ -37,7 +39,16 @@ where
     .await?
 }
 
-/// Starts this process's workers.
-pub fn start(state: web::Data<AppState>) {
+/// Starts this process's workers: plan runs, notification delivery, the SLA sweep.
+pub fn start(state: web::Data<AppState>) -> anyhow::Result<()> {
+    let settings = &state.settings;
+    let deliverer = outbox::Deliverer::new(
+        state.pool.clone(),
+        settings.notify.clone(),
+        &settings.data_dir,
+    )?;
+    outbox::start(std::sync::Arc::new(deliverer), settings.notify.poll);
+    sla::start(state.pool.clone(), settings.sla_sweep);
     plans::start(state);
+    Ok(())
 }

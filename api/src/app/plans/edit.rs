@@ -24,6 +24,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::messages;
 
 pub const UNASSIGNED_BY_DISPATCHER: &str = "unassigned_by_dispatcher";
+/// Why a job a plan had is out of it: it was called off (withdrawn, cancelled).
+pub const CANCELLED: &str = "cancelled";
 
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
 pub struct EditPlanRequest {
@@ -182,59 +184,8 @@ pub fn apply(
                 plan.id
             )));
         };
-        let jobs: Vec<usize> = sequences
-            .get(&v)
-            .map(|ids| ids.iter().filter_map(|id| index.get(id).copied()).collect())
-            .unwrap_or_default();
-        let timed = planner::retime(&loaded.problem, v, &jobs)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("re-timing failed: {e}")))?;
-        let mut per_job: HashMap<JobId, Vec<RouteViolation>> = HashMap::new();
-        let mut route_level = Vec::new();
-        for violation in timed.violations {
-            match violation
-                .job_id
-                .as_deref()
-                .and_then(|id| id.parse::<i64>().ok())
-                .map(JobId)
-            {
-                Some(job) => per_job.entry(job).or_default().push(violation),
-                None => route_level.push(violation),
-            }
-        }
-        let route = (!timed.route.stops.is_empty()).then_some(&timed.route);
-        plans::update_route(
-            conn,
-            route_id,
-            route_row(
-                plan.id,
-                &loaded.problem,
-                loaded.origin,
-                v,
-                route,
-                &route_level,
-            )?,
-        )?;
-        plans::delete_route_stops(conn, route_id)?;
-        if let Some(route) = route {
-            let outcomes: HashMap<JobId, String> = loaded
-                .stops
-                .iter()
-                .filter_map(|s| Some((s.job_id?, s.outcome.clone()?)))
-                .collect();
-            let rows = stop_rows(
-                plan.id,
-                route_id,
-                &loaded.problem,
-                loaded.origin,
-                route,
-                &StopExtras {
-                    locked: Some(&locked),
-                    outcomes: Some(&outcomes),
-                    violations: Some(&per_job),
-                },
-            )?;
-            plans::insert_stops(conn, &rows)?;
-        }
+        let jobs = sequences.get(&v).cloned().unwrap_or_default();
+        rewrite_route(conn, &loaded, v, route_id, &jobs, &locked)?;
     }
     for l in &edit.locks {
         plans::set_locked(conn, plan.id, l.job_id, l.locked)?;
@@ -253,6 +204,127 @@ pub fn apply(
     )?
     .ok_or_else(|| ApiError::Conflict(messages::STALE_PLAN.to_owned()))?;
     Ok((updated, loaded))
+}
+
+/// Stores route `route_id` (the plan's vehicle `vehicle`) with `jobs` in that order,
+/// re-timed against the plan's problem; every problem the re-timing finds is stored on its
+/// stop or on the route. Bumps the route's revision, so its courier's phone refetches it.
+fn rewrite_route(
+    conn: &mut DbConnection,
+    loaded: &LoadedPlan,
+    vehicle: usize,
+    route_id: i64,
+    jobs: &[JobId],
+    locked: &HashSet<JobId>,
+) -> ApiResult<()> {
+    let index = job_index(&loaded.problem);
+    let positions: Vec<usize> = jobs
+        .iter()
+        .filter_map(|id| index.get(id).copied())
+        .collect();
+    let timed = planner::retime(&loaded.problem, vehicle, &positions)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("re-timing failed: {e}")))?;
+    let mut per_job: HashMap<JobId, Vec<RouteViolation>> = HashMap::new();
+    let mut route_level = Vec::new();
+    for violation in timed.violations {
+        match violation
+            .job_id
+            .as_deref()
+            .and_then(|id| id.parse::<i64>().ok())
+            .map(JobId)
+        {
+            Some(job) => per_job.entry(job).or_default().push(violation),
+            None => route_level.push(violation),
+        }
+    }
+    let route = (!timed.route.stops.is_empty()).then_some(&timed.route);
+    plans::update_route(
+        conn,
+        route_id,
+        route_row(
+            loaded.plan_id,
+            &loaded.problem,
+            loaded.origin,
+            vehicle,
+            route,
+            &route_level,
+        )?,
+    )?;
+    plans::delete_route_stops(conn, route_id)?;
+    if let Some(route) = route {
+        let outcomes: HashMap<JobId, String> = loaded
+            .stops
+            .iter()
+            .filter_map(|s| Some((s.job_id?, s.outcome.clone()?)))
+            .collect();
+        let rows = stop_rows(
+            loaded.plan_id,
+            route_id,
+            &loaded.problem,
+            loaded.origin,
+            route,
+            &StopExtras {
+                locked: Some(locked),
+                outcomes: Some(&outcomes),
+                violations: Some(&per_job),
+            },
+        )?;
+        plans::insert_stops(conn, &rows)?;
+    }
+    Ok(())
+}
+
+/// Takes cancelled jobs off every draft and published plan that has them: their routes are
+/// re-timed without them (a courier's phone sees the new revision), the jobs are listed as
+/// left out (`cancelled`: the plan still accounts for every job of its problem), and the
+/// plans' KPIs and versions follow (a dispatcher reviewing a draft reloads it).
+pub fn drop_jobs(conn: &mut DbConnection, ids: &[JobId]) -> ApiResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let gone: HashSet<JobId> = ids.iter().copied().collect();
+    let statuses = [PlanStatus::Draft, PlanStatus::Published];
+    for plan_id in plans::holding_jobs(conn, ids, &statuses)? {
+        let Some(plan) = plans::find(conn, plan_id)? else {
+            continue;
+        };
+        let mut loaded = LoadedPlan::load(conn, &plan)?;
+        let locked: HashSet<JobId> = loaded
+            .stops
+            .iter()
+            .filter(|s| s.locked)
+            .filter_map(|s| s.job_id)
+            .filter(|id| !gone.contains(id))
+            .collect();
+        let mut changed = Vec::new();
+        for route in &loaded.routes {
+            let jobs: Vec<JobId> = loaded.stops_of(route.id).filter_map(|s| s.job_id).collect();
+            if jobs.iter().any(|j| gone.contains(j)) {
+                let kept: Vec<JobId> = jobs.into_iter().filter(|j| !gone.contains(j)).collect();
+                let vehicle = usize::try_from(route.vehicle).map_err(anyhow::Error::from)?;
+                changed.push((vehicle, route.id, kept));
+            }
+        }
+        for (vehicle, route_id, jobs) in changed {
+            rewrite_route(conn, &loaded, vehicle, route_id, &jobs, &locked)?;
+        }
+        let index = job_index(&loaded.problem);
+        let mut unassigned: Vec<(JobId, String)> = loaded
+            .unassigned()
+            .filter_map(|s| Some((s.job_id?, s.reason.clone().unwrap_or_default())))
+            .filter(|(j, _)| !gone.contains(j))
+            .collect();
+        unassigned.extend(
+            ids.iter()
+                .filter(|id| index.contains_key(id))
+                .map(|id| (*id, CANCELLED.to_owned())),
+        );
+        plans::delete_unassigned(conn, plan.id)?;
+        plans::insert_stops(conn, &unassigned_rows(plan.id, &unassigned)?)?;
+        loaded.reload_rows(conn)?;
+        plans::set_stats(conn, plan.id, loaded.kpis())?;
+    }
+    Ok(())
 }
 
 /// Every problem stored on a plan's routes and stops.

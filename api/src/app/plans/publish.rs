@@ -11,10 +11,11 @@ use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::solution::LoadedPlan;
+use super::input::{instant, seconds};
+use super::solution::{job_index, LoadedPlan};
 use crate::app::claims::{self, PlannedVisit};
 use crate::db::plans::{self, PlanRow};
-use crate::db::types::{CourierId, JobId, PlanId, UserId};
+use crate::db::types::{CourierId, JobId, PlanId, TimeWindow, UserId};
 use crate::db::{jobs, outbox, DbConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::messages;
@@ -122,6 +123,7 @@ pub fn publish(
         .ok_or_else(|| ApiError::Conflict(messages::STALE_PLAN.to_owned()))?;
 
     // Tell each customer when to expect the courier.
+    let index = job_index(&loaded.problem);
     let scheduled_ids: Vec<JobId> = scheduled.iter().map(|(j, _)| *j).collect();
     let claim_of: HashMap<JobId, _> = jobs::by_ids(conn, &scheduled_ids)?
         .into_iter()
@@ -135,6 +137,7 @@ pub fn publish(
                 claim_id: *claim_of.get(job)?,
                 date: plan.date,
                 eta: start.map(|t| t.and_utc()),
+                windows: start.and_then(|t| window_at(&loaded, &index, *job, t.and_utc())),
             })
         })
         .collect();
@@ -142,6 +145,7 @@ pub fn publish(
     outbox::push(
         conn,
         "plan.published",
+        None,
         json!({
             "plan_id": plan.id,
             "date": plan.date,
@@ -151,4 +155,23 @@ pub fn publish(
         }),
     )?;
     Ok(published)
+}
+
+/// The window of the job's planned visit that holds its start (what the customer was
+/// promised), as instants.
+fn window_at(
+    loaded: &LoadedPlan,
+    index: &HashMap<JobId, usize>,
+    job: JobId,
+    start: chrono::DateTime<chrono::Utc>,
+) -> Option<TimeWindow> {
+    let at = seconds(loaded.origin, start);
+    let windows = &loaded.problem.jobs.get(*index.get(&job)?)?.time_windows;
+    windows
+        .iter()
+        .find(|w| w.start <= at + 1e-6 && at <= w.end + 1e-6)
+        .map(|w| TimeWindow {
+            start: instant(loaded.origin, w.start),
+            end: instant(loaded.origin, w.end),
+        })
 }

@@ -5,7 +5,8 @@
 
 use chrono::NaiveDateTime;
 use domain::dispatch::{apply_event, CourierEvent, EventEffect, Visit};
-use domain::report::completion_needs_proof;
+use domain::job::JobStatus;
+use domain::report::{after_failed_visit, completion_needs_proof};
 use domain::sla::SlaPolicy;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -54,9 +55,17 @@ pub struct Report {
 /// and is tried again, finding this answer (`idempotency::at_most_once`). A job changed
 /// meanwhile by a report with another key fails the status check: a 409 the phone answers
 /// by sending its report again.
+/// What governs a report's effects beyond the visit itself.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub sla: SlaPolicy,
+    /// Failed visits a job gets before it stops going back to planning.
+    pub max_visit_attempts: i32,
+}
+
 pub fn report(
     conn: &mut DbConnection,
-    sla: &SlaPolicy,
+    rules: &Rules,
     keyed: &Keyed,
     r: &Report,
 ) -> ApiResult<Answer> {
@@ -81,12 +90,16 @@ pub fn report(
     {
         return Err(ApiError::Conflict(messages::proof_required(job.id.0)));
     }
+    // The job's status once the report is applied: after its last attempt a failed job
+    // stops going back to planning.
+    let job_after = match target {
+        Some(Visit::Failed) => after_failed_visit(job.attempts + 1, rules.max_visit_attempts),
+        Some(v) => v.job_status(),
+        None => job.status,
+    };
     let answer = ReportAnswer {
         id: job.id,
-        status: target
-            .map_or(job.status, |v| v.job_status())
-            .as_str()
-            .to_owned(),
+        status: job_after.as_str().to_owned(),
         attempts: job.attempts + i32::from(target == Some(Visit::Failed)),
         applied: target.is_some(),
     };
@@ -111,7 +124,15 @@ pub fn report(
         },
     )?;
     if let Some(target) = target {
-        move_visit(conn, sla, keyed, r, courier_id, &cj, target)?;
+        move_visit(
+            conn,
+            &rules.sla,
+            keyed,
+            r,
+            courier_id,
+            &cj,
+            (target, job_after),
+        )?;
     }
     Ok(answer)
 }
@@ -125,7 +146,7 @@ fn move_visit(
     r: &Report,
     courier_id: CourierId,
     cj: &super::CourierJob,
-    target: Visit,
+    (target, job_after): (Visit, JobStatus),
 ) -> ApiResult<()> {
     let job = &cj.job;
     let reason = r.reason.as_deref().unwrap_or_default();
@@ -141,7 +162,7 @@ fn move_visit(
         id: job.id,
         courier_id,
         from: job.status,
-        to: target.job_status(),
+        to: job_after,
         change,
     };
     if jobs::apply_step(conn, &step)?.is_none() {
@@ -154,7 +175,10 @@ fn move_visit(
         plans::bump_revision(conn, stop.route_id)?;
     }
     let ended = match target {
-        Visit::Failed => Some(VisitEnd::Failed { reason }),
+        Visit::Failed => Some(VisitEnd::Failed {
+            reason,
+            exhausted: job_after == JobStatus::Failed,
+        }),
         Visit::Done => Some(VisitEnd::Completed),
         _ => None,
     };

@@ -220,7 +220,7 @@ fn describe_visit(view: &mut CourierStop, job: &VisitDetails, day: (NaiveDateTim
             product: job.product_name.clone(),
             ..Bring::default()
         }),
-        JobKind::Pickup => None,
+        JobKind::Pickup | JobKind::OnsiteRepair => None,
     };
     view.take = (job.pickup_load > 0).then(|| Take {
         serial: job.serial_no.clone(),

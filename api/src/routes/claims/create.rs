@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{post, HttpResponse};
 use chrono::Utc;
 use domain::claim::Remedy;
+use domain::locale::Locale;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
@@ -26,6 +27,9 @@ pub struct ClaimCustomer {
     pub phone: Option<String>,
     #[validate(email)]
     pub email: Option<String>,
+    /// The language she is written to in (`en` or `ru`); the server's default if absent.
+    #[schema(value_type = Option<String>)]
+    pub locale: Option<Locale>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
@@ -96,15 +100,17 @@ pub async fn create_claim(
             name: c.name,
             phone: c.phone,
             email: c.email,
+            locale: c.locale,
         }),
     };
     let sla = state.settings.sla.clone();
+    let public_url = state.settings.notify.public_url.clone();
     let answer = idempotency::at_most_once(&state, move |conn| {
         idempotency::replay_or(conn, &keyed, |conn| {
             let claim = claims::file(conn, &sla, &user, &filing)?;
             Ok(Answer {
                 status: 201,
-                body: serde_json::to_string(&ClaimResponse::from(claim))
+                body: serde_json::to_string(&ClaimResponse::new(claim, &public_url))
                     .map_err(anyhow::Error::from)?,
             })
         })

@@ -1,7 +1,7 @@
 //! `POST /claims/{id}/decision`: approval creates the courier jobs in the same transaction.
 
 use actix_web::{post, web, HttpResponse};
-use domain::decision::{validate_decision, DecisionInput, DecisionKind};
+use domain::decision::{validate_decision, DecisionInput, DecisionKind, Logistics, RejectReason};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -21,10 +21,30 @@ pub struct DecisionRequest {
     pub decision: DecisionKind,
     /// Required for a rejection: the customer reads it.
     pub reason: Option<String>,
+    /// Required for a rejection: `expired`, `misuse`, `mechanical_damage`, `not_covered`,
+    /// `unknown_serial` or `other` (each has a paragraph the customer reads).
+    #[schema(value_type = Option<String>)]
+    pub reason_code: Option<RejectReason>,
     /// Required for a refund, in minor units.
     pub refund_amount_cents: Option<i64>,
+    /// For approvals: `courier` (default), `customer_brings` (no courier job; the claim
+    /// waits for `POST /claims/{id}/received`) or `onsite` (repairs: a technician's visit).
+    #[schema(value_type = Option<String>)]
+    pub logistics: Option<Logistics>,
+    /// Required to approve a claim whose warranty check is `expired` or `unknown_serial`.
+    #[validate(nested)]
+    #[serde(rename = "override")]
+    pub override_: Option<WarrantyOverride>,
     /// The version the caller saw; a stale one is a 409.
     pub version: Option<i32>,
+}
+
+/// Why an approval goes ahead although the warranty does not cover the claim.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct WarrantyOverride {
+    /// Goodwill, paid service...: recorded in the claim's history.
+    #[validate(length(min = 1, max = 2000))]
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -54,7 +74,10 @@ pub async fn decide_claim(
     let decision = validate_decision(DecisionInput {
         kind: request.decision,
         reason: request.reason,
+        reason_code: request.reason_code,
         refund_amount_cents: request.refund_amount_cents,
+        logistics: request.logistics,
+        override_reason: request.override_.map(|o| o.reason),
     })
     .map_err(ApiError::Validation)?;
     let sla = state.settings.sla.clone();
@@ -65,7 +88,7 @@ pub async fn decide_claim(
         })
         .await?;
     Ok(HttpResponse::Ok().json(DecisionResponse {
-        claim: ClaimResponse::from(claim),
+        claim: ClaimResponse::new(claim, &state.settings.notify.public_url),
         jobs: jobs.into_iter().map(JobInfo::from).collect(),
     }))
 }

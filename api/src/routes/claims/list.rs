@@ -9,10 +9,12 @@ use utoipa::IntoParams;
 use super::ClaimResponse;
 use crate::app::claims;
 use crate::auth::extract::ClaimReader;
+use crate::db::claims::ClaimRow;
 use crate::db::claims::ListFilter;
 use crate::db::types::UserId;
-use crate::error::ApiResult;
-use crate::routes::{decode_cursor, page_limit, paginate, Page};
+use crate::error::{ApiError, ApiResult};
+use crate::messages;
+use crate::routes::{decode_cursor, page_limit, paginate, paginate_by, Page};
 use crate::state::State;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -27,6 +29,8 @@ pub struct ListClaimsQuery {
     pub created_to: Option<DateTime<Utc>>,
     /// Matches the number, serial number or description, ignoring case.
     pub q: Option<String>,
+    /// Only open claims past their stage deadline, most overdue first.
+    pub overdue: Option<bool>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
@@ -42,18 +46,62 @@ pub async fn list_claims(
     query: web::Query<ListClaimsQuery>,
 ) -> ApiResult<HttpResponse> {
     let limit = page_limit(query.limit)?;
+    let overdue = query.overdue.unwrap_or(false);
+    let (before_id, after_due) = if overdue {
+        (None, decode_due_cursor(query.cursor.as_deref())?)
+    } else {
+        (decode_cursor(query.cursor.as_deref())?, None)
+    };
     let filter = ListFilter {
+        overdue_at: overdue.then(|| Utc::now().naive_utc()),
+        after_due,
         status: query.status,
         assignee_id: query.assignee,
         created_from: query.created_from.map(|t| t.naive_utc()),
         created_to: query.created_to.map(|t| t.naive_utc()),
         text: query.q.clone(),
-        before_id: decode_cursor(query.cursor.as_deref())?,
+        before_id,
         limit: limit + 1,
     };
     let user = *reader;
     let rows = state
         .db(move |conn| claims::list(conn, &user, &filter))
         .await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, limit, |c| c.id.0, ClaimResponse::from)))
+    let url = &state.settings.notify.public_url;
+    let page = if overdue {
+        paginate_by(rows, limit, encode_due_cursor, |c| {
+            ClaimResponse::new(c, url)
+        })
+    } else {
+        paginate(rows, limit, |c| c.id.0, |c| ClaimResponse::new(c, url))
+    };
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// The overdue list's cursor: the last claim's deadline and id, opaque to clients.
+fn encode_due_cursor(claim: &ClaimRow) -> String {
+    use base64::Engine;
+    let due = claim
+        .stage_due_at
+        .map_or(0, |d| d.and_utc().timestamp_micros());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("due:{due}:{}", claim.id))
+}
+
+fn decode_due_cursor(cursor: Option<&str>) -> ApiResult<Option<(chrono::NaiveDateTime, i64)>> {
+    use base64::Engine;
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|text| {
+            let mut parts = text.strip_prefix("due:")?.split(':');
+            let due = DateTime::from_timestamp_micros(parts.next()?.parse().ok()?)?;
+            let id = parts.next()?.parse().ok()?;
+            Some((due.naive_utc(), id))
+        })
+        .map(Some)
+        .ok_or_else(|| ApiError::field("cursor", messages::INVALID_CURSOR))
 }

@@ -6,7 +6,9 @@ pub mod create;
 pub mod decide;
 pub mod get;
 pub mod list;
+pub mod notifications;
 pub mod reassign;
+pub mod remedies;
 pub mod transition;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -30,7 +32,14 @@ pub struct WarrantyInfo {
 pub struct DecisionInfo {
     pub decision: String,
     pub reason: Option<String>,
+    /// For a rejection: `expired`, `misuse`, `mechanical_damage`, `not_covered`,
+    /// `unknown_serial` or `other`.
+    pub reason_code: Option<String>,
     pub refund_amount_cents: Option<i64>,
+    /// For an approval: `courier`, `customer_brings` or `onsite`.
+    pub logistics: Option<String>,
+    /// Why it was approved although the warranty did not cover it.
+    pub override_reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -119,6 +128,13 @@ pub struct ClaimResponse {
     /// When the current stage is due under the SLA.
     pub stage_due_at: Option<DateTime<Utc>>,
     pub sla_breached: bool,
+    /// When the current stage's deadline was escalated to the head of department.
+    pub escalated_at: Option<DateTime<Utc>>,
+    /// The claim's public page: where its customer follows it (keep it to those who may
+    /// see the claim).
+    pub tracking_url: Option<String>,
+    /// The customer's rating of the service, 1 to 5, once given.
+    pub rating: Option<i32>,
     pub address: String,
     pub lat: f64,
     pub lon: f64,
@@ -135,10 +151,17 @@ pub struct ClaimResponse {
     pub jobs: Option<Vec<JobInfo>>,
 }
 
-impl From<ClaimRow> for ClaimResponse {
-    fn from(c: ClaimRow) -> Self {
+impl ClaimResponse {
+    /// `public_url` is where people reach the server (the tracking link's base).
+    pub fn new(c: ClaimRow, public_url: &str) -> Self {
         let due = c.stage_due_at.map(|d| d.and_utc());
         Self {
+            escalated_at: c.escalated_at.map(|t| t.and_utc()),
+            tracking_url: c
+                .tracking_token
+                .as_ref()
+                .map(|t| format!("{public_url}/track/{t}")),
+            rating: c.rating,
             id: c.id,
             number: c.number,
             status: c.status.as_str().to_owned(),
@@ -157,7 +180,10 @@ impl From<ClaimRow> for ClaimResponse {
             decision: c.decision.map(|decision| DecisionInfo {
                 decision,
                 reason: c.decision_reason,
+                reason_code: c.reason_code.map(|r| r.as_str().to_owned()),
                 refund_amount_cents: c.refund_amount_cents,
+                logistics: c.logistics.map(|l| l.as_str().to_owned()),
+                override_reason: c.override_reason,
             }),
             stage_due_at: due,
             sla_breached: domain::sla::is_breached(due, Utc::now()),
@@ -201,9 +227,9 @@ impl From<AttachmentRow> for AttachmentInfo {
     }
 }
 
-impl From<ClaimDetails> for ClaimResponse {
-    fn from(d: ClaimDetails) -> Self {
-        let mut response = ClaimResponse::from(d.claim);
+impl ClaimResponse {
+    pub fn with_details(d: ClaimDetails, public_url: &str) -> Self {
+        let mut response = ClaimResponse::new(d.claim, public_url);
         response.history = Some(d.history.into_iter().map(Into::into).collect());
         response.attachments = Some(d.attachments.into_iter().map(Into::into).collect());
         response.jobs = Some(d.jobs.into_iter().map(Into::into).collect());

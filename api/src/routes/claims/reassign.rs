@@ -37,5 +37,5 @@ pub async fn reassign_claim(
             claims::reassign(conn, &claim, user.id, manager_id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(ClaimResponse::from(claim)))
+    Ok(HttpResponse::Ok().json(ClaimResponse::new(claim, &state.settings.notify.public_url)))
 }

@@ -60,5 +60,5 @@ pub async fn transition_claim(
             )
         })
         .await?;
-    Ok(HttpResponse::Ok().json(ClaimResponse::from(claim)))
+    Ok(HttpResponse::Ok().json(ClaimResponse::new(claim, &state.settings.notify.public_url)))
 }

@@ -1,0 +1,177 @@
+//! Deliveries: one message (a mail, a webhook call) to one recipient, delivered at least
+//! once. A worker takes due deliveries with a lease (`locked_until`): if its process dies
+//! mid-batch the lease runs out and another worker delivers them again, so a receiver may
+//! see a message twice, always with the same id.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamp};
+
+use super::schema::deliveries;
+use super::types::{ClaimId, UserId};
+use super::{now, DbConnection};
+
+pub const EMAIL: &str = "email";
+pub const WEBHOOK: &str = "webhook";
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const DEAD: &str = "dead";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = deliveries)]
+pub struct DeliveryRow {
+    pub id: i64,
+    /// The event's id: the same for every attempt and recipient, so receivers can drop
+    /// duplicates.
+    pub outbox_id: i64,
+    pub event: String,
+    pub claim_id: Option<ClaimId>,
+    /// `email` or `webhook`.
+    pub channel: String,
+    pub recipient: String,
+    pub user_id: Option<UserId>,
+    pub webhook_id: Option<i64>,
+    pub template: Option<String>,
+    pub locale: Option<String>,
+    pub subject: Option<String>,
+    pub body: String,
+    /// `pending`, `sent` or `dead`.
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = deliveries)]
+pub struct NewDelivery {
+    pub outbox_id: i64,
+    pub event: String,
+    pub claim_id: Option<ClaimId>,
+    pub channel: &'static str,
+    pub recipient: String,
+    pub user_id: Option<UserId>,
+    pub webhook_id: Option<i64>,
+    pub template: Option<String>,
+    pub locale: Option<String>,
+    pub subject: Option<String>,
+    pub body: String,
+    pub state: &'static str,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewDelivery) -> QueryResult<usize> {
+    diesel::insert_into(deliveries::table)
+        .values(new)
+        .execute(conn)
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Takes up to `limit` due deliveries until `lease_until`, counting the attempt. On
+/// PostgreSQL with `SKIP LOCKED`, so replicas take different ones; on SQLite the caller's
+/// write transaction makes it exclusive.
+pub fn take_due(
+    conn: &mut DbConnection,
+    limit: i64,
+    lease_until: NaiveDateTime,
+) -> QueryResult<Vec<DeliveryRow>> {
+    let at = now();
+    let ids: Vec<i64> = match conn {
+        DbConnection::Pg(pg) => diesel::sql_query(
+            "UPDATE deliveries SET locked_until = $1, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
+             AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3 \
+             FOR UPDATE SKIP LOCKED) RETURNING id",
+        )
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(at)
+        .bind::<BigInt, _>(limit)
+        .load::<Id>(pg)?,
+        DbConnection::Sqlite(lite) => diesel::sql_query(
+            "UPDATE deliveries SET locked_until = ?1, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?2 \
+             AND (locked_until IS NULL OR locked_until < ?2) ORDER BY id LIMIT ?3) \
+             RETURNING id",
+        )
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(at)
+        .bind::<BigInt, _>(limit)
+        .load::<Id>(lite)?,
+    }
+    .into_iter()
+    .map(|row| row.id)
+    .collect();
+    deliveries::table
+        .filter(deliveries::id.eq_any(&ids))
+        .order(deliveries::id.asc())
+        .select(DeliveryRow::as_select())
+        .load(conn)
+}
+
+/// The delivery went through.
+pub fn sent(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(deliveries::table.find(id))
+        .set((
+            deliveries::state.eq(SENT),
+            deliveries::sent_at.eq(now()),
+            deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
+/// The attempt failed: try again at `retry_at`, or give up (`dead`) when `None`.
+pub fn failed(
+    conn: &mut DbConnection,
+    id: i64,
+    error: &str,
+    retry_at: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    let state = if retry_at.is_some() { PENDING } else { DEAD };
+    diesel::update(deliveries::table.find(id))
+        .set((
+            deliveries::state.eq(state),
+            deliveries::next_attempt_at.eq(retry_at.unwrap_or_else(now)),
+            deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::last_error.eq(error),
+        ))
+        .execute(conn)
+}
+
+/// What was sent about a claim, oldest first.
+pub fn of_claim(conn: &mut DbConnection, claim_id: ClaimId) -> QueryResult<Vec<DeliveryRow>> {
+    deliveries::table
+        .filter(deliveries::claim_id.eq(claim_id))
+        .order(deliveries::id.asc())
+        .select(DeliveryRow::as_select())
+        .load(conn)
+}
+
+/// A webhook's deliveries, newest first.
+pub fn of_webhook(
+    conn: &mut DbConnection,
+    webhook_id: i64,
+    before_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<DeliveryRow>> {
+    let mut query = deliveries::table
+        .filter(deliveries::webhook_id.eq(webhook_id))
+        .order(deliveries::id.desc())
+        .limit(limit)
+        .select(DeliveryRow::as_select())
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(deliveries::id.lt(before));
+    }
+    query.load(conn)
+}

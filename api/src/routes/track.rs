@@ -1,0 +1,193 @@
+//! The public tracking link of a claim (`/track/{token}`): whoever has the link (the
+//! customer, from her mails) sees where her claim stands and can rate the service once it
+//! ends. No sign-in; the token is unguessable, the endpoints are rate-limited per address,
+//! and nothing internal (ids, staff, internal notes) is shown.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::app::claims::{self, history, Tracked};
+use crate::db::types::TimeWindow;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ValidJson;
+use crate::state::State;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedClaim {
+    /// For people: `CLM-<year>-<sequence>`.
+    pub number: String,
+    /// `new`, `info_check`, `diagnostics`, `decision`, `approved`, `in_fulfilment`,
+    /// `in_repair`, `quality_control`, `closed`, `rejected` or `withdrawn`.
+    pub status: String,
+    pub serial_no: String,
+    pub requested_remedy: String,
+    /// `replacement`, `refund`, `repair` or `reject`, once decided.
+    pub decision: Option<String>,
+    /// When the current stage is due.
+    pub stage_due_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// What happened, oldest first: stages, visits, the decision.
+    pub history: Vec<TrackedEvent>,
+    /// The next courier visit, once a plan gives it a time.
+    pub visit: Option<TrackedVisit>,
+    /// Whether the service can be rated now (`POST .../feedback`).
+    pub can_rate: bool,
+    pub rating: Option<i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedEvent {
+    pub at: DateTime<Utc>,
+    /// `filed`, `status`, `visit_planned`, `visit_done`, `visit_failed` or `feedback`.
+    pub kind: String,
+    /// The stage reached (for `filed` and `status`).
+    pub status: Option<String>,
+    /// What the customer may read: the manager's question, the reason of a decision or
+    /// of a failed visit.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedVisit {
+    pub date: NaiveDate,
+    /// The expected arrival, from the published plan.
+    pub eta: Option<DateTime<Utc>>,
+    /// The customer's slots that day.
+    pub windows: Vec<TimeWindow>,
+    /// `exchange`, `refund`, `pickup`, `return` or `onsite_repair`.
+    pub kind: String,
+}
+
+/// What of a claim's history its tracking link shows: the steps, not who took them, and
+/// only the notes written for the customer.
+fn shown(tracked: &Tracked) -> Vec<TrackedEvent> {
+    tracked
+        .history
+        .iter()
+        .filter_map(|e| {
+            let (kind, note) = match e.kind.as_str() {
+                history::FILED => ("filed", None),
+                history::TRANSITION => {
+                    // The manager's question (to info_check) and a decision's reason are
+                    // written for the customer; other stage notes are internal.
+                    let customer_facing = matches!(
+                        e.to_status.as_deref(),
+                        Some("info_check" | "rejected" | "withdrawn")
+                    );
+                    ("status", e.note.clone().filter(|_| customer_facing))
+                }
+                history::VISIT_PLANNED => ("visit_planned", None),
+                history::JOB_COMPLETED => ("visit_done", None),
+                history::JOB_FAILED => ("visit_failed", None),
+                history::FEEDBACK => ("feedback", None),
+                _ => return None,
+            };
+            Some(TrackedEvent {
+                at: e.at.and_utc(),
+                kind: kind.to_owned(),
+                status: e.to_status.clone(),
+                note,
+            })
+        })
+        .collect()
+}
+
+fn client(req: &HttpRequest) -> std::net::IpAddr {
+    req.peer_addr()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip())
+}
+
+fn limit(state: &State, req: &HttpRequest) -> ApiResult<()> {
+    state
+        .public_limiter
+        .check(client(req))
+        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })
+}
+
+/// Where a claim stands, for whoever has its tracking link.
+#[utoipa::path(tag = "tracking", params(("token" = String, Path)), responses(
+    (status = 200, body = TrackedClaim), (status = 404, body = crate::error::Problem),
+    (status = 429, body = crate::error::Problem)))]
+#[get("/track/{token}")]
+pub async fn track(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    limit(&state, &req)?;
+    let token = path.into_inner();
+    let tracked = state.db(move |conn| claims::tracked(conn, &token)).await?;
+    let events = shown(&tracked);
+    let c = &tracked.claim;
+    let visit = tracked.visit.as_ref().and_then(|v| {
+        let job = tracked.jobs.iter().find(|j| j.id == v.job_id)?;
+        Some(TrackedVisit {
+            date: v.date,
+            eta: v.eta.map(|t| t.and_utc()),
+            windows: job
+                .windows
+                .iter()
+                .filter(|w| w.start.date_naive() <= v.date && w.end.date_naive() >= v.date)
+                .copied()
+                .collect(),
+            kind: job.kind.as_str().to_owned(),
+        })
+    });
+    let rating_open = matches!(c.status.as_str(), "closed" | "rejected") && c.rating.is_none();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .json(TrackedClaim {
+            number: c.number.clone(),
+            status: c.status.as_str().to_owned(),
+            serial_no: c.serial_no.clone(),
+            requested_remedy: c.requested_remedy.as_str().to_owned(),
+            decision: c.decision.clone(),
+            stage_due_at: c
+                .stage_due_at
+                .filter(|_| c.status.is_open())
+                .map(|t| t.and_utc()),
+            created_at: c.created_at.and_utc(),
+            history: events,
+            visit,
+            can_rate: rating_open,
+            rating: c.rating,
+        }))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct FeedbackRequest {
+    /// 1 (poor) to 5 (excellent).
+    #[validate(range(min = 1, max = 5))]
+    pub rating: i32,
+    #[validate(length(max = 2000))]
+    pub comment: Option<String>,
+}
+
+/// Rates the service of a claim that ended, once. A rating of 1 or 2 reaches the heads of
+/// department.
+#[utoipa::path(tag = "tracking", params(("token" = String, Path)), request_body = FeedbackRequest,
+    responses((status = 201), (status = 404, body = crate::error::Problem),
+    (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem),
+    (status = 429, body = crate::error::Problem)))]
+#[post("/track/{token}/feedback")]
+pub async fn feedback(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: ValidJson<FeedbackRequest>,
+) -> ApiResult<HttpResponse> {
+    limit(&state, &req)?;
+    let token = path.into_inner();
+    let FeedbackRequest { rating, comment } = body.0;
+    let comment = comment
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    state
+        .write(move |conn| claims::feedback(conn, &token, rating, comment.as_deref()))
+        .await?;
+    Ok(HttpResponse::Created().finish())
+}

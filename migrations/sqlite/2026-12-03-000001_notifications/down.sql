@@ -1,0 +1,16 @@
+DROP TABLE deliveries;
+DROP TABLE webhooks;
+ALTER TABLE outbox DROP COLUMN claim_id;
+DROP INDEX claims_due_idx;
+ALTER TABLE claims DROP COLUMN rated_at;
+ALTER TABLE claims DROP COLUMN rating_comment;
+ALTER TABLE claims DROP COLUMN rating;
+ALTER TABLE claims DROP COLUMN override_reason;
+ALTER TABLE claims DROP COLUMN logistics;
+ALTER TABLE claims DROP COLUMN reason_code;
+ALTER TABLE claims DROP COLUMN escalated_stage;
+ALTER TABLE claims DROP COLUMN escalated_at;
+DROP INDEX claims_tracking_token_key;
+ALTER TABLE claims DROP COLUMN tracking_token;
+ALTER TABLE customers DROP COLUMN locale;
+ALTER TABLE users DROP COLUMN locale;
