@@ -29,6 +29,15 @@ pub struct CommonArgs {
     /// `text` (no colours unless the log goes to a terminal) or `json` (one object a line).
     #[arg(long, env = "LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: LogFormat,
+    /// SQLite only: `full` (a write survives a power cut) or `normal` (faster; it survives
+    /// a crash of the process, not always a power cut).
+    #[arg(
+        long,
+        env = "SQLITE_SYNCHRONOUS",
+        default_value = "full",
+        global = true
+    )]
+    pub sqlite_synchronous: crate::db::Synchronous,
 }
 
 impl CommonArgs {
@@ -63,6 +72,9 @@ pub struct ServerArgs {
     /// Largest attachment, in bytes.
     #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_upload_bytes: u64,
+    /// Most pixels (width x height) of an uploaded image, read from its header.
+    #[arg(long, env = "MAX_IMAGE_PIXELS", default_value_t = 40_000_000)]
+    pub max_image_pixels: u64,
     /// Average courier speed on roads, km/h.
     #[arg(long, env = "TRAVEL_SPEED_KMH", default_value_t = 30.0, value_parser = positive)]
     pub travel_speed_kmh: f64,
@@ -79,6 +91,16 @@ pub struct ServerArgs {
     /// How often overdue claims are looked for and escalated, in seconds.
     #[arg(long, env = "SLA_SWEEP_SECONDS", default_value_t = 60.0, value_parser = positive)]
     pub sla_sweep_seconds: f64,
+    /// Courier positions are kept this many days after they arrive.
+    #[arg(long, env = "POSITIONS_RETENTION_DAYS", default_value_t = 30)]
+    pub positions_retention_days: u32,
+    /// Notifications (and their delivery records) are kept this many days once every
+    /// delivery of them is over.
+    #[arg(long, env = "OUTBOX_RETENTION_DAYS", default_value_t = 90)]
+    pub outbox_retention_days: u32,
+    /// How often one of the replicas prunes what is past its retention, in seconds.
+    #[arg(long, env = "RETENTION_SWEEP_SECONDS", default_value_t = 3600.0, value_parser = positive)]
+    pub retention_sweep_seconds: f64,
     #[command(flatten)]
     pub notify: NotifyArgs,
     /// Seed the demo city (idempotent) and print its logins.
@@ -156,12 +178,14 @@ pub struct SlaArgs {
 #[derive(Clone)]
 pub struct Settings {
     pub database_url: DatabaseUrl,
+    pub sqlite_synchronous: crate::db::Synchronous,
     pub bind_addr: String,
     pub data_dir: PathBuf,
     pub jwt_secret: Vec<u8>,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     pub max_upload_bytes: u64,
+    pub max_image_pixels: u64,
     pub sla: SlaPolicy,
     pub pool_size: u32,
     /// Seed the demo city; `Some(password)` gives the demo logins that password.
@@ -175,6 +199,28 @@ pub struct Settings {
     pub sla_sweep: Duration,
     /// Failed visits a job gets before it stops going back to planning.
     pub max_visit_attempts: i32,
+    pub retention: Retention,
+}
+
+/// How long data that only grows is kept, and how often it is pruned.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub positions: chrono::Duration,
+    /// A replayed request older than this runs again (clients retry within minutes).
+    pub idempotency_keys: chrono::Duration,
+    pub outbox: chrono::Duration,
+    pub every: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            positions: chrono::Duration::days(30),
+            idempotency_keys: chrono::Duration::hours(48),
+            outbox: chrono::Duration::days(90),
+            every: Duration::from_secs(3600),
+        }
+    }
 }
 
 /// How notifications are delivered.
@@ -256,12 +302,14 @@ impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
             .field("database_url", &self.database_url)
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("bind_addr", &self.bind_addr)
             .field("data_dir", &self.data_dir)
             .field("jwt_secret", &"[redacted]")
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
             .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("max_image_pixels", &self.max_image_pixels)
             .field("sla", &self.sla)
             .field("pool_size", &self.pool_size)
             .field(
@@ -273,6 +321,7 @@ impl fmt::Debug for Settings {
             .field("notify", &self.notify)
             .field("sla_sweep", &self.sla_sweep)
             .field("max_visit_attempts", &self.max_visit_attempts)
+            .field("retention", &self.retention)
             .finish()
     }
 }
@@ -318,12 +367,14 @@ impl Settings {
     pub fn new(database_url: DatabaseUrl, data_dir: PathBuf, jwt_secret: Vec<u8>) -> Self {
         Self {
             database_url,
+            sqlite_synchronous: crate::db::Synchronous::default(),
             bind_addr: DEFAULT_BIND.to_owned(),
             data_dir,
             jwt_secret,
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             max_upload_bytes: 10 * 1024 * 1024,
+            max_image_pixels: 40_000_000,
             sla: SlaPolicy::default(),
             pool_size: 8,
             demo_password: None,
@@ -332,6 +383,7 @@ impl Settings {
             notify: NotifySettings::for_bind(DEFAULT_BIND),
             sla_sweep: Duration::from_secs(60),
             max_visit_attempts: domain::report::DEFAULT_MAX_VISIT_ATTEMPTS,
+            retention: Retention::default(),
         }
     }
 
@@ -339,14 +391,22 @@ impl Settings {
     pub fn from_args(common: &CommonArgs, server: ServerArgs) -> anyhow::Result<Self> {
         let secret = load_or_create_secret(server.jwt_secret, &common.data_dir)?;
         let mut settings = Self::new(common.database_url()?, common.data_dir.clone(), secret);
+        settings.sqlite_synchronous = common.sqlite_synchronous;
         settings.bind_addr = server.bind;
         settings.sla = server.sla_hours.unwrap_or_default();
         settings.max_upload_bytes = server.max_upload_bytes;
+        settings.max_image_pixels = server.max_image_pixels;
         settings.dispatch.speed_kmh = server.travel_speed_kmh;
         settings.dispatch.detour = server.travel_detour;
         settings.dispatch.default_time_limit = Duration::from_millis(server.plan_time_limit_ms);
         settings.max_visit_attempts = server.max_visit_attempts.max(1);
         settings.sla_sweep = Duration::from_secs_f64(server.sla_sweep_seconds);
+        settings.retention = Retention {
+            positions: chrono::Duration::days(server.positions_retention_days.into()),
+            outbox: chrono::Duration::days(server.outbox_retention_days.into()),
+            every: Duration::from_secs_f64(server.retention_sweep_seconds),
+            ..Retention::default()
+        };
         let n = server.notify;
         settings.notify = NotifySettings {
             smtp_url: n.smtp_url.filter(|u| !u.is_empty()),
@@ -372,6 +432,13 @@ impl Settings {
             );
         }
         Ok(settings)
+    }
+
+    pub fn upload_limits(&self) -> crate::storage::UploadLimits {
+        crate::storage::UploadLimits {
+            file_bytes: self.max_upload_bytes,
+            image_pixels: self.max_image_pixels,
+        }
     }
 
     pub fn attachments_dir(&self) -> PathBuf {

@@ -19,10 +19,10 @@ pub enum ApiError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
-    #[error("payload too large")]
-    PayloadTooLarge,
-    #[error("unsupported media type")]
-    UnsupportedMediaType,
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(&'static str),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(&'static str),
     #[error("invalid fields: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Validation(Vec<FieldError>),
     #[error("rate limited")]
@@ -49,8 +49,8 @@ impl ApiError {
             Self::Forbidden => ("forbidden", "Not allowed"),
             Self::NotFound => ("not-found", "Not found"),
             Self::Conflict(_) => ("conflict", "Conflict"),
-            Self::PayloadTooLarge => ("payload-too-large", "Payload too large"),
-            Self::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
+            Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::Validation(_) => ("validation", "Invalid fields"),
             Self::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
@@ -65,8 +65,8 @@ impl ApiError {
             Self::Unauthorized(d) => (*d).to_owned(),
             Self::Forbidden => messages::FORBIDDEN.to_owned(),
             Self::NotFound => messages::NOT_FOUND.to_owned(),
-            Self::PayloadTooLarge => messages::FILE_TOO_LARGE.to_owned(),
-            Self::UnsupportedMediaType => messages::FILE_TYPE.to_owned(),
+            Self::PayloadTooLarge(d) => (*d).to_owned(),
+            Self::UnsupportedMediaType(d) => (*d).to_owned(),
             Self::Validation(errors) => errors
                 .iter()
                 .map(ToString::to_string)
@@ -107,8 +107,8 @@ impl ResponseError for ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::IdempotencyRace => StatusCode::CONFLICT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

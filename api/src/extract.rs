@@ -4,8 +4,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use domain::error::FieldError;
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
@@ -24,20 +26,43 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move { parse_valid(&read_body(body).await?).map(ValidJson) })
+        let body = read_limited(req, payload.take(), JSON_LIMIT);
+        Box::pin(async move { parse_valid(&body.await?).map(ValidJson) })
     }
 }
 
-/// The body's bytes, at most [`JSON_LIMIT`].
-async fn read_body(body: <web::Bytes as FromRequest>::Future) -> Result<web::Bytes, ApiError> {
-    let bytes = body
-        .await
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    if bytes.len() > JSON_LIMIT {
-        return Err(ApiError::PayloadTooLarge);
+/// The whole body, at most `limit` bytes. A body announced longer (`Content-Length`) is
+/// refused before a byte is read, and one that streams past the limit as soon as it does:
+/// a 413 either way, with nothing buffered beyond the limit. (The server then reads and
+/// drops the rest for a moment, so the client still gets the answer.)
+pub fn read_limited(
+    req: &HttpRequest,
+    mut payload: actix_web::dev::Payload,
+    limit: usize,
+) -> impl Future<Output = Result<web::Bytes, ApiError>> + 'static {
+    let announced = content_length(req);
+    async move {
+        if announced.is_some_and(|n| n > limit as u64) {
+            return Err(ApiError::PayloadTooLarge(messages::BODY_TOO_LARGE));
+        }
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge(messages::BODY_TOO_LARGE));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
-    Ok(bytes)
+}
+
+/// The request's `Content-Length`, when it sends one that parses.
+pub fn content_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
 }
 
 fn parse_valid<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -58,9 +83,9 @@ impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for ValidJs
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let body = web::Bytes::from_request(req, payload);
+        let body = read_limited(req, payload.take(), JSON_LIMIT);
         Box::pin(async move {
-            let bytes = read_body(body).await?;
+            let bytes = body.await?;
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Self(T::default()));
             }

@@ -2,6 +2,10 @@
 
 pub const UNAUTHORIZED: &str = "a valid access token is required";
 pub const TOKEN_EXPIRED: &str = "the access token has expired";
+pub const OWN_ROLE: &str = "you cannot change your own role";
+pub const STAFF_ROLES_ONLY: &str = "roles change only between admin, head, manager and dispatcher";
+pub const TOKEN_REVOKED: &str =
+    "the access token was revoked (account deactivated, role changed or signed out); sign in again";
 pub const BAD_CREDENTIALS: &str = "wrong e-mail or password";
 pub const REFRESH_INVALID: &str = "the refresh token is invalid, expired or already used";
 pub const FORBIDDEN: &str = "your role may not do this";
@@ -13,7 +17,18 @@ pub const IDEMPOTENCY_MISMATCH: &str =
 pub const IDEMPOTENCY_KEY_FORMAT: &str = "must be 1 to 255 visible ASCII characters";
 pub const MALFORMED_JSON: &str = "the request body is not valid JSON";
 pub const FILE_TOO_LARGE: &str = "the file is larger than the allowed maximum";
+pub const BODY_TOO_LARGE: &str = "the request body is larger than this endpoint accepts";
+pub const PART_HEADER_TOO_LARGE: &str =
+    "a multipart part's headers (or the text before the first part) are too long";
+pub const TOO_MANY_PARTS: &str = "the multipart body has more parts than this endpoint accepts";
 pub const FILE_TYPE: &str = "only JPEG, PNG or PDF files are accepted (recognised by content)";
+pub const IMAGE_UNREADABLE: &str = "the image cannot be read";
+
+pub fn too_many_pixels(width: u64, height: u64, limit: u64) -> String {
+    format!("the image is {width} x {height} pixels; at most {limit} pixels are accepted")
+}
+
+pub const CSV_TYPE: &str = "send the sales as `text/csv`";
 pub const FILE_MISSING: &str = "a multipart field named `file` is required";
 pub const INTERNAL: &str = "something went wrong on our side; it has been logged";
 pub const DATABASE_UNAVAILABLE: &str =

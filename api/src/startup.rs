@@ -25,7 +25,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = db::connect_pool(&settings.database_url, settings.pool_size)?;
+        let pool = db::connect_pool_with(
+            &settings.database_url,
+            settings.pool_size,
+            settings.sqlite_synchronous,
+        )?;
         let demo_password = settings.demo_password.clone();
         let demo_today = settings
             .demo_today
@@ -52,15 +56,24 @@ impl Application {
             public_limiter: Default::default(),
             plan_wakeup: tokio::sync::Notify::new(),
             route_cache: Default::default(),
+            revocations: Default::default(),
             settings,
         });
+        let first_sync = state.clone();
+        web::block(move || -> anyhow::Result<usize> {
+            let mut conn = first_sync.pool.get()?;
+            Ok(first_sync.revocations.sync(&mut conn)?)
+        })
+        .await??;
+        crate::auth::revocation::start_sync(state.clone());
         crate::workers::start(state.clone())?;
         let server = HttpServer::new(move || {
-            let (app, openapi) = App::new()
+            let (app, mut openapi) = App::new()
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .configure(routes::configure)
                 .split_for_parts();
+            crate::openapi::declare_errors(&mut openapi);
             app.wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(
@@ -100,7 +113,11 @@ impl Application {
 
 /// The background workers alone, until the process is stopped (`claimroute worker`).
 pub async fn run_workers(settings: Settings) -> anyhow::Result<()> {
-    let pool = db::connect_pool(&settings.database_url, settings.pool_size)?;
+    let pool = db::connect_pool_with(
+        &settings.database_url,
+        settings.pool_size,
+        settings.sqlite_synchronous,
+    )?;
     let setup_pool = pool.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = setup_pool.get()?;
@@ -115,6 +132,7 @@ pub async fn run_workers(settings: Settings) -> anyhow::Result<()> {
         public_limiter: Default::default(),
         plan_wakeup: tokio::sync::Notify::new(),
         route_cache: Default::default(),
+        revocations: Default::default(),
         settings,
     });
     crate::workers::start(state)?;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub plan_wakeup: tokio::sync::Notify,
     /// Couriers' rendered routes by route and revision (`GET /me/route`).
     pub route_cache: crate::app::visits::route::RouteCache,
+    /// Users whose tokens were revoked, kept in step with the database.
+    pub revocations: crate::auth::revocation::Revocations,
 }
 
 pub type State = web::Data<AppState>;
@@ -45,6 +47,9 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.db(move |conn| crate::db::write_tx(conn, f)).await
+        let pool = self.pool.clone();
+        web::block(move || crate::db::write(&pool, f))
+            .await
+            .map_err(ApiError::from)?
     }
 }

@@ -8,15 +8,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use api::db::{self, DatabaseUrl};
-use diesel::{Connection, RunQueryDsl};
+use common::Server;
+
+mod common;
 
 const EVENTS: usize = 30;
-const PASSWORD: &str = "restart-password-1";
+const LEASE: (&str, &str) = ("DELIVERY_LEASE_SECONDS", "2");
 
 /// A webhook receiver that takes its time (so the worker is mid-batch when it dies) and
 /// records the `webhook-id` of every call.
@@ -71,56 +72,16 @@ fn serve(stream: TcpStream, ids: &Mutex<Vec<String>>) {
     }
 }
 
-/// `claimroute serve` on a fresh port; returns the process and its base URL.
-fn start(data_dir: &std::path::Path, database_url: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_claimroute"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--demo"])
-        .env("DATA_DIR", data_dir)
-        .env("DATABASE_URL", database_url)
-        .env("DEMO_PASSWORD", PASSWORD)
-        .env("DELIVERY_LEASE_SECONDS", "2")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_owned();
-    // Keep reading so the process never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, base)
-}
-
-fn token(client: &reqwest::blocking::Client, base: &str) -> String {
-    let body: serde_json::Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": "admin@demo.test", "password": PASSWORD}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 fn run(database_url: &str) {
-    let data_dir = std::env::temp_dir().join(format!(
-        "claimroute-restart-{}",
-        std::process::id() as u64 * 1000 + rand_u16() as u64
-    ));
-    std::fs::create_dir_all(&data_dir).unwrap();
+    let data_dir = common::temp_dir("claimroute-restart");
     let ids: Arc<Mutex<Vec<String>>> = Arc::default();
     let port = receiver(ids.clone());
     let client = reqwest::blocking::Client::new();
 
-    let (mut server, base) = start(&data_dir, database_url);
-    let admin = token(&client, &base);
+    let mut server = Server::start(&data_dir, database_url, &[LEASE]);
+    let admin = server.login(&client, "admin@demo.test");
     let created = client
-        .post(format!("{base}/api/v1/webhooks"))
+        .post(server.api("/webhooks"))
         .bearer_auth(&admin)
         .json(&serde_json::json!({"url": format!("http://127.0.0.1:{port}/"), "events": ["plan.published"]}))
         .send()
@@ -157,12 +118,11 @@ fn run(database_url: &str) {
         assert!(Instant::now() < deadline, "no call reached the receiver");
         std::thread::sleep(Duration::from_millis(50));
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
     let before_restart = ids.lock().unwrap().len();
     assert!(before_restart < EVENTS, "killed mid-way, not after");
 
-    let (mut server, _) = start(&data_dir, database_url);
+    let mut server = Server::start(&data_dir, database_url, &[LEASE]);
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let seen: BTreeSet<String> = ids.lock().unwrap().iter().cloned().collect();
@@ -177,8 +137,7 @@ fn run(database_url: &str) {
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_secs(3));
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 
     let calls = ids.lock().unwrap().clone();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -200,41 +159,12 @@ fn run(database_url: &str) {
     let _ = std::fs::remove_dir_all(&data_dir);
 }
 
-fn rand_u16() -> u16 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u16
-}
-
 #[test]
 fn killed_mid_batch_delivers_every_event_with_stable_ids_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("claimroute-restart-db-{}", rand_u16()));
-    std::fs::create_dir_all(&dir).unwrap();
-    run(&format!("sqlite://{}", dir.join("claimroute.db").display()));
-    let _ = std::fs::remove_dir_all(dir);
+    common::on_sqlite(run);
 }
 
 #[test]
 fn killed_mid_batch_delivers_every_event_with_stable_ids_on_postgres() {
-    let Some(base) = std::env::var("TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        assert!(
-            std::env::var("REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set"
-        );
-        eprintln!("skipping: TEST_POSTGRES_URL is not set");
-        return;
-    };
-    let name = format!("claimroute_restart_{}", rand_u16());
-    let mut admin = diesel::PgConnection::establish(&base).unwrap();
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .unwrap();
-    let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
-    run(&url);
-    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin);
+    common::on_postgres(run);
 }

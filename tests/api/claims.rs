@@ -410,6 +410,25 @@ backend_test!(uploads_are_checked, |app: TestApp| async move {
     )
     .await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+    // An image is judged by its header before anything decodes it: this one says it has
+    // 60,000 x 60,000 pixels (14 GB decoded) in 67 bytes.
+    let mut bomb = PNG_1X1.to_vec();
+    bomb[16..20].copy_from_slice(&60_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+    let (status, body) = upload(&app, &customer, id, "bomb.png", bomb).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "file", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("60000 x 60000"),
+        "{body}"
+    );
+    // Another customer's claim is refused (404) before its body is looked at.
+    let other = app.login("customer2@demo.test").await;
+    let (status, body) = upload(&app, &other, id, "photo.png", PNG_1X1.to_vec()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (_, seen) = app.get(&format!("/claims/{id}"), &customer).await;
     assert_eq!(
         seen["attachments"],
@@ -429,6 +448,56 @@ backend_test!(uploads_are_checked, |app: TestApp| async move {
         })
         .collect();
     assert!(kept.is_empty(), "{kept:?}");
+
+    // An accepted image: its name cleaned of tricks (a right-to-left override would show
+    // `exe.png` as `gnp.exe`), its size, and a thumbnail.
+    let (status, photo) = upload(
+        &app,
+        &customer,
+        id,
+        "photo\u{202E}gnp.exe",
+        PNG_1X1.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{photo}");
+    assert_eq!(photo["file_name"], "photognp.exe");
+    assert_eq!(
+        (photo["width"].clone(), photo["height"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(photo["has_thumbnail"], true);
+    let thumbnail = app
+        .request(
+            Method::GET,
+            &format!("/claims/{id}/attachments/{}/thumbnail", photo["id"]),
+            Some(&customer),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(thumbnail.status(), StatusCode::OK);
+    assert_eq!(thumbnail.headers()["content-type"], "image/jpeg");
+    let jpeg = thumbnail.bytes().await.unwrap();
+    assert_eq!(&jpeg[..3], b"\xff\xd8\xff", "a JPEG");
+    let (status, _) = app
+        .get(
+            &format!("/claims/{id}/attachments/{}/thumbnail", photo["id"]),
+            &other,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not another customer's");
+    // A PDF has no thumbnail; a name of dots is no name.
+    let (status, pdf) = upload(&app, &customer, id, "..", b"%PDF-1.4\n%%EOF\n".to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{pdf}");
+    assert_eq!(pdf["file_name"], "upload");
+    assert_eq!(pdf["has_thumbnail"], false);
+    let (status, _) = app
+        .get(
+            &format!("/claims/{id}/attachments/{}/thumbnail", pdf["id"]),
+            &customer,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 });
 
 fn walk(dir: &std::path::Path) -> Vec<String> {

@@ -451,7 +451,10 @@ pub async fn upload(
         .file_name(name.to_owned())
         .mime_str("application/octet-stream")
         .unwrap();
-    let form = reqwest::multipart::Form::new().part("file", part);
+    // File names go raw, in UTF-8, as browsers send them.
+    let form = reqwest::multipart::Form::new()
+        .percent_encode_noop()
+        .part("file", part);
     read(
         app.request(
             Method::POST,

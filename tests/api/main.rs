@@ -8,6 +8,7 @@ mod auth;
 mod claims;
 mod courier;
 mod fleet;
+mod hardening;
 mod migrations;
 mod notifications;
 mod openapi;

@@ -267,6 +267,9 @@ backend_test!(
         claim["customer"] = json!({"name": "Someone", "email": "New.Buyer@EXAMPLE.com"});
         let (status, filed) = app.post("/claims", &dealer, &claim).await;
         assert_eq!(status, StatusCode::CREATED, "{filed}");
-        assert_eq!(filed["customer_id"], second["customer_id"], "{filed}");
+        // The dealer is not told who she is; the head sees the claim is hers.
+        assert!(filed.get("customer_id").is_none(), "{filed}");
+        let (_, seen) = app.get(&format!("/claims/{}", filed["id"]), &head).await;
+        assert_eq!(seen["customer_id"], second["customer_id"], "{seen}");
     }
 );

@@ -550,6 +550,59 @@ backend_test!(
 );
 
 backend_test!(
+    a_dealer_filing_for_a_known_customer_learns_nothing_of_her,
+    |app: TestApp| async move {
+        let dealer = app.login("dealer1@demo.test").await;
+        let head = app.login("head@demo.test").await;
+        let customer = app.login("customer2@demo.test").await;
+        let (_, her) = app.get("/claims?limit=200", &customer).await;
+        let known_claims: Vec<i64> = her["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        let mut claim = crate::helpers::claim_body("UNREGISTERED-DEALER-1");
+        claim["customer"] = json!({"name": "A. Person", "email": "CUSTOMER2@demo.test"});
+        let (status, filed) = app.post("/claims", &dealer, &claim).await;
+        assert_eq!(status, StatusCode::CREATED, "{filed}");
+        let id = filed["id"].as_i64().unwrap();
+        let (status, seen) = app.get(&format!("/claims/{id}"), &dealer).await;
+        assert_eq!(status, StatusCode::OK, "{seen}");
+        let (_, listed) = app.get("/claims?limit=200", &dealer).await;
+        let admin = app.login("admin@demo.test").await;
+        let (_, users) = app.get("/users?role=customer&limit=200", &admin).await;
+        let her_name = users["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == "customer2@demo.test")
+            .unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for answer in [&filed, &seen, &listed] {
+            // Neither her record, her stored name nor her other claims reach him.
+            let text = answer.to_string();
+            assert!(!text.contains("customer_id"), "{text}");
+            assert!(!text.contains(&her_name), "{her_name} in {text}");
+        }
+        for other in &known_claims {
+            let listed = listed["items"].as_array().unwrap();
+            assert!(
+                !listed.iter().any(|c| c["id"] == *other),
+                "claim {other} of hers listed to the dealer"
+            );
+        }
+        // The claim is hers all the same: she sees it and the head sees whose it is.
+        let (status, _) = app.get(&format!("/claims/{id}"), &customer).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, for_head) = app.get(&format!("/claims/{id}"), &head).await;
+        assert!(for_head["customer_id"].is_i64(), "{for_head}");
+    }
+);
+
+backend_test!(
     a_manager_reaches_only_claims_assigned_to_him,
     |app: TestApp| async move {
         let manager1 = app.login("manager1@demo.test").await;

@@ -274,7 +274,10 @@ impl Receiver {
                 Instant::now() < deadline,
                 "{what}: got {} calls: {:?}",
                 calls.len(),
-                calls.iter().map(|c| &c.id).collect::<Vec<_>>()
+                calls
+                    .iter()
+                    .map(|c| format!("{} {}", c.id, c.json()))
+                    .collect::<Vec<_>>()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -79,7 +79,12 @@ pub struct AccountChanges {
     /// `Some(None)` clears the substitute.
     pub substitute_id: Option<Option<UserId>>,
     pub locale: Option<Locale>,
+    pub role: Option<Role>,
 }
+
+/// Roles an admin can move a staff member between: none of them is tied to a record of its
+/// own (a courier's vehicle, a customer's sales).
+const STAFF_ROLES: [Role; 4] = [Role::Admin, Role::Head, Role::Manager, Role::Dispatcher];
 
 /// Changes an account. A head runs his department: the managers and heads, nobody else's
 /// account (another one is a 404, as if it did not exist). Deactivation ends the account's
@@ -103,26 +108,44 @@ pub fn update_user(
             return Err(ApiError::field("substitute_id", messages::NOT_A_MANAGER));
         }
     }
+    let new_role = changes.role.filter(|r| *r != target.role);
+    if let Some(role) = new_role {
+        if actor.role != Role::Admin {
+            return Err(ApiError::Forbidden);
+        }
+        if id == actor.id {
+            return Err(ApiError::field("role", messages::OWN_ROLE));
+        }
+        if !STAFF_ROLES.contains(&role) || !STAFF_ROLES.contains(&target.role) {
+            return Err(ApiError::field("role", messages::STAFF_ROLES_ONLY));
+        }
+    }
     let row_changes = UserChanges {
         active: changes.active,
         absent: changes.absent,
         substitute_id: changes.substitute_id,
         name: None,
         locale: changes.locale.map(|l| Some(DbEnum(l))),
+        role: new_role.map(DbEnum),
     };
     let (was_absent, was_active, handles) =
         (target.absent, target.active, target.role.handles_claims());
-    let updated = if row_changes.is_empty() {
+    let mut updated = if row_changes.is_empty() {
         target
     } else {
         users::update(conn, id, &row_changes)?
     };
-    if changes.active == Some(false) {
+    // Tokens issued for the old standing stop working; sign-ins too when deactivated.
+    let active_changed = changes.active.is_some_and(|a| a != was_active);
+    if active_changed || new_role.is_some() {
         tokens::revoke_all_for_user(conn, id)?;
+        updated = users::bump_generation(conn, id, now())?;
     }
-    // A manager who goes away (or leaves) hands his open claims on, not only his new ones.
+    // A manager who goes away (or leaves, or stops being a manager) hands his open claims
+    // on, not only his new ones.
     let leaves = (changes.absent == Some(true) && !was_absent)
-        || (changes.active == Some(false) && was_active);
+        || (changes.active == Some(false) && was_active)
+        || new_role.is_some_and(|r| !r.handles_claims());
     if leaves && handles {
         super::claims::hand_over(conn, actor.id, id)?;
     }

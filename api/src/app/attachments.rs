@@ -1,15 +1,17 @@
 //! Files on claims and jobs (customers' photos, couriers' proofs): one upload path for all
-//! of them. The caller's right to upload is checked before a byte is stored, so nobody
-//! fills the disk through others' objects; a refused body is still read, so the client
-//! gets our answer rather than a reset.
+//! of them. The body's announced length and the caller's right to upload are checked
+//! before a byte of it is read, so nobody fills memory or disk through others' objects; a
+//! refused body is not read on (the server drops the rest for a moment, so the client
+//! still gets the answer).
 
-use actix_multipart::Multipart;
+use actix_web::HttpRequest;
 
 use crate::auth::extract::AuthUser;
 use crate::db::attachments::{self, AttachmentRow, NewAttachment};
 use crate::db::types::{ClaimId, JobId, UserId};
 use crate::db::{now, DbConnection};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::content_length;
 use crate::state::AppState;
 use crate::storage;
 
@@ -28,21 +30,18 @@ pub const CLAIM_FILE: &str = "claim";
 /// Stores an upload once `target` (run first, on the database) has said where it goes.
 pub async fn accept_upload<F>(
     state: &AppState,
-    payload: Multipart,
+    req: &HttpRequest,
+    payload: actix_web::web::Payload,
     target: F,
 ) -> ApiResult<AttachmentRow>
 where
     F: FnOnce(&mut DbConnection) -> ApiResult<UploadTarget> + Send + 'static,
 {
-    let target = match state.db(target).await {
-        Ok(target) => target,
-        Err(e) => {
-            storage::discard(payload).await;
-            return Err(e);
-        }
-    };
+    let limits = state.settings.upload_limits();
+    storage::check_announced_length(content_length(req), limits)?;
+    let target = state.db(target).await?;
     let root = state.settings.attachments_dir();
-    let stored = storage::receive(payload, &root, state.settings.max_upload_bytes).await?;
+    let stored = storage::receive(req.headers(), payload.into_inner(), &root, limits).await?;
     state
         .write(move |conn| {
             Ok(attachments::insert(
@@ -57,6 +56,13 @@ where
                     sha256: &stored.sha256,
                     uploaded_by: target.uploaded_by,
                     created_at: now(),
+                    width: stored
+                        .size
+                        .map(|(w, _)| i32::try_from(w).unwrap_or(i32::MAX)),
+                    height: stored
+                        .size
+                        .map(|(_, h)| i32::try_from(h).unwrap_or(i32::MAX)),
+                    thumbnail: stored.thumbnail,
                 },
             )?)
         })
@@ -78,12 +84,14 @@ pub fn claim_file_target(
     })
 }
 
-/// A file of a claim the caller may see, with its bytes.
+/// A file of a claim the caller may see, with its bytes; its thumbnail with `thumbnail`
+/// (a 404 for a file that has none).
 pub async fn read_claim_file(
     state: &AppState,
     user: AuthUser,
     claim_id: ClaimId,
     id: i64,
+    thumbnail: bool,
 ) -> ApiResult<(AttachmentRow, Vec<u8>)> {
     let row = state
         .db(move |conn| {
@@ -91,7 +99,12 @@ pub async fn read_claim_file(
             attachments::find_for_claim(conn, claim_id, id)?.ok_or(ApiError::NotFound)
         })
         .await?;
-    let path = storage::path_for(&state.settings.attachments_dir(), &row.sha256);
+    let root = state.settings.attachments_dir();
+    let path = match thumbnail {
+        false => storage::path_for(&root, &row.sha256),
+        true if row.thumbnail => storage::thumbnail_path(&root, &row.sha256),
+        true => return Err(ApiError::NotFound),
+    };
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|e| anyhow::anyhow!("attachment {id} unreadable: {e}"))?;

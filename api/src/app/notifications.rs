@@ -223,7 +223,12 @@ pub fn fan_out(
                 }
             }
         }
-        for hook in hooks.iter().filter(|h| h.wants(&event.event)) {
+        // A subscription hears of what happens from its creation on, not of a backlog the
+        // workers had not fanned out yet when it was made.
+        let subscribed = hooks
+            .iter()
+            .filter(|h| h.wants(&event.event) && h.created_at <= event.created_at);
+        for hook in subscribed {
             deliveries::insert(
                 conn,
                 &NewDelivery {

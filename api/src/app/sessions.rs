@@ -59,7 +59,7 @@ pub async fn login(
         }
     };
     state.login_limiter.record_success(email);
-    issue(state, user.id, user.role, new_secret()).await
+    issue(state, &user, new_secret()).await
 }
 
 /// Exchanges a refresh token for a new pair.
@@ -83,7 +83,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> ApiResult<Session
         })
         .await?;
     match outcome {
-        Some(Ok((family, Some(user)))) => issue(state, user.id, user.role, family).await,
+        Some(Ok((family, Some(user)))) => issue(state, &user, family).await,
         Some(Err(user_id)) => {
             tracing::warn!(user_id = %user_id, "refresh token reused; token family revoked");
             Err(ApiError::Unauthorized(messages::REFRESH_INVALID))
@@ -105,13 +105,28 @@ pub async fn logout(state: &AppState, refresh_token: &str) -> ApiResult<()> {
         .await
 }
 
-async fn issue(
-    state: &AppState,
-    user_id: UserId,
-    role: Role,
-    family: String,
-) -> ApiResult<Session> {
-    let access_token = state.jwt.issue(user_id, role, state.settings.access_ttl)?;
+/// Signs the user out on every device: his refresh tokens are revoked and the access tokens
+/// he holds stop working on their next request, here at once and on the other replicas
+/// within a second.
+pub async fn logout_everywhere(state: &AppState, user_id: UserId) -> ApiResult<()> {
+    let user = state
+        .write(move |conn| {
+            tokens::revoke_all_for_user(conn, user_id)?;
+            Ok(users::bump_generation(conn, user_id, crate::db::now())?)
+        })
+        .await?;
+    state.revocations.record(user.id, user.standing());
+    Ok(())
+}
+
+async fn issue(state: &AppState, user: &users::UserRow, family: String) -> ApiResult<Session> {
+    let (user_id, role) = (user.id, user.role);
+    let access_token = state.jwt.issue(
+        user_id,
+        role,
+        user.token_generation,
+        state.settings.access_ttl,
+    )?;
     let refresh_token = new_secret();
     let token_hash = hash_token(&refresh_token);
     let ttl =

@@ -37,11 +37,17 @@ impl AuthUser {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthorized(messages::UNAUTHORIZED))?;
-        let (id, role) = state.jwt.verify(token).map_err(|e| match e {
+        let verified = state.jwt.verify(token).map_err(|e| match e {
             TokenError::Expired => ApiError::Unauthorized(messages::TOKEN_EXPIRED),
             TokenError::Invalid => ApiError::Unauthorized(messages::UNAUTHORIZED),
         })?;
-        Ok(Self { id, role })
+        state
+            .revocations
+            .check(verified.user, verified.generation)?;
+        Ok(Self {
+            id: verified.user,
+            role: verified.role,
+        })
     }
 
     pub fn is(&self, roles: &[Role]) -> bool {

@@ -15,6 +15,18 @@ pub struct Claims {
     pub role: Role,
     pub exp: i64,
     pub iat: i64,
+    /// The user's token generation when it was issued (see `auth::revocation`); tokens from
+    /// before generations existed count as 0.
+    #[serde(default)]
+    pub gen: i32,
+}
+
+/// Who a valid token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub user: UserId,
+    pub role: Role,
+    pub generation: i32,
 }
 
 #[derive(Clone)]
@@ -42,13 +54,20 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user_id: UserId, role: Role, ttl: Duration) -> anyhow::Result<String> {
+    pub fn issue(
+        &self,
+        user_id: UserId,
+        role: Role,
+        generation: i32,
+        ttl: Duration,
+    ) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
             role,
             iat: now,
             exp: now + i64::try_from(ttl.as_secs())?,
+            gen: generation,
         };
         Ok(encode(
             &Header::new(Algorithm::HS256),
@@ -57,7 +76,7 @@ impl JwtKeys {
         )?)
     }
 
-    pub fn verify(&self, token: &str) -> Result<(UserId, Role), TokenError> {
+    pub fn verify(&self, token: &str) -> Result<Verified, TokenError> {
         let data =
             decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
                 match e.kind() {
@@ -66,6 +85,10 @@ impl JwtKeys {
                 }
             })?;
         let id = data.claims.sub.parse().map_err(|_| TokenError::Invalid)?;
-        Ok((UserId(id), data.claims.role))
+        Ok(Verified {
+            user: UserId(id),
+            role: data.claims.role,
+            generation: data.claims.gen,
+        })
     }
 }

@@ -6,6 +6,7 @@ pub mod jwt;
 pub mod password;
 pub mod public_limit;
 pub mod ratelimit;
+pub mod revocation;
 
 use serde::{Deserialize, Serialize};
 

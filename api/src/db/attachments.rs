@@ -20,6 +20,9 @@ pub struct AttachmentRow {
     pub sha256: String,
     pub uploaded_by: UserId,
     pub created_at: NaiveDateTime,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub thumbnail: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -34,6 +37,9 @@ pub struct NewAttachment<'a> {
     pub sha256: &'a str,
     pub uploaded_by: UserId,
     pub created_at: NaiveDateTime,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub thumbnail: bool,
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewAttachment) -> QueryResult<AttachmentRow> {

@@ -233,11 +233,21 @@ pub struct LivePosition {
     pub seen_at: NaiveDateTime,
 }
 
-/// Couriers with a known position, by id.
-pub fn live_positions(conn: &mut DbConnection) -> QueryResult<Vec<LivePosition>> {
-    couriers::table
+/// Couriers with a known position, by id, from after `after`.
+pub fn live_positions(
+    conn: &mut DbConnection,
+    after: Option<CourierId>,
+    limit: i64,
+) -> QueryResult<Vec<LivePosition>> {
+    let mut query = couriers::table
         .filter(couriers::last_seen_at.is_not_null())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(couriers::id.gt(after));
+    }
+    query
         .order(couriers::id.asc())
+        .limit(limit)
         .select((
             couriers::id,
             couriers::name,

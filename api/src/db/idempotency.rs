@@ -46,3 +46,17 @@ pub fn insert(
         ))
         .execute(conn)
 }
+
+/// Deletes up to `batch` stored answers made before `cutoff`; returns how many.
+pub fn prune(
+    conn: &mut DbConnection,
+    cutoff: chrono::NaiveDateTime,
+    batch: i64,
+) -> QueryResult<usize> {
+    let ids: Vec<i64> = ik::table
+        .filter(ik::created_at.lt(cutoff))
+        .select(ik::id)
+        .limit(batch)
+        .load(conn)?;
+    diesel::delete(ik::table.filter(ik::id.eq_any(ids))).execute(conn)
+}

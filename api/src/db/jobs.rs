@@ -390,11 +390,14 @@ pub struct WorkingJob {
     pub address: String,
 }
 
-/// The jobs couriers are on right now (on the way or at the door), latest change first.
-pub fn being_visited(conn: &mut DbConnection) -> QueryResult<Vec<WorkingJob>> {
+/// The jobs these couriers are on right now (on the way or at the door), latest change first.
+pub fn being_visited(
+    conn: &mut DbConnection,
+    couriers: &[CourierId],
+) -> QueryResult<Vec<WorkingJob>> {
     jobs::table
         .filter(jobs::status.eq_any([DbEnum(JobStatus::EnRoute), DbEnum(JobStatus::Arrived)]))
-        .filter(jobs::courier_id.is_not_null())
+        .filter(jobs::courier_id.eq_any(couriers))
         .order((jobs::updated_at.desc(), jobs::id.desc()))
         .select((
             jobs::courier_id.assume_not_null(),

@@ -17,6 +17,7 @@ pub mod plans;
 pub mod positions;
 pub mod registry;
 pub mod schema;
+pub mod sweeps;
 pub mod tokens;
 pub mod types;
 pub mod users;
@@ -43,7 +44,52 @@ pub enum DbConnection {
 }
 
 pub type DbBackend = <DbConnection as Connection>::Backend;
-pub type Pool = r2d2::Pool<Manager>;
+/// The connection pool, with this process's SQLite writer queue beside it (see [`write`]).
+/// Dereferences to the r2d2 pool, so `pool.get()` hands out a connection as usual.
+#[derive(Clone)]
+pub struct Pool {
+    connections: r2d2::Pool<Manager>,
+    writer: std::sync::Arc<WriterQueue>,
+}
+
+impl std::ops::Deref for Pool {
+    type Target = r2d2::Pool<Manager>;
+    fn deref(&self) -> &Self::Target {
+        &self.connections
+    }
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("sqlite", &self.writer.sqlite)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pool {
+    pub fn is_sqlite(&self) -> bool {
+        self.writer.sqlite
+    }
+}
+
+/// SQLite lets one writer in at a time and its busy handler polls with growing sleeps, so
+/// writers that wait there are served late and out of order; this process's writers wait
+/// here instead, where the lock is handed on in arrival order. PostgreSQL needs none: its
+/// row locks queue.
+#[derive(Debug)]
+struct WriterQueue {
+    sqlite: bool,
+    turn: parking_lot::FairMutex<()>,
+    /// When the last write transaction ended, if any since the last WAL checkpoint.
+    last_write: parking_lot::Mutex<Option<std::time::Instant>>,
+}
+
+impl WriterQueue {
+    fn turn(&self) -> Option<parking_lot::FairMutexGuard<'_, ()>> {
+        self.sqlite.then(|| self.turn.lock())
+    }
+}
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
 /// Where the data lives, parsed from `DATABASE_URL`.
@@ -91,10 +137,22 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
+/// How hard SQLite works to keep an acknowledged write (`SQLITE_SYNCHRONOUS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Synchronous {
+    /// Each commit is on disk before it is acknowledged: it survives a power cut.
+    #[default]
+    Full,
+    /// Commits survive a crash of the process but a power cut may lose the last ones;
+    /// faster writes.
+    Normal,
+}
+
 /// Opens connections of the backend the URL names; the derive's own `establish` would guess.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
+    synchronous: Synchronous,
 }
 
 impl ManageConnection for Manager {
@@ -109,10 +167,16 @@ impl ManageConnection for Manager {
                 // The busy timeout comes first so that even switching to WAL waits for other
                 // connections instead of failing; WAL lets readers run beside the writer;
                 // foreign keys are off by default in SQLite.
-                conn.batch_execute(
+                // The journal is cut back to 64 MiB after a checkpoint that empties it.
+                let synchronous = match self.synchronous {
+                    Synchronous::Full => "FULL",
+                    Synchronous::Normal => "NORMAL",
+                };
+                conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                )
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous}; \
+                     PRAGMA journal_size_limit = 67108864;"
+                ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -137,19 +201,78 @@ impl ManageConnection for Manager {
 }
 
 pub fn connect_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
+    connect_pool_with(url, max_size, Synchronous::default())
+}
+
+pub fn connect_pool_with(
+    url: &DatabaseUrl,
+    max_size: u32,
+    synchronous: Synchronous,
+) -> anyhow::Result<Pool> {
     if let DatabaseUrl::Sqlite(path) = url {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
     }
-    let pool = r2d2::Pool::builder()
+    let connections = r2d2::Pool::builder()
         .max_size(max_size)
         // A SQLite connection is a file handle that cannot drop out under us; testing it on
         // every checkout was a measurable share of a route read. A PostgreSQL one can.
         .test_on_check_out(!url.is_sqlite())
         .connection_timeout(Duration::from_secs(10))
-        .build(Manager { url: url.clone() })?;
-    Ok(pool)
+        .build(Manager {
+            url: url.clone(),
+            synchronous,
+        })?;
+    Ok(Pool {
+        connections,
+        writer: std::sync::Arc::new(WriterQueue {
+            sqlite: url.is_sqlite(),
+            turn: parking_lot::FairMutex::new(()),
+            last_write: parking_lot::Mutex::new(None),
+        }),
+    })
+}
+
+/// Runs `f` in a write transaction on a connection of `pool`, after waiting for this
+/// process's turn to write on SQLite (see [`Manager`]). Blocking: call it off the async
+/// workers.
+pub fn write<T, E, F>(pool: &Pool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error> + From<r2d2::PoolError>,
+{
+    let turn = pool.writer.turn();
+    let mut conn = pool.get()?;
+    let outcome = write_tx(&mut conn, f);
+    if turn.is_some() {
+        *pool.writer.last_write.lock() = Some(std::time::Instant::now());
+    }
+    drop(turn);
+    outcome
+}
+
+/// On SQLite, when nothing was written for `idle`: folds the write-ahead log back into the
+/// database and truncates it, so a burst of writes does not leave a large file behind.
+/// Returns whether it ran. Takes the writer's turn, so it never races this process's
+/// writers; readers and other processes are waited for by SQLite's busy timeout.
+pub fn checkpoint_if_idle(pool: &Pool, idle: Duration) -> anyhow::Result<bool> {
+    if !pool.is_sqlite() {
+        return Ok(false);
+    }
+    let due = pool
+        .writer
+        .last_write
+        .lock()
+        .is_some_and(|at| at.elapsed() >= idle);
+    if !due {
+        return Ok(false);
+    }
+    let _turn = pool.writer.turn();
+    let mut conn = pool.get()?;
+    conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    *pool.writer.last_write.lock() = None;
+    Ok(true)
 }
 
 /// Applies every pending migration of the connection's backend; returns the applied versions.

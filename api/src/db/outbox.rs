@@ -115,3 +115,24 @@ pub fn mark_fanned_out(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
         ))
         .execute(conn)
 }
+
+/// Deletes up to `batch` events fanned out before `cutoff` whose deliveries are all over
+/// (sent or dead), with those deliveries; returns how many events.
+pub fn prune(
+    conn: &mut DbConnection,
+    cutoff: chrono::NaiveDateTime,
+    batch: i64,
+) -> QueryResult<usize> {
+    use super::schema::deliveries;
+    let still_pending = deliveries::table
+        .filter(deliveries::state.eq(super::deliveries::PENDING))
+        .select(deliveries::outbox_id);
+    let ids: Vec<i64> = outbox::table
+        .filter(outbox::delivered_at.lt(cutoff))
+        .filter(outbox::id.ne_all(still_pending))
+        .select(outbox::id)
+        .limit(batch)
+        .load(conn)?;
+    diesel::delete(deliveries::table.filter(deliveries::outbox_id.eq_any(&ids))).execute(conn)?;
+    diesel::delete(outbox::table.filter(outbox::id.eq_any(&ids))).execute(conn)
+}

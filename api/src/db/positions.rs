@@ -35,3 +35,13 @@ pub fn insert(conn: &mut DbConnection, points: &[NewPosition]) -> QueryResult<us
     }
     Ok(inserted)
 }
+
+/// Deletes up to `batch` positions received before `cutoff`; returns how many.
+pub fn prune(conn: &mut DbConnection, cutoff: NaiveDateTime, batch: i64) -> QueryResult<usize> {
+    let ids: Vec<i64> = courier_positions::table
+        .filter(courier_positions::received_at.lt(cutoff))
+        .select(courier_positions::id)
+        .limit(batch)
+        .load(conn)?;
+    diesel::delete(courier_positions::table.filter(courier_positions::id.eq_any(ids))).execute(conn)
+}

@@ -28,6 +28,8 @@ diesel::table! {
         substitute_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         locale -> Nullable<Text>,
+        token_generation -> Integer,
+        auth_changed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -205,6 +207,9 @@ diesel::table! {
         sha256 -> Text,
         uploaded_by -> BigInt,
         created_at -> Timestamp,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        thumbnail -> Bool,
     }
 }
 
@@ -371,6 +376,14 @@ diesel::joinable!(courier_positions -> couriers (courier_id));
 diesel::joinable!(deliveries -> outbox (outbox_id));
 diesel::joinable!(deliveries -> webhooks (webhook_id));
 
+diesel::table! {
+    sweeps (name) {
+        name -> Text,
+        leased_until -> Timestamp,
+        holder -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     customers,
     users,
@@ -393,4 +406,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     courier_positions,
     webhooks,
     deliveries,
+    sweeps,
 );

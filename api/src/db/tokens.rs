@@ -77,3 +77,17 @@ pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: UserId) -> QueryRes
     .set(rt::revoked_at.eq(super::now()))
     .execute(conn)
 }
+
+/// Deletes up to `batch` refresh tokens that expired before `cutoff`; returns how many.
+pub fn prune(
+    conn: &mut DbConnection,
+    cutoff: chrono::NaiveDateTime,
+    batch: i64,
+) -> QueryResult<usize> {
+    let ids: Vec<i64> = rt::table
+        .filter(rt::expires_at.lt(cutoff))
+        .select(rt::id)
+        .limit(batch)
+        .load(conn)?;
+    diesel::delete(rt::table.filter(rt::id.eq_any(ids))).execute(conn)
+}

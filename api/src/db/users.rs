@@ -27,6 +27,9 @@ pub struct UserRow {
     /// The language mails and documents are written in (`en`, `ru`).
     #[diesel(deserialize_as = OptEnum<Locale>)]
     pub locale: Option<Locale>,
+    /// Tokens carry the generation they were issued at; moving it on revokes them all.
+    pub token_generation: i32,
+    pub auth_changed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -53,6 +56,7 @@ pub struct UserChanges {
     pub substitute_id: Option<Option<UserId>>,
     pub name: Option<String>,
     pub locale: Option<Option<DbEnum<Locale>>>,
+    pub role: Option<DbEnum<Role>>,
 }
 
 impl UserChanges {
@@ -62,6 +66,7 @@ impl UserChanges {
             && self.substitute_id.is_none()
             && self.name.is_none()
             && self.locale.is_none()
+            && self.role.is_none()
     }
 }
 
@@ -114,6 +119,62 @@ pub fn update(conn: &mut DbConnection, id: UserId, changes: &UserChanges) -> Que
         .set(changes)
         .returning(users::all_columns)
         .get_result::<UserRow>(conn)
+}
+
+impl UserRow {
+    pub fn standing(&self) -> Standing {
+        Standing {
+            generation: self.token_generation,
+            active: self.active,
+        }
+    }
+}
+
+/// What decides whether a user's tokens still work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub generation: i32,
+    pub active: bool,
+}
+
+/// Moves the user's token generation on: every token issued so far stops working.
+pub fn bump_generation(
+    conn: &mut DbConnection,
+    id: UserId,
+    at: NaiveDateTime,
+) -> QueryResult<UserRow> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::token_generation.eq(users::token_generation + 1),
+            users::auth_changed_at.eq(at),
+        ))
+        .returning(users::all_columns)
+        .get_result::<UserRow>(conn)
+}
+
+/// Users whose standing changed at or after `since` (every one that ever changed when
+/// `None`), with when.
+pub fn standings_changed_since(
+    conn: &mut DbConnection,
+    since: Option<NaiveDateTime>,
+) -> QueryResult<Vec<(UserId, Standing, NaiveDateTime)>> {
+    let mut query = users::table
+        .filter(users::auth_changed_at.is_not_null())
+        .select((
+            users::id,
+            users::token_generation,
+            users::active,
+            users::auth_changed_at.assume_not_null(),
+        ))
+        .into_boxed();
+    if let Some(since) = since {
+        query = query.filter(users::auth_changed_at.ge(since));
+    }
+    Ok(query
+        .load::<(UserId, i32, bool, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(id, generation, active, at)| (id, Standing { generation, active }, at))
+        .collect())
 }
 
 pub fn set_password(conn: &mut DbConnection, id: UserId, hash: &str) -> QueryResult<usize> {

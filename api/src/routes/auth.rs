@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::app::sessions::{self, Session};
+use crate::auth::extract::AuthUser;
 use crate::auth::Role;
 use crate::db::types::UserId;
 use crate::error::ApiResult;
@@ -87,5 +88,15 @@ pub async fn refresh(state: State, body: ValidJson<RefreshRequest>) -> ApiResult
 #[post("/auth/logout")]
 pub async fn logout(state: State, body: ValidJson<RefreshRequest>) -> ApiResult<HttpResponse> {
     sessions::logout(&state, &body.0.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Signs the caller out on every device: all his refresh tokens are revoked, and the access
+/// tokens he holds (this one included) are refused from the next request on.
+#[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 204),
+    (status = 401, body = crate::error::Problem)))]
+#[post("/auth/logout-all")]
+pub async fn logout_all(state: State, user: AuthUser) -> ApiResult<HttpResponse> {
+    sessions::logout_everywhere(&state, user.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,6 @@
 //! The couriers' mobile API (`/me/*`): the day's route, reports about visits, proof photos
 //! and positions; and the dispatchers' live map of where couriers are.
 
-use actix_multipart::Multipart;
 use actix_web::http::header::{self, AcceptEncoding, Encoding, Header, HeaderValue, IfNoneMatch};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,7 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::claims::AttachmentInfo;
-use super::Page;
+use super::fleet::PageQuery;
+use super::{decode_cursor, page_limit, paginate, Page};
 use crate::app::attachments::accept_upload;
 use crate::app::idempotency::{self, Keyed};
 use crate::app::visits::positions::{self, CourierPosition, Fix};
@@ -20,7 +20,7 @@ use crate::app::visits::proof_target;
 use crate::app::visits::report::{self, Report, ReportAnswer, Rules};
 use crate::app::visits::route::{self, CourierRoute, RenderedRoute};
 use crate::auth::extract::{Courier, Dispatch};
-use crate::db::types::JobId;
+use crate::db::types::{CourierId, JobId};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{IdempotencyKey, ValidJson};
 use crate::messages;
@@ -177,18 +177,20 @@ pub async fn report_event(
 /// that takes a unit back. Only for the courier's own jobs.
 #[utoipa::path(tag = "couriers", params(("id" = i64, Path)), security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "field `file`"),
-    responses((status = 201, body = AttachmentInfo), (status = 404, body = crate::error::Problem),
-              (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem)))]
+    responses((status = 201, body = AttachmentInfo), (status = 400, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 413, body = crate::error::Problem),
+              (status = 415, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 #[post("/me/jobs/{id}/proof")]
 pub async fn upload_proof(
     state: State,
     who: Courier,
     path: web::Path<i64>,
-    payload: Multipart,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let job_id = JobId(path.into_inner());
     let user_id = who.id;
-    let row = accept_upload(&state, payload, move |conn| {
+    let row = accept_upload(&state, &req, payload, move |conn| {
         proof_target(conn, user_id, job_id)
     })
     .await?;
@@ -265,14 +267,20 @@ pub async fn post_positions(
     Ok(HttpResponse::Accepted().json(PositionsAccepted { accepted }))
 }
 
-/// Where each courier was last seen, and the visit he is on (on the way or at the door).
-#[utoipa::path(tag = "couriers", security(("bearer" = [])),
+/// Where each courier was last seen, and the visit he is on (on the way or at the door),
+/// a page of couriers at a time by courier id.
+#[utoipa::path(tag = "couriers", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<CourierPosition>), (status = 403, body = crate::error::Problem)))]
 #[get("/couriers/positions")]
-pub async fn live_positions(state: State, _who: Dispatch) -> ApiResult<HttpResponse> {
-    let items = state.db(positions::live).await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items,
-        next_cursor: None,
-    }))
+pub async fn live_positions(
+    state: State,
+    _who: Dispatch,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = page_limit(query.limit)?;
+    let after = decode_cursor(query.cursor.as_deref())?.map(CourierId);
+    let rows = state
+        .db(move |conn| positions::live(conn, after, limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(paginate(rows, limit, |p| p.courier_id.0, |p| p)))
 }

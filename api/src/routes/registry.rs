@@ -12,7 +12,8 @@ use crate::auth::extract::{Registrar, WarrantyReader};
 use crate::db::registry::{ProductRow, SaleRow};
 use crate::db::types::CustomerId;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ValidJson;
+use crate::extract::{read_limited, ValidJson};
+use crate::messages;
 use crate::state::State;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -182,7 +183,10 @@ pub async fn create_sale(
     Ok(HttpResponse::Created().json(SaleResponse::from(sale)))
 }
 
-/// Imports sales from a CSV file (the body, as `text/csv`). Header:
+/// Largest sales file taken in one request (about 100,000 lines).
+const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Imports sales from a CSV file (the body, as `text/csv`, at most 8 MiB). Header:
 /// `serial_no,sku,sold_at[,warranty_until,customer_email,customer_name,customer_phone]`.
 /// Answers with how many lines went in and each skipped line with its number and reason.
 #[utoipa::path(tag = "registry", request_body(content = String, content_type = "text/csv"), security(("bearer" = [])), responses(
@@ -192,7 +196,7 @@ pub async fn import_sales(
     state: State,
     _who: Registrar,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let is_csv = req
         .headers()
@@ -204,8 +208,9 @@ pub async fn import_sales(
                 || v.starts_with("application/octet-stream")
         });
     if !is_csv {
-        return Err(ApiError::UnsupportedMediaType);
+        return Err(ApiError::UnsupportedMediaType(messages::CSV_TYPE));
     }
+    let body = read_limited(&req, payload.into_inner(), IMPORT_LIMIT).await?;
     let report = state
         .write(move |conn| registry::import_sales(conn, &body))
         .await?;

@@ -43,6 +43,9 @@ pub struct UpdateUserRequest {
     /// `en` or `ru`.
     #[schema(value_type = Option<String>)]
     pub locale: Option<Locale>,
+    /// Admins only, between the staff roles (`admin`, `head`, `manager`, `dispatcher`):
+    /// the tokens the user holds stop working and he signs in again.
+    pub role: Option<Role>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -136,8 +139,10 @@ pub async fn list_users(
     Ok(HttpResponse::Ok().json(paginate(rows, limit, |u| u.id.0, UserResponse::from)))
 }
 
-/// Activates or deactivates an account, or marks a manager absent with a substitute
-/// (admin or head). Deactivation also ends the account's sign-ins.
+/// Activates or deactivates an account, marks a manager absent with a substitute (admin or
+/// head), or changes a staff member's role (admin). Deactivation and a new role end the
+/// account's sign-ins: its refresh tokens are revoked and the access tokens it holds are
+/// refused from the next request on.
 #[utoipa::path(tag = "users", request_body = UpdateUserRequest, security(("bearer" = [])), responses(
     (status = 200, body = UserResponse), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 #[patch("/users/{id}")]
@@ -154,11 +159,13 @@ pub async fn update_user(
         absent: request.absent,
         substitute_id: request.substitute_id,
         locale: request.locale,
+        role: request.role,
     };
     let actor = *actor;
     let user = state
         .write(move |conn| accounts::update_user(conn, &actor, id, &changes))
         .await?;
+    state.revocations.record(user.id, user.standing());
     Ok(HttpResponse::Ok().json(UserResponse::from(user)))
 }
 

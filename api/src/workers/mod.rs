@@ -4,11 +4,13 @@
 
 pub mod outbox;
 pub mod plans;
+pub mod retention;
 pub mod sla;
+pub mod wal;
 
 use actix_web::web;
 
-use crate::db::{write_tx, DbConnection, Pool};
+use crate::db::{DbConnection, Pool};
 use crate::state::AppState;
 
 /// What can go wrong in a worker's own loop (a run's failures are `RunError`s, kept on the
@@ -32,14 +34,11 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get()?;
-        write_tx(&mut conn, f)
-    })
-    .await?
+    tokio::task::spawn_blocking(move || crate::db::write(&pool, f)).await?
 }
 
-/// Starts this process's workers: plan runs, notification delivery, the SLA sweep.
+/// Starts this process's workers: plan runs, notification delivery, the SLA and retention
+/// sweeps.
 pub fn start(state: web::Data<AppState>) -> anyhow::Result<()> {
     let settings = &state.settings;
     let deliverer = outbox::Deliverer::new(
@@ -49,6 +48,12 @@ pub fn start(state: web::Data<AppState>) -> anyhow::Result<()> {
     )?;
     outbox::start(std::sync::Arc::new(deliverer), settings.notify.poll);
     sla::start(state.pool.clone(), settings.sla_sweep);
+    wal::start(state.pool.clone());
+    retention::start(
+        state.pool.clone(),
+        settings.retention,
+        settings.dispatch.instance.clone(),
+    );
     plans::start(state);
     Ok(())
 }

@@ -9,7 +9,7 @@ use super::input::{self, PlanInput};
 use super::solution::{self, StopExtras};
 use crate::config::DispatchSettings;
 use crate::db::plans::{self, PlanRow, ProgressPoint};
-use crate::db::{write_tx, Pool};
+use crate::db::Pool;
 
 /// The progress curve keeps at most this many points.
 const MAX_POINTS: usize = 240;
@@ -119,8 +119,7 @@ pub fn compute(
 
     let unassigned = solved.unassigned.len() + skipped.len();
     let kpis = solution::kpis(&problem, &solved, unassigned, 0);
-    let mut conn = pool.get()?;
-    write_tx(&mut conn, |conn| {
+    crate::db::write(pool, |conn| {
         if !plans::finish(conn, plan.id, runner, curve.points(), kpis)? {
             return Err(RunError::Lost);
         }

@@ -65,10 +65,18 @@ pub struct CourierPosition {
     pub job: Option<WorkingOn>,
 }
 
-/// Where each courier was last seen, and the visit he is on (on the way or at the door).
-pub fn live(conn: &mut DbConnection) -> ApiResult<Vec<CourierPosition>> {
+/// Where each courier was last seen, and the visit he is on (on the way or at the door): a
+/// page of couriers by id, after `after`, with one more fetched than `limit` to tell that
+/// there is more.
+pub fn live(
+    conn: &mut DbConnection,
+    after: Option<CourierId>,
+    limit: i64,
+) -> ApiResult<Vec<CourierPosition>> {
+    let seen = fleet::live_positions(conn, after, limit + 1)?;
+    let ids: Vec<CourierId> = seen.iter().map(|p| p.courier_id).collect();
     let mut current: HashMap<CourierId, WorkingOn> = HashMap::new();
-    for j in jobs::being_visited(conn)? {
+    for j in jobs::being_visited(conn, &ids)? {
         // Latest change first: the first job seen per courier is the one he is on.
         current.entry(j.courier_id).or_insert(WorkingOn {
             job_id: j.job_id,
@@ -77,7 +85,7 @@ pub fn live(conn: &mut DbConnection) -> ApiResult<Vec<CourierPosition>> {
             address: j.address,
         });
     }
-    Ok(fleet::live_positions(conn)?
+    Ok(seen
         .into_iter()
         .map(|p| CourierPosition {
             job: current.remove(&p.courier_id),

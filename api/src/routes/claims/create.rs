@@ -110,8 +110,10 @@ pub async fn create_claim(
             let claim = claims::file(conn, &sla, &user, &filing)?;
             Ok(Answer {
                 status: 201,
-                body: serde_json::to_string(&ClaimResponse::new(claim, &public_url))
-                    .map_err(anyhow::Error::from)?,
+                body: serde_json::to_string(
+                    &ClaimResponse::new(claim, &public_url).seen_by(user.role),
+                )
+                .map_err(anyhow::Error::from)?,
             })
         })
     })

@@ -24,8 +24,7 @@ pub async fn get_claim(
     let details = state
         .db(move |conn| claims::details(conn, &user, id))
         .await?;
-    Ok(HttpResponse::Ok().json(ClaimResponse::with_details(
-        details,
-        &state.settings.notify.public_url,
-    )))
+    Ok(HttpResponse::Ok().json(
+        ClaimResponse::with_details(details, &state.settings.notify.public_url).seen_by(user.role),
+    ))
 }

@@ -70,10 +70,15 @@ pub async fn list_claims(
     let url = &state.settings.notify.public_url;
     let page = if overdue {
         paginate_by(rows, limit, encode_due_cursor, |c| {
-            ClaimResponse::new(c, url)
+            ClaimResponse::new(c, url).seen_by(user.role)
         })
     } else {
-        paginate(rows, limit, |c| c.id.0, |c| ClaimResponse::new(c, url))
+        paginate(
+            rows,
+            limit,
+            |c| c.id.0,
+            |c| ClaimResponse::new(c, url).seen_by(user.role),
+        )
     };
     Ok(HttpResponse::Ok().json(page))
 }

@@ -16,6 +16,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::claims::ClaimDetails;
+use crate::auth::Role;
 use crate::db::attachments::AttachmentRow;
 use crate::db::claims::{ClaimEventRow, ClaimRow};
 use crate::db::jobs::JobRow;
@@ -63,6 +64,11 @@ pub struct AttachmentInfo {
     pub bytes: i64,
     pub sha256: String,
     pub created_at: DateTime<Utc>,
+    /// An image's size in pixels.
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    /// Whether `GET .../attachments/{id}/thumbnail` has a small JPEG of it.
+    pub has_thumbnail: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -115,7 +121,9 @@ pub struct ClaimResponse {
     /// For people: `CLM-<year>-<sequence>`.
     pub number: String,
     pub status: String,
-    pub customer_id: CustomerId,
+    /// The customer's record; not shown to a dealer, who knows her only by what he sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
     pub filed_by: UserId,
     pub assignee_id: Option<UserId>,
     pub serial_no: String,
@@ -165,7 +173,7 @@ impl ClaimResponse {
             id: c.id,
             number: c.number,
             status: c.status.as_str().to_owned(),
-            customer_id: c.customer_id,
+            customer_id: Some(c.customer_id),
             filed_by: c.filed_by,
             assignee_id: c.assignee_id,
             serial_no: c.serial_no,
@@ -223,11 +231,23 @@ impl From<AttachmentRow> for AttachmentInfo {
             bytes: a.bytes,
             sha256: a.sha256,
             created_at: a.created_at.and_utc(),
+            width: a.width,
+            height: a.height,
+            has_thumbnail: a.thumbnail,
         }
     }
 }
 
 impl ClaimResponse {
+    /// The claim as `viewer` may see it: a dealer filing for an e-mail that belongs to a
+    /// customer already known must not learn she exists, so her record stays hidden.
+    pub fn seen_by(mut self, viewer: Role) -> Self {
+        if viewer == Role::Dealer {
+            self.customer_id = None;
+        }
+        self
+    }
+
     pub fn with_details(d: ClaimDetails, public_url: &str) -> Self {
         let mut response = ClaimResponse::new(d.claim, public_url);
         response.history = Some(d.history.into_iter().map(Into::into).collect());

@@ -136,5 +136,6 @@ pub async fn withdraw(
             claims::withdraw(conn, &sla, &claim, user.id, &reason)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(ClaimResponse::new(claim, &state.settings.notify.public_url)))
+    Ok(HttpResponse::Ok()
+        .json(ClaimResponse::new(claim, &state.settings.notify.public_url).seen_by(user.role)))
 }

@@ -1,0 +1,10 @@
+DROP INDEX refresh_tokens_expires_idx;
+DROP INDEX idempotency_keys_created_idx;
+DROP INDEX courier_positions_received_idx;
+DROP TABLE sweeps;
+DROP INDEX users_auth_changed_idx;
+ALTER TABLE users DROP COLUMN auth_changed_at;
+ALTER TABLE users DROP COLUMN token_generation;
+ALTER TABLE attachments DROP COLUMN thumbnail;
+ALTER TABLE attachments DROP COLUMN height;
+ALTER TABLE attachments DROP COLUMN width;
