@@ -15,7 +15,8 @@ peers ran.
 Writes benches/records/NAME.md (context header, compare.py's own table and summary, then
 totals per solver) and NAME.jsonl (first line {"context": ...}, then compare.py's lines
 unchanged, so `compare.py --render benches/records/NAME.jsonl` re-renders the table), NAME
-defaulting to compare-<T>s-<objective>. Exits non-zero when compare.py is missing or fails.
+defaulting to compare-<T>s-<objective>. Exits non-zero when compare.py is missing or fails. `--render benches/records/NAME.jsonl`
+rewrites NAME.md from the JSONL alone (same data, no solving).
 """
 import argparse
 import csv
@@ -42,7 +43,116 @@ ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--peers", default="pyvrp,vroom,ortools,vrp-cli")
 ap.add_argument("--planner", default=ctx.default_planner())
 ap.add_argument("--record", default="")
+ap.add_argument("--render", metavar="JSONL",
+                help="rewrite the markdown of a committed record from its JSONL (no solving)")
 a = ap.parse_args()
+
+
+
+def summarise(recs, solvers, objective, left_out):
+    """Totals per solver, with the gap each objective is judged by."""
+    bks = {row["instance"].lower(): row for row in csv.DictReader(open(BKS))}
+    ran = [bks[i.lower()] for i in dict.fromkeys(x["instance"] for x in recs)]
+    hier = objective == "hierarchical"
+    tot = ["", "## Totals per solver (this run)", "",
+           f"{len(ran)} instances. Hierarchical best-known (SINTEF): "
+           f"{sum(int(b['vehicles']) for b in ran)} vehicles, "
+           f"{sum(float(b['distance']) for b in ran):,.1f}; distance-minimising best-known: "
+           f"{sum(int(b['mindist_vehicles']) for b in ran)} vehicles, "
+           f"{sum(float(b['mindist_distance']) for b in ran):,.1f}.", ""]
+    if hier:
+        tot += ["| solver | feasible | vehicles | distance | veh = BKS | mean gap% at matching "
+                "vehicles | mean gap% over all | best-known distance beaten |",
+                "|---|---|---|---|---|---|---|---|"]
+    else:
+        tot += ["| solver | feasible | vehicles | distance | mean gap% vs distance best-known | "
+                "veh = distance BKS veh | best-known distance beaten |",
+                "|---|---|---|---|---|---|---|"]
+    totals = {}
+    for s in solvers:
+        rs = [x for x in recs if x["peer"] == s]
+        feas = [x for x in rs if x["feasible"]]
+        eq, gaps, md_gaps, beaten, veq_md = [], [], [], [], 0
+        for x in feas:
+            b = bks[x["instance"].lower()]
+            bd, bv = float(b["distance"]), int(b["vehicles"])
+            mdd, mdv = float(b["mindist_distance"]), int(b["mindist_vehicles"])
+            g = 100 * (x["distance"] - bd) / bd
+            gaps.append(g)
+            if x["vehicles"] == bv:
+                eq.append(g)
+            md_gaps.append(100 * (x["distance"] - mdd) / mdd)
+            veq_md += x["vehicles"] == mdv
+            if not hier:
+                if x["distance"] < mdd - 0.005:
+                    beaten.append(f"{x['instance']} {x['distance']:.2f} < {mdd:.2f} ({x['vehicles']} veh)")
+            elif x["vehicles"] <= bv and x["distance"] < bd - 0.005:
+                beaten.append(f"{x['instance']} {x['distance']:.2f} < {bd:.2f} ({x['vehicles']} veh)")
+        note = "" if rs and len(feas) == len(rs) else " (feasible runs only)"
+        veh = sum(x["vehicles"] for x in feas)
+        dist = sum(x["distance"] for x in feas)
+        m = lambda v: f"{statistics.mean(v):.2f}" if v else "–"  # noqa: E731
+        totals[s] = {"feasible": len(feas), "runs": len(rs), "vehicles": veh, "distance": dist,
+                     "n_matching_vehicles": len(eq),
+                     "mean_gap_matching_vehicles": statistics.mean(eq) if eq else None,
+                     "mean_gap": statistics.mean(gaps) if gaps else None,
+                     "mean_gap_vs_mindist": statistics.mean(md_gaps) if md_gaps else None,
+                     "n_matching_mindist_vehicles": veq_md, "beaten": beaten}
+        beat = "; ".join(beaten) if beaten else "none"
+        if hier:
+            tot.append(f"| {s} | {len(feas)}/{len(rs)} | {veh}{note} | {dist:,.1f}{note} | "
+                       f"{len(eq)}/{len(feas)} | {m(eq)} | {m(gaps)} | {beat} |")
+        else:
+            tot.append(f"| {s} | {len(feas)}/{len(rs)} | {veh}{note} | {dist:,.1f}{note} | "
+                       f"{m(md_gaps)} | {veq_md}/{len(feas)} | {beat} |")
+    tot.append("")
+    if hier:
+        tot.append("Gap = 100·(distance − BKS distance)/BKS distance against the hierarchical "
+                   "best-known (fewest vehicles, then distance). \"At matching vehicles\" averages it "
+                   "over the instances where the solver uses exactly as many vehicles as the "
+                   "best-known: only there do the distances measure the same thing (a solution with "
+                   "one more vehicle is usually shorter, and below the best-known distance). A "
+                   "best-known distance is beaten when a solution with no more vehicles is shorter by "
+                   "more than 0.005 (the table's rounding).")
+    else:
+        tot.append("Gap = 100·(distance − distance BKS)/distance BKS against the "
+                   "distance-minimising best-known (`mindist_distance`, any number of vehicles), over "
+                   "every feasible instance. A best-known distance is beaten when shorter by more than "
+                   "0.005 (the table's rounding).")
+    if left_out:
+        tot.append("Not run: " + "; ".join(left_out) + ".")
+    return tot, totals
+
+
+def write(name, c, tl_s, objective, body, tot, lines):
+    os.makedirs(ctx.RECORDS, exist_ok=True)
+    with open(os.path.join(ctx.RECORDS, name + ".md"), "w") as f:
+        f.write(ctx.header_md(f"Planner and peers side by side: compare.py, {tl_s} s per instance, "
+                              f"{objective}", c))
+        f.write("\ncompare.py's own header and tables follow (its `loadavg` is the same run's).\n")
+        f.write(body.rstrip("\n") + "\n" + "\n".join(tot) + "\n")
+    with open(os.path.join(ctx.RECORDS, name + ".jsonl"), "w") as f:
+        f.write(ctx.context_line(c))
+        for ln in lines:
+            f.write(json.dumps(ln) + "\n")
+
+
+if a.render:
+    lines = [json.loads(l) for l in open(a.render) if l.strip()]
+    c = lines[0]["context"]
+    if "planner" in c.get("versions", {}):
+        c["versions"]["planner"] = c["versions"]["planner"].removeprefix("planner ")
+    recs = [x for x in lines if "peer" in x]
+    r = subprocess.run([sys.executable, COMPARE, "--render", os.path.abspath(a.render), "--title",
+                        "x"], capture_output=True, text=True, cwd=ctx.BENCH_TOOLS, check=True)
+    body = r.stdout.split("\n", 1)[1]
+    tl = c["time_limit_s"]
+    tot, totals = summarise(recs, c["solvers"], c["objective"], c.get("left_out", []))
+    keep = [x for x in lines[1:] if "totals" not in x] + [{"totals": totals}]
+    name = os.path.basename(a.render)[: -len(".jsonl")]
+    write(name, c, str(int(tl)) if tl == int(tl) else str(tl), c["objective"], body, tot, keep)
+    print("\n".join(tot))
+    sys.exit(0)
 
 ctx.need_planner(a.planner)
 scorer = ctx.need_scorer()
@@ -89,71 +199,13 @@ if r.returncode != 0 or not os.path.exists(out):
 ctx.finish(c)
 
 lines = [json.loads(l) for l in open(jsonl) if l.strip()]
+solvers = ["planner", *peers]
 recs = [x for x in lines if "peer" in x]
 c["versions"] = dict((recs[0]["meta"].get("versions") if recs else None) or {})
 c["versions"]["planner"] = subprocess.run([a.planner, "--version"], capture_output=True,
-                                          text=True).stdout.strip()
-bks = {row["instance"].lower(): row for row in csv.DictReader(open(BKS))}
-solvers = ["planner", *peers]
-ran = [bks[i.lower()] for i in dict.fromkeys(x["instance"] for x in recs)]
-tot = ["", "## Totals per solver (this run)", "",
-       f"{len(ran)} instances. Hierarchical best-known (SINTEF): "
-       f"{sum(int(b['vehicles']) for b in ran)} vehicles, "
-       f"{sum(float(b['distance']) for b in ran):,.1f}; distance-minimising best-known: "
-       f"{sum(int(b['mindist_vehicles']) for b in ran)} vehicles, "
-       f"{sum(float(b['mindist_distance']) for b in ran):,.1f}.", "",
-       "| solver | feasible | vehicles | distance | mean gap% at matching vehicles (n) | "
-       "mean gap% vs distance best-known | best-known distance beaten |",
-       "|---|---|---|---|---|---|---|"]
-totals = {}
-for s in solvers:
-    rs = [x for x in recs if x["peer"] == s]
-    feas = [x for x in rs if x["feasible"]]
-    eq, md_gaps, beaten = [], [], []
-    for x in feas:
-        b = bks[x["instance"].lower()]
-        bd, bv, mdd = float(b["distance"]), int(b["vehicles"]), float(b["mindist_distance"])
-        if x["vehicles"] == bv:
-            eq.append(100 * (x["distance"] - bd) / bd)
-        md_gaps.append(100 * (x["distance"] - mdd) / mdd)
-        if a.objective == "distance":
-            if x["distance"] < mdd - 0.005:
-                beaten.append(f"{x['instance']} {x['distance']:.2f} < {mdd:.2f}")
-        elif x["vehicles"] <= bv and x["distance"] < bd - 0.005:
-            beaten.append(f"{x['instance']} {x['distance']:.2f} < {bd:.2f} ({x['vehicles']} veh)")
-    all_ok = len(feas) == len(rs) and rs
-    veh = sum(x["vehicles"] for x in feas)
-    dist = sum(x["distance"] for x in feas)
-    totals[s] = {"feasible": len(feas), "runs": len(rs), "vehicles": veh, "distance": dist,
-                 "mean_gap_matching_vehicles": statistics.mean(eq) if eq else None,
-                 "n_matching_vehicles": len(eq),
-                 "mean_gap_vs_mindist": statistics.mean(md_gaps) if md_gaps else None,
-                 "beaten": beaten}
-    note = "" if all_ok else " (feasible runs only)"
-    tot.append(f"| {s} | {len(feas)}/{len(rs)} | {veh}{note} | {dist:,.1f}{note} | "
-               + (f"{statistics.mean(eq):.2f} ({len(eq)})" if eq else "–") + " | "
-               + (f"{statistics.mean(md_gaps):.2f}" if md_gaps else "–") + " | "
-               + ("; ".join(beaten) if beaten else "none") + " |")
-tot.append("")
-tot.append("Gap at matching vehicles: mean of 100·(distance − BKS distance)/BKS distance over "
-           "the instances where the solver uses as many vehicles as the hierarchical best-known. "
-           "Gap vs distance best-known: over every feasible instance, against `mindist_distance`. "
-           "A best-known distance is beaten when below by more than 0.005 (its rounding)"
-           + ("." if a.objective == "distance" else ", with no more vehicles than the best-known."))
-if left_out:
-    tot.append("Not run: " + "; ".join(left_out) + ".")
-
+                                          text=True).stdout.strip().removeprefix("planner ")
+tot, totals = summarise(recs, solvers, a.objective, left_out)
 body = open(out).read().split("\n", 1)[1]  # compare.py's table without its title line
-os.makedirs(ctx.RECORDS, exist_ok=True)
-with open(os.path.join(ctx.RECORDS, name + ".md"), "w") as f:
-    f.write(ctx.header_md(f"Planner and peers side by side: compare.py, {tl_s} s per instance, "
-                          f"{a.objective}", c))
-    f.write("\ncompare.py's own header and tables follow (its `loadavg` is the same run's).\n")
-    f.write(body.rstrip("\n") + "\n" + "\n".join(tot) + "\n")
-with open(os.path.join(ctx.RECORDS, name + ".jsonl"), "w") as f:
-    f.write(ctx.context_line(c))
-    for ln in open(jsonl):
-        f.write(ln)
-    f.write(json.dumps({"totals": totals}) + "\n")
+write(name, c, tl_s, a.objective, body, tot, [*lines, {"totals": totals}])
 print("\n".join(tot))
 print(f"recorded benches/records/{name}.md and .jsonl", file=sys.stderr)
