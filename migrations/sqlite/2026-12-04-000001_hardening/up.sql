@@ -15,6 +15,8 @@ CREATE TABLE sweeps (
     leased_until TIMESTAMP NOT NULL,
     holder TEXT NOT NULL
 );
+-- The sweeps exist from the start, so replicas only ever race on taking a lease.
+INSERT INTO sweeps (name, leased_until, holder) VALUES ('retention', '1970-01-01 00:00:00', '');
 
 -- Retention finds old rows by time.
 CREATE INDEX courier_positions_received_idx ON courier_positions (received_at);
