@@ -57,13 +57,13 @@ async fn login_json(app: &TestApp, email: &str, password: &str) -> (StatusCode, 
 }
 
 /// Signs in and returns the whole token response.
-async fn sign_in(app: &TestApp, email: &str) -> Value {
+pub(crate) async fn sign_in(app: &TestApp, email: &str) -> Value {
     let (status, body) = login_json(app, email, DEMO_PASSWORD).await;
     assert_eq!(status, StatusCode::OK, "login of {email}: {body}");
     body
 }
 
-async fn refresh(app: &TestApp, refresh_token: &str) -> (StatusCode, Value) {
+pub(crate) async fn refresh(app: &TestApp, refresh_token: &str) -> (StatusCode, Value) {
     let response = app
         .request(Method::POST, "/auth/refresh", None)
         .json(&json!({"refresh_token": refresh_token}))

@@ -8,25 +8,11 @@ use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::auth::{refresh, sign_in};
 use crate::backend_test;
-use crate::helpers::{read, TestApp, DEMO_PASSWORD};
+use crate::helpers::TestApp;
 
 const ADMIN: &str = "admin@demo.test";
-
-async fn sign_in(app: &TestApp, email: &str) -> Value {
-    let (status, body) = read(app.login_full(email, DEMO_PASSWORD).await).await;
-    assert_eq!(status, StatusCode::OK, "login of {email}: {body}");
-    body
-}
-
-async fn refresh(app: &TestApp, refresh_token: &str) -> StatusCode {
-    app.request(Method::POST, "/auth/refresh", None)
-        .json(&json!({"refresh_token": refresh_token}))
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
 
 /// Asks with `token` until it is refused (401 naming the revocation) or `within` passes;
 /// returns how long it took.
@@ -80,7 +66,10 @@ backend_test!(
         assert!(here < Duration::from_millis(500), "{here:?}");
         refused_within(&replica, "/me/route", &token, Duration::from_secs(3)).await;
         let refresh_token = courier["refresh_token"].as_str().unwrap();
-        assert_eq!(refresh(&app, refresh_token).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            refresh(&app, refresh_token).await.0,
+            StatusCode::UNAUTHORIZED
+        );
 
         // Reactivated, he signs in afresh and works; the old token stays dead.
         let (status, body) = app
@@ -190,7 +179,10 @@ backend_test!(
         for session in [&phone, &laptop] {
             refused_within(&app, "/claims", &token(session), Duration::ZERO).await;
             let refresh_token = session["refresh_token"].as_str().unwrap();
-            assert_eq!(refresh(&app, refresh_token).await, StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                refresh(&app, refresh_token).await.0,
+                StatusCode::UNAUTHORIZED
+            );
         }
         // Another account is untouched; a new sign-in works.
         let (status, _) = app.get("/claims", &token(&other)).await;
