@@ -101,6 +101,11 @@ pub struct ServerArgs {
     /// How often one of the replicas prunes what is past its retention, in seconds.
     #[arg(long, env = "RETENTION_SWEEP_SECONDS", default_value_t = 3600.0, value_parser = positive)]
     pub retention_sweep_seconds: f64,
+    /// Serve `GET /metrics` (Prometheus) without a token on this address too, e.g.
+    /// `127.0.0.1:9464` for a scraper on the same host; off by default (the API's own
+    /// `/metrics` answers admins only).
+    #[arg(long, env = "METRICS_BIND")]
+    pub metrics_bind: Option<String>,
     #[command(flatten)]
     pub notify: NotifyArgs,
     /// Seed the demo city (idempotent) and print its logins.
@@ -180,6 +185,8 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     pub sqlite_synchronous: crate::db::Synchronous,
     pub bind_addr: String,
+    /// Where `/metrics` is served without a token (`None`: nowhere).
+    pub metrics_bind: Option<String>,
     pub data_dir: PathBuf,
     pub jwt_secret: Vec<u8>,
     pub access_ttl: Duration,
@@ -304,6 +311,7 @@ impl fmt::Debug for Settings {
             .field("database_url", &self.database_url)
             .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("bind_addr", &self.bind_addr)
+            .field("metrics_bind", &self.metrics_bind)
             .field("data_dir", &self.data_dir)
             .field("jwt_secret", &"[redacted]")
             .field("access_ttl", &self.access_ttl)
@@ -369,6 +377,7 @@ impl Settings {
             database_url,
             sqlite_synchronous: crate::db::Synchronous::default(),
             bind_addr: DEFAULT_BIND.to_owned(),
+            metrics_bind: None,
             data_dir,
             jwt_secret,
             access_ttl: Duration::from_secs(15 * 60),
@@ -393,6 +402,7 @@ impl Settings {
         let mut settings = Self::new(common.database_url()?, common.data_dir.clone(), secret);
         settings.sqlite_synchronous = common.sqlite_synchronous;
         settings.bind_addr = server.bind;
+        settings.metrics_bind = server.metrics_bind.filter(|a| !a.is_empty());
         settings.sla = server.sla_hours.unwrap_or_default();
         settings.max_upload_bytes = server.max_upload_bytes;
         settings.max_image_pixels = server.max_image_pixels;

@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod messages;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod seed;

@@ -28,6 +28,15 @@ pub fn too_many_pixels(width: u64, height: u64, limit: u64) -> String {
     format!("the image is {width} x {height} pixels; at most {limit} pixels are accepted")
 }
 
+pub const REPORT_INSTANT: &str =
+    "must be a date (`2026-11-01`) or an RFC 3339 time (`2026-11-01T08:00:00Z`)";
+pub const REPORT_EMPTY_RANGE: &str = "must be later than `from`";
+pub const REPORT_FORMAT: &str = "must be `json` or `csv`";
+
+pub fn report_range_too_long(days: i64) -> String {
+    format!("a report covers at most {days} days")
+}
+
 pub const CSV_TYPE: &str = "send the sales as `text/csv`";
 pub const FILE_MISSING: &str = "a multipart field named `file` is required";
 pub const INTERNAL: &str = "something went wrong on our side; it has been logged";

@@ -1,16 +1,16 @@
 //! Builds the server: pool, migrations, optional demo data, routes. Tests build it on port 0.
 
 use std::net::TcpListener;
+use std::time::Instant;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, Service};
 use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_scalar::{Scalar, Servable};
 
-use crate::auth::jwt::JwtKeys;
-use crate::auth::ratelimit::LoginLimiter;
 use crate::config::Settings;
 use crate::db;
 use crate::error::ApiError;
@@ -21,6 +21,7 @@ use crate::state::AppState;
 pub struct Application {
     port: u16,
     server: Server,
+    metrics_server: Option<(u16, Server)>,
 }
 
 impl Application {
@@ -49,16 +50,8 @@ impl Application {
 
         let listener = TcpListener::bind(&settings.bind_addr)?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState {
-            pool,
-            jwt: JwtKeys::new(&settings.jwt_secret),
-            login_limiter: LoginLimiter::default(),
-            public_limiter: Default::default(),
-            plan_wakeup: tokio::sync::Notify::new(),
-            route_cache: Default::default(),
-            revocations: Default::default(),
-            settings,
-        });
+        let state = web::Data::new(AppState::new(pool, settings));
+        let metrics_server = metrics_server(&state)?;
         let first_sync = state.clone();
         web::block(move || -> anyhow::Result<usize> {
             let mut conn = first_sync.pool.get()?;
@@ -74,7 +67,20 @@ impl Application {
                 .configure(routes::configure)
                 .split_for_parts();
             crate::openapi::declare_errors(&mut openapi);
+            let metrics = state.metrics.clone();
             app.wrap(TracingLogger::default())
+                .wrap_fn(move |req, service| {
+                    let (metrics, started) = (metrics.clone(), Instant::now());
+                    let method = req.method().clone();
+                    let answered = service.call(req);
+                    async move {
+                        let response = answered.await?;
+                        let route = response.request().match_pattern();
+                        let status = response.status();
+                        metrics.http_request(&method, route.as_deref(), status, started.elapsed());
+                        Ok(response)
+                    }
+                })
                 .app_data(state.clone())
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
@@ -99,16 +105,50 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            metrics_server,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// The port of the token-free `/metrics` (`METRICS_BIND`), when it is served.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(port, _)| *port)
     }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        match self.metrics_server {
+            Some((_, metrics)) => futures_util::future::try_join(self.server, metrics)
+                .await
+                .map(drop),
+            None => self.server.await,
+        }
+    }
+}
+
+/// `GET /metrics` alone, without a token, on `METRICS_BIND` (for a scraper that the network
+/// keeps apart from the API's clients).
+fn metrics_server(state: &web::Data<AppState>) -> anyhow::Result<Option<(u16, Server)>> {
+    let Some(addr) = &state.settings.metrics_bind else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(addr).with_context(|| format!("METRICS_BIND `{addr}`"))?;
+    let port = listener.local_addr()?.port();
+    let state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(routes::ops::metrics_for_scraper))
+    })
+    .workers(1)
+    .listen(listener)?
+    .run();
+    Ok(Some((port, server)))
 }
 
 /// The background workers alone, until the process is stopped (`claimroute worker`).
@@ -125,18 +165,14 @@ pub async fn run_workers(settings: Settings) -> anyhow::Result<()> {
         Ok(())
     })
     .await??;
-    let state = web::Data::new(AppState {
-        pool,
-        jwt: JwtKeys::new(&settings.jwt_secret),
-        login_limiter: LoginLimiter::default(),
-        public_limiter: Default::default(),
-        plan_wakeup: tokio::sync::Notify::new(),
-        route_cache: Default::default(),
-        revocations: Default::default(),
-        settings,
-    });
+    let state = web::Data::new(AppState::new(pool, settings));
+    let metrics_server = metrics_server(&state)?;
     crate::workers::start(state)?;
     tracing::info!("workers running");
-    tokio::signal::ctrl_c().await?;
+    match metrics_server {
+        // The metrics server stops on the same signals.
+        Some((_, server)) => server.await?,
+        None => tokio::signal::ctrl_c().await?,
+    }
     Ok(())
 }

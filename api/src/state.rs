@@ -21,11 +21,26 @@ pub struct AppState {
     pub route_cache: crate::app::visits::route::RouteCache,
     /// Users whose tokens were revoked, kept in step with the database.
     pub revocations: crate::auth::revocation::Revocations,
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 pub type State = web::Data<AppState>;
 
 impl AppState {
+    pub fn new(pool: Pool, settings: Settings) -> Self {
+        Self {
+            pool,
+            jwt: JwtKeys::new(&settings.jwt_secret),
+            login_limiter: LoginLimiter::default(),
+            public_limiter: Default::default(),
+            plan_wakeup: tokio::sync::Notify::new(),
+            route_cache: Default::default(),
+            revocations: Default::default(),
+            metrics: Default::default(),
+            settings,
+        }
+    }
+
     /// Runs blocking diesel work on actix's blocking pool, never on its async workers.
     pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
     where

@@ -15,6 +15,7 @@ pub mod locale;
 pub mod plan;
 pub mod report;
 pub mod sla;
+pub mod stats;
 pub mod warranty;
 
 pub use error::{FieldError, UnknownValue};

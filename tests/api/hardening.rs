@@ -415,3 +415,62 @@ backend_test!(live_positions_come_in_pages, |app: TestApp| async move {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
     }
 });
+
+backend_test!(
+    concurrent_writes_that_fail_leave_the_others_committed,
+    |app: TestApp| async move {
+        // On SQLite concurrent writers share commits: a writer whose work fails must undo
+        // only its own, and every writer that was told yes must find its work stored.
+        let head = app.login("head@demo.test").await;
+        let customer = app.login("customer5@demo.test").await;
+        let claim = app.file_claim(&customer, "DEMO-0005").await;
+        let id = claim["id"].as_i64().unwrap();
+        let requests = (0..48).map(|n| {
+            let (app, head) = (&app, head.clone());
+            async move {
+                if n % 3 == 0 {
+                    // Illegal from `new`: refused inside its transaction.
+                    let (status, _) = app
+                        .post(
+                            &format!("/claims/{id}/transition"),
+                            &head,
+                            &json!({"to": "closed"}),
+                        )
+                        .await;
+                    (n, status)
+                } else {
+                    let (status, _) = app
+                        .post(
+                            &format!("/claims/{id}/comments"),
+                            &head,
+                            &json!({"text": format!("note {n}")}),
+                        )
+                        .await;
+                    (n, status)
+                }
+            }
+        });
+        let answers = futures_util::future::join_all(requests).await;
+        let mut told_yes = Vec::new();
+        for (n, status) in answers {
+            if n % 3 == 0 {
+                assert_eq!(status, StatusCode::CONFLICT, "transition {n}");
+            } else {
+                assert!(status.is_success(), "comment {n}: {status}");
+                told_yes.push(format!("note {n}"));
+            }
+        }
+        let (_, seen) = app.get(&format!("/claims/{id}"), &head).await;
+        let mut stored: Vec<String> = seen["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "comment")
+            .map(|e| e["note"].as_str().unwrap().to_owned())
+            .collect();
+        stored.sort();
+        told_yes.sort();
+        assert_eq!(stored, told_yes);
+        assert_eq!(seen["status"], "new");
+    }
+);

@@ -127,6 +127,8 @@ pub fn test_day() -> chrono::NaiveDate {
 
 pub struct TestApp {
     pub base: String,
+    /// The token-free metrics server (`METRICS_BIND`), when the test asked for one.
+    pub metrics_base: Option<String>,
     pub client: Client,
     pub data_dir: PathBuf,
     pub database_url: DatabaseUrl,
@@ -221,9 +223,11 @@ impl TestApp {
         let instance = settings.dispatch.instance.clone();
         let app = api::startup::Application::build(settings).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
+        let metrics_base = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
         tokio::spawn(app.run_until_stopped());
         Some(Self {
             base,
+            metrics_base,
             client: Client::new(),
             data_dir,
             database_url: url,
@@ -261,9 +265,11 @@ impl TestApp {
         let instance = settings.dispatch.instance.clone();
         let app = api::startup::Application::build(settings).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
+        let metrics_base = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
         tokio::spawn(app.run_until_stopped());
         Self {
             base,
+            metrics_base,
             client: Client::new(),
             data_dir,
             database_url: self.database_url.clone(),
@@ -276,6 +282,7 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         if path.starts_with("/healthz")
             || path.starts_with("/readyz")
+            || path.starts_with("/metrics")
             || path.starts_with("/api-docs")
             || path.starts_with("/docs")
         {
@@ -376,6 +383,35 @@ impl TestApp {
                 None => panic!("no user {email}"),
             }
         }
+    }
+
+    /// The open claims assigned to `manager`, as a head (`token`) lists them.
+    pub async fn open_claims_of(&self, manager: i64, token: &str) -> Vec<Value> {
+        let (status, page) = self
+            .get(&format!("/claims?assignee={manager}&limit=200"), token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                !matches!(
+                    c["status"].as_str(),
+                    Some("closed" | "rejected" | "withdrawn")
+                )
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Subscribes `url` to `events` as the admin (`token`); the new webhook.
+    pub async fn subscribe_webhook(&self, token: &str, url: &str, events: &[&str]) -> Value {
+        let (status, hook) = self
+            .post("/webhooks", token, &json!({"url": url, "events": events}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{hook}");
+        hook
     }
 
     /// Files a claim as `token` for a demo serial, with a window tomorrow.

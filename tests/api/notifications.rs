@@ -242,14 +242,8 @@ backend_test!(
         let receiver = Receiver::start().await;
         let replica = app.spawn_replica().await;
         let admin = app.login("admin@demo.test").await;
-        let (status, hook) = app
-            .post(
-                "/webhooks",
-                &admin,
-                &json!({"url": receiver.url, "events": ["plan.published"]}),
-            )
+        app.subscribe_webhook(&admin, &receiver.url, &["plan.published"])
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{hook}");
         // 200 events written at once, as a busy day would.
         let url = app.database_url.clone();
         tokio::task::spawn_blocking(move || {
@@ -487,19 +481,9 @@ backend_test!(
             let open_of = |manager: i64| {
                 let (app, head) = (&app, head.clone());
                 async move {
-                    let (_, page) = app
-                        .get(&format!("/claims?assignee={manager}&limit=200"), &head)
-                        .await;
-                    page["items"]
-                        .as_array()
-                        .unwrap()
+                    app.open_claims_of(manager, &head)
+                        .await
                         .iter()
-                        .filter(|c| {
-                            !matches!(
-                                c["status"].as_str(),
-                                Some("closed" | "rejected" | "withdrawn")
-                            )
-                        })
                         .map(|c| {
                             (
                                 c["id"].as_i64().unwrap(),

@@ -919,8 +919,9 @@ pub fn hand_over(conn: &mut DbConnection, actor: UserId, manager: UserId) -> Api
 
 /// Escalates every claim past its stage deadline that was not escalated for that stage:
 /// a history row and a `claim.overdue` event (its assignee and the heads hear of it). Any
-/// replica may run it at any time: each claim is escalated once per stage.
-pub fn escalate_overdue(conn: &mut DbConnection) -> ApiResult<usize> {
+/// replica may run it at any time: each claim is escalated once per stage. Returns the
+/// stage of each claim it escalated.
+pub fn escalate_overdue(conn: &mut DbConnection) -> ApiResult<Vec<ClaimStatus>> {
     let at = now();
     let overdue = claims::escalate_overdue(conn, at)?;
     for claim in &overdue {
@@ -931,7 +932,8 @@ pub fn escalate_overdue(conn: &mut DbConnection) -> ApiResult<usize> {
             claim.id,
             None,
             history::ESCALATED,
-            (None, None),
+            // The stage it was escalated in, for the reports.
+            (Some(claim.status), None),
             Some(&note),
         )?;
         let mut payload = event_payload(claim);
@@ -940,7 +942,7 @@ pub fn escalate_overdue(conn: &mut DbConnection) -> ApiResult<usize> {
         payload["escalated_at"] = json!(at.and_utc());
         outbox::push(conn, "claim.overdue", Some(claim.id), payload)?;
     }
-    Ok(overdue.len())
+    Ok(overdue.iter().map(|c| c.status).collect())
 }
 
 /// A claim as its tracking link shows it.

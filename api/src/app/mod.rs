@@ -11,6 +11,7 @@
 //! | [`accounts`] | users, duty (absence, substitutes), couriers' records |
 //! | [`fleet`] | depots and shifts |
 //! | [`registry`] | products, sales (one or a CSV file), customers, warranty lookups |
+//! | [`reports`] | the department's reports: claims by period, stage and manager |
 //! | [`sessions`] | sign-in, refresh-token rotation, sign-out |
 //! | [`attachments`] | uploads and downloads of files on claims and jobs |
 //! | [`idempotency`] | the one `Idempotency-Key` mechanism |
@@ -25,6 +26,7 @@ pub mod idempotency;
 pub mod notifications;
 pub mod plans;
 pub mod registry;
+pub mod reports;
 pub mod sessions;
 pub mod visits;
 pub mod webhooks;

@@ -143,6 +143,10 @@ role_guard!(
     ClaimStaff: Manager | Head | Admin
 );
 role_guard!(
+    /// Reads the department's reports (a manager only of his own claims).
+    Reporter: Manager | Head | Admin
+);
+role_guard!(
     /// Manages webhook subscriptions.
     WebhookAdmin: Admin
 );

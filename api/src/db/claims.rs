@@ -188,14 +188,9 @@ pub fn list(
     query = match filter.overdue_at {
         None => query.order(claims::id.desc()),
         Some(now) => {
-            let open: Vec<DbEnum<ClaimStatus>> = ClaimStatus::ALL
-                .into_iter()
-                .filter(|s| s.is_open())
-                .map(DbEnum)
-                .collect();
             let mut overdue = query
                 .filter(claims::stage_due_at.lt(now))
-                .filter(claims::status.eq_any(open))
+                .filter(claims::status.eq_any(open_statuses()))
                 .order((claims::stage_due_at.asc(), claims::id.asc()));
             if let Some((due, id)) = filter.after_due {
                 overdue = overdue.filter(
@@ -314,16 +309,35 @@ pub fn rate(
     Ok(n == 1)
 }
 
+/// The statuses of a claim still being worked on, as stored.
+pub fn open_statuses() -> Vec<DbEnum<ClaimStatus>> {
+    ClaimStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(DbEnum)
+        .collect()
+}
+
+/// Open claims past their stage deadline, per stage.
+pub fn overdue_per_stage(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(ClaimStatus, i64)>> {
+    let counts: Vec<(DbEnum<ClaimStatus>, i64)> = claims::table
+        .filter(claims::stage_due_at.lt(now))
+        .filter(claims::status.eq_any(open_statuses()))
+        .group_by(claims::status)
+        .select((claims::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(counts.into_iter().map(|(s, n)| (s.0, n)).collect())
+}
+
 /// Marks escalated every open claim whose stage deadline passed and whose current stage
 /// was not escalated yet; returns them. One statement, so two sweeps running at once
 /// escalate each claim once (on PostgreSQL the second waits for the row and then no longer
 /// matches).
 pub fn escalate_overdue(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<ClaimRow>> {
-    let open: Vec<DbEnum<ClaimStatus>> = ClaimStatus::ALL
-        .into_iter()
-        .filter(|s| s.is_open())
-        .map(DbEnum)
-        .collect();
+    let open = open_statuses();
     diesel::update(
         claims::table
             .filter(claims::stage_due_at.lt(now))
@@ -344,11 +358,7 @@ pub fn escalate_overdue(conn: &mut DbConnection, now: NaiveDateTime) -> QueryRes
 
 /// Open claims assigned to a manager (to hand them on when he is away).
 pub fn open_of(conn: &mut DbConnection, assignee: UserId) -> QueryResult<Vec<ClaimRow>> {
-    let open: Vec<DbEnum<ClaimStatus>> = ClaimStatus::ALL
-        .into_iter()
-        .filter(|s| s.is_open())
-        .map(DbEnum)
-        .collect();
+    let open = open_statuses();
     claims::table
         .filter(claims::assignee_id.eq(assignee))
         .filter(claims::status.eq_any(open))
@@ -390,11 +400,7 @@ pub fn history(conn: &mut DbConnection, claim_id: ClaimId) -> QueryResult<Vec<Cl
 
 /// Open claims per assignee, for the even spread of new claims.
 pub fn open_per_assignee(conn: &mut DbConnection) -> QueryResult<Vec<(UserId, i64)>> {
-    let open: Vec<DbEnum<ClaimStatus>> = ClaimStatus::ALL
-        .into_iter()
-        .filter(|s| s.is_open())
-        .map(DbEnum)
-        .collect();
+    let open = open_statuses();
     let counts: Vec<(Option<UserId>, i64)> = claims::table
         .filter(claims::status.eq_any(open))
         .filter(claims::assignee_id.is_not_null())

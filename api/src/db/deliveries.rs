@@ -71,6 +71,15 @@ pub fn insert(conn: &mut DbConnection, new: &NewDelivery) -> QueryResult<usize> 
         .execute(conn)
 }
 
+/// Deliveries still to be made, per channel.
+pub fn backlog(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
+    deliveries::table
+        .filter(deliveries::state.eq(PENDING))
+        .group_by(deliveries::channel)
+        .select((deliveries::channel, diesel::dsl::count_star()))
+        .load(conn)
+}
+
 #[derive(QueryableByName)]
 struct Id {
     #[diesel(sql_type = BigInt)]

@@ -10,12 +10,14 @@ pub mod attachments;
 pub mod claims;
 pub mod deliveries;
 pub mod fleet;
+mod group_commit;
 pub mod idempotency;
 pub mod jobs;
 pub mod outbox;
 pub mod plans;
 pub mod positions;
 pub mod registry;
+pub mod reports;
 pub mod schema;
 pub mod sweeps;
 pub mod tokens;
@@ -74,22 +76,15 @@ impl Pool {
 }
 
 /// SQLite lets one writer in at a time and its busy handler polls with growing sleeps, so
-/// writers that wait there are served late and out of order; this process's writers wait
-/// here instead, where the lock is handed on in arrival order. PostgreSQL needs none: its
-/// row locks queue.
+/// writers that wait there are served late and out of order; this process's writers queue
+/// here instead, in arrival order, and share commits ([`group_commit`]). PostgreSQL needs
+/// none of it: its row locks queue, and its commits are grouped by the server.
 #[derive(Debug)]
 struct WriterQueue {
     sqlite: bool,
-    turn: parking_lot::FairMutex<()>,
-    /// When the last write transaction ended, if any since the last WAL checkpoint.
-    last_write: parking_lot::Mutex<Option<std::time::Instant>>,
+    group: group_commit::GroupCommit,
 }
 
-impl WriterQueue {
-    fn turn(&self) -> Option<parking_lot::FairMutexGuard<'_, ()>> {
-        self.sqlite.then(|| self.turn.lock())
-    }
-}
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
 /// Where the data lives, parsed from `DATABASE_URL`.
@@ -228,28 +223,24 @@ pub fn connect_pool_with(
         connections,
         writer: std::sync::Arc::new(WriterQueue {
             sqlite: url.is_sqlite(),
-            turn: parking_lot::FairMutex::new(()),
-            last_write: parking_lot::Mutex::new(None),
+            group: Default::default(),
         }),
     })
 }
 
-/// Runs `f` in a write transaction on a connection of `pool`, after waiting for this
-/// process's turn to write on SQLite (see [`Manager`]). Blocking: call it off the async
-/// workers.
+/// Runs `f` in a write transaction on a connection of `pool`: on SQLite as one writer of a
+/// group commit (see [`group_commit`]), on PostgreSQL in a transaction of its own. Returns
+/// once the work is committed. Blocking: call it off the async workers.
 pub fn write<T, E, F>(pool: &Pool, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error> + From<r2d2::PoolError>,
 {
-    let turn = pool.writer.turn();
-    let mut conn = pool.get()?;
-    let outcome = write_tx(&mut conn, f);
-    if turn.is_some() {
-        *pool.writer.last_write.lock() = Some(std::time::Instant::now());
+    if pool.is_sqlite() {
+        pool.writer.group.write(|| pool.get(), f)
+    } else {
+        write_tx(&mut *pool.get()?, f)
     }
-    drop(turn);
-    outcome
 }
 
 /// On SQLite, when nothing was written for `idle`: folds the write-ahead log back into the
@@ -262,16 +253,21 @@ pub fn checkpoint_if_idle(pool: &Pool, idle: Duration) -> anyhow::Result<bool> {
     }
     let due = pool
         .writer
+        .group
         .last_write
         .lock()
         .is_some_and(|at| at.elapsed() >= idle);
     if !due {
         return Ok(false);
     }
-    let _turn = pool.writer.turn();
-    let mut conn = pool.get()?;
-    conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
-    *pool.writer.last_write.lock() = None;
+    pool.writer
+        .group
+        .between_batches(|| -> anyhow::Result<()> {
+            let mut conn = pool.get()?;
+            conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+            *pool.writer.group.last_write.lock() = None;
+            Ok(())
+        })?;
     Ok(true)
 }
 

@@ -36,6 +36,14 @@ pub struct OutboxRow {
     pub created_at: chrono::NaiveDateTime,
 }
 
+/// How many events wait to be fanned out.
+pub fn unfanned(conn: &mut DbConnection) -> QueryResult<i64> {
+    outbox::table
+        .filter(outbox::delivered_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
 /// Events not fanned out yet, oldest first (for the tests).
 pub fn pending(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<OutboxRow>> {
     outbox::table

@@ -9,6 +9,7 @@ pub mod me;
 pub mod ops;
 pub mod plans;
 pub mod registry;
+pub mod reports;
 pub mod track;
 pub mod users;
 pub mod webhooks;
@@ -42,7 +43,7 @@ macro_rules! api_routes {
 }
 
 api_routes!(
-    ops: [ops::healthz, ops::readyz],
+    ops: [ops::healthz, ops::readyz, ops::metrics],
     v1: [
         auth::login,
         auth::refresh,
@@ -94,6 +95,7 @@ api_routes!(
         webhooks::list_webhooks,
         webhooks::delete_webhook,
         webhooks::webhook_deliveries,
+        reports::claims_report,
         // Public: a claim's tracking link.
         track::track,
         track::feedback,

@@ -45,9 +45,14 @@ pub fn start(state: web::Data<AppState>) -> anyhow::Result<()> {
         state.pool.clone(),
         settings.notify.clone(),
         &settings.data_dir,
+        state.metrics.clone(),
     )?;
     outbox::start(std::sync::Arc::new(deliverer), settings.notify.poll);
-    sla::start(state.pool.clone(), settings.sla_sweep);
+    sla::start(
+        state.pool.clone(),
+        settings.sla_sweep,
+        state.metrics.clone(),
+    );
     wal::start(state.pool.clone());
     retention::start(
         state.pool.clone(),

@@ -18,6 +18,7 @@ use crate::app::notifications::{self, backoff, Templates};
 use crate::config::NotifySettings;
 use crate::db::deliveries::{self, DeliveryRow, EMAIL, WEBHOOK};
 use crate::db::{now, webhooks, Pool};
+use crate::metrics::{DeliveryOutcome, Metrics};
 
 /// Where mails go.
 enum Mailer {
@@ -34,6 +35,7 @@ pub struct Deliverer {
     mailer: Mailer,
     http: reqwest::Client,
     from: Mailbox,
+    metrics: Arc<Metrics>,
 }
 
 impl Deliverer {
@@ -41,6 +43,7 @@ impl Deliverer {
         pool: Pool,
         settings: NotifySettings,
         data_dir: &std::path::Path,
+        metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
         let templates = Templates::new(settings.templates_dir.as_deref())?;
         let mailer = match &settings.smtp_url {
@@ -71,6 +74,7 @@ impl Deliverer {
             mailer,
             http,
             from,
+            metrics,
         })
     }
 
@@ -97,9 +101,12 @@ impl Deliverer {
             let outcome = self.send(&delivery).await;
             let (id, attempts) = (delivery.id, delivery.attempts);
             let settings = self.settings.clone();
-            write(&self.pool, move |conn| {
-                match outcome {
-                    Ok(()) => deliveries::sent(conn, id)?,
+            let recorded = write(&self.pool, move |conn| {
+                Ok(match outcome {
+                    Ok(()) => {
+                        deliveries::sent(conn, id)?;
+                        DeliveryOutcome::Sent
+                    }
                     Err(error) => {
                         let retry_at = (attempts < settings.max_attempts).then(|| {
                             let delay = backoff(attempts, settings.backoff, settings.backoff_max);
@@ -108,12 +115,17 @@ impl Deliverer {
                         if retry_at.is_none() {
                             tracing::warn!(delivery = id, %error, "delivery given up");
                         }
-                        deliveries::failed(conn, id, &error, retry_at)?
+                        deliveries::failed(conn, id, &error, retry_at)?;
+                        if retry_at.is_some() {
+                            DeliveryOutcome::Retry
+                        } else {
+                            DeliveryOutcome::Dead
+                        }
                     }
-                };
-                Ok(())
+                })
             })
             .await?;
+            self.metrics.delivery(&delivery.channel, recorded);
         }
         Ok(count)
     }

@@ -13,6 +13,7 @@ use crate::app::plans::run::{self, Curve, RunError};
 use crate::db::now;
 use crate::db::plans::{self, PlanRow};
 use crate::messages;
+use crate::metrics::PlanOutcome;
 use crate::state::AppState;
 
 /// How often a worker looks for queued plans when nobody wakes it.
@@ -70,6 +71,7 @@ async fn run_plan(state: &web::Data<AppState>, plan: PlanRow) {
     let runner = state.settings.dispatch.instance.clone();
     tracing::info!(plan = %id, date = %plan.date, "planning");
     let curve = Curve::default();
+    let started = std::time::Instant::now();
     let heartbeat = tokio::spawn({
         let (state, curve, runner) = (state.clone(), curve.clone(), runner.clone());
         async move {
@@ -95,18 +97,25 @@ async fn run_plan(state: &web::Data<AppState>, plan: PlanRow) {
     .map_err(|e| RunError::Internal(e.into()))
     .and_then(|r| r);
     heartbeat.abort();
+    let record = |outcome, unassigned| {
+        state
+            .metrics
+            .plan_run(outcome, started.elapsed(), unassigned)
+    };
     let message = match computed {
-        Ok(()) => return,
+        Ok(unassigned) => return record(PlanOutcome::Finished, Some(unassigned)),
         Err(RunError::Lost) => {
             tracing::warn!(plan = %id, "the run was declared lost; its result is dropped");
-            return;
+            return record(PlanOutcome::Lost, None);
         }
         Err(RunError::Planner(reason)) => {
             tracing::warn!(plan = %id, %reason, "the planner refused the day");
+            record(PlanOutcome::Refused, None);
             reason
         }
         Err(e) => {
             tracing::error!(plan = %id, error = %e, "planning failed");
+            record(PlanOutcome::Failed, None);
             messages::PLAN_FAILED.to_owned()
         }
     };

@@ -4,11 +4,14 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use super::write;
 use crate::app::claims;
 use crate::db::Pool;
+use crate::metrics::Metrics;
 
-pub fn start(pool: Pool, every: Duration) {
+pub fn start(pool: Pool, every: Duration, metrics: Arc<Metrics>) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
@@ -18,8 +21,11 @@ pub fn start(pool: Pool, every: Duration) {
             })
             .await;
             match swept {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(escalated = n, "overdue claims escalated"),
+                Ok(stages) if stages.is_empty() => {}
+                Ok(stages) => {
+                    metrics.escalated(&stages);
+                    tracing::info!(escalated = stages.len(), "overdue claims escalated");
+                }
                 Err(e) => tracing::warn!(error = %e, "the SLA sweep failed"),
             }
         }

@@ -68,14 +68,15 @@ impl Curve {
     }
 }
 
-/// Reads the input, solves and stores the draft, all on the blocking pool, as `runner`.
+/// Reads the input, solves and stores the draft, all on the blocking pool, as `runner`;
+/// how many jobs the draft leaves unassigned.
 pub fn compute(
     pool: &Pool,
     plan: &PlanRow,
     runner: &str,
     settings: &DispatchSettings,
     curve: &Curve,
-) -> Result<(), RunError> {
+) -> Result<usize, RunError> {
     let mut conn = pool.get()?;
     let PlanInput {
         problem,
@@ -136,6 +137,6 @@ pub fn compute(
                 violations: None,
             },
         )?;
-        Ok(())
+        Ok(unassigned)
     })
 }
