@@ -81,6 +81,12 @@ pub struct ServerArgs {
     /// Road distance = great-circle distance x this.
     #[arg(long, env = "TRAVEL_DETOUR", default_value_t = 1.3, value_parser = positive)]
     pub travel_detour: f64,
+    /// What a courier's kilometre costs (fuel, vehicle), for the delivery report.
+    #[arg(long, env = "COURIER_COST_PER_KM", default_value_t = 0.35, value_parser = non_negative)]
+    pub courier_cost_per_km: f64,
+    /// What a courier's hour on the road costs (wage), for the delivery report.
+    #[arg(long, env = "COURIER_COST_PER_HOUR", default_value_t = 22.0, value_parser = non_negative)]
+    pub courier_cost_per_hour: f64,
     /// Planner budget when `POST /plans` names none, in milliseconds.
     #[arg(long, env = "PLAN_TIME_LIMIT_MS", default_value_t = 10_000)]
     pub plan_time_limit_ms: u64,
@@ -114,6 +120,10 @@ pub struct ServerArgs {
     /// Password of the demo logins; a random one is generated and printed otherwise.
     #[arg(long, env = "DEMO_PASSWORD", hide_env_values = true)]
     pub demo_password: Option<String>,
+    /// With `--demo`: add ten months of past claims and sales (a few hundred claims), so
+    /// the reports have something to show.
+    #[arg(long, requires = "demo")]
+    pub demo_history: bool,
 }
 
 /// How people are told: mail, webhooks, their language.
@@ -172,6 +182,13 @@ fn positive(text: &str) -> Result<f64, String> {
     }
 }
 
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("must be a number of at least 0, got `{text}`")),
+    }
+}
+
 /// The SLA policy of a command that files claims, from `SLA_HOURS` (the load seeding
 /// reads it too, so its claims get the server's deadlines).
 #[derive(Debug, Clone, clap::Args)]
@@ -200,6 +217,8 @@ pub struct Settings {
     /// The day the demo city's shifts and visits are laid out from (`None`: today, by the
     /// clock). Tests pin it, so that their dates and the seed's agree across midnight.
     pub demo_today: Option<chrono::NaiveDate>,
+    /// Add the demo's past months (`--demo-history`).
+    pub demo_history: bool,
     pub dispatch: DispatchSettings,
     pub notify: NotifySettings,
     /// How often the SLA sweep runs.
@@ -325,6 +344,7 @@ impl fmt::Debug for Settings {
                 &self.demo_password.as_ref().map(|_| "[redacted]"),
             )
             .field("demo_today", &self.demo_today)
+            .field("demo_history", &self.demo_history)
             .field("dispatch", &self.dispatch)
             .field("notify", &self.notify)
             .field("sla_sweep", &self.sla_sweep)
@@ -350,6 +370,9 @@ pub struct DispatchSettings {
     pub stale_after: Duration,
     /// Names this process in `plans.runner`.
     pub instance: String,
+    /// A courier's kilometre and hour, priced for the delivery report.
+    pub cost_per_km: f64,
+    pub cost_per_hour: f64,
 }
 
 impl Default for DispatchSettings {
@@ -361,6 +384,8 @@ impl Default for DispatchSettings {
             max_time_limit: Duration::from_secs(600),
             threads: 0,
             stale_after: Duration::from_secs(60),
+            cost_per_km: 0.35,
+            cost_per_hour: 22.0,
             instance: format!(
                 "{}-{}",
                 std::process::id(),
@@ -388,6 +413,7 @@ impl Settings {
             pool_size: 8,
             demo_password: None,
             demo_today: None,
+            demo_history: false,
             dispatch: DispatchSettings::default(),
             notify: NotifySettings::for_bind(DEFAULT_BIND),
             sla_sweep: Duration::from_secs(60),
@@ -408,6 +434,8 @@ impl Settings {
         settings.max_image_pixels = server.max_image_pixels;
         settings.dispatch.speed_kmh = server.travel_speed_kmh;
         settings.dispatch.detour = server.travel_detour;
+        settings.dispatch.cost_per_km = server.courier_cost_per_km;
+        settings.dispatch.cost_per_hour = server.courier_cost_per_hour;
         settings.dispatch.default_time_limit = Duration::from_millis(server.plan_time_limit_ms);
         settings.max_visit_attempts = server.max_visit_attempts.max(1);
         settings.sla_sweep = Duration::from_secs_f64(server.sla_sweep_seconds);
@@ -434,6 +462,7 @@ impl Settings {
             lease: Duration::from_secs_f64(n.delivery_lease_seconds),
             ..NotifySettings::for_bind(&settings.bind_addr)
         };
+        settings.demo_history = server.demo_history;
         if server.demo {
             settings.demo_password = Some(
                 server

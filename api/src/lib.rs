@@ -6,8 +6,10 @@
 
 pub mod app;
 pub mod auth;
+pub mod charts;
 pub mod config;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod messages;
@@ -19,4 +21,5 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod templates;
 pub mod workers;

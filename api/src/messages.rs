@@ -31,11 +31,15 @@ pub fn too_many_pixels(width: u64, height: u64, limit: u64) -> String {
 pub const REPORT_INSTANT: &str =
     "must be a date (`2026-11-01`) or an RFC 3339 time (`2026-11-01T08:00:00Z`)";
 pub const REPORT_EMPTY_RANGE: &str = "must be later than `from`";
-pub const REPORT_FORMAT: &str = "must be `json` or `csv`";
+pub const REPORT_FORMAT: &str = "must be `json`, `csv` or `svg`";
 
 pub fn report_range_too_long(days: i64) -> String {
     format!("a report covers at most {days} days")
 }
+
+pub const NO_DECISION_YET: &str = "the claim has no decision yet, so there is no decision act";
+pub const DOCUMENT_KIND: &str = "must be `claim_act.pdf` or `decision_act.pdf`";
+pub const LANGUAGE: &str = "must be `en` or `ru`";
 
 pub const CSV_TYPE: &str = "send the sales as `text/csv`";
 pub const FILE_MISSING: &str = "a multipart field named `file` is required";

@@ -36,12 +36,25 @@ impl Application {
             .demo_today
             .unwrap_or_else(|| chrono::Utc::now().date_naive());
         let sla = settings.sla.clone();
+        let demo_history = settings.demo_history;
         let setup_pool = pool.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let mut conn = setup_pool.get()?;
             db::run_migrations(&mut conn)?;
             if let Some(password) = demo_password {
                 crate::seed::demo::seed(&mut conn, &sla, &password, demo_today)?;
+                if demo_history {
+                    let made = db::write_tx(&mut conn, |conn| {
+                        crate::seed::history::seed(
+                            conn,
+                            &sla,
+                            demo_today,
+                            crate::seed::history::Scale::DEMO,
+                        )
+                    })
+                    .map_err(|e| anyhow::anyhow!("demo history failed: {e}"))?;
+                    tracing::info!(claims = made, "demo history seeded");
+                }
             }
             Ok(())
         })

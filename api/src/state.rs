@@ -22,6 +22,8 @@ pub struct AppState {
     /// Users whose tokens were revoked, kept in step with the database.
     pub revocations: crate::auth::revocation::Revocations,
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// Documents (and mails) from their templates.
+    pub templates: crate::templates::Templates,
 }
 
 pub type State = web::Data<AppState>;
@@ -37,6 +39,7 @@ impl AppState {
             route_cache: Default::default(),
             revocations: Default::default(),
             metrics: Default::default(),
+            templates: crate::templates::Templates::new(settings.notify.templates_dir.as_deref()),
             settings,
         }
     }

@@ -17,5 +17,6 @@ pub mod report;
 pub mod sla;
 pub mod stats;
 pub mod warranty;
+pub mod words;
 
 pub use error::{FieldError, UnknownValue};

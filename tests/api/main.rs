@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod claims;
 mod courier;
+mod documents;
 mod fleet;
 mod hardening;
 mod metrics;

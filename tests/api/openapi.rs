@@ -168,6 +168,28 @@ backend_test!(
                 "application/json",
                 &admin,
             ),
+            (
+                "/reports/claims",
+                "/reports/claims".into(),
+                "application/json",
+                &admin,
+            ),
+            (
+                "/reports/defects",
+                "/reports/defects".into(),
+                "application/json",
+                &admin,
+            ),
+            (
+                "/reports/delivery",
+                format!(
+                    "/reports/delivery?from={}&to={}",
+                    tomorrow(),
+                    tomorrow() + chrono::Duration::days(1)
+                ),
+                "application/json",
+                &admin,
+            ),
         ];
         for (template, path, content_type, token) in checks {
             let (status, body) = app.get(&path, token).await;

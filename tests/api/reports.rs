@@ -278,6 +278,34 @@ backend_test!(
                 .await
                 .unwrap();
             assert_eq!(by_accept.text().await.unwrap(), text);
+
+            // The chart, asked for by Accept: three bars (filed, decided, closed) per period
+            // and the legend's words.
+            let periods = report(&app, &head, &range).await.1["periods"]
+                .as_array()
+                .unwrap()
+                .len();
+            let chart = app
+                .request(
+                    Method::GET,
+                    &format!("/reports/claims?{range}"),
+                    Some(&head),
+                )
+                .header("accept", "image/svg+xml")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(chart.headers()["content-type"], "image/svg+xml");
+            let svg = chart.text().await.unwrap();
+            for word in ["filed", "decided", "closed"] {
+                assert!(svg.contains(word), "no {word} in {svg}");
+            }
+            let bars = ["#0072B2", "#E69F00", "#009E73"]
+                .iter()
+                .map(|colour| svg.matches(&format!(r#"fill="{colour}""#)).count())
+                .collect::<Vec<_>>();
+            // Each series' colour: a bar per period, and one swatch in the legend.
+            assert_eq!(bars, vec![periods + 1; 3], "{svg}");
         }
 );
 
@@ -330,3 +358,352 @@ backend_test!(
 fn urlencode(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
 }
+
+/// The row of `key` in one of the defects report's groups.
+fn row<'a>(report: &'a Value, group: &str, key: &str) -> &'a Value {
+    report[group]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == key)
+        .unwrap_or_else(|| panic!("no {group} row {key} in {report}"))
+}
+
+backend_test!(
+    the_defects_report_flags_the_bad_batch,
+    backend
+        | backend
+        | async move {
+            let app = TestApp::start(backend, |_| {}).await;
+            let head = app.login("head@demo.test").await;
+            let today = Utc::now().date_naive();
+            let sold = today - chrono::Duration::days(10);
+            for (sku, series) in [("KT-1", "KT-Classic"), ("KT-2", "KT-Turbo")] {
+                let (status, body) = app
+                    .post(
+                        "/products",
+                        &head,
+                        &json!({"sku": sku, "name": format!("Kettle {series}"), "category": "kettle",
+                                "series": series, "warranty_months": 24}),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+            }
+            // 20 units of KT-1 in batch K-100 and 10 + 10 of KT-2 in K-200 and K-201: the
+            // file gives the batch in its own column, one sale comes through `POST /sales`.
+            let mut csv = String::from("serial_no,sku,sold_at,batch_id\n");
+            let batches = [
+                ("KT-1", "K-100", 20),
+                ("KT-2", "K-200", 10),
+                ("KT-2", "K-201", 10),
+            ];
+            for (sku, batch, units) in batches {
+                for n in 0..units {
+                    if (batch, n) != ("K-201", 9) {
+                        csv.push_str(&format!("{batch}-{n},{sku},{sold},{batch}\n"));
+                    }
+                }
+            }
+            let response = app
+                .request(Method::POST, "/sales/import", Some(&head))
+                .header("content-type", "text/csv")
+                .body(csv)
+                .send()
+                .await
+                .unwrap();
+            let (status, imported) = crate::helpers::read(response).await;
+            assert_eq!(status, StatusCode::OK, "{imported}");
+            assert_eq!(imported["imported"], 39, "{imported}");
+            let (status, sale) = app
+                .post(
+                    "/sales",
+                    &head,
+                    &json!({"serial_no": "K-201-9", "sku": "KT-2", "sold_at": sold, "batch_id": "K-201"}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{sale}");
+            assert_eq!(sale["batch_id"], "K-201");
+
+            // Six claims: one from K-100, one from K-200, four from K-201.
+            let dealer = app.login("dealer1@demo.test").await;
+            let mut filed_at = Vec::new();
+            let claims = [
+                ("K-100-0", "no_heat"),
+                ("K-200-0", "no_heat"),
+                ("K-201-0", "lid_crack"),
+                ("K-201-1", "lid_crack"),
+                ("K-201-2", "lid_crack"),
+                ("K-201-3", "lid_crack"),
+            ];
+            for (i, (serial, defect)) in claims.iter().enumerate() {
+                let mut body = crate::helpers::claim_body(serial);
+                body["defect_category"] = json!(defect);
+                body["customer"] =
+                    json!({"name": format!("Buyer {i}"), "email": format!("buyer{i}@example.com")});
+                let (status, claim) = app.post("/claims", &dealer, &body).await;
+                assert_eq!(status, StatusCode::CREATED, "{claim}");
+                filed_at.push((serial.to_owned(), time(&claim["created_at"])));
+            }
+
+            let from = today - chrono::Duration::days(30);
+            let to = today + chrono::Duration::days(1);
+            let query = format!("/reports/defects?from={from}&to={to}");
+            let (status, report) = app.get(&query, &head).await;
+            assert_eq!(status, StatusCode::OK, "{report}");
+
+            let kettle = row(&report, "by_category", "kettle");
+            assert_eq!(kettle["claims"], 6);
+            assert_eq!(kettle["units_sold"], 40);
+            close(&kettle["claim_rate"], 6.0 / 40.0);
+            let classic = row(&report, "by_series", "KT-Classic");
+            assert_eq!(
+                (classic["claims"].as_i64(), classic["units_sold"].as_i64()),
+                (Some(1), Some(20))
+            );
+            assert_eq!(classic["flagged"], false);
+            // 5 / 20 is under twice the category's 6 / 40: not flagged.
+            let turbo = row(&report, "by_series", "KT-Turbo");
+            close(&turbo["claim_rate"], 0.25);
+            close(&turbo["category_rate"], 0.15);
+            assert_eq!(turbo["flagged"], false);
+            // 4 / 10 is at least twice 0.15, on four claims: the batch to look at.
+            let bad = row(&report, "by_batch", "K-201");
+            assert_eq!(
+                (bad["claims"].as_i64(), bad["units_sold"].as_i64()),
+                (Some(4), Some(10))
+            );
+            close(&bad["claim_rate"], 0.4);
+            assert_eq!(bad["flagged"], true, "{report}");
+            for good in ["K-100", "K-200"] {
+                assert_eq!(row(&report, "by_batch", good)["flagged"], false);
+            }
+            let product = row(&report, "by_product", "KT-2");
+            assert_eq!(product["name"], "Kettle KT-Turbo");
+            assert_eq!(product["claims"], 5);
+            let lid = report["by_defect"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["defect"] == "lid_crack")
+                .unwrap();
+            assert_eq!(lid["claims"], 4);
+            // Sale to claim: the claims' own filing times against the sale day.
+            let sold_midnight = sold.and_hms_opt(0, 0, 0).unwrap().and_utc();
+            let turbo_days: Vec<f64> = filed_at
+                .iter()
+                .filter(|(serial, _)| serial.starts_with("K-20"))
+                .map(|(_, at)| hours(sold_midnight, *at) / 24.0)
+                .collect();
+            let ages = report["time_to_failure"].as_array().unwrap();
+            let turbo_age = ages.iter().find(|a| a["series"] == "KT-Turbo").unwrap();
+            assert_eq!(turbo_age["claims"], 5);
+            close(
+                &turbo_age["mean_days_to_failure"],
+                turbo_days.iter().sum::<f64>() / turbo_days.len() as f64,
+            );
+
+            // The same as CSV, one line per row, `group` first.
+            let response = app
+                .request(Method::GET, &format!("{query}&format=csv"), Some(&head))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let text = response.text().await.unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(
+                lines[0],
+                "group,key,name,category,claims,units_sold,claim_rate,category_rate,flagged"
+            );
+            assert!(
+                lines.contains(&"batch,K-201,,kettle,4,10,0.400000,0.150000,true"),
+                "{text}"
+            );
+
+            // As a chart: a bar per batch, the flagged one in the alert colour, words in
+            // the language asked for, nothing that runs.
+            let response = app
+                .request(
+                    Method::GET,
+                    &format!("{query}&format=svg&lang=ru"),
+                    Some(&head),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(response.headers()["content-type"], "image/svg+xml");
+            assert!(response.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'none'"));
+            let svg = response.text().await.unwrap();
+            assert!(svg.starts_with("<svg"), "{svg}");
+            for batch in ["K-100", "K-200", "K-201"] {
+                assert!(svg.contains(batch), "no {batch} in the chart");
+            }
+            assert!(svg.contains("по партиям"), "{svg}");
+            assert_eq!(
+                svg.matches(r##"fill="#D55E00""##).count(),
+                1,
+                "one flagged bar"
+            );
+            assert!(!svg.contains("<script"));
+
+            // Quality figures are the department's: a manager and a customer are refused.
+            for email in ["manager1@demo.test", "customer1@demo.test"] {
+                let token = app.login(email).await;
+                let (status, _) = app.get(&query, &token).await;
+                assert_eq!(status, StatusCode::FORBIDDEN, "{email}");
+            }
+            let (status, problem) = app.get("/reports/defects?from=2026-13-01", &head).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(problem["errors"][0]["field"], "from", "{problem}");
+        }
+);
+
+backend_test!(
+    the_delivery_report_prices_the_day_by_claim,
+    backend
+        | backend
+        | async move {
+            let app = TestApp::start(backend, |s| {
+                s.dispatch.cost_per_km = 0.5;
+                s.dispatch.cost_per_hour = 30.0;
+            })
+            .await;
+            let dispatcher = app.login("dispatcher@demo.test").await;
+            let plan = crate::plans::publish_tomorrow(&app, &dispatcher).await;
+            let (_, view) = app.get(&format!("/plans/{plan}/routes"), &dispatcher).await;
+            let routes: Vec<Value> = view["routes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| {
+                    r["stops"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|s| s["kind"] == "job")
+                })
+                .cloned()
+                .collect();
+            let jobs: Vec<i64> = routes
+                .iter()
+                .flat_map(|r| r["stops"].as_array().unwrap().iter())
+                .filter_map(|s| s["job_id"].as_i64())
+                .collect();
+            assert!(jobs.len() >= 3, "{view}");
+
+            // Every visit but the last is done; the last fails, nobody home.
+            for (i, job) in jobs.iter().enumerate() {
+                let (_, courier, _) = crate::courier::courier_of(&app, *job).await;
+                let key = |step: &str| format!("{job}-{step}");
+                for step in ["departed", "arrived"] {
+                    let (status, body) = crate::courier::report(
+                        &app,
+                        &courier,
+                        *job,
+                        &key(step),
+                        &crate::courier::event(step),
+                    )
+                    .await;
+                    assert_eq!(status, StatusCode::OK, "{body}");
+                }
+                let last = if i + 1 == jobs.len() {
+                    crate::courier::failed("nobody home")
+                } else {
+                    let (status, body) = crate::courier::upload_proof(&app, &courier, *job).await;
+                    assert_eq!(status, StatusCode::CREATED, "{body}");
+                    crate::courier::event("completed")
+                };
+                let (status, body) =
+                    crate::courier::report(&app, &courier, *job, &key("end"), &last).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+            }
+
+            let head = app.login("head@demo.test").await;
+            let day = crate::plans::tomorrow();
+            let query = format!(
+                "/reports/delivery?from={day}&to={}",
+                day + chrono::Duration::days(1)
+            );
+            let (status, report) = app.get(&query, &head).await;
+            assert_eq!(status, StatusCode::OK, "{report}");
+            assert_eq!(report["planned"], jobs.len());
+            assert_eq!(report["done"], jobs.len() - 1);
+            assert_eq!(report["failed"], 1);
+            assert_eq!(
+                report["failed_by_reason"],
+                json!([{"reason": "nobody home", "visits": 1}])
+            );
+            // They arrived today, before tomorrow's windows opened: waited, so on time.
+            assert_eq!(report["on_time"], jobs.len() - 1);
+            close(&report["on_time_pct"], 100.0);
+            assert_eq!(report["late"], 0);
+
+            let km: f64 = routes
+                .iter()
+                .map(|r| r["distance_m"].as_f64().unwrap() / 1000.0)
+                .sum();
+            let hours: f64 = routes
+                .iter()
+                .map(|r| hours(time(&r["start_at"]), time(&r["end_at"])))
+                .sum();
+            close(&report["km"], km);
+            close(&report["hours"], hours);
+            let cost = km * 0.5 + hours * 30.0;
+            close(&report["cost"], cost);
+            assert_eq!(report["couriers"].as_array().unwrap().len(), routes.len());
+            // Every route's cost is shared out among its claims, nothing lost or doubled.
+            for group in ["cost_by_remedy", "cost_by_product"] {
+                let rows = report[group].as_array().unwrap();
+                let total: f64 = rows.iter().map(|r| r["cost"].as_f64().unwrap()).sum();
+                close(&json!(total), cost);
+                let claims: u64 = rows.iter().map(|r| r["claims"].as_u64().unwrap()).sum();
+                assert_eq!(claims as usize, jobs.len(), "{group}: one visit per claim");
+            }
+            let remedies: Vec<&str> = report["cost_by_remedy"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["key"].as_str().unwrap())
+                .collect();
+            for remedy in &remedies {
+                assert!(
+                    ["replacement", "refund", "repair"].contains(remedy),
+                    "{remedies:?}"
+                );
+            }
+
+            let response = app
+                .request(Method::GET, &query, Some(&head))
+                .header("accept", "text/csv")
+                .send()
+                .await
+                .unwrap();
+            let text = response.text().await.unwrap();
+            assert_eq!(
+                text.lines().next(),
+                Some("date,courier_id,courier,visits,done,km,hours,cost")
+            );
+            assert_eq!(text.lines().count(), routes.len() + 1, "{text}");
+            let (status, _) = app.get(&format!("{query}&format=svg&lang=xx"), &head).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+            let chart = app
+                .request(Method::GET, &format!("{query}&format=svg"), Some(&head))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                chart.contains(&day.to_string()) && chart.contains("failed"),
+                "{chart}"
+            );
+            let manager = app.login("manager1@demo.test").await;
+            let (status, _) = app.get(&query, &manager).await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+        }
+);

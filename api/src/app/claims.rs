@@ -27,7 +27,7 @@ use crate::db::claims::{
 };
 use crate::db::jobs::{self, JobRow, NewJob};
 use crate::db::types::{ClaimId, CourierId, CustomerId, JobId, TimeWindow, UserId};
-use crate::db::{now, outbox, registry, users, DbConnection};
+use crate::db::{fleet, now, outbox, registry, users, DbConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::messages;
 
@@ -266,8 +266,10 @@ fn manager_loads(
     conn: &mut DbConnection,
     include_heads: bool,
 ) -> ApiResult<Vec<domain::assignment::ManagerLoad>> {
-    let open = claims::open_per_assignee(conn)?;
-    Ok(users::handlers(conn, include_heads)?
+    let handlers = users::handlers(conn, include_heads)?;
+    let ids: Vec<UserId> = handlers.iter().map(|h| h.id).collect();
+    let open = claims::open_per_assignee(conn, &ids)?;
+    Ok(handlers
         .into_iter()
         .map(|h| domain::assignment::ManagerLoad {
             id: h.id.0,
@@ -1004,4 +1006,14 @@ pub fn feedback(
     payload["comment"] = json!(comment);
     outbox::push(conn, "claim.feedback", Some(claim.id), payload)?;
     claims::find(conn, claim.id, Scope::All)?.ok_or(ApiError::NotFound)
+}
+
+/// The time zone a claim's times are written in: its nearest depot's.
+pub fn claim_zone(conn: &mut DbConnection, claim: &ClaimRow) -> ApiResult<chrono_tz::Tz> {
+    let depots = fleet::list_depots(conn)?;
+    Ok(
+        crate::app::plans::input::nearest_depot(&depots, claim.lat, claim.lon)
+            .and_then(|d| d.time_zone.parse().ok())
+            .unwrap_or(chrono_tz::UTC),
+    )
 }

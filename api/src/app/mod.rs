@@ -21,6 +21,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod claims;
+pub mod documents;
 pub mod fleet;
 pub mod idempotency;
 pub mod notifications;

@@ -6,14 +6,12 @@
 //! then sent at least once, each carrying the event's id so receivers can drop
 //! duplicates.
 
-use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use chrono_tz::Tz;
 use domain::locale::Locale;
 use hmac::{Hmac, Mac};
-use minijinja::{context, Environment};
+use minijinja::context;
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -25,81 +23,9 @@ use crate::db::deliveries::{self, DeliveryRow, NewDelivery, EMAIL, PENDING, WEBH
 use crate::db::outbox::{self, OutboxRow};
 use crate::db::types::{ClaimId, UserId};
 use crate::db::users::UserRow;
-use crate::db::{claims, fleet, now, registry, users, webhooks, DbConnection};
+use crate::db::{claims, now, registry, users, webhooks, DbConnection};
 use crate::error::ApiResult;
-
-/// The mail templates, built in or read from `TEMPLATES_DIR`.
-pub struct Templates {
-    env: Environment<'static>,
-}
-
-impl Templates {
-    pub fn new(dir: Option<&Path>) -> anyhow::Result<Self> {
-        let mut env = Environment::new();
-        match dir {
-            Some(dir) => env.set_loader(minijinja::path_loader(dir)),
-            None => load_embedded(&mut env),
-        }
-        // Mails are plain text: nothing to escape.
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        env.set_keep_trailing_newline(true);
-        Ok(Self { env })
-    }
-
-    /// The subject and body of mail `template` in `locale`, English when that language has
-    /// no such template.
-    pub fn render(
-        &self,
-        template: &str,
-        locale: Locale,
-        ctx: &impl Serialize,
-    ) -> ApiResult<(String, String)> {
-        let name = format!("mail/{}/{template}.txt", locale.as_str());
-        let tmpl = match self.env.get_template(&name) {
-            Ok(t) => t,
-            Err(_) => self
-                .env
-                .get_template(&format!("mail/en/{template}.txt"))
-                .map_err(|e| anyhow::anyhow!("no mail template `{template}`: {e}"))?,
-        };
-        let mut captured = tmpl
-            .render_captured(ctx)
-            .map_err(|e| anyhow::anyhow!("mail template `{name}`: {e}"))?;
-        let subject = captured
-            .with_state_mut(|state| state.render_block("subject"))
-            .map_err(|e| anyhow::anyhow!("subject of `{name}`: {e}"))?;
-        let body = captured
-            .with_state_mut(|state| state.render_block("body"))
-            .map_err(|e| anyhow::anyhow!("body of `{name}`: {e}"))?;
-        Ok((subject.trim().to_owned(), tidy(&body)))
-    }
-}
-
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-fn load_embedded(mut env: &mut Environment<'static>) {
-    // The generated loader unwraps what the build already checked: templates that do not
-    // parse fail the build, not the server.
-    minijinja_embed::load_templates!(env);
-}
-
-/// Trims the template's margins and collapses the blank lines that its tags leave.
-fn tidy(text: &str) -> String {
-    let mut out = String::new();
-    let mut blank = 0;
-    for line in text.trim().lines().map(str::trim_end) {
-        if line.is_empty() {
-            blank += 1;
-            if blank > 1 {
-                continue;
-            }
-        } else {
-            blank = 0;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
+use crate::templates::Templates;
 
 /// Who receives a mail about an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,7 +241,7 @@ fn mail_context(
     person: &Person,
     settings: &NotifySettings,
 ) -> ApiResult<minijinja::Value> {
-    let tz = claim_zone(conn, claim)?;
+    let tz = crate::app::claims::claim_zone(conn, claim)?;
     let at = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string();
     let parse = |v: &Value| v.as_str().and_then(|s| s.parse::<DateTime<Utc>>().ok());
     let product = match &claim.sku {
@@ -383,16 +309,6 @@ fn mail_context(
         },
         event => minijinja::Value::from_serialize(&extra),
     })
-}
-
-/// The time zone a claim's times are written in: its nearest depot's.
-fn claim_zone(conn: &mut DbConnection, claim: &ClaimRow) -> ApiResult<Tz> {
-    let depots = fleet::list_depots(conn)?;
-    Ok(
-        crate::app::plans::input::nearest_depot(&depots, claim.lat, claim.lon)
-            .and_then(|d| d.time_zone.parse().ok())
-            .unwrap_or(chrono_tz::UTC),
-    )
 }
 
 /// The `webhook-signature` of a call after the Standard Webhooks convention: `v1,` and the
@@ -526,7 +442,7 @@ mod tests {
 
     #[test]
     fn every_mail_renders_in_both_languages() {
-        let templates = Templates::new(None).unwrap();
+        let templates = Templates::new(None);
         let ctx: Value = json!({
             "recipient": {"name": "Ada"},
             "claim": {"number": "CLM-2026-000001", "status": "approved", "serial_no": "S-1",

@@ -108,6 +108,8 @@ pub struct SaleInput<'a> {
     pub sold_at: NaiveDate,
     /// Overrides the product's warranty term (extended warranty).
     pub warranty_until: Option<NaiveDate>,
+    /// The production batch the unit came from.
+    pub batch_id: Option<&'a str>,
     pub buyer: Buyer<'a>,
 }
 
@@ -152,6 +154,7 @@ pub fn register_sale(conn: &mut DbConnection, sale: &SaleInput) -> ApiResult<Sal
             sold_at: sale.sold_at,
             warranty_until: sale.warranty_until,
             created_at: now(),
+            batch_id: sale.batch_id.map(str::trim).filter(|b| !b.is_empty()),
         },
     )?)
 }
@@ -170,6 +173,8 @@ struct CsvSale {
     customer_name: Option<String>,
     #[serde(default)]
     customer_phone: Option<String>,
+    #[serde(default)]
+    batch_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -264,6 +269,7 @@ fn import_line(conn: &mut DbConnection, row: &CsvSale) -> ApiResult<SaleRow> {
             sku: &row.sku,
             sold_at,
             warranty_until,
+            batch_id: row.batch_id.as_deref(),
             buyer,
         },
     )

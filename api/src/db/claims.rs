@@ -398,12 +398,17 @@ pub fn history(conn: &mut DbConnection, claim_id: ClaimId) -> QueryResult<Vec<Cl
         .load(conn)
 }
 
-/// Open claims per assignee, for the even spread of new claims.
-pub fn open_per_assignee(conn: &mut DbConnection) -> QueryResult<Vec<(UserId, i64)>> {
+/// Open claims of each of `assignees`, for the even spread of new claims. Naming them lets
+/// the `(assignee_id, status)` index look up each pair: without it every filing scanned all
+/// claims ever filed, closed ones too.
+pub fn open_per_assignee(
+    conn: &mut DbConnection,
+    assignees: &[UserId],
+) -> QueryResult<Vec<(UserId, i64)>> {
     let open = open_statuses();
     let counts: Vec<(Option<UserId>, i64)> = claims::table
+        .filter(claims::assignee_id.eq_any(assignees.iter().map(|id| Some(*id))))
         .filter(claims::status.eq_any(open))
-        .filter(claims::assignee_id.is_not_null())
         .group_by(claims::assignee_id)
         .select((claims::assignee_id, diesel::dsl::count_star()))
         .load(conn)?;
@@ -411,4 +416,33 @@ pub fn open_per_assignee(conn: &mut DbConnection) -> QueryResult<Vec<(UserId, i6
         .into_iter()
         .filter_map(|(id, n)| Some((id?, n)))
         .collect())
+}
+
+/// Dates a claim back (the demo's history is made today and moved to when it happened).
+pub fn retime(
+    conn: &mut DbConnection,
+    id: ClaimId,
+    created_at: NaiveDateTime,
+    stage_entered_at: NaiveDateTime,
+    stage_due_at: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    diesel::update(claims::table.find(id))
+        .set((
+            claims::created_at.eq(created_at),
+            claims::updated_at.eq(stage_entered_at),
+            claims::stage_entered_at.eq(stage_entered_at),
+            claims::stage_due_at.eq(stage_due_at),
+        ))
+        .execute(conn)
+}
+
+/// Dates one history entry back (see [`retime`]).
+pub fn retime_event(
+    conn: &mut DbConnection,
+    event_id: i64,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(claim_events::table.find(event_id))
+        .set(claim_events::at.eq(at))
+        .execute(conn)
 }

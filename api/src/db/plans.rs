@@ -658,3 +658,18 @@ pub fn next_planned_stop(
         .first(conn)
         .optional()
 }
+
+/// The published plans of the days `[from, to)`, by date.
+pub fn published_between(
+    conn: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<PlanRow>> {
+    plans::table
+        .filter(plans::date.ge(from))
+        .filter(plans::date.lt(to))
+        .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
+        .order((plans::date.asc(), plans::id.asc()))
+        .select(PlanRow::as_select())
+        .load(conn)
+}

@@ -44,6 +44,8 @@ pub struct SaleRow {
     pub sold_at: NaiveDate,
     pub warranty_until: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
+    /// The production batch the unit came from.
+    pub batch_id: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -55,6 +57,7 @@ pub struct NewSale<'a> {
     pub sold_at: NaiveDate,
     pub warranty_until: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
+    pub batch_id: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -3,11 +3,11 @@
 //! range scan; the grouping and the percentiles are computed in `app::reports`, the same
 //! way for both backends.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{claim_events, claims, users};
-use super::types::{ClaimId, DbEnum, UserId};
+use super::schema::{claim_events, claims, jobs, products, sales, users};
+use super::types::{ClaimId, DbEnum, JobId, UserId};
 use super::DbConnection;
 use crate::auth::Role;
 
@@ -141,4 +141,125 @@ pub fn managers(
         query = query.filter(users::id.eq(id));
     }
     query.load(conn)
+}
+
+/// Claims filed in a period, counted per defect category, product, series and sale batch
+/// (products by the claim's SKU, batches by its serial number's sale).
+#[derive(Debug, Clone, Queryable)]
+pub struct DefectCount {
+    pub defect: String,
+    pub sku: Option<String>,
+    pub category: Option<String>,
+    pub series: Option<String>,
+    pub batch: Option<String>,
+    pub claims: i64,
+}
+
+pub fn claims_by_defect(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<DefectCount>> {
+    claims::table
+        .left_join(products::table.on(products::sku.nullable().eq(claims::sku)))
+        .left_join(sales::table.on(sales::serial_no.eq(claims::serial_no)))
+        .filter(claims::created_at.ge(from))
+        .filter(claims::created_at.lt(to))
+        .group_by((
+            claims::defect_category,
+            claims::sku,
+            products::category,
+            products::series,
+            sales::batch_id,
+        ))
+        .select((
+            claims::defect_category,
+            claims::sku,
+            products::category.nullable(),
+            products::series.nullable(),
+            sales::batch_id.nullable(),
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)
+}
+
+/// Units sold in a period, per product and sale batch.
+#[derive(Debug, Clone, Queryable)]
+pub struct SoldCount {
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+    pub series: Option<String>,
+    pub batch: Option<String>,
+    pub units: i64,
+}
+
+pub fn units_sold(
+    conn: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<SoldCount>> {
+    sales::table
+        .inner_join(products::table.on(products::sku.eq(sales::sku)))
+        .filter(sales::sold_at.ge(from))
+        .filter(sales::sold_at.lt(to))
+        .group_by((
+            sales::sku,
+            products::name,
+            products::category,
+            products::series,
+            sales::batch_id,
+        ))
+        .select((
+            sales::sku,
+            products::name,
+            products::category,
+            products::series,
+            sales::batch_id,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)
+}
+
+/// For each claim filed in a period whose unit's sale is known: its product series, when
+/// it was filed and when the unit was sold (time to failure).
+pub fn failure_ages(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<(Option<String>, NaiveDateTime, NaiveDate)>> {
+    claims::table
+        .inner_join(sales::table.on(sales::serial_no.eq(claims::serial_no)))
+        .left_join(products::table.on(products::sku.eq(sales::sku)))
+        .filter(claims::created_at.ge(from))
+        .filter(claims::created_at.lt(to))
+        .select((
+            products::series.nullable(),
+            claims::created_at,
+            sales::sold_at,
+        ))
+        .load(conn)
+}
+
+/// A job's claim, with the claim's decision (the remedy) and product.
+#[derive(Debug, Clone, Queryable)]
+pub struct JobClaim {
+    pub job_id: JobId,
+    pub claim_id: ClaimId,
+    pub remedy: Option<String>,
+    pub sku: Option<String>,
+}
+
+pub fn claims_of_jobs(conn: &mut DbConnection, job_ids: &[JobId]) -> QueryResult<Vec<JobClaim>> {
+    let mut out = Vec::new();
+    for chunk in job_ids.chunks(5_000) {
+        out.extend(
+            jobs::table
+                .inner_join(claims::table)
+                .filter(jobs::id.eq_any(chunk))
+                .select((jobs::id, claims::id, claims::decision, claims::sku))
+                .load::<JobClaim>(conn)?,
+        );
+    }
+    Ok(out)
 }

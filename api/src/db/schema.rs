@@ -68,6 +68,7 @@ diesel::table! {
         sold_at -> Date,
         warranty_until -> Nullable<Date>,
         created_at -> Timestamp,
+        batch_id -> Nullable<Text>,
     }
 }
 
@@ -407,4 +408,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     deliveries,
     sweeps,
+);
+
+// The defects report groups claims by their product's and their sale's columns.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    claims::defect_category,
+    claims::sku,
+    products::category,
+    products::series,
+    products::name,
+    sales::batch_id,
+    sales::sku,
 );

@@ -44,3 +44,41 @@ pub fn fail_reasons(conn: &mut DbConnection, job_id: JobId) -> QueryResult<Vec<S
         .select(job_events::reason.assume_not_null())
         .load(conn)
 }
+
+/// A report that moved its job: an arrival, a completion or a failure with its reason.
+#[derive(Debug, Clone, Queryable)]
+pub struct Outcome {
+    pub job_id: JobId,
+    pub kind: DbEnum<CourierEvent>,
+    pub at: chrono::NaiveDateTime,
+    pub reason: Option<String>,
+}
+
+/// What couriers reported about `job_ids` that moved the jobs, oldest first.
+pub fn outcomes(conn: &mut DbConnection, job_ids: &[JobId]) -> QueryResult<Vec<Outcome>> {
+    let kinds = [
+        CourierEvent::Arrived,
+        CourierEvent::Completed,
+        CourierEvent::Failed,
+    ]
+    .map(DbEnum);
+    let mut out = Vec::new();
+    // Chunks keep the bound parameters under SQLite's limit on a large range.
+    for chunk in job_ids.chunks(5_000) {
+        out.extend(
+            job_events::table
+                .filter(job_events::job_id.eq_any(chunk))
+                .filter(job_events::applied.eq(true))
+                .filter(job_events::kind.eq_any(kinds))
+                .order((job_events::at.asc(), job_events::id.asc()))
+                .select((
+                    job_events::job_id,
+                    job_events::kind,
+                    job_events::at,
+                    job_events::reason,
+                ))
+                .load::<Outcome>(conn)?,
+        );
+    }
+    Ok(out)
+}

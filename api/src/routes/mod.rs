@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod claims;
+pub mod documents;
 pub mod fleet;
 pub mod jobs;
 pub mod me;
@@ -70,6 +71,7 @@ api_routes!(
         claims::remedies::received,
         claims::remedies::withdraw,
         claims::notifications::list_notifications,
+        documents::claim_document,
         jobs::list_jobs,
         jobs::cancel_job,
         fleet::create_depot,
@@ -79,6 +81,7 @@ api_routes!(
         fleet::put_shift,
         // The couriers' mobile API and the dispatchers' live map.
         me::get_route,
+        documents::my_route_sheet,
         me::report_event,
         me::upload_proof,
         me::post_positions,
@@ -87,6 +90,7 @@ api_routes!(
         plans::list_plans,
         plans::get_plan,
         plans::plan_routes,
+        documents::plan_route_sheet,
         plans::plan_problem,
         plans::edit_plan,
         plans::publish_plan,
@@ -96,6 +100,8 @@ api_routes!(
         webhooks::delete_webhook,
         webhooks::webhook_deliveries,
         reports::claims_report,
+        reports::defects_report,
+        reports::delivery_report,
         // Public: a claim's tracking link.
         track::track,
         track::feedback,

@@ -77,6 +77,9 @@ pub struct CreateSaleRequest {
     pub sold_at: NaiveDate,
     /// Overrides the product's warranty term (extended warranty).
     pub warranty_until: Option<NaiveDate>,
+    /// The production batch the unit came from (the defects report compares batches).
+    #[validate(length(min = 1, max = 64))]
+    pub batch_id: Option<String>,
     /// An existing customer...
     pub customer_id: Option<CustomerId>,
     /// ...or a new one.
@@ -92,6 +95,7 @@ pub struct SaleResponse {
     pub customer_id: Option<CustomerId>,
     pub sold_at: NaiveDate,
     pub warranty_until: Option<NaiveDate>,
+    pub batch_id: Option<String>,
 }
 
 impl From<SaleRow> for SaleResponse {
@@ -103,6 +107,7 @@ impl From<SaleRow> for SaleResponse {
             customer_id: s.customer_id,
             sold_at: s.sold_at,
             warranty_until: s.warranty_until,
+            batch_id: s.batch_id,
         }
     }
 }
@@ -175,6 +180,7 @@ pub async fn create_sale(
                     sku: &r.sku,
                     sold_at: r.sold_at,
                     warranty_until: r.warranty_until,
+                    batch_id: r.batch_id.as_deref(),
                     buyer,
                 },
             )
@@ -187,7 +193,7 @@ pub async fn create_sale(
 const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
 
 /// Imports sales from a CSV file (the body, as `text/csv`, at most 8 MiB). Header:
-/// `serial_no,sku,sold_at[,warranty_until,customer_email,customer_name,customer_phone]`.
+/// `serial_no,sku,sold_at[,warranty_until,customer_email,customer_name,customer_phone,batch_id]`.
 /// Answers with how many lines went in and each skipped line with its number and reason.
 #[utoipa::path(tag = "registry", request_body(content = String, content_type = "text/csv"), security(("bearer" = [])), responses(
     (status = 200, body = ImportReport), (status = 422, body = crate::error::Problem)))]

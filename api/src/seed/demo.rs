@@ -60,7 +60,7 @@ pub fn seed(
 }
 
 /// Customers' homes spread over a city-sized box (around Berlin's centre).
-const HOMES: [(&str, f64, f64); CUSTOMERS] = [
+pub(super) const HOMES: [(&str, f64, f64); CUSTOMERS] = [
     ("Alexanderplatz 1", 52.5219, 13.4132),
     ("Kastanienallee 12", 52.5380, 13.4090),
     ("Sonnenallee 80", 52.4800, 13.4380),
@@ -71,7 +71,7 @@ const HOMES: [(&str, f64, f64); CUSTOMERS] = [
     ("Karl-Marx-Strasse 150", 52.4740, 13.4400),
 ];
 
-const PRODUCTS: [Product; 4] = [
+pub(super) const PRODUCTS: [Product; 4] = [
     (
         "WM-700",
         "Washing machine W700",
@@ -180,6 +180,7 @@ fn seed_city(
                     sold_recently
                 },
                 warranty_until: None,
+                batch_id: None,
                 buyer: Buyer::Existing(customer_id),
             },
         )?;

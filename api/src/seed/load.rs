@@ -265,6 +265,7 @@ fn file_approved_claim(
             sku: product.0,
             sold_at: Utc::now().date_naive() - Duration::days(rng.gen_range(30..300)),
             warranty_until: None,
+            batch_id: None,
             buyer: Buyer::Existing(customer_id),
         },
     )?;

@@ -2,6 +2,7 @@
 //! same steps as the HTTP handlers), so what they seed is what users would have made.
 
 pub mod demo;
+pub mod history;
 pub mod load;
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};

@@ -14,11 +14,12 @@ use lettre::message::Mailbox;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::{write, WorkerError};
-use crate::app::notifications::{self, backoff, Templates};
+use crate::app::notifications::{self, backoff};
 use crate::config::NotifySettings;
 use crate::db::deliveries::{self, DeliveryRow, EMAIL, WEBHOOK};
 use crate::db::{now, webhooks, Pool};
 use crate::metrics::{DeliveryOutcome, Metrics};
+use crate::templates::Templates;
 
 /// Where mails go.
 enum Mailer {
@@ -45,7 +46,7 @@ impl Deliverer {
         data_dir: &std::path::Path,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
-        let templates = Templates::new(settings.templates_dir.as_deref())?;
+        let templates = Templates::new(settings.templates_dir.as_deref());
         let mailer = match &settings.smtp_url {
             Some(url) => Mailer::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)

@@ -7,6 +7,10 @@
 //! and lasted longer than its stage's SLA, or a claim still in the stage whose deadline
 //! passed in the period.
 
+pub mod defects;
+pub mod delivery;
+pub mod export;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -148,7 +152,8 @@ pub fn claims(
     let escalated = reports::escalations(conn, history::ESCALATED, from, to, only)?;
     let still_overdue = reports::still_overdue(conn, from, to.min(now), only)?;
     let managers = reports::managers(conn, only)?;
-    let open = crate::db::claims::open_per_assignee(conn)?;
+    let manager_ids: Vec<UserId> = managers.iter().map(|(id, _)| *id).collect();
+    let open = crate::db::claims::open_per_assignee(conn, &manager_ids)?;
 
     let period_of = |at: NaiveDateTime| range.group_by.start(at.date());
     let last_day = (to - chrono::Duration::milliseconds(1)).date();

@@ -1,0 +1,2 @@
+DROP INDEX sales_batch_idx;
+ALTER TABLE sales DROP COLUMN batch_id;
