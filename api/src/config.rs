@@ -11,7 +11,9 @@ use domain::sla::SlaPolicy;
 
 use crate::db::DatabaseUrl;
 
-pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// OpenStreetMap's public tiles (attribution shown on the map).
+pub const DEFAULT_TILES: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 pub const DEFAULT_DATA_DIR: &str = "data";
 
 /// What every command needs: where the data lives.
@@ -112,6 +114,10 @@ pub struct ServerArgs {
     /// `/metrics` answers admins only).
     #[arg(long, env = "METRICS_BIND")]
     pub metrics_bind: Option<String>,
+    /// The console map's tiles (`{z}`, `{x}`, `{y}`, optionally `{s}`); without reachable
+    /// tiles the map still draws routes and stops on a plain background.
+    #[arg(long, env = "MAP_TILES_URL", default_value = DEFAULT_TILES)]
+    pub map_tiles_url: String,
     #[command(flatten)]
     pub notify: NotifyArgs,
     /// Seed the demo city (idempotent) and print its logins.
@@ -204,6 +210,8 @@ pub struct Settings {
     pub bind_addr: String,
     /// Where `/metrics` is served without a token (`None`: nowhere).
     pub metrics_bind: Option<String>,
+    /// The console map's tile server.
+    pub map_tiles_url: String,
     pub data_dir: PathBuf,
     pub jwt_secret: Vec<u8>,
     pub access_ttl: Duration,
@@ -331,6 +339,7 @@ impl fmt::Debug for Settings {
             .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("bind_addr", &self.bind_addr)
             .field("metrics_bind", &self.metrics_bind)
+            .field("map_tiles_url", &self.map_tiles_url)
             .field("data_dir", &self.data_dir)
             .field("jwt_secret", &"[redacted]")
             .field("access_ttl", &self.access_ttl)
@@ -403,6 +412,7 @@ impl Settings {
             sqlite_synchronous: crate::db::Synchronous::default(),
             bind_addr: DEFAULT_BIND.to_owned(),
             metrics_bind: None,
+            map_tiles_url: DEFAULT_TILES.to_owned(),
             data_dir,
             jwt_secret,
             access_ttl: Duration::from_secs(15 * 60),
@@ -429,6 +439,7 @@ impl Settings {
         settings.sqlite_synchronous = common.sqlite_synchronous;
         settings.bind_addr = server.bind;
         settings.metrics_bind = server.metrics_bind.filter(|a| !a.is_empty());
+        settings.map_tiles_url = server.map_tiles_url;
         settings.sla = server.sla_hours.unwrap_or_default();
         settings.max_upload_bytes = server.max_upload_bytes;
         settings.max_image_pixels = server.max_image_pixels;

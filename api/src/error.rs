@@ -15,6 +15,10 @@ pub enum ApiError {
     Unauthorized(&'static str),
     #[error("forbidden")]
     Forbidden,
+    /// A state-changing request made with the console's cookie but without its session's
+    /// anti-CSRF token: another site may have sent it.
+    #[error("missing or wrong CSRF token")]
+    CsrfRejected,
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
@@ -47,6 +51,7 @@ impl ApiError {
             Self::BadRequest(_) => ("bad-request", "Malformed request"),
             Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
             Self::Forbidden => ("forbidden", "Not allowed"),
+            Self::CsrfRejected => ("csrf", "Missing or wrong CSRF token"),
             Self::NotFound => ("not-found", "Not found"),
             Self::Conflict(_) => ("conflict", "Conflict"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
@@ -64,6 +69,7 @@ impl ApiError {
             Self::BadRequest(d) | Self::Conflict(d) => d.clone(),
             Self::Unauthorized(d) => (*d).to_owned(),
             Self::Forbidden => messages::FORBIDDEN.to_owned(),
+            Self::CsrfRejected => messages::CSRF.to_owned(),
             Self::NotFound => messages::NOT_FOUND.to_owned(),
             Self::PayloadTooLarge(d) => (*d).to_owned(),
             Self::UnsupportedMediaType(d) => (*d).to_owned(),
@@ -104,7 +110,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::IdempotencyRace => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

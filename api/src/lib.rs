@@ -2,7 +2,8 @@
 //!
 //! `routes` (HTTP, thin) call `app` (one module per workflow, where the rules of `domain`
 //! meet the database), which calls `db` (all SQL). `workers` run background work claimed
-//! through the database; `seed` makes demo and load-test data through `app`.
+//! through the database; `pages` serve the console, the tracking page and the API docs;
+//! `seed` makes demo and load-test data through `app`.
 
 pub mod app;
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod extract;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
 pub mod seed;
 pub mod startup;

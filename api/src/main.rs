@@ -201,6 +201,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = api::startup::Application::build(settings).await?;
     let host = bind.rsplit_once(':').map_or(bind.as_str(), |(h, _)| h);
     println!("claimroute listening on http://{host}:{}", app.port());
+    println!("  console:  http://{host}:{}/app", app.port());
     println!("  API docs: http://{host}:{}/docs", app.port());
     if let Some(password) = demo_password {
         println!("  demo logins (password: {password}):");

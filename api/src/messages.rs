@@ -9,6 +9,8 @@ pub const TOKEN_REVOKED: &str =
 pub const BAD_CREDENTIALS: &str = "wrong e-mail or password";
 pub const REFRESH_INVALID: &str = "the refresh token is invalid, expired or already used";
 pub const FORBIDDEN: &str = "your role may not do this";
+pub const CSRF: &str =
+    "a request signed in by the console's cookie must carry the page's X-CSRF-Token header";
 pub const NOT_FOUND: &str = "no such resource";
 pub const TOO_MANY_LOGINS: &str = "too many failed sign-ins; try again later";
 pub const STALE_CLAIM: &str = "the claim was changed by someone else; reload it and try again";

@@ -9,7 +9,6 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
-use utoipa_scalar::{Scalar, Servable};
 
 use crate::config::Settings;
 use crate::db;
@@ -81,40 +80,43 @@ impl Application {
                 .split_for_parts();
             crate::openapi::declare_errors(&mut openapi);
             let metrics = state.metrics.clone();
-            app.wrap(TracingLogger::default())
-                .wrap_fn(move |req, service| {
-                    let (metrics, started) = (metrics.clone(), Instant::now());
-                    let method = req.method().clone();
-                    let answered = service.call(req);
-                    async move {
-                        let response = answered.await?;
-                        let route = response.request().match_pattern();
-                        let status = response.status();
-                        metrics.http_request(&method, route.as_deref(), status, started.elapsed());
-                        Ok(response)
+            // Innermost: the console's cookie is resolved (and a missing CSRF token refused)
+            // inside the logging and the metrics.
+            app.wrap(actix_web::middleware::from_fn(
+                crate::pages::session::resolve,
+            ))
+            .wrap(TracingLogger::default())
+            .wrap_fn(move |req, service| {
+                let (metrics, started) = (metrics.clone(), Instant::now());
+                let method = req.method().clone();
+                let answered = service.call(req);
+                async move {
+                    let response = answered.await?;
+                    let route = response.request().match_pattern();
+                    let status = response.status();
+                    metrics.http_request(&method, route.as_deref(), status, started.elapsed());
+                    Ok(response)
+                }
+            })
+            .app_data(state.clone())
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                ApiError::BadRequest(format!("bad query parameter: {err}")).into()
+            }))
+            .route(
+                "/api-docs/openapi.json",
+                web::get().to({
+                    let doc = openapi.clone();
+                    move || {
+                        let doc = doc.clone();
+                        async move { HttpResponse::Ok().json(doc) }
                     }
-                })
-                .app_data(state.clone())
-                .app_data(
-                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
-                )
-                .app_data(web::QueryConfig::default().error_handler(|err, _| {
-                    ApiError::BadRequest(format!("bad query parameter: {err}")).into()
-                }))
-                .route(
-                    "/api-docs/openapi.json",
-                    web::get().to({
-                        let doc = openapi.clone();
-                        move || {
-                            let doc = doc.clone();
-                            async move { HttpResponse::Ok().json(doc) }
-                        }
-                    }),
-                )
-                .service(Scalar::with_url("/docs", openapi))
-                .default_service(web::to(|| async {
-                    Err::<HttpResponse, _>(ApiError::NotFound)
-                }))
+                }),
+            )
+            .configure(crate::pages::configure)
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::NotFound)
+            }))
         })
         .listen(listener)?
         .run();

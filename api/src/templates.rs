@@ -15,6 +15,8 @@ pub struct Templates {
     /// Documents write layout markup (see [`crate::documents`]): every value a template
     /// inserts is escaped for it, so a customer's text stays text.
     documents: Environment<'static>,
+    /// Pages are HTML: every value is escaped for it.
+    pages: Environment<'static>,
 }
 
 impl Templates {
@@ -34,7 +36,32 @@ impl Templates {
             };
             out.write_str(&text).map_err(minijinja::Error::from)
         });
-        Self { mail, documents }
+        let mut pages = environment(dir);
+        pages.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                minijinja::AutoEscape::Html
+            } else {
+                minijinja::AutoEscape::None
+            }
+        });
+        Self {
+            mail,
+            documents,
+            pages,
+        }
+    }
+
+    /// Page `name` (`pages/<name>.html`) in `locale`: the page reads its words from `t`
+    /// (`pages/words/<locale>.json`), so one markup serves every language.
+    pub fn page(&self, name: &str, locale: Locale, ctx: minijinja::Value) -> ApiResult<String> {
+        let words = self.page_words(locale)?;
+        let name = format!("pages/{name}.html");
+        let ctx = minijinja::context! { t => words, lang => locale.as_str(), ..ctx };
+        Ok(self
+            .pages
+            .get_template(&name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| anyhow::anyhow!("page `{name}`: {e}"))?)
     }
 
     /// The subject and body of mail `template` in `locale`, English when that language has
@@ -91,6 +118,17 @@ impl Templates {
 }
 
 impl Templates {
+    /// The words of the pages in `locale`.
+    fn page_words(&self, locale: Locale) -> ApiResult<serde_json::Value> {
+        let name = format!("pages/words/{}.json", locale.as_str());
+        let text = self
+            .pages
+            .get_template(&name)
+            .and_then(|t| t.render(()))
+            .map_err(|e| anyhow::anyhow!("page words `{name}`: {e}"))?;
+        Ok(serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("page words `{name}`: {e}"))?)
+    }
+
     /// The words of chart `template` in `locale`: each named block, rendered.
     pub fn chart_words(
         &self,
@@ -153,4 +191,34 @@ fn tidy(text: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// Every key path of a JSON object, `a.b.c`.
+    fn key_paths(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+        if let Some(map) = value.as_object() {
+            for (key, inner) in map {
+                let path = format!("{prefix}{key}");
+                key_paths(inner, &format!("{path}."), out);
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_page_word_exists_in_every_language() {
+        let templates = Templates::new(None);
+        let mut english = Vec::new();
+        key_paths(&templates.page_words(Locale::En).unwrap(), "", &mut english);
+        let mut russian = Vec::new();
+        key_paths(&templates.page_words(Locale::Ru).unwrap(), "", &mut russian);
+        english.sort();
+        russian.sort();
+        assert!(english.len() > 100);
+        assert_eq!(english, russian);
+    }
 }

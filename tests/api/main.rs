@@ -5,7 +5,9 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod claims;
+mod console;
 mod courier;
 mod documents;
 mod fleet;

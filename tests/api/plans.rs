@@ -195,7 +195,7 @@ fn route_of(routes: &Value, job_id: i64) -> Option<&Value> {
         .find(|r| stop_jobs(r).contains(&job_id))
 }
 
-fn stop_jobs(route: &Value) -> Vec<i64> {
+pub fn stop_jobs(route: &Value) -> Vec<i64> {
     route["stops"]
         .as_array()
         .unwrap()

@@ -117,6 +117,35 @@ pub fn details(conn: &mut DbConnection, user: &AuthUser, id: ClaimId) -> ApiResu
     })
 }
 
+/// A claim as the console's card shows it: everything of [`details`], the customer, and
+/// the names of the people in its history and of its manager.
+pub struct ClaimCard {
+    pub details: ClaimDetails,
+    pub customer: Option<registry::CustomerRow>,
+    pub names: std::collections::BTreeMap<UserId, String>,
+}
+
+pub fn card(conn: &mut DbConnection, user: &AuthUser, id: ClaimId) -> ApiResult<ClaimCard> {
+    let details = details(conn, user, id)?;
+    let customer = registry::find_customer(conn, details.claim.customer_id)?;
+    let mut names = std::collections::BTreeMap::new();
+    let actors = details.history.iter().filter_map(|e| e.actor_id);
+    for actor in actors.chain(details.claim.assignee_id) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(actor) {
+            slot.insert(
+                users::find(conn, actor)?
+                    .map(|u| u.name)
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    Ok(ClaimCard {
+        details,
+        customer,
+        names,
+    })
+}
+
 /// A claim as a customer or a dealer files it, validated.
 #[derive(Debug, Clone)]
 pub struct Filing {

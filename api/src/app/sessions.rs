@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 
 use super::accounts;
 use crate::auth::{password, Role};
-use crate::db::tokens;
 use crate::db::types::UserId;
 use crate::db::users;
+use crate::db::{page_sessions, tokens};
 use crate::error::{ApiError, ApiResult};
 use crate::messages;
 use crate::state::AppState;
@@ -34,6 +34,79 @@ pub async fn login(
     given_password: String,
     address: &str,
 ) -> ApiResult<Session> {
+    let user = verify_credentials(state, email, given_password, address).await?;
+    issue(state, &user, new_secret()).await
+}
+
+/// How long a console sign-in lasts: a working day.
+pub const PAGE_SESSION_HOURS: i64 = 12;
+
+/// A console sign-in: the secret for the browser's cookie (only its hash is stored).
+pub struct PageSignIn {
+    pub secret: String,
+    pub role: Role,
+}
+
+/// Signs in to the console with the same accounts, passwords and limits as the API.
+pub async fn page_sign_in(
+    state: &AppState,
+    email: &str,
+    given_password: String,
+    address: &str,
+) -> ApiResult<PageSignIn> {
+    let user = verify_credentials(state, email, given_password, address).await?;
+    let secret = new_secret();
+    let token_hash = hash_token(&secret);
+    let expires_at = (Utc::now() + chrono::Duration::hours(PAGE_SESSION_HOURS)).naive_utc();
+    let (user_id, generation) = (user.id, user.token_generation);
+    state
+        .write(move |conn| {
+            Ok(page_sessions::insert(
+                conn,
+                user_id,
+                &token_hash,
+                generation,
+                expires_at,
+            )?)
+        })
+        .await?;
+    Ok(PageSignIn {
+        secret,
+        role: user.role,
+    })
+}
+
+/// The console session a cookie's secret belongs to, if it is still good.
+pub async fn page_session(
+    state: &AppState,
+    secret: &str,
+) -> ApiResult<Option<page_sessions::LiveSession>> {
+    let token_hash = hash_token(secret);
+    state
+        .db(move |conn| Ok(page_sessions::live(conn, &token_hash, crate::db::now())?))
+        .await
+}
+
+/// Ends a console session (this browser only).
+pub async fn page_sign_out(state: &AppState, secret: &str) -> ApiResult<()> {
+    let token_hash = hash_token(secret);
+    state
+        .write(move |conn| Ok(page_sessions::revoke(conn, &token_hash).map(drop)?))
+        .await
+}
+
+/// The anti-CSRF token of a console session: derived from the cookie's secret, so it needs
+/// no storage, and it reveals nothing of the secret.
+pub fn csrf_token(secret: &str) -> String {
+    hex::encode(Sha256::digest(format!("csrf:{secret}").as_bytes()))
+}
+
+async fn verify_credentials(
+    state: &AppState,
+    email: &str,
+    given_password: String,
+    address: &str,
+) -> ApiResult<users::UserRow> {
     state
         .login_limiter
         .check(email, address)
@@ -51,15 +124,16 @@ pub async fn login(
         (ok, user)
     })
     .await?;
-    let user = match verified {
-        (true, Some(user)) if user.active => user,
+    match verified {
+        (true, Some(user)) if user.active => {
+            state.login_limiter.record_success(email);
+            Ok(user)
+        }
         _ => {
             state.login_limiter.record_failure(email, address);
-            return Err(ApiError::Unauthorized(messages::BAD_CREDENTIALS));
+            Err(ApiError::Unauthorized(messages::BAD_CREDENTIALS))
         }
-    };
-    state.login_limiter.record_success(email);
-    issue(state, &user, new_secret()).await
+    }
 }
 
 /// Exchanges a refresh token for a new pair.

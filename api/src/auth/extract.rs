@@ -4,7 +4,7 @@
 use std::future::{ready, Ready};
 use std::ops::Deref;
 
-use actix_web::{http::header, web, FromRequest, HttpRequest};
+use actix_web::{http::header, web, FromRequest, HttpMessage, HttpRequest};
 
 use super::jwt::TokenError;
 use super::Role;
@@ -19,14 +19,24 @@ pub struct AuthUser {
     pub role: Role,
 }
 
+/// The user of a console session (the browser's cookie), put in the request's extensions
+/// by [`crate::pages::session::resolve`] after it checked the request's CSRF token; the API
+/// then serves the console's pages as it serves a Bearer token.
+#[derive(Debug, Clone, Copy)]
+pub struct CookieUser(pub AuthUser);
+
 impl AuthUser {
     fn from_request_sync(req: &HttpRequest) -> Result<Self, ApiError> {
         let state = req
             .app_data::<web::Data<AppState>>()
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
+        let authorization = req.headers().get(header::AUTHORIZATION);
+        if authorization.is_none() {
+            if let Some(CookieUser(user)) = req.extensions().get::<CookieUser>() {
+                return Ok(*user);
+            }
+        }
+        let token = authorization
             .and_then(|v| v.to_str().ok())
             // The scheme name is case-insensitive (RFC 7235).
             .and_then(|v| {

@@ -167,7 +167,9 @@ pub struct ListFilter {
     pub assignee_id: Option<UserId>,
     /// Only open claims past their stage deadline (at this time), most overdue first.
     pub overdue_at: Option<NaiveDateTime>,
-    /// With `overdue_at`: after this (deadline, id) in that order.
+    /// Only open claims, the soonest stage deadline first (a manager's queue).
+    pub due_first: bool,
+    /// With `overdue_at` or `due_first`: after this (deadline, id) in that order.
     pub after_due: Option<(NaiveDateTime, i64)>,
     pub created_from: Option<NaiveDateTime>,
     pub created_to: Option<NaiveDateTime>,
@@ -185,22 +187,23 @@ pub fn list(
     let mut query = scoped(scope)
         .select(ClaimRow::as_select())
         .limit(filter.limit);
-    query = match filter.overdue_at {
-        None => query.order(claims::id.desc()),
-        Some(now) => {
-            let mut overdue = query
-                .filter(claims::stage_due_at.lt(now))
-                .filter(claims::status.eq_any(open_statuses()))
-                .order((claims::stage_due_at.asc(), claims::id.asc()));
-            if let Some((due, id)) = filter.after_due {
-                overdue = overdue.filter(
-                    claims::stage_due_at
-                        .gt(due)
-                        .or(claims::stage_due_at.eq(due).and(claims::id.gt(id))),
-                );
-            }
-            overdue
+    query = if filter.overdue_at.is_some() || filter.due_first {
+        let mut by_due = query
+            .filter(claims::status.eq_any(open_statuses()))
+            .order((claims::stage_due_at.asc(), claims::id.asc()));
+        if let Some(now) = filter.overdue_at {
+            by_due = by_due.filter(claims::stage_due_at.lt(now));
         }
+        if let Some((due, id)) = filter.after_due {
+            by_due = by_due.filter(
+                claims::stage_due_at
+                    .gt(due)
+                    .or(claims::stage_due_at.eq(due).and(claims::id.gt(id))),
+            );
+        }
+        by_due
+    } else {
+        query.order(claims::id.desc())
     };
     if let Some(status) = &filter.status {
         query = query.filter(claims::status.eq(DbEnum(*status)));

@@ -14,6 +14,7 @@ mod group_commit;
 pub mod idempotency;
 pub mod jobs;
 pub mod outbox;
+pub mod page_sessions;
 pub mod plans;
 pub mod positions;
 pub mod registry;

@@ -47,6 +47,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    page_sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        token_generation -> Integer,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     products (id) {
         id -> BigInt,
         sku -> Text,
@@ -362,6 +374,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(page_sessions -> users (user_id));
 diesel::joinable!(claims -> customers (customer_id));
 diesel::joinable!(claim_events -> claims (claim_id));
 diesel::joinable!(jobs -> claims (claim_id));
@@ -389,6 +402,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     users,
     refresh_tokens,
+    page_sessions,
     products,
     sales,
     claims,

@@ -100,7 +100,8 @@ fn client(req: &HttpRequest) -> std::net::IpAddr {
         .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip())
 }
 
-fn limit(state: &State, req: &HttpRequest) -> ApiResult<()> {
+/// Each client address gets a few requests a second on the public endpoints and pages.
+pub fn limit(state: &State, req: &HttpRequest) -> ApiResult<()> {
     state
         .public_limiter
         .check(client(req))
@@ -120,7 +121,15 @@ pub async fn track(
     limit(&state, &req)?;
     let token = path.into_inner();
     let tracked = state.db(move |conn| claims::tracked(conn, &token)).await?;
-    let events = shown(&tracked);
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .json(tracked_claim(&tracked)))
+}
+
+/// What the tracking link shows of a claim (the JSON here, the page in `pages::track`).
+pub fn tracked_claim(tracked: &Tracked) -> TrackedClaim {
+    let events = shown(tracked);
     let c = &tracked.claim;
     let visit = tracked.visit.as_ref().and_then(|v| {
         let job = tracked.jobs.iter().find(|j| j.id == v.job_id)?;
@@ -137,25 +146,22 @@ pub async fn track(
         })
     });
     let rating_open = matches!(c.status.as_str(), "closed" | "rejected") && c.rating.is_none();
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Referrer-Policy", "no-referrer"))
-        .json(TrackedClaim {
-            number: c.number.clone(),
-            status: c.status.as_str().to_owned(),
-            serial_no: c.serial_no.clone(),
-            requested_remedy: c.requested_remedy.as_str().to_owned(),
-            decision: c.decision.clone(),
-            stage_due_at: c
-                .stage_due_at
-                .filter(|_| c.status.is_open())
-                .map(|t| t.and_utc()),
-            created_at: c.created_at.and_utc(),
-            history: events,
-            visit,
-            can_rate: rating_open,
-            rating: c.rating,
-        }))
+    TrackedClaim {
+        number: c.number.clone(),
+        status: c.status.as_str().to_owned(),
+        serial_no: c.serial_no.clone(),
+        requested_remedy: c.requested_remedy.as_str().to_owned(),
+        decision: c.decision.clone(),
+        stage_due_at: c
+            .stage_due_at
+            .filter(|_| c.status.is_open())
+            .map(|t| t.and_utc()),
+        created_at: c.created_at.and_utc(),
+        history: events,
+        visit,
+        can_rate: rating_open,
+        rating: c.rating,
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

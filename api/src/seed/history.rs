@@ -2,7 +2,8 @@
 //! something real. Units were sold in production batches; a few hundred of them came back
 //! as claims, which went through review, decision, the depot and closing at a pace drawn
 //! around each stage's SLA (some late). One batch of fridges fails far more often than the
-//! rest: the defects report flags it.
+//! rest: the defects report flags it. And tomorrow holds a day of approved visits for the
+//! dispatcher to plan.
 //!
 //! Everything goes through the application layer, as a person's actions would; the times
 //! are then moved back to when each step happened, and the notifications those steps
@@ -19,7 +20,7 @@ use super::demo::{HOMES, PRODUCTS};
 use crate::app::claims::{self, Filing};
 use crate::app::registry::{self, Buyer, CustomerDetails, SaleInput};
 use crate::db::claims::ClaimRow;
-use crate::db::types::UserId;
+use crate::db::types::{TimeWindow, UserId};
 use crate::db::{claims as claims_db, outbox, registry as registry_db, users, DbConnection};
 use crate::error::{ApiError, ApiResult};
 
@@ -123,7 +124,107 @@ pub fn seed(
             }
         }
     }
+    made += tomorrow(conn, sla, today, dealer, &mut rng)?;
     Ok(made)
+}
+
+/// Approved claims to visit tomorrow, spread over the city, so that the dispatcher's
+/// console has a day worth planning: several couriers' routes, windows that bind, a few
+/// cash refunds and repair pickups.
+fn tomorrow(
+    conn: &mut DbConnection,
+    sla: &SlaPolicy,
+    today: NaiveDate,
+    dealer: UserId,
+    rng: &mut StdRng,
+) -> ApiResult<usize> {
+    const CLAIMS: usize = 18;
+    let day = today + Duration::days(1);
+    for n in 0..CLAIMS {
+        let (sku, ..) = PRODUCTS[n % PRODUCTS.len()];
+        let serial_no = format!("NEXT-{sku}-{n:04}");
+        registry::register_sale(
+            conn,
+            &SaleInput {
+                serial_no: &serial_no,
+                sku,
+                sold_at: today - Duration::days(rng.gen_range(20..200)),
+                warranty_until: None,
+                batch_id: None,
+                buyer: Buyer::Unknown,
+            },
+        )?;
+        let home = HOMES[n % HOMES.len()];
+        // Neighbours of the demo's homes, a few streets apart.
+        let (lat, lon) = (
+            home.1 + rng.gen_range(-0.02..0.02),
+            home.2 + rng.gen_range(-0.035..0.035),
+        );
+        let customer = registry::find_or_create_customer(
+            conn,
+            &CustomerDetails {
+                name: &format!(
+                    "{} {}",
+                    FIRST_NAMES[(n + 3) % FIRST_NAMES.len()],
+                    LAST_NAMES[n % LAST_NAMES.len()]
+                ),
+                phone: Some("+49 30 5550199"),
+                email: Some(&format!("tomorrow{n}@demo.test")),
+                address: Some(home.0),
+                position: Some((lat, lon)),
+                locale: None,
+            },
+        )?;
+        // Slots of two to four hours between 8:00 and 18:00 in Berlin (UTC+1 in winter).
+        let from = rng.gen_range(7..14);
+        let window = TimeWindow {
+            start: super::at(day, from).and_utc(),
+            end: super::at(day, (from + rng.gen_range(2..5)).min(17)).and_utc(),
+        };
+        let kind = match n % 6 {
+            0 => DecisionKind::Refund,
+            1 | 4 => DecisionKind::Repair,
+            _ => DecisionKind::Replacement,
+        };
+        let remedy = match kind {
+            DecisionKind::Refund => Remedy::Refund,
+            DecisionKind::Repair => Remedy::Repair,
+            _ => Remedy::Replacement,
+        };
+        let claim = claims::file_claim(
+            conn,
+            sla,
+            customer,
+            dealer,
+            &Filing {
+                serial_no: serial_no.clone(),
+                defect_category: "does_not_start".to_owned(),
+                description: format!("Unit {serial_no} does not start."),
+                requested_remedy: remedy,
+                address: home.0.to_owned(),
+                lat,
+                lon,
+                preferred_windows: vec![window],
+                customer: None,
+            },
+        )?;
+        let actor = claim
+            .assignee_id
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("claim {} unassigned", claim.id)))?;
+        let decision = validate_decision(DecisionInput {
+            kind,
+            reason: None,
+            reason_code: None,
+            refund_amount_cents: (kind == DecisionKind::Refund)
+                .then(|| rng.gen_range(150..900) * 100),
+            logistics: Some(Logistics::Courier),
+            override_reason: None,
+        })
+        .map_err(ApiError::Validation)?;
+        claims::decide(conn, sla, &claim, actor, &decision)?;
+        outbox::forget_claim(conn, claim.id)?;
+    }
+    Ok(CLAIMS)
 }
 
 fn serial(sku: &str, batch: usize, unit: usize) -> String {

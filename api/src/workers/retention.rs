@@ -1,5 +1,5 @@
 //! The retention sweep: what only grows (courier positions, stored idempotent answers,
-//! expired refresh tokens, notifications delivered long ago) is pruned once per
+//! expired refresh tokens and console sessions, notifications delivered long ago) is pruned once per
 //! `RETENTION_SWEEP_SECONDS` by whichever replica takes the sweep's lease. Deletes go in
 //! small batches, each its own transaction, so a long backlog never holds the write lock
 //! for long.
@@ -8,7 +8,9 @@ use chrono::NaiveDateTime;
 
 use super::{write, WorkerError};
 use crate::config::Retention;
-use crate::db::{idempotency, now, outbox, positions, sweeps, tokens, DbConnection, Pool};
+use crate::db::{
+    idempotency, now, outbox, page_sessions, positions, sweeps, tokens, DbConnection, Pool,
+};
 
 const SWEEP: &str = "retention";
 /// Rows per delete: a few milliseconds of the write lock each.
@@ -20,6 +22,7 @@ pub struct Pruned {
     pub positions: usize,
     pub idempotency_keys: usize,
     pub refresh_tokens: usize,
+    pub page_sessions: usize,
     pub notifications: usize,
 }
 
@@ -62,6 +65,7 @@ pub async fn sweep(
         idempotency_keys: in_batches(pool, at - retention.idempotency_keys, idempotency::prune)
             .await?,
         refresh_tokens: in_batches(pool, at, tokens::prune).await?,
+        page_sessions: in_batches(pool, at, page_sessions::prune).await?,
         notifications: in_batches(pool, at - retention.outbox, outbox::prune).await?,
     }))
 }

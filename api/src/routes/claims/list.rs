@@ -54,6 +54,7 @@ pub async fn list_claims(
     };
     let filter = ListFilter {
         overdue_at: overdue.then(|| Utc::now().naive_utc()),
+        due_first: false,
         after_due,
         status: query.status,
         assignee_id: query.assignee,
