@@ -302,7 +302,8 @@ fn the_manager_approves_the_most_urgent_claim() {
 #[test]
 fn the_customer_sees_her_planned_window_on_a_phone() {
     browser_test(|app| async move {
-        let (claim, _) = crate::plans::approved_claim(&app, 1, (9, 13), (52.5219, 13.4132)).await;
+        let (claim, job) = crate::plans::approved_claim(&app, 1, (9, 13), (52.5219, 13.4132)).await;
+        let job = job["id"].as_i64().unwrap();
         let dispatcher = app.login("dispatcher@demo.test").await;
         crate::plans::publish_tomorrow(&app, &dispatcher).await;
         let path = tracking_path(&claim);
@@ -360,6 +361,53 @@ fn the_customer_sees_her_planned_window_on_a_phone() {
             "Визит"
         );
         browser.screenshot("tracking-360-ru").await;
+        // No courier on the way yet: no ETA, no map.
+        let (on_the_way, map) = (
+            browser.client.find(Locator::Css("#visit-eta")).await,
+            browser.client.find(Locator::Css("#track-map")).await,
+        );
+        assert!(on_the_way.is_err() && map.is_err());
+
+        // The courier sets off and his phone shares where he is: she sees his ETA and him.
+        let (_, courier, _) = crate::courier::courier_of(&app, job).await;
+        let (status, answer) = crate::courier::report(
+            &app,
+            &courier,
+            job,
+            "set-off",
+            &crate::courier::event("departed"),
+        )
+        .await;
+        assert!(status.is_success(), "{answer}");
+        let (status, _) = app
+            .post(
+                "/me/positions",
+                &courier,
+                &json!({"points": [{"at": chrono::Utc::now().to_rfc3339(), "lat": 52.5301, "lon": 13.4011}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let tracked: Value = app
+            .client
+            .get(format!("{}/api/v1{path}", app.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(tracked["visit"]["on_the_way"], true, "{tracked}");
+        assert_eq!(tracked["visit"]["courier"]["lat"], 52.5301);
+        let eta = chrono::DateTime::parse_from_rfc3339(tracked["visit"]["eta"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono_tz::Europe::Berlin)
+            .format("%H:%M")
+            .to_string();
+        browser.open(&path).await;
+        assert!(browser.text("#visit-eta").await.contains(&eta));
+        browser.css("#courier-seen").await;
+        browser.css("#track-map path.courier-dot").await;
+        browser.screenshot("tracking-360-on-the-way").await;
 
         browser.open("/track/not-a-real-token").await;
         browser.css("[data-problem='not_found']").await;

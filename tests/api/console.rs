@@ -210,3 +210,60 @@ backend_test!(
         );
     }
 );
+
+backend_test!(
+    the_console_shows_each_role_its_own_pages,
+    |app: TestApp| async move {
+        let page = |cookie: String, path: &str| {
+            let url = format!("{}{path}", app.base);
+            async move {
+                let response = client()
+                    .get(url)
+                    .header(COOKIE, cookie)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status();
+                (status, response.text().await.unwrap())
+            }
+        };
+        let admin = session_cookie(&sign_in(&app, "admin@demo.test", DEMO_PASSWORD).await);
+        let manager = session_cookie(&sign_in(&app, "manager1@demo.test", DEMO_PASSWORD).await);
+        let dispatcher =
+            session_cookie(&sign_in(&app, "dispatcher@demo.test", DEMO_PASSWORD).await);
+        let token = app.login("manager1@demo.test").await;
+        let manager_id = app.user_id("manager1@demo.test").await;
+        let own = app.open_claims_of(manager_id, &token).await[0]["id"]
+            .as_i64()
+            .unwrap();
+        let path = format!("/app/claims/{own}");
+        let path = path.as_str();
+
+        // A manager works his claim; an admin reads it without the forms he may not use.
+        let (status, card) = page(manager.clone(), path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(card.contains("id=\"comment-form\""));
+        let (status, card) = page(admin.clone(), path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!card.contains("id=\"comment-form\"") && !card.contains("id=\"decision-form\""));
+        // Another manager's claim is not found, as in the API.
+        let other = session_cookie(&sign_in(&app, "manager2@demo.test", DEMO_PASSWORD).await);
+        assert_eq!(page(other, path).await.0, StatusCode::NOT_FOUND);
+        // Claims are not the dispatcher's; plans are not the manager's.
+        assert_eq!(
+            page(dispatcher.clone(), "/app/claims").await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(page(manager, "/app/plans").await.0, StatusCode::FORBIDDEN);
+        let (status, plans) = page(dispatcher, "/app/plans").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(plans.contains("id=\"run-form\""));
+        // Not signed in: to the sign-in page.
+        let anonymous = client()
+            .get(format!("{}/app/plans", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+    }
+);

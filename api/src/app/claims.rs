@@ -983,7 +983,13 @@ pub struct Tracked {
     pub jobs: Vec<JobRow>,
     /// The next visit's promised window, from the published plan.
     pub visit: Option<crate::db::plans::PlannedStop>,
+    /// Where the courier of that visit was last seen, while he is on his way to it (and
+    /// only a recent position).
+    pub courier_position: Option<fleet::LivePosition>,
 }
+
+/// A courier's position older than this is not shown to the customer.
+const FRESH_POSITION_MINUTES: i64 = 30;
 
 pub fn tracked(conn: &mut DbConnection, token: &str) -> ApiResult<Tracked> {
     let claim = claims::find_by_token(conn, token)?.ok_or(ApiError::NotFound)?;
@@ -998,9 +1004,21 @@ pub fn tracked(conn: &mut DbConnection, token: &str) -> ApiResult<Tracked> {
         })
         .map(|j| j.id)
         .collect();
+    let visit = crate::db::plans::next_planned_stop(conn, &pending)?;
+    let on_the_way = visit.as_ref().and_then(|v| {
+        jobs.iter()
+            .find(|j| j.id == v.job_id && j.status == JobStatus::EnRoute)
+            .and_then(|j| j.courier_id)
+    });
+    let courier_position = match on_the_way {
+        Some(courier) => fleet::last_position(conn, courier)?
+            .filter(|p| p.seen_at >= now() - chrono::Duration::minutes(FRESH_POSITION_MINUTES)),
+        None => None,
+    };
     Ok(Tracked {
         history: claims::history(conn, claim.id)?,
-        visit: crate::db::plans::next_planned_stop(conn, &pending)?,
+        visit,
+        courier_position,
         jobs,
         claim,
     })

@@ -190,7 +190,12 @@ pub fn list(
     query = if filter.overdue_at.is_some() || filter.due_first {
         let mut by_due = query
             .filter(claims::status.eq_any(open_statuses()))
-            .order((claims::stage_due_at.asc(), claims::id.asc()));
+            // Claims without a deadline last on both backends (SQLite sorts NULL first).
+            .order((
+                claims::stage_due_at.is_null().asc(),
+                claims::stage_due_at.asc(),
+                claims::id.asc(),
+            ));
         if let Some(now) = filter.overdue_at {
             by_due = by_due.filter(claims::stage_due_at.lt(now));
         }

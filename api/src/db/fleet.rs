@@ -224,13 +224,32 @@ pub fn update_last_position(
     .execute(conn)
 }
 
-#[derive(Debug, Clone, Queryable)]
+/// Read only from couriers with a known position (`last_seen_at` not null).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = couriers)]
 pub struct LivePosition {
+    #[diesel(column_name = id)]
     pub courier_id: CourierId,
     pub name: String,
+    #[diesel(select_expression = couriers::last_lat.assume_not_null())]
     pub lat: f64,
+    #[diesel(select_expression = couriers::last_lon.assume_not_null())]
     pub lon: f64,
+    #[diesel(select_expression = couriers::last_seen_at.assume_not_null())]
     pub seen_at: NaiveDateTime,
+}
+
+/// Where one courier was last seen, if ever.
+pub fn last_position(
+    conn: &mut DbConnection,
+    courier: CourierId,
+) -> QueryResult<Option<LivePosition>> {
+    couriers::table
+        .find(courier)
+        .filter(couriers::last_seen_at.is_not_null())
+        .select(LivePosition::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Couriers with a known position, by id, from after `after`.
@@ -248,12 +267,6 @@ pub fn live_positions(
     query
         .order(couriers::id.asc())
         .limit(limit)
-        .select((
-            couriers::id,
-            couriers::name,
-            couriers::last_lat.assume_not_null(),
-            couriers::last_lon.assume_not_null(),
-            couriers::last_seen_at.assume_not_null(),
-        ))
+        .select(LivePosition::as_select())
         .load(conn)
 }

@@ -132,6 +132,7 @@ pub async fn card(ctx: PageCtx, path: web::Path<i64>) -> HttpResponse {
             .collect();
         let moves: Vec<&str> = next_statuses(status, TransitionTrigger::Manual)
             .into_iter()
+            .filter(|_| user.role.handles_claims())
             .map(ClaimStatus::as_str)
             .collect();
         ctx.render(
@@ -139,7 +140,9 @@ pub async fn card(ctx: PageCtx, path: web::Path<i64>) -> HttpResponse {
             context! {
                 claim, history, moves, assignee,
                 customer => customer.map(|c| CustomerCard { name: c.name, phone: c.phone, email: c.email }),
-                decidable => status.is_review_stage(),
+                // Admins read claims; only their managers and heads work them.
+                can_act => user.role.handles_claims(),
+                decidable => status.is_review_stage() && user.role.handles_claims(),
                 overdue => claim.sla_breached && status.is_open(),
             },
         )

@@ -155,6 +155,10 @@ impl PageCtx {
             Ok(page) => return page,
             Err(error) => error,
         };
+        let retry_after = match error {
+            PageError::TooMany(seconds) => Some(seconds),
+            _ => None,
+        };
         let (status, what) = match error {
             PageError::SignIn => {
                 let next: String =
@@ -171,10 +175,15 @@ impl PageCtx {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         };
-        match self.render_status(status, "error", context! { what }) {
+        let mut page = match self.render_status(status, "error", context! { what }) {
             Ok(page) => page,
             Err(_) => HttpResponse::build(status).finish(),
+        };
+        if let Some(seconds) = retry_after {
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
         }
+        page
     }
 }
 

@@ -1,6 +1,6 @@
 //! A claim's public tracking page (`/track/{token}`, the link in the customer's mails):
 //! mobile-first, the stages she understands, the decision and its reason, the planned visit
-//! and, once the courier has set off, his ETA. Nothing internal: no ids, no staff, no
+//! and, once the courier has set off, his ETA and where he is (if his phone shares it). Nothing internal: no ids, no staff, no
 //! internal notes (the same selection as the tracking API). Rate-limited per address; a
 //! wrong token is a plain 404 page.
 
@@ -13,7 +13,6 @@ use minijinja::context;
 use super::PageCtx;
 use crate::app::claims;
 use crate::routes::track::{limit, tracked_claim};
-use domain::job::JobStatus;
 
 /// The stages a customer understands, in order; each claim status belongs to one.
 const STAGES: [&str; 5] = ["received", "review", "decided", "visit", "done"];
@@ -40,12 +39,6 @@ pub async fn page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) -> Ht
                 Ok((tracked, zone))
             })
             .await?;
-        let departed = tracked.visit.as_ref().is_some_and(|v| {
-            tracked
-                .jobs
-                .iter()
-                .any(|j| j.id == v.job_id && j.status == JobStatus::EnRoute)
-        });
         let shown = tracked_claim(&tracked);
         // A planned visit is the stage she waits for, whatever the claim's own status.
         let reached = match shown.visit {
@@ -72,7 +65,10 @@ pub async fn page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) -> Ht
                 kind => v.kind,
                 day => v.date.day(), month => v.date.month(), weekday => v.date.weekday().num_days_from_monday(),
                 windows => v.windows.iter().map(|w| context! { from => local(w.start).clock, to => local(w.end).clock }).collect::<Vec<_>>(),
-                eta => v.eta.filter(|_| departed).map(|t| local(t).clock),
+                eta => v.eta.filter(|_| v.on_the_way).map(|t| local(t).clock),
+                courier => v.courier.as_ref().map(|c| context! {
+                    lat => c.lat, lon => c.lon, seen => local(c.seen_at).clock,
+                }),
             }
         });
         let reason = tracked
@@ -89,6 +85,8 @@ pub async fn page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) -> Ht
             "track",
             context! {
                 claim => shown, stages, visit, reason, history, ended_early,
+                home => context! { lat => tracked.claim.lat, lon => tracked.claim.lon },
+                tiles => ctx.state.settings.map_tiles_url,
             },
         )?;
         let mut page = page;

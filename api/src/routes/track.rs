@@ -14,6 +14,7 @@ use crate::db::types::TimeWindow;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
 use crate::state::State;
+use domain::job::JobStatus;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrackedClaim {
@@ -59,6 +60,18 @@ pub struct TrackedVisit {
     pub windows: Vec<TimeWindow>,
     /// `exchange`, `refund`, `pickup`, `return` or `onsite_repair`.
     pub kind: String,
+    /// Whether the courier has set off to this visit.
+    pub on_the_way: bool,
+    /// Where the courier was last seen, while he is on his way (a position of the last
+    /// half hour, if his phone shares it).
+    pub courier: Option<CourierSeen>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CourierSeen {
+    pub lat: f64,
+    pub lon: f64,
+    pub seen_at: DateTime<Utc>,
 }
 
 /// What of a claim's history its tracking link shows: the steps, not who took them, and
@@ -143,6 +156,12 @@ pub fn tracked_claim(tracked: &Tracked) -> TrackedClaim {
                 .copied()
                 .collect(),
             kind: job.kind.as_str().to_owned(),
+            on_the_way: job.status == JobStatus::EnRoute,
+            courier: tracked.courier_position.as_ref().map(|p| CourierSeen {
+                lat: p.lat,
+                lon: p.lon,
+                seen_at: p.seen_at.and_utc(),
+            }),
         })
     });
     let rating_open = matches!(c.status.as_str(), "closed" | "rejected") && c.rating.is_none();
