@@ -83,10 +83,11 @@ pub struct ServerArgs {
     /// Road distance = great-circle distance x this.
     #[arg(long, env = "TRAVEL_DETOUR", default_value_t = 1.3, value_parser = positive)]
     pub travel_detour: f64,
-    /// What a courier's kilometre costs (fuel, vehicle), for the delivery report.
+    /// What a courier's kilometre costs (fuel, vehicle): the planner's price and the delivery report.
     #[arg(long, env = "COURIER_COST_PER_KM", default_value_t = 0.35, value_parser = non_negative)]
     pub courier_cost_per_km: f64,
-    /// What a courier's hour on the road costs (wage), for the delivery report.
+    /// What a courier's paid hour costs (wage), waiting included: the planner's price and the
+    /// delivery report.
     #[arg(long, env = "COURIER_COST_PER_HOUR", default_value_t = 22.0, value_parser = non_negative)]
     pub courier_cost_per_hour: f64,
     /// Planner budget when `POST /plans` names none, in milliseconds.

@@ -2,7 +2,9 @@
 //! English and Russian, built into the binary or read from `TEMPLATES_DIR` (an edited
 //! copy) instead.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use domain::locale::Locale;
 use minijinja::Environment;
@@ -17,6 +19,9 @@ pub struct Templates {
     documents: Environment<'static>,
     /// Pages are HTML: every value is escaped for it.
     pages: Environment<'static>,
+    /// Each language's page words, parsed on first use (templates do not change while the
+    /// server runs: the environment keeps what it loaded).
+    words_cache: Mutex<HashMap<&'static str, minijinja::Value>>,
 }
 
 impl Templates {
@@ -48,6 +53,7 @@ impl Templates {
             mail,
             documents,
             pages,
+            words_cache: Mutex::default(),
         }
     }
 
@@ -119,7 +125,24 @@ impl Templates {
 
 impl Templates {
     /// The words of the pages in `locale`.
-    fn page_words(&self, locale: Locale) -> ApiResult<serde_json::Value> {
+    fn page_words(&self, locale: Locale) -> ApiResult<minijinja::Value> {
+        let lang = locale.as_str();
+        if let Some(words) = self
+            .words_cache
+            .lock()
+            .ok()
+            .and_then(|w| w.get(lang).cloned())
+        {
+            return Ok(words);
+        }
+        let words = minijinja::Value::from_serialize(self.page_words_json(locale)?);
+        if let Ok(mut cache) = self.words_cache.lock() {
+            cache.insert(lang, words.clone());
+        }
+        Ok(words)
+    }
+
+    fn page_words_json(&self, locale: Locale) -> ApiResult<serde_json::Value> {
         let name = format!("pages/words/{}.json", locale.as_str());
         let text = self
             .pages
@@ -213,9 +236,17 @@ mod tests {
     fn every_page_word_exists_in_every_language() {
         let templates = Templates::new(None);
         let mut english = Vec::new();
-        key_paths(&templates.page_words(Locale::En).unwrap(), "", &mut english);
+        key_paths(
+            &templates.page_words_json(Locale::En).unwrap(),
+            "",
+            &mut english,
+        );
         let mut russian = Vec::new();
-        key_paths(&templates.page_words(Locale::Ru).unwrap(), "", &mut russian);
+        key_paths(
+            &templates.page_words_json(Locale::Ru).unwrap(),
+            "",
+            &mut russian,
+        );
         english.sort();
         russian.sort();
         assert!(english.len() > 100);

@@ -41,10 +41,48 @@ impl PlanStatus {
     }
 }
 
+/// What a plan run makes as small as it can, once every job that fits is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanObjective {
+    /// Kilometres and paid hours (travel, service and waiting at doors), priced per km and
+    /// per hour: no courier waits an hour at a door to save a kilometre.
+    #[default]
+    Cost,
+    /// As few couriers as the day allows, then cost.
+    FewestCouriers,
+    /// Fair days: the longest route as short as it can be, the others close to it, then cost.
+    Balanced,
+    /// Every courier back as early as possible.
+    EarliestFinish,
+    /// Kilometres only, whatever the waiting.
+    Distance,
+}
+
+string_enum!(PlanObjective {
+    Cost => "cost",
+    FewestCouriers => "fewest_couriers",
+    Balanced => "balanced",
+    EarliestFinish => "earliest_finish",
+    Distance => "distance",
+});
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn objectives_round_trip() {
+        for o in PlanObjective::ALL {
+            assert_eq!(o.as_str().parse::<PlanObjective>().unwrap(), o);
+            assert_eq!(
+                serde_json::to_string(&o).unwrap(),
+                format!("\"{}\"", o.as_str())
+            );
+        }
+        assert_eq!(PlanObjective::default(), PlanObjective::Cost);
+    }
 
     #[test]
     fn string_round_trip_and_routes() {

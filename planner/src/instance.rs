@@ -4,11 +4,35 @@
 //! Travel points are the same numbers for jobs and depots; a break has none (it is taken
 //! where the courier is).
 
-use crate::model::{Problem, TimeWindow, UnassignedReason};
+use crate::model::{Objective, Problem, TimeWindow, UnassignedReason};
 use crate::neighbours;
 use crate::travel::{self, TravelTable};
 
 pub const NO_POINT: usize = usize::MAX;
+
+/// How the search prices a route (see [`Objective`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pricing {
+    /// Distance and travel time.
+    Travel,
+    /// Distance and the whole duration, departure to return.
+    Duration,
+    /// `Duration` plus the duration squared.
+    Balanced,
+    /// Distance and the return time after the shift's start.
+    Finish,
+}
+
+impl Pricing {
+    pub fn of(o: Objective) -> Self {
+        match o {
+            Objective::Distance | Objective::Hierarchical => Pricing::Travel,
+            Objective::FewestCouriers | Objective::Cost => Pricing::Duration,
+            Objective::Balanced => Pricing::Balanced,
+            Objective::EarliestFinish => Pricing::Finish,
+        }
+    }
+}
 
 pub struct Instance<'a> {
     pub problem: &'a Problem,
@@ -37,6 +61,7 @@ pub struct Instance<'a> {
     /// Fixed prefix per vehicle (job indices).
     pub fixed: Vec<Vec<usize>>,
     pub is_fixed: Vec<bool>,
+    pub pricing: Pricing,
 }
 
 fn normalise(mut w: Vec<TimeWindow>) -> Vec<TimeWindow> {
@@ -189,10 +214,17 @@ impl<'a> Instance<'a> {
             neighbours: Vec::new(),
             fixed,
             is_fixed,
+            pricing: Pricing::Travel,
         };
         inst.reason = (0..n).map(|j| inst.why_unservable(j)).collect();
         inst.neighbours = neighbours::build(&inst, 40);
         Ok(inst)
+    }
+
+    /// The same instance priced for `o` (the default is `Objective::Distance`).
+    pub fn for_objective(mut self, o: Objective) -> Self {
+        self.pricing = Pricing::of(o);
+        self
     }
 
     #[inline]

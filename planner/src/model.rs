@@ -129,14 +129,39 @@ pub struct Problem {
     pub travel: TravelSpec,
 }
 
-/// Lexicographic objective: unassigned priority weight first, then (if `Hierarchical`) the
-/// number of vehicles, then total cost.
+/// What the search minimises, after the unassigned jobs' priority weight (always first).
+/// A route's price uses its vehicle's `cost_per_distance` and `cost_per_time`; with no price
+/// on time (`cost_per_time` 0) the objectives that need one price a second like a unit of
+/// distance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Objective {
+    /// Fewest vehicles (the SISR fleet minimisation first), then `Distance`: the benchmarks'
+    /// objective.
     Hierarchical,
+    /// Fewest vehicles, then `Cost`.
+    FewestCouriers,
+    /// Distance and travel time: `cost_per_distance · distance + cost_per_time · travel`
+    /// (waiting and service are free).
     #[default]
     Distance,
+    /// Distance and paid time: `cost_per_distance · distance + cost_per_time · duration`,
+    /// the duration from departure to return (travel, service, waiting and the break).
+    Cost,
+    /// `Cost` plus each route's duration priced progressively (its square, an hour costing
+    /// one hour's price at one hour): long days cost more than short ones, so the search
+    /// evens the couriers' days out and shortens the longest.
+    Balanced,
+    /// Distance plus each vehicle's return time after its shift's start: every courier done
+    /// as early as possible.
+    EarliestFinish,
+}
+
+impl Objective {
+    /// Whether the number of vehicles comes before the price.
+    pub fn fewest_vehicles_first(self) -> bool {
+        matches!(self, Objective::Hierarchical | Objective::FewestCouriers)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

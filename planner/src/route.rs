@@ -3,7 +3,7 @@
 //! forward: arrival, start, departure; backward: latest feasible start; loads with
 //! prefix/suffix maxima for simultaneous pickup and delivery.
 
-use crate::instance::{earliest, latest, Instance};
+use crate::instance::{earliest, latest, Instance, Pricing};
 
 pub const EPS: f64 = 1e-9;
 
@@ -21,6 +21,9 @@ pub struct Route {
     pub dep: Vec<f64>,
     /// Latest start at each position keeping the rest of the route feasible.
     pub latest: Vec<f64>,
+    /// Waiting (start - arrival) summed over the positions after each one: how much of a
+    /// delay the rest of the route absorbs before its return moves.
+    pub wait_after: Vec<f64>,
     /// Load after each position (`dims` per position) and its prefix/suffix maxima.
     pub load: Vec<i32>,
     pub pmax: Vec<i32>,
@@ -45,6 +48,7 @@ impl Clone for Route {
             start: self.start.clone(),
             dep: self.dep.clone(),
             latest: self.latest.clone(),
+            wait_after: self.wait_after.clone(),
             load: self.load.clone(),
             pmax: self.pmax.clone(),
             smax: self.smax.clone(),
@@ -67,6 +71,7 @@ impl Clone for Route {
         self.start.clone_from(&o.start);
         self.dep.clone_from(&o.dep);
         self.latest.clone_from(&o.latest);
+        self.wait_after.clone_from(&o.wait_after);
         self.load.clone_from(&o.load);
         self.pmax.clone_from(&o.pmax);
         self.smax.clone_from(&o.smax);
@@ -95,6 +100,7 @@ impl Route {
             start: Vec::new(),
             dep: Vec::new(),
             latest: Vec::new(),
+            wait_after: Vec::new(),
             load: Vec::new(),
             pmax: Vec::new(),
             smax: Vec::new(),
@@ -118,17 +124,18 @@ impl Route {
     pub fn update(&mut self, inst: &Instance) {
         let len = self.nodes.len();
         let d = inst.dims;
-        let veh = &inst.problem.vehicles[self.v];
         self.eloc.resize(len, 0);
         self.tt.resize(len, 0.0);
         self.arr.resize(len, 0.0);
         self.start.resize(len, 0.0);
         self.dep.resize(len, 0.0);
         self.latest.resize(len, 0.0);
+        self.wait_after.resize(len, 0.0);
         self.load.resize(len * d, 0);
         self.pmax.resize(len * d, 0);
         self.smax.resize(len * d, 0);
         let tr = &inst.travel;
+        let veh = &inst.problem.vehicles[self.v];
         self.eloc[0] = inst.point[self.nodes[0]];
         self.arr[0] = veh.shift.start;
         self.start[0] = veh.shift.start;
@@ -158,10 +165,12 @@ impl Route {
             }
         }
         self.latest[len - 1] = latest(&inst.windows[self.nodes[len - 1]], f64::INFINITY);
+        self.wait_after[len - 1] = 0.0;
         for k in (0..len - 1).rev() {
             let tt = self.tt[k + 1];
             let x = self.nodes[k];
             self.latest[k] = latest(&inst.windows[x], self.latest[k + 1] - tt - inst.service[x]);
+            self.wait_after[k] = self.wait_after[k + 1] + (self.start[k + 1] - self.arr[k + 1]);
         }
         // Loads: everything delivered is on board at the start.
         for dim in 0..d {
@@ -204,9 +213,31 @@ impl Route {
         self.cost = if jobs == 0 {
             0.0
         } else {
-            veh.cost_per_distance * dist + veh.cost_per_time * time
+            self.price(inst, dist, time, self.departure(), self.arr[len - 1])
         };
         self.feasible_cache = self.check_cached(inst);
+    }
+
+    /// What the route costs under the instance's pricing, given its distance, travel time,
+    /// departure and return (the same arithmetic for a route and for an insertion's delta).
+    #[inline]
+    fn price(&self, inst: &Instance, dist: f64, travel: f64, departure: f64, ret: f64) -> f64 {
+        let veh = &inst.problem.vehicles[self.v];
+        let per_time = if veh.cost_per_time > 0.0 {
+            veh.cost_per_time
+        } else {
+            veh.cost_per_distance
+        };
+        let by_distance = veh.cost_per_distance * dist;
+        match inst.pricing {
+            Pricing::Travel => by_distance + veh.cost_per_time * travel,
+            Pricing::Duration => by_distance + veh.cost_per_time * (ret - departure),
+            Pricing::Balanced => {
+                let d = ret - departure;
+                by_distance + veh.cost_per_time * d + per_time * d * d / 3600.0
+            }
+            Pricing::Finish => by_distance + per_time * (ret - veh.shift.start),
+        }
     }
 
     fn check_cached(&self, inst: &Instance) -> bool {
@@ -272,11 +303,19 @@ impl Route {
         let tab = if a == b { 0.0 } else { tr.time(a, b) };
         let dab = if a == b { 0.0 } else { tr.dist(a, b) };
         let dd = tr.dist(a, pj) + tr.dist(pj, b) - dab;
-        let mut delta = veh.cost_per_distance * dd + veh.cost_per_time * (ta + tb - tab);
-        if self.jobs == 0 {
-            // An empty route costs nothing; opening it costs its whole travel.
-            delta += veh.cost_per_distance * self.dist + veh.cost_per_time * self.time;
+        let dt = ta + tb - tab;
+        let travel_only = inst.pricing == Pricing::Travel;
+        let mut delta = veh.cost_per_distance * dd;
+        if travel_only {
+            delta += veh.cost_per_time * dt;
+            if self.jobs == 0 {
+                // An empty route costs nothing; opening it costs its whole travel.
+                delta += veh.cost_per_distance * self.dist + veh.cost_per_time * self.time;
+            }
+        } else if self.jobs == 0 {
+            delta += veh.cost_per_distance * self.dist;
         }
+        // With time priced, the distance alone is the early exit: a stop seldom shortens a day.
         if delta >= bound {
             return None;
         }
@@ -295,6 +334,23 @@ impl Route {
         }
         if t + tb > self.latest[nx] + EPS {
             return None;
+        }
+        if !travel_only {
+            // The delay at `nx`, less the waiting after it, reaches the return.
+            let last = self.nodes.len() - 1;
+            let pushed =
+                (earliest(&inst.windows[self.nodes[nx]], t + tb) - self.start[nx]).max(0.0);
+            let ret = self.arr[last] + (pushed - self.wait_after[nx]).max(0.0);
+            let departure = if k == 0 {
+                self.dep[0].max(s - ta)
+            } else {
+                self.departure()
+            };
+            let before = if self.jobs == 0 { 0.0 } else { self.cost };
+            delta = self.price(inst, self.dist + dd, self.time + dt, departure, ret) - before;
+            if delta >= bound {
+                return None;
+            }
         }
         if veh.max_duration.is_some() {
             let mut nodes = self.nodes.clone();

@@ -60,8 +60,10 @@ enum Budget {
 
 pub fn solve(p: &Problem, o: &SolveOptions) -> Result<Solution, PlanError> {
     let t0 = Instant::now();
-    let inst = Instance::new(p).map_err(PlanError::Invalid)?;
-    let hier = o.objective == Objective::Hierarchical;
+    let inst = Instance::new(p)
+        .map_err(PlanError::Invalid)?
+        .for_objective(o.objective);
+    let hier = o.objective.fewest_vehicles_first();
     let budget = match (o.iterations, o.time_limit) {
         (Some(i), _) => Budget::Iterations(i),
         // A limit too far away to represent runs by iterations instead of panicking.
@@ -310,7 +312,8 @@ pub fn to_solution(inst: &Instance, st: &State) -> Solution {
             stops,
             distance: r.dist,
             duration: end_time - start_time,
-            cost: r.cost,
+            // The stated cost means one thing whatever the objective (see `check`).
+            cost: veh.cost_per_distance * r.dist + veh.cost_per_time * r.time,
         });
     }
     let mut unassigned: Vec<Unassigned> = Vec::new();

@@ -250,3 +250,53 @@ fn generated_day_is_feasible_by_the_checker() {
     planner::check(&p, &s).unwrap();
     assert!(s.unassigned.len() <= 3, "{:?}", s.unassigned);
 }
+
+#[test]
+fn every_objective_is_chosen_by_name_and_checked() {
+    let out = planner()
+        .args(["generate", "--jobs", "60", "--couriers", "5", "--seed", "4"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dir = temp_dir("objectives");
+    let f = dir.join("day.json");
+    std::fs::write(&f, &out.stdout).unwrap();
+    let f = f.to_str().unwrap();
+    let mut longest = Vec::new();
+    for objective in [
+        "distance",
+        "cost",
+        "balanced",
+        "earliest_finish",
+        "fewest_couriers",
+        "hierarchical",
+    ] {
+        let out = planner()
+            .args(["solve", f, "--objective", objective])
+            .args(["--iterations", "800", "--threads", "1"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{objective}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (code, said) = check(f, &v, &dir);
+        assert_eq!(code, 0, "{objective}: {said}");
+        let days = v["schedule"].as_array().unwrap().iter();
+        longest.push(
+            days.map(|r| r["duration"].as_f64().unwrap())
+                .fold(0.0, f64::max),
+        );
+    }
+    // Balanced days: the longest is shorter than under the distance or the cost objective.
+    assert!(
+        longest[2] < longest[0] && longest[2] < longest[1],
+        "{longest:?}"
+    );
+
+    let out = planner()
+        .args(["solve", f, "--objective", "cheapest"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8(out.stderr).unwrap();
+    assert!(said.contains("earliest_finish"), "{said}");
+}

@@ -15,6 +15,7 @@ mod hardening;
 mod metrics;
 mod migrations;
 mod notifications;
+mod objectives;
 mod openapi;
 mod plans;
 mod registry;

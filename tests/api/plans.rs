@@ -141,6 +141,17 @@ pub async fn check_plan(app: &TestApp, dispatcher: &str, plan_id: i64) -> planne
         let end_time = seconds(origin, &route["end_at"]);
         let distance = route["distance_m"].as_f64().unwrap();
         solution.distance += distance;
+        // The API does not state a route's price: take the planner's for the same sequence
+        // (distance and travel time at the courier's prices; the checker recomputes it).
+        let sequence: Vec<usize> = stops
+            .iter()
+            .filter(|s| s["kind"] == "job")
+            .map(|s| job_index(&s["job_id"]).unwrap())
+            .collect();
+        let cost = planner::retime(&problem, vehicle, &sequence)
+            .unwrap()
+            .route
+            .cost;
         solution.routes.push(planner::Route {
             vehicle,
             vehicle_id: courier,
@@ -148,7 +159,7 @@ pub async fn check_plan(app: &TestApp, dispatcher: &str, plan_id: i64) -> planne
             end_time,
             distance,
             duration: end_time - start_time,
-            cost: distance,
+            cost,
             stops: stops
                 .iter()
                 .map(|s| planner::Stop {

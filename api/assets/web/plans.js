@@ -16,6 +16,7 @@ form.addEventListener('submit', async (event) => {
   const seconds = Number(form.elements.time_limit.value);
   const body = { date: form.dataset.date };
   if (form.elements.depot_id.value) body.depot_id = Number(form.elements.depot_id.value);
+  body.objective = form.elements.objective.value;
   // Whatever was typed goes to the API, whose validation names the field.
   body.time_limit_ms = Number.isFinite(seconds) ? Math.round(seconds * 1000) : -1;
   let answer;

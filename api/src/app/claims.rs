@@ -128,17 +128,11 @@ pub struct ClaimCard {
 pub fn card(conn: &mut DbConnection, user: &AuthUser, id: ClaimId) -> ApiResult<ClaimCard> {
     let details = details(conn, user, id)?;
     let customer = registry::find_customer(conn, details.claim.customer_id)?;
-    let mut names = std::collections::BTreeMap::new();
-    let actors = details.history.iter().filter_map(|e| e.actor_id);
-    for actor in actors.chain(details.claim.assignee_id) {
-        if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(actor) {
-            slot.insert(
-                users::find(conn, actor)?
-                    .map(|u| u.name)
-                    .unwrap_or_default(),
-            );
-        }
-    }
+    let mut people: Vec<UserId> = details.history.iter().filter_map(|e| e.actor_id).collect();
+    people.extend(details.claim.assignee_id);
+    people.sort_unstable();
+    people.dedup();
+    let names = users::names(conn, &people)?.into_iter().collect();
     Ok(ClaimCard {
         details,
         customer,

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
-use domain::plan::PlanStatus;
+use domain::plan::{PlanObjective, PlanStatus};
 use planner::{Problem, RouteViolation};
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +71,8 @@ pub struct PlanRow {
     pub updated_at: NaiveDateTime,
     /// How many times a worker claimed the plan (once, unless something is wrong).
     pub runs: i32,
+    #[diesel(deserialize_as = DbEnum<PlanObjective>)]
+    pub objective: PlanObjective,
 }
 
 #[derive(Debug, Insertable)]
@@ -85,6 +87,8 @@ pub struct NewPlan<'a> {
     pub based_on_id: Option<PlanId>,
     pub reoptimizes_id: Option<PlanId>,
     pub time_limit_ms: i32,
+    #[diesel(serialize_as = DbEnum<PlanObjective>)]
+    pub objective: PlanObjective,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

@@ -311,6 +311,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         runs -> Integer,
+        objective -> Text,
     }
 }
 

@@ -48,9 +48,11 @@ pub async fn resolve(
         .cookie(COOKIE)
         .map(|c| c.value().to_owned())
         .filter(|s| !s.is_empty() && s.len() <= 128);
+    // Static files need no user: a page's scripts and styles cost no session lookups.
+    let asset = req.path().starts_with("/app/assets/");
     let bearer = req.headers().contains_key(header::AUTHORIZATION);
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    if let (Some(secret), false, Some(state)) = (secret, bearer, state) {
+    if let (Some(secret), false, Some(state)) = (secret, bearer || asset, state) {
         if let Some(live) = sessions::page_session(&state, &secret).await? {
             let user = AuthUser {
                 id: live.user_id,

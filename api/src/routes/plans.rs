@@ -3,6 +3,7 @@
 
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::plan::PlanObjective;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -27,6 +28,12 @@ pub struct CreatePlanRequest {
     pub depot_id: Option<i64>,
     /// The planner's time budget; the server's default when absent.
     pub time_limit_ms: Option<u64>,
+    /// What the plan minimises once every job that fits is served: `cost` (the default:
+    /// kilometres and paid hours, waiting included, at `COURIER_COST_PER_KM` and
+    /// `COURIER_COST_PER_HOUR`), `fewest_couriers`, `balanced` (the longest day as short as
+    /// possible, the others close to it), `earliest_finish` or `distance`.
+    #[schema(value_type = Option<String>, example = "cost")]
+    pub objective: Option<PlanObjective>,
 }
 
 #[derive(Debug, Deserialize, Default, Validate, ToSchema)]
@@ -34,6 +41,10 @@ pub struct CreatePlanRequest {
 pub struct ReoptimizeRequest {
     /// The planner's time budget; the server's default when absent.
     pub time_limit_ms: Option<u64>,
+    /// How inserted jobs are priced (see `CreatePlanRequest`); the published plan's
+    /// objective when absent.
+    #[schema(value_type = Option<String>)]
+    pub objective: Option<PlanObjective>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -45,6 +56,9 @@ pub struct PlanResponse {
     pub status: String,
     pub version: i32,
     pub time_limit_ms: i32,
+    /// What the run minimises (`cost`, `fewest_couriers`, `balanced`, `earliest_finish`,
+    /// `distance`).
+    pub objective: String,
     /// The server process that computed (or computes) the plan.
     pub runner: Option<String>,
     /// How many times a server took the plan to compute it: 1 once it was computed.
@@ -71,6 +85,7 @@ impl From<PlanRow> for PlanResponse {
             status: p.status.as_str().to_owned(),
             version: p.version,
             time_limit_ms: p.time_limit_ms,
+            objective: p.objective.as_str().to_owned(),
             runner: p.runner,
             runs: p.runs,
             reoptimizes_id: p.reoptimizes_id,
@@ -122,7 +137,10 @@ pub async fn create_plan(
     let r = body.0;
     let limit = time_limit(&state, r.time_limit_ms)?;
     let plan = state
-        .write(move |conn| plans::queue(conn, who.id, r.date, r.depot_id, limit))
+        .write(move |conn| {
+            let objective = r.objective.unwrap_or_default();
+            plans::queue(conn, who.id, r.date, r.depot_id, limit, objective)
+        })
         .await?;
     state.plan_wakeup.notify_one();
     Ok(accepted(plan))
@@ -291,8 +309,9 @@ pub async fn reoptimize_plan(
 ) -> ApiResult<HttpResponse> {
     let id = PlanId(id.into_inner());
     let limit = time_limit(&state, body.0.time_limit_ms)?;
+    let objective = body.0.objective;
     let plan = state
-        .write(move |conn| plans::reoptimize(conn, who.id, id, limit))
+        .write(move |conn| plans::reoptimize(conn, who.id, id, limit, objective))
         .await?;
     state.plan_wakeup.notify_one();
     Ok(accepted(plan))

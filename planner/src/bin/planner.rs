@@ -24,10 +24,30 @@ enum Format {
     Json,
 }
 
+/// Spelt as in the API (`fewest_couriers`, `earliest_finish`); dashes are accepted too.
 #[derive(Clone, Copy, ValueEnum)]
 enum Obj {
     Hierarchical,
+    #[value(name = "fewest_couriers", alias = "fewest-couriers")]
+    FewestCouriers,
     Distance,
+    Cost,
+    Balanced,
+    #[value(name = "earliest_finish", alias = "earliest-finish")]
+    EarliestFinish,
+}
+
+impl From<Obj> for Objective {
+    fn from(o: Obj) -> Self {
+        match o {
+            Obj::Hierarchical => Objective::Hierarchical,
+            Obj::FewestCouriers => Objective::FewestCouriers,
+            Obj::Distance => Objective::Distance,
+            Obj::Cost => Objective::Cost,
+            Obj::Balanced => Objective::Balanced,
+            Obj::EarliestFinish => Objective::EarliestFinish,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -180,8 +200,7 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             let objective = match objective {
-                Some(Obj::Hierarchical) => Objective::Hierarchical,
-                Some(Obj::Distance) => Objective::Distance,
+                Some(o) => o.into(),
                 None if format == Format::Solomon => Objective::Hierarchical,
                 None => Objective::Distance,
             };

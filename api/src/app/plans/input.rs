@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use domain::dispatch::{visit_windows, Span};
 use domain::job::JobStatus;
+use domain::plan::PlanObjective;
 use planner::{Break, Job, Location, Problem, TimeWindow, TravelSpec, Vehicle};
 
 use crate::config::DispatchSettings;
@@ -109,6 +110,14 @@ pub fn build(
             })
     };
 
+    // Money per metre and per second, except for the distance objective (metres only).
+    let (cost_per_distance, cost_per_time) = match plan.objective {
+        PlanObjective::Distance => (1.0, 0.0),
+        _ => (
+            settings.cost_per_km / 1000.0,
+            settings.cost_per_hour / 3600.0,
+        ),
+    };
     let mut vehicles = Vec::new();
     let mut vehicle_of_courier: HashMap<CourierId, usize> = HashMap::new();
     for (shift, courier) in fleet::on_shift(conn, plan.date, plan.depot_id)? {
@@ -133,8 +142,8 @@ pub fn build(
                 }),
                 _ => None,
             },
-            cost_per_distance: 1.0,
-            cost_per_time: 0.0,
+            cost_per_distance,
+            cost_per_time,
             fixed_jobs: Vec::new(),
         });
     }

@@ -14,7 +14,7 @@ pub mod solution;
 pub mod view;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::plan::PlanStatus;
+use domain::plan::{PlanObjective, PlanStatus};
 
 use self::edit::{EditPlanRequest, PlanViolation};
 use self::publish::PublishRequest;
@@ -40,6 +40,7 @@ struct QueuedPlan<'a> {
     based_on_id: Option<PlanId>,
     reoptimizes_id: Option<PlanId>,
     time_limit_ms: i32,
+    objective: PlanObjective,
 }
 
 impl QueuedPlan<'_> {
@@ -56,6 +57,7 @@ impl QueuedPlan<'_> {
                 based_on_id: self.based_on_id,
                 reoptimizes_id: self.reoptimizes_id,
                 time_limit_ms: self.time_limit_ms,
+                objective: self.objective,
                 created_at: at,
                 updated_at: at,
             },
@@ -63,14 +65,15 @@ impl QueuedPlan<'_> {
     }
 }
 
-/// Queues a plan of a day (optionally of one depot) with a planner budget; the published
-/// plan of that day and scope, if any, is the one it may later replace.
+/// Queues a plan of a day (optionally of one depot) with a planner budget and objective;
+/// the published plan of that day and scope, if any, is the one it may later replace.
 pub fn queue(
     conn: &mut DbConnection,
     created_by: UserId,
     date: NaiveDate,
     depot_id: Option<i64>,
     time_limit_ms: i32,
+    objective: PlanObjective,
 ) -> ApiResult<PlanRow> {
     if let Some(depot) = depot_id {
         fleet::find_depot(conn, depot)?
@@ -86,18 +89,21 @@ pub fn queue(
         based_on_id: based_on,
         reoptimizes_id: None,
         time_limit_ms,
+        objective,
     }
     .insert(conn)
 }
 
 /// Queues the re-optimisation of a published plan of a day under way: visits started or
 /// done and locked stops stay where they are, the other stops keep their courier and
-/// order, and jobs approved since are inserted where they disturb least.
+/// order, and jobs approved since are inserted where they disturb least (priced by
+/// `objective`, the published plan's when none is given).
 pub fn reoptimize(
     conn: &mut DbConnection,
     created_by: UserId,
     id: PlanId,
     time_limit_ms: i32,
+    objective: Option<PlanObjective>,
 ) -> ApiResult<PlanRow> {
     let source = find(conn, id)?;
     if source.status != PlanStatus::Published {
@@ -111,6 +117,7 @@ pub fn reoptimize(
         based_on_id: Some(source.id),
         reoptimizes_id: Some(source.id),
         time_limit_ms,
+        objective: objective.unwrap_or(source.objective),
     }
     .insert(conn)
 }

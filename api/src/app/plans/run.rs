@@ -5,6 +5,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use domain::plan::PlanObjective;
+
 use super::input::{self, PlanInput};
 use super::solution::{self, StopExtras};
 use crate::config::DispatchSettings;
@@ -68,6 +70,17 @@ impl Curve {
     }
 }
 
+/// The planner's objective for a plan's.
+pub fn objective_of(o: PlanObjective) -> planner::Objective {
+    match o {
+        PlanObjective::Cost => planner::Objective::Cost,
+        PlanObjective::FewestCouriers => planner::Objective::FewestCouriers,
+        PlanObjective::Balanced => planner::Objective::Balanced,
+        PlanObjective::EarliestFinish => planner::Objective::EarliestFinish,
+        PlanObjective::Distance => planner::Objective::Distance,
+    }
+}
+
 /// Reads the input, solves and stores the draft, all on the blocking pool, as `runner`;
 /// how many jobs the draft leaves unassigned.
 pub fn compute(
@@ -103,6 +116,7 @@ pub fn compute(
         time_limit: Some(Duration::from_millis(
             u64::try_from(plan.time_limit_ms).unwrap_or(0),
         )),
+        objective: objective_of(plan.objective),
         seed: u64::try_from(plan.id.0).unwrap_or(1),
         threads: settings.threads,
         progress: Some(Arc::new(move |p: &planner::Progress| sink.push(p))),
