@@ -83,6 +83,13 @@ pub struct ServerArgs {
     /// Road distance = great-circle distance x this.
     #[arg(long, env = "TRAVEL_DETOUR", default_value_t = 1.3, value_parser = positive)]
     pub travel_detour: f64,
+    /// An OSRM service (`http://host:5000`) whose `/table` gives the planner road durations
+    /// and distances; without it, great-circle distance x `TRAVEL_DETOUR` at `TRAVEL_SPEED_KMH`.
+    #[arg(long, env = "OSRM_URL")]
+    pub osrm_url: Option<String>,
+    /// The OSRM profile asked for.
+    #[arg(long, env = "OSRM_PROFILE", default_value = "car")]
+    pub osrm_profile: String,
     /// What a courier's kilometre costs (fuel, vehicle): the planner's price and the delivery report.
     #[arg(long, env = "COURIER_COST_PER_KM", default_value_t = 0.35, value_parser = non_negative)]
     pub courier_cost_per_km: f64,
@@ -383,6 +390,8 @@ pub struct DispatchSettings {
     /// A courier's kilometre and hour, priced for the delivery report.
     pub cost_per_km: f64,
     pub cost_per_hour: f64,
+    /// Road travel from an OSRM service (URL, profile) instead of the estimate.
+    pub osrm: Option<(String, String)>,
 }
 
 impl Default for DispatchSettings {
@@ -396,6 +405,7 @@ impl Default for DispatchSettings {
             stale_after: Duration::from_secs(60),
             cost_per_km: 0.35,
             cost_per_hour: 22.0,
+            osrm: None,
             instance: format!(
                 "{}-{}",
                 std::process::id(),
@@ -446,6 +456,11 @@ impl Settings {
         settings.max_image_pixels = server.max_image_pixels;
         settings.dispatch.speed_kmh = server.travel_speed_kmh;
         settings.dispatch.detour = server.travel_detour;
+        settings.dispatch.osrm = server
+            .osrm_url
+            .clone()
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| (url, server.osrm_profile.clone()));
         settings.dispatch.cost_per_km = server.courier_cost_per_km;
         settings.dispatch.cost_per_hour = server.courier_cost_per_hour;
         settings.dispatch.default_time_limit = Duration::from_millis(server.plan_time_limit_ms);

@@ -133,6 +133,8 @@ pub const BREAK_OUTSIDE_SHIFT: &str = "the break must fit inside the shift";
 pub const PLAN_RUNNER_LOST: &str =
     "the server computing this plan stopped reporting; start a new plan";
 pub const PLAN_FAILED: &str = "the plan could not be computed; the error has been logged";
+pub const ROAD_TIMES_UNAVAILABLE: &str =
+    "the road routing service gave no travel times; the error has been logged, try again later";
 pub const PLAN_NOT_DRAFT: &str = "only a draft plan can be changed or published";
 pub const PLAN_NOT_READY: &str = "the plan is still being computed or failed; it has no routes";
 pub const STALE_PLAN: &str = "the plan was changed by someone else; reload it and try again";

@@ -13,6 +13,7 @@ pub mod instance;
 pub mod io;
 pub mod model;
 pub mod neighbours;
+pub mod osrm;
 pub mod rng;
 pub mod route;
 pub mod search;

@@ -103,6 +103,16 @@ pub enum TravelSpec {
         distances: Vec<Vec<f64>>,
         durations: Vec<Vec<f64>>,
     },
+    /// Road durations and distances from an OSRM `/table` service at `url` (see `osrm`).
+    Osrm {
+        url: String,
+        #[serde(default = "default_profile")]
+        profile: String,
+    },
+}
+
+fn default_profile() -> String {
+    "car".to_owned()
 }
 
 fn default_detour() -> f64 {

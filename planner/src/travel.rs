@@ -171,7 +171,8 @@ pub fn points(p: &Problem) -> Vec<Location> {
     pts
 }
 
-/// Builds the travel model for a problem (errors: matrix of the wrong size).
+/// Builds the travel model for a problem (errors: matrix of the wrong size, road service
+/// unreachable).
 pub fn model(p: &Problem) -> Result<(Box<dyn Travel>, f64), String> {
     let pts = points(p);
     Ok(match &p.travel {
@@ -208,6 +209,9 @@ pub fn model(p: &Problem) -> Result<(Box<dyn Travel>, f64), String> {
                 }),
                 f64::NAN,
             )
+        }
+        TravelSpec::Osrm { url, profile } => {
+            (Box::new(crate::osrm::fetch(url, profile, &pts)?), f64::NAN)
         }
     })
 }

@@ -21,5 +21,6 @@ mod plans;
 mod registry;
 mod remedies;
 mod reports;
+mod roads;
 mod security;
 mod sinks;

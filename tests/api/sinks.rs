@@ -283,3 +283,97 @@ impl Receiver {
         }
     }
 }
+
+/// A server on a random port speaking OSRM's `/table` protocol: roads a little longer than
+/// the straight line, and longer northwards than southwards (so no estimate passes for
+/// them). It counts requests and can be taken down.
+#[derive(Clone)]
+pub struct RoadService {
+    pub url: String,
+    state: Arc<RoadState>,
+}
+
+#[derive(Default)]
+struct RoadState {
+    requests: AtomicUsize,
+    down: std::sync::atomic::AtomicBool,
+}
+
+/// Seconds and metres from `a` to `b`, (lon, lat) in degrees.
+pub fn road(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    let metres = 111_000.0 * ((a.0 - b.0).abs() * 0.61 + (a.1 - b.1).abs()) * 1.4
+        + if b.1 > a.1 { 300.0 } else { 0.0 };
+    (metres / 7.0, metres)
+}
+
+async fn table(req: HttpRequest, state: web::Data<RoadState>) -> HttpResponse {
+    state.requests.fetch_add(1, Ordering::SeqCst);
+    if state.down.load(Ordering::SeqCst) {
+        return HttpResponse::ServiceUnavailable().finish();
+    }
+    let coords: Vec<(f64, f64)> = req
+        .match_info()
+        .query("coords")
+        .split(';')
+        .map(|c| {
+            let (lon, lat) = c.split_once(',').unwrap();
+            (lon.parse().unwrap(), lat.parse().unwrap())
+        })
+        .collect();
+    let indices = |key: &str| -> Vec<usize> {
+        req.query_string()
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .unwrap()
+            .split(';')
+            .map(|i| i.parse().unwrap())
+            .collect()
+    };
+    let (sources, targets) = (indices("sources"), indices("destinations"));
+    let grid = |pick: fn((f64, f64)) -> f64| -> Vec<Vec<f64>> {
+        sources
+            .iter()
+            .map(|&s| {
+                targets
+                    .iter()
+                    .map(|&t| pick(road(coords[s], coords[t])))
+                    .collect()
+            })
+            .collect()
+    };
+    HttpResponse::Ok().json(serde_json::json!({
+        "code": "Ok",
+        "durations": grid(|r| r.0),
+        "distances": grid(|r| r.1),
+    }))
+}
+
+impl RoadService {
+    pub async fn start() -> Self {
+        let state = web::Data::new(RoadState::default());
+        let shared = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(shared.clone())
+                .route("/table/v1/{profile}/{coords}", web::get().to(table))
+        })
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let port = server.addrs()[0].port();
+        tokio::spawn(server.run());
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            state: state.into_inner(),
+        }
+    }
+
+    pub fn requests(&self) -> usize {
+        self.state.requests.load(Ordering::SeqCst)
+    }
+
+    /// Every request from now on is answered with a 503.
+    pub fn go_down(&self) {
+        self.state.down.store(true, Ordering::SeqCst);
+    }
+}

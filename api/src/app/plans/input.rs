@@ -86,9 +86,15 @@ pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 }
 
 pub fn travel(settings: &DispatchSettings) -> TravelSpec {
-    TravelSpec::Haversine {
-        detour: settings.detour,
-        speed: settings.speed_kmh / 3.6,
+    match &settings.osrm {
+        Some((url, profile)) => TravelSpec::Osrm {
+            url: url.clone(),
+            profile: profile.clone(),
+        },
+        None => TravelSpec::Haversine {
+            detour: settings.detour,
+            speed: settings.speed_kmh / 3.6,
+        },
     }
 }
 

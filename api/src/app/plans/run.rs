@@ -12,6 +12,7 @@ use super::solution::{self, StopExtras};
 use crate::config::DispatchSettings;
 use crate::db::plans::{self, PlanRow, ProgressPoint};
 use crate::db::Pool;
+use crate::messages;
 
 /// The progress curve keeps at most this many points.
 const MAX_POINTS: usize = 240;
@@ -92,13 +93,26 @@ pub fn compute(
 ) -> Result<usize, RunError> {
     let mut conn = pool.get()?;
     let PlanInput {
-        problem,
+        mut problem,
         origin,
         skipped,
         given,
         locked,
         outcomes,
     } = input::build(&mut conn, plan, settings)?;
+    if settings.osrm.is_some() {
+        // Road times are asked for once, without holding a connection; the plan keeps them
+        // as matrices, so edits re-time against the same roads without asking again.
+        drop(conn);
+        if let Err(reason) = planner::osrm::resolve(&mut problem) {
+            // The service's address and answer are for the operators, not the dispatcher.
+            tracing::warn!(plan = %plan.id, %reason, "no road travel times");
+            return Err(RunError::Planner(
+                messages::ROAD_TIMES_UNAVAILABLE.to_owned(),
+            ));
+        }
+        conn = pool.get()?;
+    }
     if !plans::store_problem(
         &mut conn,
         plan.id,
