@@ -501,6 +501,14 @@ fn the_dispatcher_plans_edits_and_publishes_a_day() {
         assert_eq!(browser.path().await, "/app/plans");
         browser.open(&format!("/app/plans?date={day}")).await;
         browser.fill("#time_limit", "0.5").await;
+        // Cost is what the form offers first; the dispatcher asks for balanced days.
+        assert_eq!(
+            browser
+                .eval("return document.getElementById('objective').value")
+                .await,
+            "cost"
+        );
+        browser.select("#objective", "balanced").await;
         browser.click("#run-form button[type=submit]").await;
         browser.css("#run-progress:not([hidden])").await;
         browser
@@ -510,6 +518,7 @@ fn the_dispatcher_plans_edits_and_publishes_a_day() {
         let (_, plan) = app.get(&format!("/plans/{plan_id}"), &dispatcher).await;
         assert_eq!(plan["status"], "draft", "{plan}");
         assert_eq!(plan["time_limit_ms"], 500);
+        assert_eq!(plan["objective"], "balanced");
         let (_, routes) = app
             .get(&format!("/plans/{plan_id}/routes"), &dispatcher)
             .await;

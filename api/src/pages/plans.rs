@@ -5,6 +5,7 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, Utc};
+use domain::plan::PlanObjective;
 use minijinja::context;
 use serde::Deserialize;
 
@@ -50,6 +51,8 @@ pub async fn day(ctx: PageCtx, query: web::Query<DayQuery>) -> HttpResponse {
             "plans",
             context! {
                 date, depots, plans => day_plans,
+                // The default (`cost`) first, as the API has them.
+                objectives => PlanObjective::ALL.map(PlanObjective::as_str),
                 default_limit_ms => settings.default_time_limit.as_millis() as u64,
                 max_limit_ms => settings.max_time_limit.as_millis() as u64,
             },
