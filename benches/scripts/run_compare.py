@@ -33,7 +33,8 @@ import context as ctx  # noqa: E402
 
 COMPARE = os.path.join(ctx.BENCH_TOOLS, "compare.py")
 VRP_CLI = os.environ.get("VRP_CLI", os.path.join(ctx.BENCH_TOOLS, "tools", "bin", "vrp-cli"))
-BKS = os.path.join(ctx.SHARED, "bench-data", "solomon", "bks.csv")
+# Solomon's and Li & Lim's best-known (Li & Lim's has no distance-minimising columns).
+BKS = [os.path.join(ctx.SHARED, "bench-data", d, "bks.csv") for d in ("solomon", "lilim")]
 
 ap = argparse.ArgumentParser()
 ap.add_argument("instances", nargs="*", default=["@solomon"])
@@ -51,15 +52,17 @@ a = ap.parse_args()
 
 def summarise(recs, solvers, objective, left_out):
     """Totals per solver, with the gap each objective is judged by."""
-    bks = {row["instance"].lower(): row for row in csv.DictReader(open(BKS))}
+    bks = {row["instance"].lower(): row for f in BKS for row in csv.DictReader(open(f))}
     ran = [bks[i.lower()] for i in dict.fromkeys(x["instance"] for x in recs)]
     hier = objective == "hierarchical"
+    has_mindist = all(b["mindist_distance"] for b in ran)
     tot = ["", "## Totals per solver (this run)", "",
            f"{len(ran)} instances. Hierarchical best-known (SINTEF): "
            f"{sum(int(b['vehicles']) for b in ran)} vehicles, "
-           f"{sum(float(b['distance']) for b in ran):,.1f}; distance-minimising best-known: "
-           f"{sum(int(b['mindist_vehicles']) for b in ran)} vehicles, "
-           f"{sum(float(b['mindist_distance']) for b in ran):,.1f}.", ""]
+           f"{sum(float(b['distance']) for b in ran):,.1f}"
+           + (f"; distance-minimising best-known: "
+              f"{sum(int(b['mindist_vehicles']) for b in ran)} vehicles, "
+              f"{sum(float(b['mindist_distance']) for b in ran):,.1f}." if has_mindist else "."), ""]
     if hier:
         tot += ["| solver | feasible | vehicles | distance | veh = BKS | mean gap% at matching "
                 "vehicles | mean gap% over all | best-known distance beaten |",
@@ -76,11 +79,13 @@ def summarise(recs, solvers, objective, left_out):
         for x in feas:
             b = bks[x["instance"].lower()]
             bd, bv = float(b["distance"]), int(b["vehicles"])
-            mdd, mdv = float(b["mindist_distance"]), int(b["mindist_vehicles"])
             g = 100 * (x["distance"] - bd) / bd
             gaps.append(g)
             if x["vehicles"] == bv:
                 eq.append(g)
+            if not b["mindist_distance"]:
+                continue
+            mdd, mdv = float(b["mindist_distance"]), int(b["mindist_vehicles"])
             md_gaps.append(100 * (x["distance"] - mdd) / mdd)
             veq_md += x["vehicles"] == mdv
             if not hier:
@@ -177,7 +182,8 @@ for p in [x for x in a.peers.split(",") if x]:
 
 tl_s = str(int(a.time_limit)) if a.time_limit == int(a.time_limit) else str(a.time_limit)
 name = a.record or f"compare-{tl_s}s-{a.objective}"
-planner_tmpl = (f"{a.planner} solve {{instance}} --format solomon --time-limit {{time_limit}} "
+# No --format: the planner tells Solomon and Li & Lim files apart.
+planner_tmpl = (f"{a.planner} solve {{instance}} --time-limit {{time_limit}} "
                 f"--seed {{seed}} --objective {{objective}}")
 tmp = tempfile.mkdtemp(prefix="compare-")
 jsonl, out = os.path.join(tmp, "run.jsonl"), os.path.join(tmp, "run.md")

@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""Runs `planner solve` on every Solomon instance and records a table against bks.csv.
+"""Runs `planner solve` on every Solomon (or Li & Lim) instance and records a table against
+bks.csv.
 
-Usage: run_solomon.py [--planner PATH] [--time-limit S] [--objective hierarchical|distance]
-                      [--seed N] [--threads N] [--data DIR] [--only PREFIX] [--check]
-                      [--scorer PATH] [--record NAME | --no-record]
+Usage: run_solomon.py [--set solomon|lilim] [--planner PATH] [--time-limit S]
+                      [--objective hierarchical|distance] [--seed N] [--threads N] [--data DIR]
+                      [--only PREFIX] [--check] [--scorer PATH] [--record NAME | --no-record]
 
-Feasibility and distance are recomputed here (Euclidean, double precision, same rules as
-../shared/bench-tools/check.py). --check also runs that independent checker on every
-result and refuses to start (exit 2, message on stderr) when it is missing.
+Solomon: feasibility and distance are recomputed here (Euclidean, double precision, same
+rules as ../shared/bench-tools/check.py). Li & Lim (pickup and delivery pairs): by
+`planner check` (the planner's independent checker, pairing and precedence included).
+--check also runs ../shared/bench-tools/check.py on every result and refuses to start
+(exit 2, message on stderr) when it is missing.
 
 Writes benches/records/NAME.md (context header, per-instance, per-class and summary
 tables) and benches/records/NAME.jsonl (first line {"context": ...}, one line per
-instance, last line {"summary": ...}); NAME defaults to solomon-<T>s-<objective>.
+instance, last line {"summary": ...}); NAME defaults to <set>-<T>s-<objective>.
 Exit code 1 when some result is infeasible (the record is written all the same).
 
 Gaps: hierarchical runs compare with the hierarchical best-known (fewest vehicles, then
@@ -36,23 +39,25 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import context as ctx  # noqa: E402
 
 ap = argparse.ArgumentParser()
+ap.add_argument("--set", default="solomon", choices=["solomon", "lilim"])
 ap.add_argument("--planner", default=ctx.default_planner())
 ap.add_argument("--time-limit", type=float, default=1.0)
 ap.add_argument("--objective", default="hierarchical", choices=["hierarchical", "distance"])
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--threads", type=int, default=0)
-ap.add_argument("--data", default=os.path.join(ctx.ROOT, "planner", "data", "solomon"))
+ap.add_argument("--data", default="", help="default planner/data/<set>")
 ap.add_argument("--only", default="")
 ap.add_argument("--check", action="store_true", help="also score with ../shared/bench-tools/check.py")
 ap.add_argument("--scorer", default=ctx.CHECK_PY, help="path of check.py (with --check)")
 ap.add_argument("--record", default="", help="record name under benches/records/")
 ap.add_argument("--no-record", action="store_true", help="print only")
 a = ap.parse_args()
+a.data = a.data or os.path.join(ctx.ROOT, "planner", "data", a.set)
 
 ctx.need_planner(a.planner)
 scorer = ctx.need_scorer(a.scorer) if a.check else None
 tl_s = str(int(a.time_limit)) if a.time_limit == int(a.time_limit) else str(a.time_limit)
-name_rec = a.record or f"solomon-{tl_s}s-{a.objective}" + (f"-{a.only}" if a.only else "")
+name_rec = a.record or f"{a.set}-{tl_s}s-{a.objective}" + (f"-{a.only}" if a.only else "")
 argv = " ".join(shlex.quote(x) for x in sys.argv[1:])
 c = ctx.context(seed=a.seed, threads=a.threads, time_limit=a.time_limit, objective=a.objective,
                 scorer_ran=bool(a.check), scorer=scorer, planner=a.planner,
@@ -91,6 +96,19 @@ def score(path, routes):
     return ok, total
 
 
+def score_by_planner(path, stdout):
+    """Li & Lim: the planner's own checker on the result (exit 0: feasible, figures right)."""
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        f.write(stdout)
+    try:
+        p = subprocess.run([a.planner, "check", path, f.name], capture_output=True, text=True)
+    finally:
+        os.unlink(f.name)
+    res = json.loads(stdout.strip().splitlines()[-1])
+    return p.returncode == 0, float(res["distance"])
+
+
 bks = {r["instance"]: r for r in csv.DictReader(open(os.path.join(a.data, "bks.csv")))}
 names = sorted(k for k in bks if k.startswith(a.only))
 if not names:
@@ -101,7 +119,7 @@ md = ["| instance | BKS veh | BKS dist | veh | dist | gap% | feasible | check.py
 print("\n".join(md), flush=True)
 for name in names:
     path = os.path.join(a.data, name + ".txt")
-    cmd = [a.planner, "solve", path, "--format", "solomon", "--time-limit", str(a.time_limit),
+    cmd = [a.planner, "solve", path, "--format", a.set, "--time-limit", str(a.time_limit),
            "--seed", str(a.seed), "--objective", a.objective, "--threads", str(a.threads)]
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -109,7 +127,7 @@ for name in names:
     try:
         res = json.loads(p.stdout.strip().splitlines()[-1])
         routes = [r for r in res["routes"] if r]
-        own_ok, dist = score(path, routes)
+        own_ok, dist = score(path, routes) if a.set == "solomon" else score_by_planner(path, p.stdout)
     except Exception as e:  # noqa: BLE001
         print(f"{name}: failed: {e} {p.stderr[:200]}", file=sys.stderr)
         res, routes, own_ok, dist = {}, [], False, float("nan")
@@ -147,7 +165,7 @@ for name in names:
 # Per class and in total.
 classes = {}
 for r in rows:
-    classes.setdefault(r["instance"].rstrip("0123456789"), []).append(r)
+    classes.setdefault(r["instance"].rstrip("0123456789").upper(), []).append(r)
 classes["total"] = rows
 
 
@@ -196,7 +214,7 @@ ctx.finish(c)
 
 if not a.no_record:
     os.makedirs(ctx.RECORDS, exist_ok=True)
-    title = f"Solomon, planner only, {tl_s} s per instance, {a.objective}"
+    title = f"{'Solomon' if a.set == 'solomon' else 'Li & Lim'}, planner only, {tl_s} s per instance, {a.objective}"
     with open(os.path.join(ctx.RECORDS, name_rec + ".md"), "w") as f:
         f.write(ctx.header_md(title, c) + "\n" + "\n".join(md) + "\n")
     with open(os.path.join(ctx.RECORDS, name_rec + ".jsonl"), "w") as f:

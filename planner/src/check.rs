@@ -9,8 +9,12 @@
 //!   after every window is `LateArrival` and service then starts on arrival (as `retime`
 //!   does), so later figures are still compared. The break is taken where the courier is
 //!   (no travel) and starts at its window start at the earliest.
-//! - Loads: everything delivered is on board on leaving the start; each job adds its pickup
-//!   and removes its delivery. A stop states the load after it, one number per dimension.
+//! - Loads: everything jobs deliver is on board on leaving the start; each job adds its
+//!   pickup and removes its delivery; a shipment's pickup adds its amount and its delivery
+//!   removes it. A stop states the load after it, one number per dimension.
+//! - Tasks: a stop's `job` is a task number (`model::Task`: jobs, then each shipment's
+//!   pickup and delivery). A shipment is served whole by one route, pickup first, or is
+//!   unassigned by its pickup's number.
 //! - Route distance: the legs start → stops → end. Duration: `end_time - start_time`
 //!   (travel, waiting, service and the break). Cost: `cost_per_distance · distance +
 //!   cost_per_time · travel time` (waiting, service and the break are not costed), exactly
@@ -20,7 +24,7 @@
 //! Tolerance: relative 1e-6, at least 1e-6 absolute (0.04 s at 40,000 s), so that times
 //! rounded to the millisecond by a consumer still pass.
 
-use crate::model::{Problem, Solution, UnassignedReason};
+use crate::model::{Problem, Solution, StepKind, Task, UnassignedReason};
 use crate::travel::{self, Travel};
 use std::collections::HashMap;
 
@@ -37,8 +41,13 @@ pub enum CheckRule {
     VehicleTwice,
     /// A route that serves no job (solutions list only vehicles that serve one).
     EmptyRoute,
-    /// A stop or an unassigned entry names a job index the problem does not have.
+    /// A stop or an unassigned entry names a task the problem does not have (or a
+    /// shipment's delivery in the unassigned list, where its pickup stands for it).
     UnknownJob,
+    /// A shipment's steps are not both on one route (or one is served, the other not).
+    ShipmentSplit,
+    /// A shipment delivered before it is picked up.
+    DeliveryBeforePickup,
     /// A stated `vehicle_id` or `job_id` is not the id of the index beside it.
     WrongId,
     /// A job on routes and in the unassigned list more than once in all.
@@ -59,6 +68,8 @@ pub enum CheckRule {
     ShiftOverrun,
     /// The route lasts longer than the vehicle's `max_duration`.
     MaxDuration,
+    /// More tasks on the route than the vehicle's `max_tasks`.
+    MaxTasks,
     /// Arrival after the end of every window of the job.
     LateArrival,
     /// A vehicle with a break serves jobs without taking it.
@@ -140,6 +151,7 @@ fn dims_of(p: &Problem) -> usize {
     p.jobs
         .iter()
         .map(|j| j.delivery.len().max(j.pickup.len()))
+        .chain(p.shipments.iter().map(|s| s.amount.len()))
         .chain(p.vehicles.iter().map(|v| v.capacity.len()))
         .max()
         .unwrap_or(0)
@@ -191,7 +203,7 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
         Ok((t, _)) => t,
         Err(e) => return Err(invalid(e)),
     };
-    let n = p.jobs.len();
+    let n = p.task_count();
     let dims = dims_of(p);
     let mut out = Out(Vec::new());
     let index: HashMap<&str, usize> = p
@@ -210,6 +222,8 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
         }
     }
     let mut seen = vec![0u32; n];
+    // Where each task is served: (route, stop).
+    let mut served_at: Vec<Option<(usize, usize)>> = vec![None; n];
     let mut used = vec![false; p.vehicles.len()];
     let (mut tot_dist, mut tot_dur, mut tot_cost) = (0.0, 0.0, 0.0);
     // Magnitude of the times the total duration is made of, for its tolerance.
@@ -282,8 +296,9 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
             );
         }
         let cap: Vec<i64> = (0..dims).map(|d| at(&veh.capacity, d)).collect();
+        let tasks_on: Vec<Task> = jobs_on.iter().filter_map(|&j| p.task(j)).collect();
         let mut load: Vec<i64> = (0..dims)
-            .map(|d| jobs_on.iter().map(|&j| at(&p.jobs[j].delivery, d)).sum())
+            .map(|d| tasks_on.iter().map(|t| t.initial(d)).sum())
             .collect();
         for d in 0..dims {
             if load[d] > cap[d] {
@@ -308,15 +323,17 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
             let (arrival, start);
             match stop.job {
                 Some(j) if j < n => {
-                    let job = &p.jobs[j];
+                    let Some(job) = p.task(j) else { continue };
+                    let id = job.id();
                     let on_job = Some(j);
-                    if stop.job_id.as_deref() != Some(job.id.as_str()) {
+                    served_at[j].get_or_insert((ri, k));
+                    if stop.job_id.as_deref() != Some(&*id) {
                         out.push(
                             r,
                             at_stop,
                             on_job,
                             CheckRule::WrongId,
-                            format!("states job id {:?} for job {j} ({})", stop.job_id, job.id),
+                            format!("states job id {:?} for job {j} ({id})", stop.job_id),
                         );
                     }
                     if let Some(f) = fixed_on[j].filter(|&f| f != v) {
@@ -325,11 +342,11 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
                             at_stop,
                             on_job,
                             CheckRule::FixedOnOtherVehicle,
-                            format!("job {} is fixed on vehicle {}", job.id, p.vehicles[f].id),
+                            format!("job {id} is fixed on vehicle {}", p.vehicles[f].id),
                         );
                     }
                     let missing: Vec<&str> = job
-                        .skills
+                        .skills()
                         .iter()
                         .filter(|s| !veh.skills.contains(s))
                         .map(String::as_str)
@@ -340,10 +357,7 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
                             at_stop,
                             on_job,
                             CheckRule::MissingSkill,
-                            format!(
-                                "job {} needs skills {missing:?} vehicle {} lacks",
-                                job.id, veh.id
-                            ),
+                            format!("job {id} needs skills {missing:?} vehicle {} lacks", veh.id),
                         );
                     }
                     dist += tr.distance(here, j);
@@ -351,29 +365,29 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
                     ttime += tt;
                     arrival = t + tt;
                     let open = job
-                        .time_windows
+                        .time_windows()
                         .iter()
                         .filter(|w| le(arrival, w.end))
                         .map(|w| arrival.max(w.start))
                         .reduce(f64::min);
                     start = match open {
                         Some(s) => s,
-                        None if job.time_windows.is_empty() => arrival,
+                        None if job.time_windows().is_empty() => arrival,
                         None => {
                             out.push(
                                 r,
                                 at_stop,
                                 on_job,
                                 CheckRule::LateArrival,
-                                format!("job {}: arrival {arrival} after every window", job.id),
+                                format!("job {id}: arrival {arrival} after every window"),
                             );
                             arrival
                         }
                     };
-                    t = start + job.service;
+                    t = start + job.service();
                     here = j;
                     for d in 0..dims {
-                        load[d] += at(&job.pickup, d) - at(&job.delivery, d);
+                        load[d] += job.change(d);
                         if load[d] > cap[d] {
                             out.push(
                                 r,
@@ -381,8 +395,8 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
                                 on_job,
                                 CheckRule::OverCapacity { dim: d },
                                 format!(
-                                    "load {} > capacity {} in dimension {d} after job {}",
-                                    load[d], cap[d], job.id
+                                    "load {} > capacity {} in dimension {d} after job {id}",
+                                    load[d], cap[d]
                                 ),
                             );
                         }
@@ -506,6 +520,15 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
                 );
             }
         }
+        if let Some(m) = veh.max_tasks.filter(|&m| jobs_on.len() > m) {
+            out.push(
+                r,
+                None,
+                None,
+                CheckRule::MaxTasks,
+                format!("serves {} tasks, more than the maximum {m}", jobs_on.len()),
+            );
+        }
         if breaks > 1 {
             out.push(
                 r,
@@ -523,14 +546,14 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
                 format!("vehicle {} serves jobs without its break", veh.id),
             );
         }
-        let ids: Vec<&str> = jobs_on.iter().map(|&j| p.jobs[j].id.as_str()).collect();
+        let ids: Vec<String> = tasks_on.iter().map(|t| t.id().into_owned()).collect();
         let fixed_here: Vec<&str> = veh
             .fixed_jobs
             .iter()
             .map(String::as_str)
-            .filter(|id| ids.contains(id))
+            .filter(|id| ids.iter().any(|x| x == id))
             .collect();
-        if !ids.starts_with(&fixed_here) {
+        if !ids.iter().zip(&fixed_here).all(|(a, b)| a == b) || ids.len() < fixed_here.len() {
             out.push(
                 r,
                 None,
@@ -586,27 +609,39 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
         dur_scale += scale.max(1.0);
     }
     for u in &s.unassigned {
-        let Some(job) = p.jobs.get(u.job) else {
-            out.push(
-                None,
-                None,
-                None,
-                CheckRule::UnknownJob,
-                format!("unknown unassigned job index {}", u.job),
-            );
-            continue;
+        // A shipment is unassigned by its pickup, which stands for both steps.
+        let (job, delivery) = match p.task(u.job) {
+            Some(t @ Task::Job(_)) => (t, None),
+            Some(t @ Task::Step(_, StepKind::Pickup)) => (t, Some(u.job + 1)),
+            _ => {
+                out.push(
+                    None,
+                    None,
+                    None,
+                    CheckRule::UnknownJob,
+                    format!("unknown unassigned job index {}", u.job),
+                );
+                continue;
+            }
         };
         seen[u.job] += 1;
+        if let Some(d) = delivery {
+            seen[d] += 1;
+        }
         let j = Some(u.job);
-        if u.job_id != job.id {
+        let id = match job {
+            Task::Step(sh, _) => sh.id.clone(),
+            Task::Job(jb) => jb.id.clone(),
+        };
+        if u.job_id != id {
             out.push(
                 None,
                 None,
                 j,
                 CheckRule::WrongId,
                 format!(
-                    "states job id {:?} for unassigned job {} ({})",
-                    u.job_id, u.job, job.id
+                    "states job id {:?} for unassigned job {} ({id})",
+                    u.job_id, u.job
                 ),
             );
         }
@@ -616,8 +651,40 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
                 None,
                 j,
                 CheckRule::WrongUnassignedReason,
-                format!("job {}: the reason {:?} is not true", job.id, u.reason),
+                format!("job {id}: the reason {:?} is not true", u.reason),
             );
+        }
+    }
+    for (si, sh) in p.shipments.iter().enumerate() {
+        let (pk, dl) = (
+            p.step_task(si, StepKind::Pickup),
+            p.step_task(si, StepKind::Delivery),
+        );
+        match (served_at[pk], served_at[dl]) {
+            (Some((ra, ka)), Some((rb, kb))) if ra == rb => {
+                if kb < ka {
+                    out.push(
+                        Some(ra),
+                        Some(kb),
+                        Some(dl),
+                        CheckRule::DeliveryBeforePickup,
+                        format!("shipment {} is delivered before it is picked up", sh.id),
+                    );
+                }
+            }
+            (None, None) => {}
+            (a, b) => out.push(
+                a.or(b).map(|x| x.0),
+                None,
+                Some(pk),
+                CheckRule::ShipmentSplit,
+                format!(
+                    "shipment {}: pickup on route {:?}, delivery on route {:?}",
+                    sh.id,
+                    a.map(|x| x.0),
+                    b.map(|x| x.0)
+                ),
+            ),
         }
     }
     for (j, &c) in seen.iter().enumerate() {
@@ -627,7 +694,7 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
                 None,
                 Some(j),
                 CheckRule::JobMissing,
-                format!("job {} is neither served nor unassigned", p.jobs[j].id),
+                format!("job {} is neither served nor unassigned", task_id(p, j)),
             );
         } else if c > 1 {
             out.push(
@@ -637,7 +704,7 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
                 CheckRule::JobTwice,
                 format!(
                     "job {} appears {c} times (routes and unassigned)",
-                    p.jobs[j].id
+                    task_id(p, j)
                 ),
             );
         }
@@ -695,6 +762,10 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
     })
 }
 
+fn task_id(p: &Problem, j: usize) -> String {
+    p.task(j).map(|t| t.id().into_owned()).unwrap_or_default()
+}
+
 /// Whether an unassigned reason is true. `NoRoom` ("not in this plan") always is: a
 /// consumer maps reasons it does not know to it. The others claim an impossibility:
 /// - `Skills`: no vehicle has all the job's skills;
@@ -711,18 +782,33 @@ fn reason_holds(
     is_fixed: bool,
     reason: UnassignedReason,
 ) -> bool {
-    let job = &p.jobs[j];
+    let Some(task) = p.task(j) else {
+        return false;
+    };
+    // A job alone, or a shipment's pickup then delivery.
+    let seq: Vec<usize> = match task {
+        Task::Step(..) => vec![j, j + 1],
+        Task::Job(_) => vec![j],
+    };
     let dims = dims_of(p);
     let skilled: Vec<usize> = (0..p.vehicles.len())
-        .filter(|&v| job.skills.iter().all(|s| p.vehicles[v].skills.contains(s)))
+        .filter(|&v| {
+            task.skills()
+                .iter()
+                .all(|s| p.vehicles[v].skills.contains(s))
+        })
         .collect();
     let roomy: Vec<usize> = skilled
         .iter()
         .copied()
         .filter(|&v| {
             let cap = &p.vehicles[v].capacity;
-            (0..dims)
-                .all(|d| at(&job.delivery, d) <= at(cap, d) && at(&job.pickup, d) <= at(cap, d))
+            (0..dims).all(|d| match task {
+                Task::Job(job) => {
+                    at(&job.delivery, d) <= at(cap, d) && at(&job.pickup, d) <= at(cap, d)
+                }
+                Task::Step(sh, _) => at(&sh.amount, d) <= at(cap, d),
+            })
         })
         .collect();
     match reason {
@@ -730,93 +816,114 @@ fn reason_holds(
         UnassignedReason::Skills => skilled.is_empty(),
         UnassignedReason::Capacity => !skilled.is_empty() && roomy.is_empty(),
         UnassignedReason::TimeWindow => {
-            !roomy.is_empty() && roomy.iter().all(|&v| !fits_alone_in_time(p, tr, j, v))
+            !roomy.is_empty() && roomy.iter().all(|&v| !fits_alone_in_time(p, tr, &seq, v))
         }
         UnassignedReason::Fixed => is_fixed,
     }
 }
 
-/// Whether vehicle `v` can serve job `j` alone (with its break, before or after the job)
-/// within the job's windows, the break window, the shift and the maximum duration, leaving
-/// at any time from its shift start on, with twice the tolerance to spare on every upper
-/// bound: a borderline case counts as impossible, so that only a clearly wrong claim is
-/// reported.
+/// Whether vehicle `v` can serve the tasks `seq` alone, in this order (a job, or a
+/// shipment's pickup and delivery), with its break anywhere among them, within the tasks'
+/// windows, the break window, the shift and the maximum duration, leaving at any time from
+/// its shift start on, with twice the tolerance to spare on every upper bound: a borderline
+/// case counts as impossible, so that only a clearly wrong claim is reported.
 ///
 /// Exact: every time of the schedule is non-decreasing in the departure `d`, so the bounds
 /// on them (window ends, break window end, shift end) leave an interval of departures; the
-/// duration `end(d) - d` does not increase with `d` except where the arrival passes a
-/// window end (the service moves to a later window). So if any departure works, one where
-/// some time meets one of those bounds without waiting before it works too, or the shift
-/// start: `d = bound - (travel, service and break before that time)`. Those are tried.
-fn fits_alone_in_time(p: &Problem, tr: &dyn Travel, j: usize, v: usize) -> bool {
-    let (job, veh) = (&p.jobs[j], &p.vehicles[v]);
-    let n = p.jobs.len();
-    let (t_in, t_out) = (tr.duration(n + 2 * v, j), tr.duration(j, n + 2 * v + 1));
+/// duration `end(d) - d` does not increase with `d` except where an arrival passes a window
+/// end (the service moves to a later window). So if any departure works, one where some time
+/// meets one of those bounds without waiting before it works too, or the shift start:
+/// `d = bound - (travel, service and break before that time)`. Those are tried.
+fn fits_alone_in_time(p: &Problem, tr: &dyn Travel, seq: &[usize], v: usize) -> bool {
+    let veh = &p.vehicles[v];
+    let n = p.task_count();
+    let Some(tasks) = seq.iter().map(|&j| p.task(j)).collect::<Option<Vec<_>>>() else {
+        return false;
+    };
     let shrink = |b: f64| b - 2.0 * slack(b);
-    let ends: Vec<f64> = job.time_windows.iter().map(|w| shrink(w.end)).collect();
     let shift_end = shrink(veh.shift.end);
     let max_dur = veh.max_duration.map(shrink);
     let brk = veh
         .break_
         .map(|b| (b.window.start, shrink(b.window.end), b.duration));
-    let take_break = |t: f64| match brk {
-        Some((b_start, b_end, b_dur)) => {
-            let s = t.max(b_start);
-            le(s, b_end).then_some(s + b_dur)
-        }
-        None => Some(t),
-    };
-    // The schedule leaving at `d`, the break first or after the job.
-    let fits = |d: f64, break_first: bool| {
+    // Travel into each task, and from the last back to the end.
+    let mut legs: Vec<f64> = Vec::with_capacity(seq.len() + 1);
+    let mut here = n + 2 * v;
+    for &j in seq {
+        legs.push(tr.duration(here, j));
+        here = j;
+    }
+    let t_out = tr.duration(here, n + 2 * v + 1);
+    // The schedule leaving at `d`, the break before task `bp` (after the last if
+    // `bp == seq.len()`; no break if `None`).
+    let fits = |d: f64, bp: Option<usize>| {
         let mut t = d;
-        if break_first {
-            let Some(x) = take_break(t) else { return false };
-            t = x;
+        for (i, task) in tasks.iter().enumerate() {
+            if let (Some(b), Some((b_start, b_end, b_dur))) = (bp, brk) {
+                if b == i {
+                    let s = t.max(b_start);
+                    if !le(s, b_end) {
+                        return false;
+                    }
+                    t = s + b_dur;
+                }
+            }
+            let arrival = t + legs[i];
+            let windows = task.time_windows();
+            let start = if windows.is_empty() {
+                Some(arrival)
+            } else {
+                windows
+                    .iter()
+                    .filter(|w| le(arrival, shrink(w.end)))
+                    .map(|w| arrival.max(w.start))
+                    .reduce(f64::min)
+            };
+            let Some(start) = start else { return false };
+            t = start + task.service();
         }
-        let arrival = t + t_in;
-        let start = if ends.is_empty() {
-            Some(arrival)
-        } else {
-            job.time_windows
-                .iter()
-                .zip(&ends)
-                .filter(|&(_, &e)| le(arrival, e))
-                .map(|(w, _)| arrival.max(w.start))
-                .reduce(f64::min)
-        };
-        let Some(start) = start else { return false };
-        t = start + job.service;
-        if !break_first {
-            let Some(x) = take_break(t) else { return false };
-            t = x;
+        if let (Some(b), Some((b_start, b_end, b_dur))) = (bp, brk) {
+            if b == tasks.len() {
+                let s = t.max(b_start);
+                if !le(s, b_end) {
+                    return false;
+                }
+                t = s + b_dur;
+            }
         }
         let end = t + t_out;
         le(end, shift_end) && max_dur.is_none_or(|md| le(end - d, md))
     };
-    let orders: &[bool] = if brk.is_some() {
-        &[true, false]
+    let placements: Vec<Option<usize>> = if brk.is_some() {
+        (0..=tasks.len()).map(Some).collect()
     } else {
-        &[false]
+        vec![None]
     };
-    orders.iter().any(|&break_first| {
-        let b = brk.map(|(_, b_end, b_dur)| (b_end, b_dur));
+    placements.into_iter().any(|bp| {
         // Departures where a time meets its bound without waiting before it.
         let mut departures = vec![veh.shift.start];
         let mut offset = 0.0;
-        if let (true, Some((b_end, b_dur))) = (break_first, b) {
-            departures.push(b_end);
-            offset = b_dur;
+        for (i, task) in tasks.iter().enumerate() {
+            if let (Some(b), Some((_, b_end, b_dur))) = (bp, brk) {
+                if b == i {
+                    departures.push(b_end - offset);
+                    offset += b_dur;
+                }
+            }
+            offset += legs[i];
+            departures.extend(task.time_windows().iter().map(|w| shrink(w.end) - offset));
+            offset += task.service();
         }
-        departures.extend(ends.iter().map(|e| e - offset - t_in));
-        offset += t_in + job.service;
-        if let (false, Some((b_end, b_dur))) = (break_first, b) {
-            departures.push(b_end - offset);
-            offset += b_dur;
+        if let (Some(b), Some((_, b_end, b_dur))) = (bp, brk) {
+            if b == tasks.len() {
+                departures.push(b_end - offset);
+                offset += b_dur;
+            }
         }
         departures.push(shift_end - offset - t_out);
         departures
             .into_iter()
             .filter(|&d| d >= veh.shift.start)
-            .any(|d| fits(d, break_first))
+            .any(|d| fits(d, bp))
     })
 }

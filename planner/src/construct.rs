@@ -2,6 +2,7 @@
 
 use crate::instance::Instance;
 use crate::rng::Rng;
+use crate::route::Place;
 use crate::search::recreate::{recreate, Recreate};
 use crate::search::State;
 
@@ -46,7 +47,7 @@ pub(crate) fn regret(inst: &Instance, st: &mut State) {
     let mut todo: Vec<usize> = std::mem::take(&mut st.unassigned);
     // cache[i][r]: best insertion of todo[i] into route r.
     let m = st.routes.len();
-    let mut cache: Vec<Vec<Option<(f64, usize)>>> = todo
+    let mut cache: Vec<Vec<Option<(f64, usize, usize)>>> = todo
         .iter()
         .map(|&j| {
             (0..m)
@@ -56,12 +57,14 @@ pub(crate) fn regret(inst: &Instance, st: &mut State) {
         .collect();
     while !todo.is_empty() {
         let routes = open_routes(inst, st);
-        let mut pick: Option<(f64, f64, usize, usize, usize)> = None; // (regret, cost, job, r, k)
+        // (regret, cost, unit, route, place)
+        let mut pick: Option<(f64, f64, usize, usize, Place)> = None;
         let mut dead = Vec::new();
         for (i, &j) in todo.iter().enumerate() {
-            let (mut b1, mut b2): (Option<(f64, usize, usize)>, f64) = (None, f64::INFINITY);
+            let (mut b1, mut b2): (Option<(f64, usize, Place)>, f64) = (None, f64::INFINITY);
             for &r in &routes {
-                if let Some((c, k)) = cache[i][r] {
+                if let Some((c, k, k2)) = cache[i][r] {
+                    let k = (k, k2);
                     match b1 {
                         Some((c1, _, _)) if c >= c1 => b2 = b2.min(c),
                         Some((c1, _, _)) => {
@@ -77,7 +80,7 @@ pub(crate) fn regret(inst: &Instance, st: &mut State) {
                 continue;
             };
             // Priority dominates regret: important jobs go in first.
-            let reg = (b2 - c1).min(1e12) + inst.problem.jobs[j].priority as f64 * 1e13;
+            let reg = (b2 - c1).min(1e12) + inst.priority[j] as f64 * 1e13;
             let better = match pick {
                 None => true,
                 Some((pr, pc, ..)) => reg > pr || reg == pr && c1 < pc,

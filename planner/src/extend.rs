@@ -50,7 +50,12 @@ pub fn extend(
         }
     }
     st.unassigned = (0..inst.n)
-        .filter(|&j| inst.reason[j].is_none() && !inst.is_fixed[j] && st.route_of[j] == NONE)
+        .filter(|&j| {
+            inst.is_unit(j)
+                && inst.reason[j].is_none()
+                && !inst.is_fixed[j]
+                && st.route_of[j] == NONE
+        })
         .collect();
     report(o, t0, 0.5, &inst, &st);
     if st.unassigned.len() > construct::REGRET_LIMIT {

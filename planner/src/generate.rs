@@ -109,11 +109,13 @@ pub fn city_day(jobs: usize, couriers: usize, seed: u64) -> Problem {
                 cost_per_distance: 0.001,
                 cost_per_time: 0.005,
                 fixed_jobs: Vec::new(),
+                max_tasks: None,
             }
         })
         .collect();
     Problem {
         jobs: js,
+        shipments: Vec::new(),
         vehicles,
         travel: TravelSpec::Haversine {
             detour: 1.3,

@@ -1,14 +1,20 @@
 //! The problem compiled for the search: flat per-node arrays, compatibility, neighbours.
 //!
-//! Nodes: jobs `0..n`, vehicle `v` start `n + 2v`, end `n + 2v + 1`, break `n + 2m + v`.
-//! Travel points are the same numbers for jobs and depots; a break has none (it is taken
-//! where the courier is).
+//! Nodes: tasks `0..n` (jobs, then each shipment's pickup and delivery, as `model::Task`
+//! numbers them), vehicle `v` start `n + 2v`, end `n + 2v + 1`, break `n + 2m + v`. Travel
+//! points are the same numbers for tasks and depots; a break has none (it is taken where the
+//! courier is).
+//!
+//! The search moves *units*: a job, or a shipment's pickup standing for the pair (its
+//! delivery goes wherever its pickup goes, on the same route, after it).
 
-use crate::model::{Objective, Problem, TimeWindow, UnassignedReason};
+use crate::model::{Objective, Problem, StepKind, Task, TimeWindow, UnassignedReason};
 use crate::neighbours;
 use crate::travel::{self, TravelTable};
 
 pub const NO_POINT: usize = usize::MAX;
+/// `partner` of a job (a task that is no shipment step).
+pub const NO_PARTNER: usize = usize::MAX;
 
 /// How the search prices a route (see [`Objective`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +42,10 @@ impl Pricing {
 
 pub struct Instance<'a> {
     pub problem: &'a Problem,
+    /// Tasks: jobs and shipment steps.
     pub n: usize,
+    /// Jobs (tasks `0..jobs`); shipment steps follow.
+    pub jobs: usize,
     pub m: usize,
     pub dims: usize,
     pub travel: TravelTable,
@@ -44,9 +53,14 @@ pub struct Instance<'a> {
     pub service: Vec<f64>,
     /// Sorted, non-overlapping after normalisation.
     pub windows: Vec<Vec<TimeWindow>>,
-    /// Per job, `dims` entries each.
+    /// Per task, `dims` entries each: on board from the start (a job's delivery), removed
+    /// here, added here (a pickup step adds its amount, a delivery step removes it).
+    pub initial: Vec<i32>,
     pub delivery: Vec<i32>,
     pub pickup: Vec<i32>,
+    /// The other step of a shipment step; `NO_PARTNER` for a job.
+    pub partner: Vec<usize>,
+    pub priority: Vec<u32>,
     /// Per vehicle, `dims` entries each.
     pub capacity: Vec<i32>,
     /// `compat[j * m + v]`: vehicle has the skills of job.
@@ -79,6 +93,21 @@ fn normalise(mut w: Vec<TimeWindow>) -> Vec<TimeWindow> {
     out
 }
 
+/// A load vector per task, padded to `dims` (missing entries are 0).
+fn per_dim<'p>(
+    tasks: &[Task<'p>],
+    dims: usize,
+    f: impl Fn(&Task<'p>) -> Option<&'p [i32]>,
+) -> Vec<i32> {
+    tasks
+        .iter()
+        .flat_map(|t| {
+            let v = f(t).unwrap_or(&[]);
+            (0..dims).map(move |d| v.get(d).copied().unwrap_or(0))
+        })
+        .collect()
+}
+
 /// Earliest time >= `t` inside one of `w` (INFINITY if none).
 #[inline]
 pub fn earliest(w: &[TimeWindow], t: f64) -> f64 {
@@ -104,12 +133,14 @@ pub fn latest(w: &[TimeWindow], t: f64) -> f64 {
 impl<'a> Instance<'a> {
     pub fn new(p: &'a Problem) -> Result<Self, String> {
         crate::validate(p)?;
-        let n = p.jobs.len();
+        let n = p.task_count();
         let m = p.vehicles.len();
+        let tasks: Vec<Task> = (0..n).filter_map(|i| p.task(i)).collect();
         let dims = p
             .jobs
             .iter()
             .map(|j| j.delivery.len().max(j.pickup.len()))
+            .chain(p.shipments.iter().map(|s| s.amount.len()))
             .chain(p.vehicles.iter().map(|v| v.capacity.len()))
             .max()
             .unwrap_or(0);
@@ -118,10 +149,10 @@ impl<'a> Instance<'a> {
         let mut point = vec![NO_POINT; total];
         let mut service = vec![0.0; total];
         let mut windows = vec![Vec::new(); total];
-        for (i, j) in p.jobs.iter().enumerate() {
+        for (i, t) in tasks.iter().enumerate() {
             point[i] = i;
-            service[i] = j.service;
-            windows[i] = normalise(j.time_windows.clone());
+            service[i] = t.service();
+            windows[i] = normalise(t.time_windows().to_vec());
         }
         for (v, veh) in p.vehicles.iter().enumerate() {
             point[n + 2 * v] = n + 2 * v;
@@ -136,20 +167,38 @@ impl<'a> Instance<'a> {
                 None => windows[n + 2 * m + v] = normalise(Vec::new()),
             }
         }
-        let pad = |x: &[i32]| {
-            let mut o = x.to_vec();
-            o.resize(dims, 0);
-            o
-        };
-        let delivery: Vec<i32> = p.jobs.iter().flat_map(|j| pad(&j.delivery)).collect();
-        let pickup: Vec<i32> = p.jobs.iter().flat_map(|j| pad(&j.pickup)).collect();
-        let capacity: Vec<i32> = p.vehicles.iter().flat_map(|v| pad(&v.capacity)).collect();
+        let initial = per_dim(&tasks, dims, |t| match *t {
+            Task::Job(j) => Some(j.delivery.as_slice()),
+            Task::Step(..) => None,
+        });
+        let delivery = per_dim(&tasks, dims, |t| match *t {
+            Task::Job(j) => Some(j.delivery.as_slice()),
+            Task::Step(s, StepKind::Delivery) => Some(s.amount.as_slice()),
+            Task::Step(_, StepKind::Pickup) => None,
+        });
+        let pickup = per_dim(&tasks, dims, |t| match *t {
+            Task::Job(j) => Some(j.pickup.as_slice()),
+            Task::Step(s, StepKind::Pickup) => Some(s.amount.as_slice()),
+            Task::Step(_, StepKind::Delivery) => None,
+        });
+        let capacity: Vec<i32> = p
+            .vehicles
+            .iter()
+            .flat_map(|v| (0..dims).map(|d| v.capacity.get(d).copied().unwrap_or(0)))
+            .collect();
         let mut compat = vec![false; n * m];
-        for (i, j) in p.jobs.iter().enumerate() {
+        for (i, t) in tasks.iter().enumerate() {
             for (v, veh) in p.vehicles.iter().enumerate() {
-                compat[i * m + v] = j.skills.iter().all(|s| veh.skills.contains(s));
+                compat[i * m + v] = t.skills().iter().all(|s| veh.skills.contains(s));
             }
         }
+        let partner = (0..n)
+            .map(|i| match tasks[i] {
+                Task::Job(_) => NO_PARTNER,
+                Task::Step(_, StepKind::Pickup) => i + 1,
+                Task::Step(_, StepKind::Delivery) => i - 1,
+            })
+            .collect();
         let mut vtype = vec![0; m];
         let mut reps: Vec<usize> = Vec::new();
         for (v, a) in p.vehicles.iter().enumerate() {
@@ -161,6 +210,7 @@ impl<'a> Instance<'a> {
                     && a.skills == b.skills
                     && a.max_duration == b.max_duration
                     && a.break_ == b.break_
+                    && a.max_tasks == b.max_tasks
                     && a.cost_per_distance == b.cost_per_distance
                     && a.cost_per_time == b.cost_per_time
                     && a.fixed_jobs.is_empty()
@@ -198,25 +248,31 @@ impl<'a> Instance<'a> {
         let mut inst = Instance {
             problem: p,
             n,
+            jobs: p.jobs.len(),
             m,
             dims,
             travel,
             point,
             service,
             windows,
+            initial,
             delivery,
             pickup,
+            partner,
+            priority: tasks.iter().map(|t| t.priority()).collect(),
             capacity,
             compat,
             reason: vec![None; n],
-            weight: p.jobs.iter().map(|j| 1.0 + j.priority as f64).collect(),
+            weight: tasks.iter().map(|t| 1.0 + t.priority() as f64).collect(),
             vtype,
             neighbours: Vec::new(),
             fixed,
             is_fixed,
             pricing: Pricing::Travel,
         };
-        inst.reason = (0..n).map(|j| inst.why_unservable(j)).collect();
+        for j in 0..n {
+            inst.reason[j] = inst.why_unservable(j);
+        }
         inst.neighbours = neighbours::build(&inst, 40);
         Ok(inst)
     }
@@ -247,6 +303,34 @@ impl<'a> Instance<'a> {
     pub fn is_job(&self, node: usize) -> bool {
         node < self.n
     }
+    /// A shipment's pickup (it stands for the pair in the search).
+    #[inline]
+    pub fn is_pickup(&self, node: usize) -> bool {
+        node < self.n && self.partner[node] > node && self.partner[node] != NO_PARTNER
+    }
+    /// A shipment's delivery (it moves with its pickup).
+    #[inline]
+    pub fn is_delivery(&self, node: usize) -> bool {
+        node < self.n && self.partner[node] < node
+    }
+    /// What the search moves: a job or a shipment's pickup.
+    #[inline]
+    pub fn is_unit(&self, node: usize) -> bool {
+        node < self.n && !self.is_delivery(node)
+    }
+    /// The unit a task moves with: itself, or a delivery's pickup.
+    #[inline]
+    pub fn unit_of(&self, node: usize) -> usize {
+        if self.is_delivery(node) {
+            self.partner[node]
+        } else {
+            node
+        }
+    }
+    #[inline]
+    pub fn initial(&self, j: usize) -> &[i32] {
+        &self.initial[j * self.dims..(j + 1) * self.dims]
+    }
     #[inline]
     pub fn delivery(&self, j: usize) -> &[i32] {
         &self.delivery[j * self.dims..(j + 1) * self.dims]
@@ -264,8 +348,9 @@ impl<'a> Instance<'a> {
         self.compat[j * self.m + v]
     }
 
-    /// Can `j` be served alone by `v` (skills, load, time)?
+    /// Can unit `j` be served alone by `v` (skills, load, time)?
     pub fn fits_alone(&self, j: usize, v: usize) -> Result<(), UnassignedReason> {
+        let j = self.unit_of(j);
         if !self.compatible(j, v) {
             return Err(UnassignedReason::Skills);
         }
@@ -281,6 +366,10 @@ impl<'a> Instance<'a> {
     }
 
     fn why_unservable(&self, j: usize) -> Option<UnassignedReason> {
+        if self.is_delivery(j) {
+            // Its pickup's reason is computed first and stands for the pair.
+            return self.reason[self.partner[j]];
+        }
         let mut worst = UnassignedReason::Skills;
         for v in 0..self.m {
             match self.fits_alone(j, v) {

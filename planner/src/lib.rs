@@ -1,5 +1,6 @@
 //! A general vehicle-routing solver: time windows (several per job), capacity vectors with
-//! simultaneous pickup and delivery, skills, shifts, breaks, maximum route duration,
+//! simultaneous pickup and delivery, paired shipments (pickup before delivery on one
+//! vehicle), skills, shifts, breaks, maximum route duration,
 //! priorities; SISR ruin and recreate under simulated annealing, fleet minimisation,
 //! local search, parallel searches with `rayon`. For dispatching: `timing` re-times edited
 //! routes reporting violations, `extend` inserts new jobs into published routes without
@@ -39,23 +40,37 @@ pub enum PlanError {
 pub fn validate(p: &Problem) -> Result<(), String> {
     let finite = |x: f64| x.is_finite();
     let mut ids = std::collections::HashSet::new();
-    for j in &p.jobs {
-        if !ids.insert(j.id.as_str()) {
-            return Err(format!("duplicate job id {}", j.id));
+    for i in 0..p.task_count() {
+        let Some(task) = p.task(i) else { break };
+        let id = task.id();
+        let loc = task.location();
+        if !finite(loc.lat) || !finite(loc.lon) {
+            return Err(format!("task {id}: location is not a number"));
         }
-        if !finite(j.location.lat) || !finite(j.location.lon) {
-            return Err(format!("job {}: location is not a number", j.id));
+        if !finite(task.service()) || task.service() < 0.0 {
+            return Err(format!("task {id}: bad service duration"));
         }
-        if !finite(j.service) || j.service < 0.0 {
-            return Err(format!("job {}: bad service duration", j.id));
-        }
-        for tw in &j.time_windows {
+        for tw in task.time_windows() {
             if tw.start.is_nan() || tw.end.is_nan() || tw.start > tw.end {
-                return Err(format!("job {}: bad time window", j.id));
+                return Err(format!("task {id}: bad time window"));
             }
         }
+        if !ids.insert(id.clone()) {
+            return Err(format!("duplicate job id {id}"));
+        }
+    }
+    for j in &p.jobs {
         if j.delivery.iter().chain(&j.pickup).any(|&x| x < 0) {
             return Err(format!("job {}: negative load", j.id));
+        }
+    }
+    let mut shipment_ids = std::collections::HashSet::new();
+    for s in &p.shipments {
+        if !shipment_ids.insert(s.id.as_str()) {
+            return Err(format!("duplicate shipment id {}", s.id));
+        }
+        if s.amount.iter().any(|&x| x < 0) {
+            return Err(format!("shipment {}: negative amount", s.id));
         }
     }
     for v in &p.vehicles {

@@ -53,6 +53,128 @@ pub struct Job {
     pub priority: u32,
 }
 
+/// One end of a shipment: where, how long, when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentStep {
+    /// The step's own id in solutions; `"{shipment id}/pickup"` or `"/delivery"` if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub location: Location,
+    #[serde(default)]
+    pub service: f64,
+    #[serde(default)]
+    pub time_windows: Vec<TimeWindow>,
+}
+
+/// A load carried from `pickup` to `delivery` by one vehicle: the pickup first, capacity
+/// respected on the way (paired pickup and delivery).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub id: String,
+    pub pickup: ShipmentStep,
+    pub delivery: ShipmentStep,
+    /// Load on board between the two steps (capacity dimensions).
+    #[serde(default)]
+    pub amount: Vec<i32>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    /// As a job's: an unassigned shipment costs `1 + priority` units.
+    #[serde(default)]
+    pub priority: u32,
+}
+
+/// Which end of a shipment a task is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    Pickup,
+    Delivery,
+}
+
+/// A place a vehicle serves: a job, or one end of a shipment. Tasks are numbered jobs first,
+/// then each shipment's pickup and delivery (`jobs.len() + 2s` and `+ 1`); travel points use
+/// the same numbers, then each vehicle's start and end.
+#[derive(Debug, Clone, Copy)]
+pub enum Task<'a> {
+    Job(&'a Job),
+    Step(&'a Shipment, StepKind),
+}
+
+impl<'a> Task<'a> {
+    pub fn id(&self) -> std::borrow::Cow<'a, str> {
+        match *self {
+            Task::Job(j) => j.id.as_str().into(),
+            Task::Step(s, k) => s.step_id(k),
+        }
+    }
+    pub fn location(&self) -> Location {
+        match *self {
+            Task::Job(j) => j.location,
+            Task::Step(s, k) => s.step(k).location,
+        }
+    }
+    pub fn service(&self) -> f64 {
+        match *self {
+            Task::Job(j) => j.service,
+            Task::Step(s, k) => s.step(k).service,
+        }
+    }
+    pub fn time_windows(&self) -> &'a [TimeWindow] {
+        match *self {
+            Task::Job(j) => &j.time_windows,
+            Task::Step(s, k) => &s.step(k).time_windows,
+        }
+    }
+    pub fn skills(&self) -> &'a [String] {
+        match *self {
+            Task::Job(j) => &j.skills,
+            Task::Step(s, _) => &s.skills,
+        }
+    }
+    pub fn priority(&self) -> u32 {
+        match *self {
+            Task::Job(j) => j.priority,
+            Task::Step(s, _) => s.priority,
+        }
+    }
+    /// Load in dimension `d` on board from the start for this task (a job's delivery).
+    pub fn initial(&self, d: usize) -> i64 {
+        match *self {
+            Task::Job(j) => at(&j.delivery, d),
+            Task::Step(..) => 0,
+        }
+    }
+    /// Change of the load in dimension `d` at this task.
+    pub fn change(&self, d: usize) -> i64 {
+        match *self {
+            Task::Job(j) => at(&j.pickup, d) - at(&j.delivery, d),
+            Task::Step(s, StepKind::Pickup) => at(&s.amount, d),
+            Task::Step(s, StepKind::Delivery) => -at(&s.amount, d),
+        }
+    }
+}
+
+/// Entry `d` of a capacity vector, missing dimensions being 0.
+fn at(v: &[i32], d: usize) -> i64 {
+    v.get(d).copied().map_or(0, i64::from)
+}
+
+impl Shipment {
+    pub fn step(&self, k: StepKind) -> &ShipmentStep {
+        match k {
+            StepKind::Pickup => &self.pickup,
+            StepKind::Delivery => &self.delivery,
+        }
+    }
+    pub fn step_id(&self, k: StepKind) -> std::borrow::Cow<'_, str> {
+        match (&self.step(k).id, k) {
+            (Some(id), _) => id.as_str().into(),
+            (None, StepKind::Pickup) => format!("{}/pickup", self.id).into(),
+            (None, StepKind::Delivery) => format!("{}/delivery", self.id).into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vehicle {
     pub id: String,
@@ -75,6 +197,9 @@ pub struct Vehicle {
     /// (re-optimisation of a day already under way).
     #[serde(default)]
     pub fixed_jobs: Vec<String>,
+    /// At most this many tasks (jobs and shipment steps) on the route.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tasks: Option<usize>,
 }
 
 fn one() -> f64 {
@@ -97,8 +222,8 @@ pub enum TravelSpec {
         #[serde(default = "default_speed")]
         speed: f64,
     },
-    /// Given matrices over the points numbered: jobs in order, then for each vehicle its
-    /// start then its end.
+    /// Given matrices over the points numbered: tasks (jobs in order, then each shipment's
+    /// pickup and delivery), then for each vehicle its start then its end.
     Matrix {
         distances: Vec<Vec<f64>>,
         durations: Vec<Vec<f64>>,
@@ -134,9 +259,38 @@ impl Default for TravelSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
     pub jobs: Vec<Job>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shipments: Vec<Shipment>,
     pub vehicles: Vec<Vehicle>,
     #[serde(default)]
     pub travel: TravelSpec,
+}
+
+impl Problem {
+    /// Jobs and shipment steps (see [`Task`]).
+    pub fn task_count(&self) -> usize {
+        self.jobs.len() + 2 * self.shipments.len()
+    }
+
+    /// Task `i` (see [`Task`]); `None` past the last.
+    pub fn task(&self, i: usize) -> Option<Task<'_>> {
+        match i.checked_sub(self.jobs.len()) {
+            None => Some(Task::Job(&self.jobs[i])),
+            Some(s) => {
+                let kind = if s % 2 == 0 {
+                    StepKind::Pickup
+                } else {
+                    StepKind::Delivery
+                };
+                self.shipments.get(s / 2).map(|sh| Task::Step(sh, kind))
+            }
+        }
+    }
+
+    /// The task number of shipment `s`'s step `k`.
+    pub fn step_task(&self, s: usize, k: StepKind) -> usize {
+        self.jobs.len() + 2 * s + usize::from(k == StepKind::Delivery)
+    }
 }
 
 /// What the search minimises, after the unassigned jobs' priority weight (always first).
@@ -176,7 +330,8 @@ impl Objective {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stop {
-    /// Index into `Problem::jobs`, or `None` for the break.
+    /// The task served (see [`Task`]: a job's index into `Problem::jobs`, a shipment step's
+    /// beyond), or `None` for the break.
     pub job: Option<usize>,
     pub job_id: Option<String>,
     pub arrival: f64,
@@ -216,6 +371,7 @@ pub enum UnassignedReason {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unassigned {
+    /// The task left out (see [`Task`]); for a shipment, its pickup's.
     pub job: usize,
     pub job_id: String,
     pub reason: UnassignedReason,

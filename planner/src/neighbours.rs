@@ -53,19 +53,23 @@ pub fn build(inst: &Instance, k: usize) -> Vec<Vec<u32>> {
             })
             .collect();
     }
+    // Every task: jobs and shipment steps.
+    let locations: Vec<_> = (0..n)
+        .filter_map(|i| p.task(i))
+        .map(|t| t.location())
+        .collect();
     // Planar coordinates: lon scaled by cos(mean lat) for haversine so distances are comparable.
     let scale = match p.travel {
         TravelSpec::Haversine { .. } => {
-            let lat = p.jobs.iter().map(|j| j.location.lat).sum::<f64>() / n as f64;
+            let lat = locations.iter().map(|l| l.lat).sum::<f64>() / n as f64;
             lat.to_radians().cos()
         }
         _ => 1.0,
     };
-    let pts: Vec<Pt> = p
-        .jobs
+    let pts: Vec<Pt> = locations
         .iter()
         .enumerate()
-        .map(|(i, j)| GeomWithData::new([j.location.lon * scale, j.location.lat], i as u32))
+        .map(|(i, l)| GeomWithData::new([l.lon * scale, l.lat], i as u32))
         .collect();
     let tree = RTree::bulk_load(pts.clone());
     let wide = (2 * k).min(n - 1);

@@ -7,6 +7,10 @@ use crate::instance::{earliest, latest, Instance, Pricing};
 
 pub const EPS: f64 = 1e-9;
 
+/// Where a unit goes: after this position, and (a shipment) its delivery after the second
+/// (right after the pickup when they are equal).
+pub type Place = (usize, usize);
+
 #[derive(Debug)]
 pub struct Route {
     pub v: usize,
@@ -16,6 +20,10 @@ pub struct Route {
     pub eloc: Vec<usize>,
     /// Travel time into each position.
     pub tt: Vec<f64>,
+    /// Distance and travel time from the start to each position (a shipment's insertion
+    /// prices the stretch between its two steps with them).
+    pub cdist: Vec<f64>,
+    pub ctime: Vec<f64>,
     pub arr: Vec<f64>,
     pub start: Vec<f64>,
     pub dep: Vec<f64>,
@@ -44,6 +52,8 @@ impl Clone for Route {
             nodes: self.nodes.clone(),
             eloc: self.eloc.clone(),
             tt: self.tt.clone(),
+            cdist: self.cdist.clone(),
+            ctime: self.ctime.clone(),
             arr: self.arr.clone(),
             start: self.start.clone(),
             dep: self.dep.clone(),
@@ -67,6 +77,8 @@ impl Clone for Route {
         self.nodes.clone_from(&o.nodes);
         self.eloc.clone_from(&o.eloc);
         self.tt.clone_from(&o.tt);
+        self.cdist.clone_from(&o.cdist);
+        self.ctime.clone_from(&o.ctime);
         self.arr.clone_from(&o.arr);
         self.start.clone_from(&o.start);
         self.dep.clone_from(&o.dep);
@@ -96,6 +108,8 @@ impl Route {
             nodes,
             eloc: Vec::new(),
             tt: Vec::new(),
+            cdist: Vec::new(),
+            ctime: Vec::new(),
             arr: Vec::new(),
             start: Vec::new(),
             dep: Vec::new(),
@@ -126,6 +140,8 @@ impl Route {
         let d = inst.dims;
         self.eloc.resize(len, 0);
         self.tt.resize(len, 0.0);
+        self.cdist.resize(len, 0.0);
+        self.ctime.resize(len, 0.0);
         self.arr.resize(len, 0.0);
         self.start.resize(len, 0.0);
         self.dep.resize(len, 0.0);
@@ -157,6 +173,8 @@ impl Route {
             dist += dd;
             time += tt;
             self.tt[k] = tt;
+            self.cdist[k] = dist;
+            self.ctime[k] = time;
             self.arr[k] = self.dep[k - 1] + tt;
             self.start[k] = earliest(&inst.windows[x], self.arr[k]);
             self.dep[k] = self.start[k] + inst.service[x];
@@ -172,14 +190,14 @@ impl Route {
             self.latest[k] = latest(&inst.windows[x], self.latest[k + 1] - tt - inst.service[x]);
             self.wait_after[k] = self.wait_after[k + 1] + (self.start[k + 1] - self.arr[k + 1]);
         }
-        // Loads: everything delivered is on board at the start.
+        // Loads: every job's delivery is on board at the start (shipments are not).
         for dim in 0..d {
             self.load[dim] = 0;
         }
         for &x in &self.nodes {
             if inst.is_job(x) {
                 for dim in 0..d {
-                    self.load[dim] += inst.delivery(x)[dim];
+                    self.load[dim] += inst.initial(x)[dim];
                 }
             }
         }
@@ -246,7 +264,15 @@ impl Route {
         let time_ok = (0..self.nodes.len()).all(|k| self.arr[k] <= self.latest[k] + EPS);
         let last = (self.nodes.len() - 1) * d;
         let load_ok = (0..d).all(|dim| self.pmax[last + dim] <= cap[dim]);
-        time_ok && load_ok && self.duration_ok(inst)
+        time_ok && load_ok && self.duration_ok(inst) && self.room_for(inst, 0)
+    }
+
+    /// Whether `more` tasks still fit under the vehicle's `max_tasks`.
+    #[inline]
+    fn room_for(&self, inst: &Instance, more: usize) -> bool {
+        inst.problem.vehicles[self.v]
+            .max_tasks
+            .is_none_or(|m| self.jobs + more <= m)
     }
 
     /// Whether the route as it stands is feasible (computed by `update`).
@@ -279,6 +305,9 @@ impl Route {
     /// Cost increase of inserting job `j` after position `k`, if feasible and below `bound`.
     #[inline]
     pub fn insert_cost(&self, inst: &Instance, j: usize, k: usize, bound: f64) -> Option<f64> {
+        if !self.room_for(inst, 1) {
+            return None;
+        }
         let d = inst.dims;
         if d > 0 {
             let cap = inst.cap(self.v);
@@ -365,16 +394,22 @@ impl Route {
         Some(delta)
     }
 
-    /// Best feasible insertion of `j` (cost, position), skipping positions when `blink` says so.
+    /// Best feasible insertion of unit `j`: (cost, position, delivery position), skipping
+    /// positions when `blink` says so. A job goes after the position; a shipment's pickup
+    /// after the first and its delivery after the second (right after the pickup when they
+    /// are equal). For a job both are the same.
     pub fn best_insertion(
         &self,
         inst: &Instance,
         j: usize,
         mut bound: f64,
         mut blink: impl FnMut() -> bool,
-    ) -> Option<(f64, usize)> {
+    ) -> Option<(f64, usize, usize)> {
         if !inst.compatible(j, self.v) {
             return None;
+        }
+        if inst.is_pickup(j) {
+            return self.best_pair_insertion(inst, j, bound, blink);
         }
         let mut best = None;
         for k in self.locked..self.nodes.len() - 1 {
@@ -383,10 +418,170 @@ impl Route {
             }
             if let Some(c) = self.insert_cost(inst, j, k, bound) {
                 bound = c;
-                best = Some((c, k));
+                best = Some((c, k, k));
             }
         }
         best
+    }
+
+    /// The cheapest feasible places for shipment pickup `p` and its delivery. For each place
+    /// of the pickup the route after it is walked once with the times it pushes (stopping
+    /// where a stop would be late or the load over capacity), and the delivery is tried
+    /// after each position walked in constant time: O(stops^2) per route.
+    fn best_pair_insertion(
+        &self,
+        inst: &Instance,
+        p: usize,
+        mut bound: f64,
+        mut blink: impl FnMut() -> bool,
+    ) -> Option<(f64, usize, usize)> {
+        if !self.room_for(inst, 2) {
+            return None;
+        }
+        let d = inst.partner[p];
+        let dims = inst.dims;
+        let cap = inst.cap(self.v);
+        let amount = inst.pickup(p);
+        let tr = &inst.travel;
+        let pp = inst.point[p];
+        let last = self.nodes.len() - 1;
+        let both = |a: usize, b: usize| if a == b { (0.0, 0.0) } else { tr.both(a, b) };
+        let over = |k: usize| (0..dims).any(|x| self.load[k * dims + x] + amount[x] > cap[x]);
+        let mut best = None;
+        for k1 in self.locked..last {
+            if blink() || over(k1) {
+                continue;
+            }
+            let (da, ta) = both(self.eloc[k1], pp);
+            let sp = earliest(&inst.windows[p], self.dep[k1] + ta);
+            if !sp.is_finite() {
+                continue;
+            }
+            // Walked so far: from position k1 to `here`, leaving at `t`.
+            let (mut here, mut t) = (pp, sp + inst.service[p]);
+            let (mut walked_d, mut walked_t) = (da, ta);
+            let mut q = k1;
+            loop {
+                if let Some(c) = self.delivery_after(
+                    inst,
+                    (p, d, k1, q),
+                    (here, t, walked_d, walked_t),
+                    sp - ta,
+                    bound,
+                ) {
+                    bound = c;
+                    best = Some((c, k1, q));
+                }
+                let nq = q + 1;
+                if nq >= last || over(nq) {
+                    break;
+                }
+                let x = self.nodes[nq];
+                let loc = if inst.is_break(x) {
+                    here
+                } else {
+                    self.eloc[nq]
+                };
+                let (dx, tx) = both(here, loc);
+                if t + tx > self.latest[nq] + EPS {
+                    break;
+                }
+                let s = earliest(&inst.windows[x], t + tx);
+                walked_d += dx;
+                walked_t += tx;
+                t = s + inst.service[x];
+                here = loc;
+                q = nq;
+            }
+        }
+        best
+    }
+
+    /// The price of a shipment whose pickup goes after position `k1` and whose delivery `d`
+    /// goes after position `q`, the walk having reached `here` at `t` with `walked`
+    /// distance and time since position `k1`; `None` if infeasible or not below `bound`.
+    #[inline]
+    fn delivery_after(
+        &self,
+        inst: &Instance,
+        (p, d, k1, q): (usize, usize, usize, usize),
+        (here, t, walked_d, walked_t): (usize, f64, f64, f64),
+        leave_for_pickup: f64,
+        bound: f64,
+    ) -> Option<f64> {
+        let tr = &inst.travel;
+        let veh = &inst.problem.vehicles[self.v];
+        let pd = inst.point[d];
+        let both = |a: usize, b: usize| if a == b { (0.0, 0.0) } else { tr.both(a, b) };
+        let (dd, td) = both(here, pd);
+        let sd = earliest(&inst.windows[d], t + td);
+        if !sd.is_finite() {
+            return None;
+        }
+        let mut t2 = sd + inst.service[d];
+        let mut nx = q + 1;
+        while inst.is_break(self.nodes[nx]) {
+            let s = earliest(&inst.windows[self.nodes[nx]], t2);
+            if !s.is_finite() {
+                return None;
+            }
+            t2 = s + inst.service[self.nodes[nx]];
+            nx += 1;
+        }
+        let (db, tb) = both(pd, self.eloc[nx]);
+        let arrival = t2 + tb;
+        if arrival > self.latest[nx] + EPS {
+            return None;
+        }
+        let ddist = walked_d + dd + db - (self.cdist[nx] - self.cdist[k1]);
+        let dtime = walked_t + td + tb - (self.ctime[nx] - self.ctime[k1]);
+        let mut delta = veh.cost_per_distance * ddist;
+        if self.jobs == 0 {
+            delta += veh.cost_per_distance * self.dist;
+        }
+        if inst.pricing == Pricing::Travel {
+            delta += veh.cost_per_time * dtime;
+            if self.jobs == 0 {
+                delta += veh.cost_per_time * self.time;
+            }
+        } else {
+            if delta >= bound {
+                return None;
+            }
+            let last = self.nodes.len() - 1;
+            let pushed =
+                (earliest(&inst.windows[self.nodes[nx]], arrival) - self.start[nx]).max(0.0);
+            let ret = self.arr[last] + (pushed - self.wait_after[nx]).max(0.0);
+            let departure = if k1 == 0 {
+                self.dep[0].max(leave_for_pickup)
+            } else {
+                self.departure()
+            };
+            let before = if self.jobs == 0 { 0.0 } else { self.cost };
+            delta = self.price(inst, self.dist + ddist, self.time + dtime, departure, ret) - before;
+        }
+        if delta >= bound {
+            return None;
+        }
+        if veh.max_duration.is_some() {
+            let mut r = self.clone();
+            r.nodes.insert(q + 1, d);
+            r.nodes.insert(k1 + 1, p);
+            r.update(inst);
+            if !r.feasible_cache {
+                return None;
+            }
+        }
+        Some(delta)
+    }
+
+    /// Inserts unit `j` where `best_insertion` said: `(k, k2)`.
+    pub fn insert_unit(&mut self, inst: &Instance, j: usize, (k, k2): Place) {
+        if inst.is_pickup(j) {
+            self.nodes.insert(k2 + 1, inst.partner[j]);
+        }
+        self.nodes.insert(k + 1, j);
+        self.update(inst);
     }
 
     pub fn insert(&mut self, inst: &Instance, j: usize, k: usize) {

@@ -294,7 +294,7 @@ pub fn to_solution(inst: &Instance, st: &State) -> Solution {
             let job = inst.is_job(x).then_some(x);
             stops.push(Stop {
                 job,
-                job_id: job.map(|j| p.jobs[j].id.clone()),
+                job_id: job.and_then(|j| p.task(j)).map(|t| t.id().into_owned()),
                 arrival,
                 start,
                 departure: t,
@@ -317,7 +317,7 @@ pub fn to_solution(inst: &Instance, st: &State) -> Solution {
         });
     }
     let mut unassigned: Vec<Unassigned> = Vec::new();
-    for j in 0..inst.n {
+    for j in (0..inst.n).filter(|&j| inst.is_unit(j)) {
         let reason = if let Some(reason) = inst.reason[j] {
             reason
         } else if st.fixed_out.contains(&j) {
@@ -327,9 +327,15 @@ pub fn to_solution(inst: &Instance, st: &State) -> Solution {
         } else {
             continue;
         };
+        // A shipment is named by its own id (its pickup's task number stands for it).
+        let job_id = match p.task(j) {
+            Some(Task::Step(s, _)) => s.id.clone(),
+            Some(t) => t.id().into_owned(),
+            None => String::new(),
+        };
         unassigned.push(Unassigned {
             job: j,
-            job_id: p.jobs[j].id.clone(),
+            job_id,
             reason,
         });
     }

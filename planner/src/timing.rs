@@ -256,7 +256,8 @@ impl<'a> Timer<'a> {
         Ok(Timer {
             p,
             tr: TravelTable::Lazy(model, factor),
-            n: p.jobs.len(),
+            // Vehicles' points follow every task's (shipment steps included).
+            n: p.task_count(),
             dims,
         })
     }

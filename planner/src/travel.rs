@@ -1,4 +1,5 @@
-//! Travel models. Points are numbered: jobs in order, then each vehicle's start and end.
+//! Travel models. Points are numbered as tasks (jobs in order, then each shipment's pickup
+//! and delivery), then each vehicle's start and end.
 
 use crate::model::{Location, Problem, TravelSpec};
 use geo::{Distance, Haversine, Point};
@@ -163,7 +164,10 @@ impl TravelTable {
 
 /// All points of a problem in the numbering above.
 pub fn points(p: &Problem) -> Vec<Location> {
-    let mut pts: Vec<Location> = p.jobs.iter().map(|j| j.location).collect();
+    let mut pts: Vec<Location> = (0..p.task_count())
+        .filter_map(|i| p.task(i))
+        .map(|t| t.location())
+        .collect();
     for v in &p.vehicles {
         pts.push(v.start);
         pts.push(v.end);
@@ -199,7 +203,7 @@ pub fn model(p: &Problem) -> Result<(Box<dyn Travel>, f64), String> {
             let ok = |m: &Vec<Vec<f64>>| m.len() == n && m.iter().all(|r| r.len() == n);
             if !ok(distances) || !ok(durations) {
                 return Err(format!(
-                    "travel matrices must be {n}x{n} (jobs, then each vehicle's start and end)"
+                    "travel matrices must be {n}x{n} (jobs, shipment steps, then each vehicle's start and end)"
                 ));
             }
             (
@@ -218,7 +222,7 @@ pub fn model(p: &Problem) -> Result<(Box<dyn Travel>, f64), String> {
 
 pub fn table(p: &Problem) -> Result<TravelTable, String> {
     let (m, factor) = model(p)?;
-    let n = p.jobs.len() + 2 * p.vehicles.len();
+    let n = p.task_count() + 2 * p.vehicles.len();
     if n > DENSE_LIMIT {
         return Ok(TravelTable::Lazy(m, factor));
     }

@@ -101,23 +101,10 @@ pub fn parse(text: &str) -> Result<Problem, ReadError> {
             priority: 0,
         });
     }
-    let vehicles = (0..k as usize)
-        .map(|i| Vehicle {
-            id: format!("{}", i + 1),
-            start: depot_loc,
-            end: depot_loc,
-            shift,
-            capacity: vec![q as i32],
-            skills: Vec::new(),
-            max_duration: None,
-            break_: None,
-            cost_per_distance: 1.0,
-            cost_per_time: 0.0,
-            fixed_jobs: Vec::new(),
-        })
-        .collect();
+    let vehicles = super::fleet(k as usize, q as i32, depot_loc, shift);
     Ok(Problem {
         jobs,
+        shipments: Vec::new(),
         vehicles,
         travel: TravelSpec::Euclidean { speed: 1.0 },
     })

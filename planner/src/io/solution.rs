@@ -1,9 +1,10 @@
 //! The solution JSON `planner solve` prints, and reading it back for `planner check`.
 //!
 //! Written: `routes` (job ids in visit order), `vehicles`, `distance`, `duration`, `cost`,
-//! `unassigned` (`{"id", "reason"}`) and `schedule`: per route its vehicle id, `start_time`,
-//! `end_time`, `distance`, `duration`, `cost` and its stops (`job`: the id, `null` for the
-//! break; `arrival`, `start`, `departure`, `load`).
+//! `unassigned` (`{"id", "reason"}`, a shipment by its own id) and `schedule`: per route its
+//! vehicle id, `start_time`, `end_time`, `distance`, `duration`, `cost` and its stops (`job`:
+//! the id of the job or shipment step, `null` for the break; `arrival`, `start`,
+//! `departure`, `load`).
 //!
 //! Read: with a `schedule`, every stated figure is taken as stated (and `routes`, when
 //! present, must list the schedule's jobs). Without one, route `i` of `routes` is on
@@ -20,13 +21,13 @@ use std::collections::HashMap;
 /// The solution as `planner solve` prints it (without `iterations` and `wall_s`). Job ids
 /// that are whole numbers are printed as numbers when `numeric_ids` (Solomon files).
 pub fn to_json(p: &Problem, s: &Solution, numeric_ids: bool) -> Value {
-    let id = |j: usize| -> Value {
-        let s = &p.jobs[j].id;
+    let as_id = |s: &str| -> Value {
         match (numeric_ids, s.parse::<u64>()) {
             (true, Ok(n)) => json!(n),
             _ => json!(s),
         }
     };
+    let id = |j: usize| -> Value { as_id(&p.task(j).map(|t| t.id()).unwrap_or_default()) };
     let routes: Vec<Value> = s
         .routes
         .iter()
@@ -63,7 +64,7 @@ pub fn to_json(p: &Problem, s: &Solution, numeric_ids: bool) -> Value {
     let unassigned: Vec<Value> = s
         .unassigned
         .iter()
-        .map(|u| json!({"id": id(u.job), "reason": u.reason}))
+        .map(|u| json!({"id": as_id(&u.job_id), "reason": u.reason}))
         .collect();
     json!({
         "routes": routes,
@@ -120,12 +121,14 @@ pub fn parse(p: &Problem, text: &str) -> Result<Read, ReadError> {
     let obj = doc
         .as_object()
         .ok_or_else(|| shape("the solution", "a JSON object"))?;
-    let jobs: HashMap<&str, usize> = p
-        .jobs
-        .iter()
-        .enumerate()
-        .map(|(i, j)| (j.id.as_str(), i))
+    // Tasks by id (jobs and shipment steps); a shipment's own id names its pickup.
+    let mut jobs: HashMap<String, usize> = (0..p.task_count())
+        .filter_map(|i| Some((p.task(i)?.id().into_owned(), i)))
         .collect();
+    for (si, sh) in p.shipments.iter().enumerate() {
+        jobs.entry(sh.id.clone())
+            .or_insert(p.step_task(si, crate::model::StepKind::Pickup));
+    }
     let vehicles: HashMap<&str, usize> = p
         .vehicles
         .iter()
@@ -182,7 +185,7 @@ pub fn parse(p: &Problem, text: &str) -> Result<Read, ReadError> {
                     .collect::<Result<Vec<i32>, ReadError>>()?;
                 stops.push(Stop {
                     job,
-                    job_id: job.map(|j| p.jobs[j].id.clone()),
+                    job_id: job.and_then(|j| p.task(j)).map(|t| t.id().into_owned()),
                     arrival: num(&st["arrival"], &what("arrival"))?,
                     start: num(&st["start"], &what("start"))?,
                     departure: num(&st["departure"], &what("departure"))?,

@@ -74,9 +74,9 @@ impl Worker {
     }
 
     /// best := cur, copying only the routes changed since the last copy.
-    fn save_best(&mut self, sc: Score) {
+    fn save_best(&mut self, inst: &Instance, sc: Score) {
         let dirty = std::mem::take(&mut self.best_dirty);
-        self.best.copy_from(&self.cur, &dirty);
+        self.best.copy_from(inst, &self.cur, &dirty);
         self.best.route_of.clone_from(&self.cur.route_of);
         self.best_score = sc;
     }
@@ -122,7 +122,7 @@ impl Worker {
             };
             let changed = std::mem::take(&mut self.cand.touched);
             if accept {
-                self.cur.copy_from(&self.cand, &changed);
+                self.cur.copy_from(inst, &self.cand, &changed);
                 self.mark_dirty(&changed);
                 cur_score = cs;
                 if cs.better(&self.best_score, self.hier) {
@@ -130,18 +130,18 @@ impl Worker {
                     let jobs: Vec<usize> = changed
                         .iter()
                         .flat_map(|&r| self.cur.routes[r].nodes.iter().copied())
-                        .filter(|&x| inst.is_job(x))
+                        .filter(|&x| inst.is_unit(x))
                         .collect();
                     self.cur.touched.clear();
                     local::improve_jobs(inst, &mut self.cur, &jobs, None);
                     let moved = std::mem::take(&mut self.cur.touched);
-                    self.cand.copy_from(&self.cur, &moved);
+                    self.cand.copy_from(inst, &self.cur, &moved);
                     self.mark_dirty(&moved);
                     cur_score = self.cur.score(inst);
-                    self.save_best(cur_score);
+                    self.save_best(inst, cur_score);
                 }
             } else {
-                self.cand.copy_from(&self.cur, &changed);
+                self.cand.copy_from(inst, &self.cur, &changed);
             }
         }
     }
@@ -177,7 +177,7 @@ impl Worker {
                 let out = remove_route(inst, &mut self.cur, r);
                 self.cur.unassigned.extend(out);
                 self.cur.touched.clear();
-                self.cand.copy_from(&self.cur, &[r]);
+                self.cand.copy_from(inst, &self.cur, &[r]);
                 self.mark_dirty(&[r]);
             }
             self.cand.touched.clear();
@@ -201,10 +201,10 @@ impl Worker {
                 || sum(&self.cand) < sum(&self.cur);
             let changed = std::mem::take(&mut self.cand.touched);
             if accept {
-                self.cur.copy_from(&self.cand, &changed);
+                self.cur.copy_from(inst, &self.cand, &changed);
                 self.mark_dirty(&changed);
             } else {
-                self.cand.copy_from(&self.cur, &changed);
+                self.cand.copy_from(inst, &self.cur, &changed);
             }
         }
         if self.cur.unassigned.is_empty() {

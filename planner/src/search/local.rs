@@ -26,12 +26,13 @@ pub fn improve_jobs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: O
                 return;
             }
             let r = st.route_of[j];
-            if r == NONE || inst.is_fixed[j] {
+            if r == NONE || inst.is_fixed[j] || !inst.is_unit(j) {
                 continue;
             }
             let r = r as usize;
             let mut without = st.routes[r].clone();
-            without.nodes.retain(|&x| x != j);
+            let partner = inst.partner[j];
+            without.nodes.retain(|&x| x != j && x != partner);
             without.update(inst);
             if !without.feasible(inst) {
                 continue;
@@ -40,11 +41,11 @@ pub fn improve_jobs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: O
             if saving <= 1e-9 {
                 continue;
             }
-            let mut best: Option<(f64, usize, usize)> = None;
+            let mut best: Option<(f64, usize, (usize, usize))> = None;
             let mut consider = |r2: usize, route: &crate::route::Route| {
                 let bound = best.map_or(saving - 1e-7, |b| b.0);
-                if let Some((c, k)) = route.best_insertion(inst, j, bound, || false) {
-                    best = Some((c, r2, k));
+                if let Some((c, k, k2)) = route.best_insertion(inst, j, bound, || false) {
+                    best = Some((c, r2, (k, k2)));
                 }
             };
             consider(r, &without);
@@ -67,7 +68,6 @@ pub fn improve_jobs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: O
             if let Some((_, r2, k)) = best {
                 st.routes[r] = without;
                 st.touch(r);
-                st.route_of[j] = NONE;
                 st.insert(inst, j, r2, k);
                 improved = true;
             }
@@ -109,8 +109,32 @@ fn rebuild(inst: &Instance, base: &Route, jobs: &[usize], out: &mut Route) -> bo
         out.nodes.push(inst.break_node(base.v));
     }
     out.nodes.push(base.nodes[base.nodes.len() - 1]);
+    if !pairs_intact(inst, jobs) {
+        return false;
+    }
     out.update(inst);
     out.feasible(inst) && jobs.iter().all(|&j| inst.compatible(j, base.v))
+}
+
+/// Every shipment step in `seq` has its partner there, the pickup first.
+fn pairs_intact(inst: &Instance, seq: &[usize]) -> bool {
+    if inst.jobs == inst.n {
+        return true;
+    }
+    let mut open: Vec<usize> = Vec::new();
+    for &x in seq {
+        if inst.is_pickup(x) {
+            open.push(x);
+        } else if inst.is_delivery(x) {
+            match open.iter().position(|&p| p == inst.partner[x]) {
+                Some(i) => {
+                    open.swap_remove(i);
+                }
+                None => return false,
+            }
+        }
+    }
+    open.is_empty()
 }
 
 /// Inter-route swap, 2-opt* (tail exchange) and or-opt (moving strings of 2-3 jobs) between

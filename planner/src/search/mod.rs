@@ -14,7 +14,7 @@ pub const NONE: u32 = u32::MAX;
 #[derive(Debug)]
 pub struct State {
     pub routes: Vec<Route>,
-    /// Servable jobs currently left out.
+    /// Servable units (jobs, shipment pickups) currently left out.
     pub unassigned: Vec<usize>,
     pub route_of: Vec<u32>,
     /// Fixed jobs that could not be placed (never retried).
@@ -84,7 +84,7 @@ impl State {
             }
         }
         let unassigned = (0..inst.n)
-            .filter(|&j| inst.reason[j].is_none() && !inst.is_fixed[j])
+            .filter(|&j| inst.is_unit(j) && inst.reason[j].is_none() && !inst.is_fixed[j])
             .collect();
         State {
             routes,
@@ -128,7 +128,7 @@ impl State {
 
     /// Makes `self` equal to `src`, assuming they differ only in `src.touched` routes and
     /// the unassigned list (a ruin-and-recreate step), in O(routes) instead of O(all).
-    pub fn copy_from(&mut self, src: &State, routes: &[usize]) {
+    pub fn copy_from(&mut self, inst: &Instance, src: &State, routes: &[usize]) {
         for &r in routes {
             self.routes[r].clone_from(&src.routes[r]);
             for &x in &src.routes[r].nodes {
@@ -139,24 +139,40 @@ impl State {
         }
         for &j in &self.unassigned {
             self.route_of[j] = src.route_of[j];
+            if inst.is_pickup(j) {
+                self.route_of[inst.partner[j]] = src.route_of[j];
+            }
         }
         self.unassigned.clone_from(&src.unassigned);
-        for &j in &self.unassigned {
-            self.route_of[j] = NONE;
+        for i in 0..self.unassigned.len() {
+            self.set_route(inst, self.unassigned[i], NONE);
         }
     }
 
-    pub fn detach(&mut self, r: usize, jobs: &[usize]) {
-        self.touch(r);
-        self.routes[r].nodes.retain(|x| !jobs.contains(x));
-        for &j in jobs {
-            self.route_of[j] = NONE;
+    /// Records unit `unit` (and a pickup's delivery) on route `r`.
+    fn set_route(&mut self, inst: &Instance, unit: usize, r: u32) {
+        self.route_of[unit] = r;
+        if inst.is_pickup(unit) {
+            self.route_of[inst.partner[unit]] = r;
         }
     }
 
-    pub fn insert(&mut self, inst: &Instance, j: usize, r: usize, k: usize) {
+    /// Takes units (jobs, shipment pickups with their deliveries) off route `r` (no cache
+    /// update).
+    pub fn detach(&mut self, inst: &Instance, r: usize, units: &[usize]) {
         self.touch(r);
-        self.routes[r].insert(inst, j, k);
-        self.route_of[j] = r as u32;
+        self.routes[r]
+            .nodes
+            .retain(|&x| !(inst.is_job(x) && units.contains(&inst.unit_of(x))));
+        for &j in units {
+            self.set_route(inst, j, NONE);
+        }
+    }
+
+    /// Inserts unit `j` into route `r` where `Route::best_insertion` said.
+    pub fn insert(&mut self, inst: &Instance, j: usize, r: usize, at: (usize, usize)) {
+        self.touch(r);
+        self.routes[r].insert_unit(inst, j, at);
+        self.set_route(inst, j, r as u32);
     }
 }

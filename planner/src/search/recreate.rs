@@ -17,7 +17,12 @@ pub struct Recreate<'a> {
 fn candidates(inst: &Instance, st: &State, j: usize, allow_empty: bool, out: &mut Vec<usize>) {
     out.clear();
     if is_big(inst, st) {
-        for &c in &inst.neighbours[j] {
+        // A shipment: routes near its pickup and near its delivery.
+        let delivery = inst.is_pickup(j).then(|| &inst.neighbours[inst.partner[j]]);
+        for &c in inst.neighbours[j]
+            .iter()
+            .chain(delivery.into_iter().flatten())
+        {
             let r = st.route_of[c as usize];
             if r != super::NONE && !out.contains(&(r as usize)) {
                 out.push(r as usize);
@@ -70,7 +75,7 @@ pub fn sort_jobs(inst: &Instance, jobs: &mut [usize], rng: &mut Rng, urgency: Op
     }
     jobs.sort_by_key(|&j| {
         (
-            std::cmp::Reverse(inst.problem.jobs[j].priority),
+            std::cmp::Reverse(inst.priority[j]),
             std::cmp::Reverse(urgency.map_or(0, |u| u[j])),
         )
     });
@@ -105,14 +110,14 @@ pub fn recreate_opening(
         // Random tie-breaks: equal costs (an empty route of each type) must not always go
         // to the lowest index.
         rng.shuffle(&mut cand);
-        let mut best: Option<(f64, usize, usize)> = None;
+        let mut best: Option<(f64, usize, (usize, usize))> = None;
         for &r in &cand {
             let bound = best.map_or(f64::INFINITY, |b| b.0);
             let blink = prm.blink;
-            if let Some((c, k)) =
+            if let Some((c, k, k2)) =
                 st.routes[r].best_insertion(inst, j, bound, || blink > 0.0 && rng.f64() < blink)
             {
-                best = Some((c, r, k));
+                best = Some((c, r, (k, k2)));
             }
         }
         if best.is_none() && is_big(inst, st) {
@@ -122,8 +127,8 @@ pub fn recreate_opening(
                     continue;
                 }
                 let bound = best.map_or(f64::INFINITY, |b| b.0);
-                if let Some((c, k)) = st.routes[r].best_insertion(inst, j, bound, || false) {
-                    best = Some((c, r, k));
+                if let Some((c, k, k2)) = st.routes[r].best_insertion(inst, j, bound, || false) {
+                    best = Some((c, r, (k, k2)));
                 }
             }
         }

@@ -92,8 +92,16 @@ pub fn ruin(inst: &Instance, st: &mut State, rng: &mut Rng, prm: &RuinParams) ->
                 }
             }
         }
-        st.detach(r, &out);
-        removed.extend_from_slice(&out);
+        // A shipment step takes its partner along: the units are what goes back.
+        let mut units: Vec<usize> = Vec::with_capacity(out.len());
+        for &x in &out {
+            let u = inst.unit_of(x);
+            if !units.contains(&u) {
+                units.push(u);
+            }
+        }
+        st.detach(inst, r, &units);
+        removed.extend_from_slice(&units);
         ruined.push(r);
     }
     for &r in &ruined {
@@ -102,15 +110,15 @@ pub fn ruin(inst: &Instance, st: &mut State, rng: &mut Rng, prm: &RuinParams) ->
     removed
 }
 
-/// Removes every movable job of route `r`; returns them.
+/// Removes every movable unit of route `r`; returns them.
 pub fn remove_route(inst: &Instance, st: &mut State, r: usize) -> Vec<usize> {
     let out: Vec<usize> = st.routes[r]
         .nodes
         .iter()
         .copied()
-        .filter(|&x| inst.is_job(x) && !inst.is_fixed[x])
+        .filter(|&x| inst.is_unit(x) && !inst.is_fixed[x])
         .collect();
-    st.detach(r, &out);
+    st.detach(inst, r, &out);
     st.routes[r].update(inst);
     out
 }
@@ -125,12 +133,12 @@ fn random_ruin(inst: &Instance, st: &mut State, rng: &mut Rng, prm: &RuinParams)
         if removed.len() >= k {
             break;
         }
-        let j = rng.below(inst.n);
+        let j = inst.unit_of(rng.below(inst.n));
         let r = st.route_of[j];
-        if r == NONE || inst.is_fixed[j] {
+        if r == NONE || inst.is_fixed[j] || removed.contains(&j) {
             continue;
         }
-        st.detach(r as usize, &[j]);
+        st.detach(inst, r as usize, &[j]);
         removed.push(j);
         if !touched.contains(&(r as usize)) {
             touched.push(r as usize);

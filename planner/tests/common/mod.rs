@@ -32,12 +32,14 @@ pub fn vehicle(id: &str, cap: i32) -> Vehicle {
         cost_per_distance: 1.0,
         cost_per_time: 0.0,
         fixed_jobs: vec![],
+        max_tasks: None,
     }
 }
 
 pub fn problem(jobs: Vec<Job>, vehicles: Vec<Vehicle>) -> Problem {
     Problem {
         jobs,
+        shipments: Vec::new(),
         vehicles,
         travel: TravelSpec::Euclidean { speed: 1.0 },
     }

@@ -151,6 +151,7 @@ pub fn build(
             cost_per_distance,
             cost_per_time,
             fixed_jobs: Vec::new(),
+            max_tasks: None,
         });
     }
 
@@ -285,6 +286,7 @@ pub fn build(
     Ok(PlanInput {
         problem: Problem {
             jobs: problem_jobs,
+            shipments: Vec::new(),
             vehicles,
             travel: travel(settings),
         },

@@ -1,8 +1,11 @@
 //! `planner solve FILE ...` prints one JSON object; `planner check PROBLEM SOLUTION` checks
-//! such an object; `planner generate ...` writes a city day.
+//! such an object; `planner generate ...` writes a city day; `planner serve` answers VROOM's
+//! format over HTTP.
+
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use planner::io::{json, solomon, solution, ReadError};
+use planner::io::{json, lilim, solomon, solution, vroom, ReadError};
 use planner::{Objective, Problem, SolveOptions};
 use serde_json::Value;
 use std::io::IsTerminal;
@@ -21,7 +24,11 @@ struct Cli {
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum Format {
     Solomon,
+    /// Li & Lim pickup-and-delivery (PDPTW) files.
+    Lilim,
     Json,
+    /// VROOM's JSON input; `solve` then answers in VROOM's output format.
+    Vroom,
 }
 
 /// Spelt as in the API (`fewest_couriers`, `earliest_finish`); dashes are accepted too.
@@ -55,10 +62,11 @@ enum Cmd {
     /// Solve a problem file and print the result as one JSON object.
     Solve {
         file: std::path::PathBuf,
-        /// Default: json if the file starts with `{`, else solomon.
+        /// Default: json if the file starts with `{`, lilim if its first line is three numbers,
+        /// else solomon.
         #[arg(long, value_enum)]
         format: Option<Format>,
-        /// Default: hierarchical for Solomon files, distance (cost) for JSON.
+        /// Default: hierarchical for Solomon and Li & Lim files, distance for JSON.
         #[arg(long, value_enum)]
         objective: Option<Obj>,
         /// Wall-clock bound for the whole run, reading the file included.
@@ -72,13 +80,36 @@ enum Cmd {
         /// 0 = one per core.
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        /// OSRM service for VROOM problems given by coordinates (else straight lines).
+        #[arg(long)]
+        osrm: Option<String>,
+    },
+    /// Answer VROOM problems over HTTP like vroom-express: `POST /` with the problem.
+    Serve {
+        /// Address to listen on (`127.0.0.1:0` picks a free port; the line `listening on
+        /// ADDR` tells which).
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        bind: String,
+        /// Search time per problem, seconds.
+        #[arg(long, default_value_t = 5.0)]
+        time_limit: f64,
+        /// 0 = one per core.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// OSRM service for problems given by coordinates (else straight lines).
+        #[arg(long)]
+        osrm: Option<String>,
+        /// Largest problem accepted, bytes.
+        #[arg(long, default_value_t = 50_000_000)]
+        max_body: usize,
     },
     /// Check a solution printed by `solve` against its problem: print each violation and
     /// exit 1, or a one-line summary and exit 0. Unreadable files exit 2.
     Check {
         problem: std::path::PathBuf,
         solution: std::path::PathBuf,
-        /// Of the problem. Default: json if the file starts with `{`, else solomon.
+        /// Of the problem. Default: json if the file starts with `{`, lilim if its first line
+        /// is three numbers, else solomon.
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
@@ -108,11 +139,15 @@ fn read_problem(file: &Path, format: Option<Format>) -> Result<(Problem, Format)
     let text = read_text(file)?;
     let format = format.unwrap_or(if text.trim_start().starts_with('{') {
         Format::Json
+    } else if lilim::detect(&text) {
+        Format::Lilim
     } else {
         Format::Solomon
     });
     let parsed: Result<Problem, ReadError> = match format {
         Format::Solomon => solomon::parse(&text),
+        Format::Lilim => lilim::parse(&text),
+        Format::Vroom => vroom::parse(&text, None).map(|vp| vp.problem),
         Format::Json => json::parse(&text),
     };
     match parsed {
@@ -168,6 +203,52 @@ fn check(problem: &Path, sol: &Path, format: Option<Format>) -> Result<ExitCode,
     }
 }
 
+/// `planner solve --format vroom`: VROOM's answer on standard output, errors included
+/// (`{"code": 2, "error": ...}`, exit code 2), as the `vroom` command answers.
+#[allow(clippy::too_many_arguments)]
+fn solve_vroom(
+    file: &Path,
+    objective: Option<Obj>,
+    time_limit: Option<f64>,
+    iterations: Option<u64>,
+    seed: u64,
+    threads: usize,
+    osrm: Option<&str>,
+    t0: Instant,
+) -> ExitCode {
+    let fail = |code: u8, message: String| {
+        println!("{}", vroom::error(code, &message));
+        ExitCode::from(2)
+    };
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => return fail(vroom::INPUT_ERROR, format!("{}: {e}", file.display())),
+    };
+    let vp = match vroom::parse(&text, osrm) {
+        Ok(vp) => vp,
+        Err(e) => return fail(vroom::INPUT_ERROR, e.to_string()),
+    };
+    let loaded = t0.elapsed();
+    let opts = SolveOptions {
+        objective: objective.map_or(vp.objective, Into::into),
+        iterations,
+        time_limit: time_limit.and_then(|s| Duration::try_from_secs_f64(s).ok()),
+        seed,
+        threads,
+        progress: None,
+    };
+    match planner::solve(&vp.problem, &opts) {
+        Ok(sol) => {
+            let solving = t0.elapsed() - loaded;
+            let out = vroom::to_json(&vp, &sol, (loaded.as_millis(), solving.as_millis()));
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) if osrm.is_some() => fail(vroom::ROUTING_ERROR, e.to_string()),
+        Err(e) => fail(vroom::INPUT_ERROR, e.to_string()),
+    }
+}
+
 fn main() -> ExitCode {
     let t0 = Instant::now();
     let cli = Cli::parse();
@@ -186,6 +267,50 @@ fn main() -> ExitCode {
             solution,
             format,
         } => check(&problem, &solution, format).unwrap_or_else(|code| code),
+        Cmd::Serve {
+            bind,
+            time_limit,
+            threads,
+            osrm,
+            max_body,
+        } => {
+            let Ok(time_limit) = Duration::try_from_secs_f64(time_limit) else {
+                eprintln!("error: --time-limit must be a non-negative number of seconds");
+                return ExitCode::from(2);
+            };
+            let settings = serve::Settings {
+                time_limit,
+                threads,
+                osrm,
+                max_body,
+            };
+            match serve::run(&bind, settings) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Cmd::Solve {
+            file,
+            format: Some(Format::Vroom),
+            objective,
+            time_limit,
+            iterations,
+            seed,
+            threads,
+            osrm,
+        } => solve_vroom(
+            &file,
+            objective,
+            time_limit,
+            iterations,
+            seed,
+            threads,
+            osrm.as_deref(),
+            t0,
+        ),
         Cmd::Solve {
             file,
             format,
@@ -194,6 +319,7 @@ fn main() -> ExitCode {
             iterations,
             seed,
             threads,
+            osrm: _,
         } => {
             let (problem, format) = match read_problem(&file, format) {
                 Ok(x) => x,
@@ -201,7 +327,7 @@ fn main() -> ExitCode {
             };
             let objective = match objective {
                 Some(o) => o.into(),
-                None if format == Format::Solomon => Objective::Hierarchical,
+                None if format != Format::Json => Objective::Hierarchical,
                 None => Objective::Distance,
             };
             // Keep a margin for writing the answer.
@@ -244,7 +370,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let mut out = solution::to_json(&problem, &sol, format == Format::Solomon);
+            let mut out = solution::to_json(&problem, &sol, format != Format::Json);
             out["iterations"] = Value::from(sol.iterations);
             out["wall_s"] = Value::from(t0.elapsed().as_secs_f64());
             println!("{out}");
