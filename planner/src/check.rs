@@ -201,7 +201,7 @@ pub fn check(p: &Problem, s: &Solution) -> Result<CheckReport, Vec<Violation>> {
     }
     let tr = match travel::model(p) {
         Ok((t, _)) => t,
-        Err(e) => return Err(invalid(e)),
+        Err(e) => return Err(invalid(e.to_string())),
     };
     let n = p.task_count();
     let dims = dims_of(p);

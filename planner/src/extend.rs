@@ -34,9 +34,7 @@ pub fn extend(
     o: &SolveOptions,
 ) -> Result<Solution, PlanError> {
     let t0 = Instant::now();
-    let inst = Instance::new(p)
-        .map_err(PlanError::Invalid)?
-        .for_objective(o.objective);
+    let inst = Instance::new(p)?.for_objective(o.objective);
     crate::timing::check_routes(p, routes)?;
     let mut st = State::new(&inst);
     for (v, jobs) in routes {

@@ -11,6 +11,7 @@
 use crate::model::{Objective, Problem, StepKind, Task, TimeWindow, UnassignedReason};
 use crate::neighbours;
 use crate::travel::{self, TravelTable};
+use crate::PlanError;
 
 pub const NO_POINT: usize = usize::MAX;
 /// `partner` of a job (a task that is no shipment step).
@@ -131,8 +132,8 @@ pub fn latest(w: &[TimeWindow], t: f64) -> f64 {
 }
 
 impl<'a> Instance<'a> {
-    pub fn new(p: &'a Problem) -> Result<Self, String> {
-        crate::validate(p)?;
+    pub fn new(p: &'a Problem) -> Result<Self, PlanError> {
+        crate::validate(p).map_err(PlanError::Invalid)?;
         let n = p.task_count();
         let m = p.vehicles.len();
         let tasks: Vec<Task> = (0..n).filter_map(|i| p.task(i)).collect();
@@ -236,10 +237,15 @@ impl<'a> Instance<'a> {
         for (v, veh) in p.vehicles.iter().enumerate() {
             for id in &veh.fixed_jobs {
                 let Some(&j) = ids.get(id.as_str()) else {
-                    return Err(format!("vehicle {}: unknown fixed job {id}", veh.id));
+                    return Err(PlanError::Invalid(format!(
+                        "vehicle {}: unknown fixed job {id}",
+                        veh.id
+                    )));
                 };
                 if is_fixed[j] {
-                    return Err(format!("job {id} is fixed on two vehicles"));
+                    return Err(PlanError::Invalid(format!(
+                        "job {id} is fixed on two vehicles"
+                    )));
                 }
                 is_fixed[j] = true;
                 fixed[v].push(j);

@@ -34,6 +34,9 @@ pub use timing::{
 pub enum PlanError {
     #[error("invalid problem: {0}")]
     Invalid(String),
+    /// The road service gave no travel times (down, refusing, or no road between points).
+    #[error("road travel times: {0}")]
+    Travel(String),
 }
 
 /// Rejects what the search cannot handle (NaN, negative loads, inverted windows...).

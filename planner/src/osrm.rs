@@ -68,7 +68,8 @@ pub fn fetch(url: &str, profile: &str, points: &[Location]) -> Result<MatrixTrav
 
 type Block = (Vec<Vec<f64>>, Vec<Vec<f64>>);
 
-/// One `/table` request: the sources' coordinates then the targets'.
+/// One `/table` request: the sources' coordinates then the targets' (once when they are
+/// the same points, the blocks on the diagonal).
 fn block(
     agent: &ureq::Agent,
     base: &str,
@@ -77,19 +78,22 @@ fn block(
     sources: &[usize],
     targets: &[usize],
 ) -> Result<Block, String> {
+    let same = sources == targets;
+    let sent: &[usize] = if same { &[] } else { targets };
     let coords: Vec<String> = sources
         .iter()
-        .chain(targets)
+        .chain(sent)
         .map(|&i| format!("{:.6},{:.6}", points[i].lon, points[i].lat))
         .collect();
     let list =
         |range: std::ops::Range<usize>| range.map(|i| i.to_string()).collect::<Vec<_>>().join(";");
     let s = sources.len();
+    let first_target = if same { 0 } else { s };
     let url = format!(
         "{base}/table/v1/{profile}/{}?sources={}&destinations={}&annotations=duration,distance",
         coords.join(";"),
         list(0..s),
-        list(s..s + targets.len()),
+        list(first_target..first_target + targets.len()),
     );
     let body = get(agent, base, &url)?;
     let answer: serde_json::Value = serde_json::from_str(&body)

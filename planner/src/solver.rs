@@ -60,9 +60,7 @@ enum Budget {
 
 pub fn solve(p: &Problem, o: &SolveOptions) -> Result<Solution, PlanError> {
     let t0 = Instant::now();
-    let inst = Instance::new(p)
-        .map_err(PlanError::Invalid)?
-        .for_objective(o.objective);
+    let inst = Instance::new(p)?.for_objective(o.objective);
     let hier = o.objective.fewest_vehicles_first();
     let budget = match (o.iterations, o.time_limit) {
         (Some(i), _) => Budget::Iterations(i),

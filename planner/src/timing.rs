@@ -147,7 +147,7 @@ pub fn retime_solution(
     let mut unassigned = Vec::new();
     if routed.iter().any(|r| !r) {
         // The solver's reasons (an empty route tried on every vehicle).
-        let inst = crate::instance::Instance::new(p).map_err(PlanError::Invalid)?;
+        let inst = crate::instance::Instance::new(p)?;
         for j in (0..p.jobs.len()).filter(|&j| !routed[j]) {
             let reason = inst.reason[j].unwrap_or(if inst.is_fixed[j] {
                 UnassignedReason::Fixed
@@ -245,7 +245,7 @@ struct Timer<'a> {
 impl<'a> Timer<'a> {
     fn new(p: &'a Problem) -> Result<Self, PlanError> {
         crate::validate(p).map_err(PlanError::Invalid)?;
-        let (model, factor) = travel::model(p).map_err(PlanError::Invalid)?;
+        let (model, factor) = travel::model(p)?;
         let dims = p
             .jobs
             .iter()

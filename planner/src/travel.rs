@@ -2,6 +2,7 @@
 //! and delivery), then each vehicle's start and end.
 
 use crate::model::{Location, Problem, TravelSpec};
+use crate::PlanError;
 use geo::{Distance, Haversine, Point};
 
 /// Distance and duration between numbered points.
@@ -177,7 +178,7 @@ pub fn points(p: &Problem) -> Vec<Location> {
 
 /// Builds the travel model for a problem (errors: matrix of the wrong size, road service
 /// unreachable).
-pub fn model(p: &Problem) -> Result<(Box<dyn Travel>, f64), String> {
+pub fn model(p: &Problem) -> Result<(Box<dyn Travel>, f64), PlanError> {
     let pts = points(p);
     Ok(match &p.travel {
         TravelSpec::Euclidean { speed } => (
@@ -202,9 +203,9 @@ pub fn model(p: &Problem) -> Result<(Box<dyn Travel>, f64), String> {
             let n = pts.len();
             let ok = |m: &Vec<Vec<f64>>| m.len() == n && m.iter().all(|r| r.len() == n);
             if !ok(distances) || !ok(durations) {
-                return Err(format!(
+                return Err(PlanError::Invalid(format!(
                     "travel matrices must be {n}x{n} (jobs, shipment steps, then each vehicle's start and end)"
-                ));
+                )));
             }
             (
                 Box::new(MatrixTravel {
@@ -215,12 +216,13 @@ pub fn model(p: &Problem) -> Result<(Box<dyn Travel>, f64), String> {
             )
         }
         TravelSpec::Osrm { url, profile } => {
-            (Box::new(crate::osrm::fetch(url, profile, &pts)?), f64::NAN)
+            let m = crate::osrm::fetch(url, profile, &pts).map_err(PlanError::Travel)?;
+            (Box::new(m), f64::NAN)
         }
     })
 }
 
-pub fn table(p: &Problem) -> Result<TravelTable, String> {
+pub fn table(p: &Problem) -> Result<TravelTable, PlanError> {
     let (m, factor) = model(p)?;
     let n = p.task_count() + 2 * p.vehicles.len();
     if n > DENSE_LIMIT {

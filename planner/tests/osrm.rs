@@ -130,10 +130,17 @@ fn road_times_come_in_blocks_and_the_routes_follow_them() {
     let mut resolved = p.clone();
     osrm::resolve(&mut resolved).unwrap();
     // 130 jobs and 5 vehicles' starts and ends: 140 points in blocks of 50, 3 x 3 requests,
-    // none with more than 100 coordinates.
+    // none with more than 100 coordinates; the 3 on the diagonal send their points once.
     let requests = seen.lock().unwrap().requests.clone();
     assert_eq!(requests.len(), 9, "{requests:?}");
     assert!(requests.iter().all(|&c| c <= 2 * osrm::BLOCK));
+    let mut diagonal: Vec<usize> = requests
+        .iter()
+        .copied()
+        .filter(|&c| c <= osrm::BLOCK)
+        .collect();
+    diagonal.sort_unstable();
+    assert_eq!(diagonal, [40, 50, 50], "{requests:?}");
     let TravelSpec::Matrix {
         distances,
         durations,
@@ -193,7 +200,8 @@ fn a_service_that_is_down_or_refuses_is_named_in_the_error() {
     let url = format!("http://127.0.0.1:{port}");
     let t = Instant::now();
     let err = match solve(&day_on_roads(&url), &common::opts(10)) {
-        Err(PlanError::Invalid(e)) => e,
+        Err(PlanError::Travel(e)) => e,
+        Err(e) => panic!("not a travel error: {e}"),
         Ok(_) => panic!("solved without roads"),
     };
     assert!(

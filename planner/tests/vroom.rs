@@ -313,6 +313,7 @@ fn post(addr: &str, body: &str) -> (u16, Value) {
 fn serve_answers_as_vroom_express() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_planner"))
         .args(["serve", "--bind", "127.0.0.1:0", "--time-limit", "0.5"])
+        .args(["--concurrent", "1"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -335,6 +336,17 @@ fn serve_answers_as_vroom_express() {
         without_computing_times(read("example_2_vroom-1.15.2.json"))
     );
 
+    // Two at once with room for one: the second waits its turn, both are answered.
+    let both: Vec<_> = (0..2)
+        .map(|_| {
+            let (addr, problem) = (addr.clone(), problem.clone());
+            std::thread::spawn(move || post(&addr, &problem).0)
+        })
+        .collect();
+    for t in both {
+        assert_eq!(t.join().unwrap(), 200);
+    }
+
     let (status, answer) = post(&addr, "{\"jobs\": []}");
     assert_eq!(status, 400);
     assert_eq!(answer["code"], 2);
@@ -351,4 +363,28 @@ fn serve_answers_as_vroom_express() {
     );
     assert_eq!(status, 404);
     assert_eq!(answer["code"], 2);
+}
+
+/// Coordinates and a road service that is down: VROOM's routing error, code 3.
+#[test]
+fn a_road_service_that_is_down_is_a_routing_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = Command::new(env!("CARGO_BIN_EXE_planner"))
+        .args(["solve", &data("example_1.json"), "--format", "vroom"])
+        .args([
+            "--osrm",
+            &format!("http://127.0.0.1:{port}"),
+            "--iterations",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["code"], 3);
+    assert!(answer["error"].as_str().unwrap().contains("did not answer"));
 }

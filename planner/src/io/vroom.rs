@@ -13,7 +13,8 @@
 //! Refused with an input error (code 2) rather than solved differently from what was asked:
 //! a vehicle without `start` or without `end` (open routes), more than one break per vehicle
 //! or more than one window per break, `setup` times, `max_travel_time`, `max_distance`,
-//! `steps` (plan mode), a `costs` matrix, vehicles on different profiles or speed factors.
+//! `steps` (plan mode), a `costs` matrix, vehicles on different profiles or speed factors, a
+//! speed factor with a road service.
 //!
 //! The cost VROOM minimises is its travel cost (`per_hour` on travel time, `per_km` on
 //! distance, plus `fixed` per vehicle used): the planner's `distance` objective with those
@@ -443,6 +444,9 @@ pub fn parse(text: &str, osrm: Option<&str>) -> Result<VroomProblem, ReadError> 
                 )));
             }
             let travel = match osrm {
+                Some(_) if speed != 1.0 => {
+                    return Err(err("speed_factor with a road service is not supported"))
+                }
                 Some(url) => TravelSpec::Osrm {
                     url: url.to_owned(),
                     profile: profile.clone(),

@@ -102,6 +102,9 @@ enum Cmd {
         /// Largest problem accepted, bytes.
         #[arg(long, default_value_t = 50_000_000)]
         max_body: usize,
+        /// Problems solved at once; further requests wait their turn.
+        #[arg(long, default_value_t = 2)]
+        concurrent: usize,
     },
     /// Check a solution printed by `solve` against its problem: print each violation and
     /// exit 1, or a one-line summary and exit 0. Unreadable files exit 2.
@@ -204,7 +207,8 @@ fn check(problem: &Path, sol: &Path, format: Option<Format>) -> Result<ExitCode,
 }
 
 /// `planner solve --format vroom`: VROOM's answer on standard output, errors included
-/// (`{"code": 2, "error": ...}`, exit code 2), as the `vroom` command answers.
+/// (`{"code": 2, "error": ...}`, exit code 2; 3 when the road service fails), as the `vroom`
+/// command answers.
 #[allow(clippy::too_many_arguments)]
 fn solve_vroom(
     file: &Path,
@@ -216,9 +220,10 @@ fn solve_vroom(
     osrm: Option<&str>,
     t0: Instant,
 ) -> ExitCode {
+    // The exit code is VROOM's status code (2: the problem, 3: the road service).
     let fail = |code: u8, message: String| {
         println!("{}", vroom::error(code, &message));
-        ExitCode::from(2)
+        ExitCode::from(code)
     };
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
@@ -244,7 +249,7 @@ fn solve_vroom(
             println!("{out}");
             ExitCode::SUCCESS
         }
-        Err(e) if osrm.is_some() => fail(vroom::ROUTING_ERROR, e.to_string()),
+        Err(e @ planner::PlanError::Travel(_)) => fail(vroom::ROUTING_ERROR, e.to_string()),
         Err(e) => fail(vroom::INPUT_ERROR, e.to_string()),
     }
 }
@@ -273,6 +278,7 @@ fn main() -> ExitCode {
             threads,
             osrm,
             max_body,
+            concurrent,
         } => {
             let Ok(time_limit) = Duration::try_from_secs_f64(time_limit) else {
                 eprintln!("error: --time-limit must be a non-negative number of seconds");
@@ -283,6 +289,7 @@ fn main() -> ExitCode {
                 threads,
                 osrm,
                 max_body,
+                concurrent,
             };
             match serve::run(&bind, settings) {
                 Ok(()) => ExitCode::SUCCESS,

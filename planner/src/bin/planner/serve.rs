@@ -7,7 +7,7 @@ use planner::SolveOptions;
 use serde_json::Value;
 use std::io::Read;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tiny_http::{Header, Method, Request, Response, Server};
 
@@ -18,6 +18,36 @@ pub struct Settings {
     pub osrm: Option<String>,
     /// Requests larger than this are refused (413).
     pub max_body: usize,
+    /// Problems solved at once; more wait their turn (each solve uses every core).
+    pub concurrent: usize,
+}
+
+/// Lets at most a fixed number of solves run at once.
+struct Gate {
+    running: Mutex<usize>,
+    freed: Condvar,
+    limit: usize,
+}
+
+impl Gate {
+    fn enter(&self) -> GatePass<'_> {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        while *running >= self.limit {
+            running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+        *running += 1;
+        GatePass(self)
+    }
+}
+
+struct GatePass<'a>(&'a Gate);
+
+impl Drop for GatePass<'_> {
+    fn drop(&mut self) {
+        let mut running = self.0.running.lock().unwrap_or_else(|e| e.into_inner());
+        *running -= 1;
+        self.0.freed.notify_one();
+    }
 }
 
 /// Serves until the process ends; prints `listening on ADDR` once bound.
@@ -27,11 +57,16 @@ pub fn run(bind: &str, settings: Settings) -> Result<(), String> {
         Some(addr) => announce(addr),
         None => println!("listening on {bind}"),
     }
+    let gate = Arc::new(Gate {
+        running: Mutex::new(0),
+        freed: Condvar::new(),
+        limit: settings.concurrent.max(1),
+    });
     let settings = Arc::new(settings);
     for request in server.incoming_requests() {
-        let settings = Arc::clone(&settings);
+        let (settings, gate) = (Arc::clone(&settings), Arc::clone(&gate));
         // One thread per request: a long solve must not hold up a health check.
-        std::thread::spawn(move || answer(request, &settings));
+        std::thread::spawn(move || answer(request, &settings, &gate));
     }
     Ok(())
 }
@@ -50,10 +85,13 @@ fn json_response(status: u16, body: &Value) -> Response<std::io::Cursor<Vec<u8>>
         .with_header(header)
 }
 
-fn answer(mut request: Request, settings: &Settings) {
+fn answer(mut request: Request, settings: &Settings, gate: &Gate) {
     let (status, body) = match (request.method(), request.url()) {
         (Method::Get, "/health") => (200, serde_json::json!({"status": "ok"})),
-        (Method::Post, "/") => solve(&mut request, settings),
+        (Method::Post, "/") => {
+            let _pass = gate.enter();
+            solve(&mut request, settings)
+        }
         (_, "/" | "/health") => (405, vroom::error(vroom::INPUT_ERROR, "method not allowed")),
         _ => (404, vroom::error(vroom::INPUT_ERROR, "not found")),
     };
@@ -102,8 +140,7 @@ fn solve(request: &mut Request, settings: &Settings) -> (u16, Value) {
                 vroom::to_json(&vp, &sol, (loaded.as_millis(), solving.as_millis())),
             )
         }
-        // Road tables are fetched while the problem is compiled: a routing error.
-        Err(e) if settings.osrm.is_some() && e.to_string().contains("OSRM") => {
+        Err(e @ planner::PlanError::Travel(_)) => {
             (500, vroom::error(vroom::ROUTING_ERROR, &e.to_string()))
         }
         Err(e) => (400, vroom::error(vroom::INPUT_ERROR, &e.to_string())),
