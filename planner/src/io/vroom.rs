@@ -485,6 +485,15 @@ pub fn parse(text: &str, osrm: Option<&str>) -> Result<VroomProblem, ReadError> 
     })
 }
 
+impl VroomProblem {
+    /// Asks the road service (when the problem uses one) for its tables once, so that the
+    /// solve and the answer's distances read the same matrices and the service is not asked
+    /// again for the answer.
+    pub fn fetch_roads(&mut self) -> Result<(), crate::PlanError> {
+        crate::osrm::resolve(&mut self.problem).map_err(crate::PlanError::Travel)
+    }
+}
+
 impl InCosts {
     /// VROOM's default prices: `(fixed, per_hour, per_km)`.
     fn default_prices() -> (f64, f64, f64) {

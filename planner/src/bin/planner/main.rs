@@ -229,10 +229,13 @@ fn solve_vroom(
         Ok(t) => t,
         Err(e) => return fail(vroom::INPUT_ERROR, format!("{}: {e}", file.display())),
     };
-    let vp = match vroom::parse(&text, osrm) {
+    let mut vp = match vroom::parse(&text, osrm) {
         Ok(vp) => vp,
         Err(e) => return fail(vroom::INPUT_ERROR, e.to_string()),
     };
+    if let Err(e) = vp.fetch_roads() {
+        return fail(vroom::ROUTING_ERROR, e.to_string());
+    }
     let loaded = t0.elapsed();
     let opts = SolveOptions {
         objective: objective.map_or(vp.objective, Into::into),

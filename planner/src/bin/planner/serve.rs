@@ -121,10 +121,13 @@ fn solve(request: &mut Request, settings: &Settings) -> (u16, Value) {
             ),
         );
     }
-    let vp = match vroom::parse(&text, settings.osrm.as_deref()) {
+    let mut vp = match vroom::parse(&text, settings.osrm.as_deref()) {
         Ok(vp) => vp,
         Err(e) => return (400, vroom::error(vroom::INPUT_ERROR, &e.to_string())),
     };
+    if let Err(e) = vp.fetch_roads() {
+        return (500, vroom::error(vroom::ROUTING_ERROR, &e.to_string()));
+    }
     let loaded = t0.elapsed();
     let opts = SolveOptions {
         objective: vp.objective,
