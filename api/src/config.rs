@@ -104,6 +104,14 @@ pub struct ServerArgs {
     /// back to its manager.
     #[arg(long, env = "MAX_VISIT_ATTEMPTS", default_value_t = 3)]
     pub max_visit_attempts: i32,
+    /// How often the live ETAs of the routes under way are re-timed, in seconds (reports
+    /// and positions re-time their route at once).
+    #[arg(long, env = "ETA_SWEEP_SECONDS", default_value_t = 60.0, value_parser = positive)]
+    pub eta_sweep_seconds: f64,
+    /// A visit is flagged late, and its customer told, once its estimated arrival passes
+    /// the end of the promised window less this many minutes.
+    #[arg(long, env = "DELAY_MARGIN_MINUTES", default_value_t = 0.0, value_parser = non_negative)]
+    pub delay_margin_minutes: f64,
     /// How often overdue claims are looked for and escalated, in seconds.
     #[arg(long, env = "SLA_SWEEP_SECONDS", default_value_t = 60.0, value_parser = positive)]
     pub sla_sweep_seconds: f64,
@@ -392,6 +400,10 @@ pub struct DispatchSettings {
     pub cost_per_hour: f64,
     /// Road travel from an OSRM service (URL, profile) instead of the estimate.
     pub osrm: Option<(String, String)>,
+    /// How often the sweep re-times the routes under way.
+    pub eta_sweep: Duration,
+    /// How long before the end of its window a visit counts as late.
+    pub delay_margin: Duration,
 }
 
 impl Default for DispatchSettings {
@@ -406,6 +418,8 @@ impl Default for DispatchSettings {
             cost_per_km: 0.35,
             cost_per_hour: 22.0,
             osrm: None,
+            eta_sweep: Duration::from_secs(60),
+            delay_margin: Duration::ZERO,
             instance: format!(
                 "{}-{}",
                 std::process::id(),
@@ -466,6 +480,9 @@ impl Settings {
         settings.dispatch.default_time_limit = Duration::from_millis(server.plan_time_limit_ms);
         settings.max_visit_attempts = server.max_visit_attempts.max(1);
         settings.sla_sweep = Duration::from_secs_f64(server.sla_sweep_seconds);
+        settings.dispatch.eta_sweep = Duration::from_secs_f64(server.eta_sweep_seconds);
+        settings.dispatch.delay_margin =
+            Duration::from_secs_f64(server.delay_margin_minutes * 60.0);
         settings.retention = Retention {
             positions: chrono::Duration::days(server.positions_retention_days.into()),
             outbox: chrono::Duration::days(server.outbox_retention_days.into()),

@@ -10,6 +10,7 @@ pub mod claim;
 pub mod decision;
 pub mod dispatch;
 pub mod error;
+pub mod eta;
 pub mod job;
 pub mod locale;
 pub mod plan;

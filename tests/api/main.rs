@@ -12,6 +12,7 @@ mod courier;
 mod documents;
 mod fleet;
 mod hardening;
+mod live;
 mod metrics;
 mod migrations;
 mod notifications;

@@ -69,7 +69,19 @@ pub async fn draft_tomorrow(app: &TestApp, dispatcher: &str) -> i64 {
 
 /// Plans tomorrow and publishes the draft; returns the plan's id.
 pub async fn publish_tomorrow(app: &TestApp, dispatcher: &str) -> i64 {
-    let id = draft_tomorrow(app, dispatcher).await;
+    publish_plan(
+        app,
+        dispatcher,
+        json!({"date": tomorrow(), "time_limit_ms": 300}),
+    )
+    .await
+}
+
+/// Runs a plan (`POST /plans` with `body`) and publishes the draft; returns its id.
+pub async fn publish_plan(app: &TestApp, dispatcher: &str, body: Value) -> i64 {
+    let plan = run_plan(app, dispatcher, body).await;
+    assert_eq!(plan["status"], "draft", "{plan}");
+    let id = plan["id"].as_i64().unwrap();
     let (status, published) = app
         .post(&format!("/plans/{id}/publish"), dispatcher, &json!({}))
         .await;

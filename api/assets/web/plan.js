@@ -270,11 +270,12 @@ function renderRoutes() {
       const button = el('button', {
         type: 'button', class: 'stop', 'data-job': stop.job_id,
         'aria-pressed': stop.job_id === selected ? 'true' : 'false',
-      }, `${stop.claim_number || stop.job_id} · ${words.job_kinds[stop.job_kind] || stop.job_kind || ''} · ${words.window} ${windows} · ${words.eta} ${at(stop.arrival_at)}`);
+      }, `${stop.claim_number || stop.job_id} · ${words.job_kinds[stop.job_kind] || stop.job_kind || ''} · ${words.window} ${windows} · ${words.eta} ${at(stop.arrival_at)}${stop.eta_at ? ` · ${words.now_expected} ${at(stop.eta_at)}` : ''}`);
       button.addEventListener('click', () => select(stop.job_id));
       const item = el('li', { 'data-job': stop.job_id }, button);
       if (stop.locked) item.append(el('span', { class: 'badge', text: words.locked }));
       if (stop.outcome) item.append(el('span', { class: `badge outcome ${stop.outcome}`, text: words.outcomes[stop.outcome] || stop.outcome }));
+      if (stop.delayed) item.append(el('span', { class: 'badge late delayed', text: words.delayed }));
       for (const v of stop.violations) item.append(el('span', { class: 'badge late violation', text: describe(v) }));
       list.append(item);
     });

@@ -501,6 +501,45 @@ fn assign_to(
     Ok(updated)
 }
 
+/// The claim of a courier's job and the payload its visit events start from.
+fn visit_event(
+    conn: &mut DbConnection,
+    job: &JobRow,
+    courier_id: CourierId,
+) -> ApiResult<(ClaimRow, serde_json::Value)> {
+    let claim = claims::find(conn, job.claim_id, Scope::All)?.ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "job {} has no claim {}",
+            job.id,
+            job.claim_id
+        ))
+    })?;
+    let mut payload = event_payload(&claim);
+    payload["job_id"] = json!(job.id);
+    payload["job_kind"] = json!(job.kind);
+    payload["courier_id"] = json!(courier_id);
+    Ok((claim, payload))
+}
+
+/// A visit of the claim's job will start after the window the customer was promised
+/// (live ETAs): she hears of it with the new estimate and her tracking link, as do the
+/// webhooks (`visit.delayed`). Not claim history: the visit has not happened yet.
+pub fn visit_delayed(
+    conn: &mut DbConnection,
+    job: &JobRow,
+    courier_id: CourierId,
+    eta: chrono::NaiveDateTime,
+    promised: Option<(chrono::NaiveDateTime, chrono::NaiveDateTime)>,
+) -> ApiResult<()> {
+    let (claim, mut payload) = visit_event(conn, job, courier_id)?;
+    payload["windows"] = json!(promised
+        .map(|(start, end)| vec![json!({"start": start.and_utc(), "end": end.and_utc()})])
+        .unwrap_or_default());
+    payload["eta"] = json!(eta.and_utc());
+    outbox::push(conn, "visit.delayed", Some(claim.id), payload)?;
+    Ok(())
+}
+
 /// How a courier's visit for a claim ended.
 #[derive(Debug, Clone, Copy)]
 pub enum VisitEnd<'a> {
@@ -526,17 +565,7 @@ pub fn visit_reported(
     event: CourierEvent,
     ended: Option<VisitEnd>,
 ) -> ApiResult<()> {
-    let claim = claims::find(conn, job.claim_id, Scope::All)?.ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!(
-            "job {} has no claim {}",
-            job.id,
-            job.claim_id
-        ))
-    })?;
-    let mut payload = event_payload(&claim);
-    payload["job_id"] = json!(job.id);
-    payload["job_kind"] = json!(job.kind);
-    payload["courier_id"] = json!(courier_id);
+    let (claim, mut payload) = visit_event(conn, job, courier_id)?;
     match ended {
         None if event == CourierEvent::Departed => {
             payload["windows"] = json!(job.windows);

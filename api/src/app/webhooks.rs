@@ -24,6 +24,7 @@ pub const EVENTS: &[&str] = &[
     "claim.overdue",
     "claim.feedback",
     "visit.departed",
+    "visit.delayed",
     "job.completed",
     "job.failed",
     "job.cancelled",

@@ -109,6 +109,9 @@ pub struct RouteRow {
     pub violations: Vec<RouteViolation>,
     /// Bumped whenever what the courier sees changes.
     pub revision: i64,
+    /// When the live ETAs were last computed, and the estimated return then.
+    pub etas_at: Option<NaiveDateTime>,
+    pub eta_end_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -145,6 +148,12 @@ pub struct StopRow {
     pub violations: Vec<RouteViolation>,
     /// How the visit ended (`done`, `failed`).
     pub outcome: Option<String>,
+    /// The current arrival estimate (live ETAs), while the visit is ahead.
+    pub eta_at: Option<NaiveDateTime>,
+    /// That estimate passes the end of the promised window (less the margin).
+    pub delayed: bool,
+    /// When the customer was last told of a delay of this visit.
+    pub delay_noticed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -163,6 +172,7 @@ pub struct NewStop {
     #[diesel(serialize_as = Json<Vec<RouteViolation>>)]
     pub violations: Vec<RouteViolation>,
     pub outcome: Option<String>,
+    pub delay_noticed_at: Option<NaiveDateTime>,
 }
 
 // Writes return the id and read the row back: the multi-backend connection cannot
@@ -637,7 +647,11 @@ pub fn ended_stop(
 pub struct PlannedStop {
     pub job_id: JobId,
     pub date: NaiveDate,
+    /// The planned start of the visit.
     pub eta: Option<NaiveDateTime>,
+    /// The current arrival estimate (live ETAs), once the day is under way.
+    pub live_eta: Option<NaiveDateTime>,
+    pub delayed: bool,
 }
 
 /// The earliest visit of these jobs in a published plan.
@@ -658,6 +672,8 @@ pub fn next_planned_stop(
             plan_stops::job_id.assume_not_null(),
             plans::date,
             plan_stops::start_at,
+            plan_stops::eta_at,
+            plan_stops::delayed,
         ))
         .first(conn)
         .optional()
@@ -675,5 +691,74 @@ pub fn published_between(
         .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
         .order((plans::date.asc(), plans::id.asc()))
         .select(PlanRow::as_select())
+        .load(conn)
+}
+
+/// A stop's new live estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopEta {
+    pub stop_id: i64,
+    pub eta_at: Option<NaiveDateTime>,
+    pub delayed: bool,
+}
+
+/// Stores the live estimates of a route's stops that changed, the route's estimated
+/// return, and bumps its revision (the courier's phone refetches it).
+pub fn store_etas(
+    conn: &mut DbConnection,
+    route_id: i64,
+    changed: &[StopEta],
+    eta_end_at: NaiveDateTime,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    for stop in changed {
+        diesel::update(plan_stops::table.find(stop.stop_id))
+            .set((
+                plan_stops::eta_at.eq(stop.eta_at),
+                plan_stops::delayed.eq(stop.delayed),
+            ))
+            .execute(conn)?;
+    }
+    diesel::update(plan_routes::table.find(route_id))
+        .set((
+            plan_routes::etas_at.eq(at),
+            plan_routes::eta_end_at.eq(eta_end_at),
+            plan_routes::revision.eq(plan_routes::revision + 1),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records that the customer was told of a delay of this stop.
+pub fn set_delay_noticed(
+    conn: &mut DbConnection,
+    stop_id: i64,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(plan_stops::table.find(stop_id))
+        .set(plan_stops::delay_noticed_at.eq(at))
+        .execute(conn)
+}
+
+/// The routes of published plans of the days `[from, to]` under way at `at`: begun, with
+/// a visit whose outcome is not known yet.
+pub fn routes_under_way(
+    conn: &mut DbConnection,
+    (from, to): (NaiveDate, NaiveDate),
+    at: NaiveDateTime,
+) -> QueryResult<Vec<i64>> {
+    let open = plan_stops::table
+        .filter(plan_stops::job_id.is_not_null())
+        .filter(plan_stops::outcome.is_null())
+        .select(plan_stops::route_id);
+    plan_routes::table
+        .inner_join(plans::table)
+        .filter(plans::date.ge(from))
+        .filter(plans::date.le(to))
+        .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
+        .filter(plan_routes::start_at.le(at))
+        .filter(plan_routes::id.nullable().eq_any(open))
+        .order(plan_routes::id.asc())
+        .select(plan_routes::id)
         .load(conn)
 }

@@ -326,6 +326,8 @@ diesel::table! {
         distance_m -> Double,
         violations -> Text,
         revision -> BigInt,
+        etas_at -> Nullable<Timestamp>,
+        eta_end_at -> Nullable<Timestamp>,
     }
 }
 
@@ -344,6 +346,9 @@ diesel::table! {
         reason -> Nullable<Text>,
         violations -> Text,
         outcome -> Nullable<Text>,
+        eta_at -> Nullable<Timestamp>,
+        delayed -> Bool,
+        delay_noticed_at -> Nullable<Timestamp>,
     }
 }
 

@@ -82,3 +82,16 @@ pub fn outcomes(conn: &mut DbConnection, job_ids: &[JobId]) -> QueryResult<Vec<O
     }
     Ok(out)
 }
+
+/// Every report that moved one of `job_ids`, oldest first: (job, kind, when).
+pub fn applied(
+    conn: &mut DbConnection,
+    job_ids: &[JobId],
+) -> QueryResult<Vec<(JobId, DbEnum<CourierEvent>, NaiveDateTime)>> {
+    job_events::table
+        .filter(job_events::job_id.eq_any(job_ids))
+        .filter(job_events::applied.eq(true))
+        .order((job_events::at.asc(), job_events::id.asc()))
+        .select((job_events::job_id, job_events::kind, job_events::at))
+        .load(conn)
+}

@@ -66,6 +66,8 @@ pub async fn page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) -> Ht
                 day => v.date.day(), month => v.date.month(), weekday => v.date.weekday().num_days_from_monday(),
                 windows => v.windows.iter().map(|w| context! { from => local(w.start).clock, to => local(w.end).clock }).collect::<Vec<_>>(),
                 eta => v.eta.filter(|_| v.on_the_way).map(|t| local(t).clock),
+                estimate => v.estimate.as_ref().map(|e| context! { from => local(e.from).clock, to => local(e.to).clock }),
+                delayed => v.delayed,
                 courier => v.courier.as_ref().map(|c| context! {
                     lat => c.lat, lon => c.lon, seen => local(c.seen_at).clock,
                 }),

@@ -161,6 +161,7 @@ pub async fn report_event(
     };
     let rules = Rules {
         sla: state.settings.sla.clone(),
+        dispatch: state.settings.dispatch.clone(),
         max_visit_attempts: state.settings.max_visit_attempts,
     };
     let answer = idempotency::at_most_once(&state, move |conn| {
@@ -261,8 +262,9 @@ pub async fn post_positions(
         })
         .collect();
     let user_id = who.id;
+    let dispatch = state.settings.dispatch.clone();
     let accepted = state
-        .write(move |conn| positions::record(conn, user_id, &fixes))
+        .write(move |conn| positions::record(conn, &dispatch, user_id, &fixes))
         .await?;
     Ok(HttpResponse::Accepted().json(PositionsAccepted { accepted }))
 }

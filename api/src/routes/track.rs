@@ -54,8 +54,13 @@ pub struct TrackedEvent {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrackedVisit {
     pub date: NaiveDate,
-    /// The expected arrival, from the published plan.
+    /// The expected arrival: the current estimate once the courier's day is under way,
+    /// else the published plan's time.
     pub eta: Option<DateTime<Utc>>,
+    /// The half hour the courier is now expected in, around `eta`.
+    pub estimate: Option<EstimatedWindow>,
+    /// The courier will not make it within the promised window.
+    pub delayed: bool,
     /// The customer's slots that day.
     pub windows: Vec<TimeWindow>,
     /// `exchange`, `refund`, `pickup`, `return` or `onsite_repair`.
@@ -65,6 +70,34 @@ pub struct TrackedVisit {
     /// Where the courier was last seen, while he is on his way (a position of the last
     /// half hour, if his phone shares it).
     pub courier: Option<CourierSeen>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EstimatedWindow {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// Half of the estimated window's width, in minutes: the estimate is rounded to five
+/// minutes and widened by this either side.
+const ESTIMATE_SPREAD_MINUTES: i64 = 15;
+
+/// The window shown to the customer around an estimate: `eta` +- a quarter hour on
+/// five-minute marks, never starting in the past.
+fn estimated_window(eta: DateTime<Utc>, now: DateTime<Utc>) -> EstimatedWindow {
+    let five = 300;
+    let floor = |t: i64| t - t.rem_euclid(five);
+    let from = floor(eta.timestamp() - ESTIMATE_SPREAD_MINUTES * 60);
+    let to = floor(eta.timestamp() + ESTIMATE_SPREAD_MINUTES * 60 + five - 1);
+    let at = |secs: i64| DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or(eta);
+    EstimatedWindow {
+        from: at(from).max(floor_to_minute(now)),
+        to: at(to),
+    }
+}
+
+fn floor_to_minute(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(t.timestamp() - t.timestamp().rem_euclid(60), 0).unwrap_or(t)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -146,9 +179,12 @@ pub fn tracked_claim(tracked: &Tracked) -> TrackedClaim {
     let c = &tracked.claim;
     let visit = tracked.visit.as_ref().and_then(|v| {
         let job = tracked.jobs.iter().find(|j| j.id == v.job_id)?;
+        let live = v.live_eta.map(|t| t.and_utc());
         Some(TrackedVisit {
             date: v.date,
-            eta: v.eta.map(|t| t.and_utc()),
+            eta: live.or(v.eta.map(|t| t.and_utc())),
+            estimate: live.map(|t| estimated_window(t, Utc::now())),
+            delayed: v.delayed,
             windows: job
                 .windows
                 .iter()

@@ -2,6 +2,7 @@
 //! through the database (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on
 //! SQLite), so one process or ten behave the same.
 
+pub mod eta;
 pub mod outbox;
 pub mod plans;
 pub mod retention;
@@ -37,8 +38,8 @@ where
     tokio::task::spawn_blocking(move || crate::db::write(&pool, f)).await?
 }
 
-/// Starts this process's workers: plan runs, notification delivery, the SLA and retention
-/// sweeps.
+/// Starts this process's workers: plan runs, notification delivery, the SLA, ETA and
+/// retention sweeps.
 pub fn start(state: web::Data<AppState>) -> anyhow::Result<()> {
     let settings = &state.settings;
     let deliverer = outbox::Deliverer::new(
@@ -54,6 +55,7 @@ pub fn start(state: web::Data<AppState>) -> anyhow::Result<()> {
         state.metrics.clone(),
     );
     wal::start(state.pool.clone());
+    eta::start(state.pool.clone(), settings.dispatch.clone());
     retention::start(
         state.pool.clone(),
         settings.retention,

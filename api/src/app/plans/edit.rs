@@ -257,6 +257,11 @@ fn rewrite_route(
             .iter()
             .filter_map(|s| Some((s.job_id?, s.outcome.clone()?)))
             .collect();
+        let noticed: HashMap<JobId, chrono::NaiveDateTime> = loaded
+            .stops
+            .iter()
+            .filter_map(|s| Some((s.job_id?, s.delay_noticed_at?)))
+            .collect();
         let rows = stop_rows(
             loaded.plan_id,
             route_id,
@@ -267,6 +272,7 @@ fn rewrite_route(
                 locked: Some(locked),
                 outcomes: Some(&outcomes),
                 violations: Some(&per_job),
+                noticed: Some(&noticed),
             },
         )?;
         plans::insert_stops(conn, &rows)?;

@@ -163,6 +163,7 @@ pub fn compute(
                 locked: Some(&locked),
                 outcomes: Some(&outcomes),
                 violations: None,
+                noticed: None,
             },
         )?;
         Ok(unassigned)

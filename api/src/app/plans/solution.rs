@@ -101,6 +101,9 @@ pub struct StopExtras<'a> {
     pub outcomes: Option<&'a HashMap<JobId, String>>,
     /// Per job id, the problems an edit introduced.
     pub violations: Option<&'a HashMap<JobId, Vec<RouteViolation>>>,
+    /// When each visit's customer was last told of a delay (kept through edits, so an
+    /// edit does not let a second notice go within the hour).
+    pub noticed: Option<&'a HashMap<JobId, chrono::NaiveDateTime>>,
 }
 
 pub fn route_row(
@@ -154,6 +157,8 @@ pub fn stop_rows(
             reason: None,
             violations,
             outcome: job_id.and_then(|id| extras.outcomes.and_then(|o| o.get(&id).cloned())),
+            delay_noticed_at: job_id
+                .and_then(|id| extras.noticed.and_then(|n| n.get(&id).copied())),
         });
     }
     Ok(out)
@@ -176,6 +181,7 @@ pub fn unassigned_rows(plan_id: PlanId, jobs: &[(JobId, String)]) -> ApiResult<V
                 reason: Some(reason.clone()),
                 violations: Vec::new(),
                 outcome: None,
+                delay_noticed_at: None,
             })
         })
         .collect()

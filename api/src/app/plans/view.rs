@@ -39,6 +39,10 @@ pub struct PlanRoute {
     pub end: Point,
     pub start_at: DateTime<Utc>,
     pub end_at: DateTime<Utc>,
+    /// Back at the depot as now estimated, once the day is under way.
+    pub eta_end_at: Option<DateTime<Utc>>,
+    /// Visits of this route whose estimate passes their window.
+    pub delayed: usize,
     pub distance_km: f64,
     /// Exact, as the planner computed it (road metres).
     pub distance_m: f64,
@@ -64,6 +68,13 @@ pub struct PlanStop {
     pub arrival_at: Option<DateTime<Utc>>,
     pub start_at: Option<DateTime<Utc>>,
     pub departure_at: Option<DateTime<Utc>>,
+    /// The current arrival estimate beside the planned one (live ETAs, published plans
+    /// under way): re-timed from the courier's reports and positions while the visit is
+    /// ahead.
+    pub eta_at: Option<DateTime<Utc>>,
+    /// The estimate passes the end of the promised window (less the margin): the visit
+    /// will be late unless something changes.
+    pub delayed: bool,
     /// Units on board after the stop.
     pub load: i32,
     pub locked: bool,
@@ -164,6 +175,8 @@ pub fn routes(
                 arrival_at: stop.arrival_at.map(|t| t.and_utc()),
                 start_at: stop.start_at.map(|t| t.and_utc()),
                 departure_at: stop.departure_at.map(|t| t.and_utc()),
+                eta_at: stop.eta_at.map(|t| t.and_utc()),
+                delayed: stop.delayed,
                 load: stop.load,
                 locked: stop.locked,
                 violations: list(&stop.violations),
@@ -177,6 +190,8 @@ pub fn routes(
             end,
             start_at: row.start_at.and_utc(),
             end_at: row.end_at.and_utc(),
+            eta_end_at: row.eta_end_at.map(|t| t.and_utc()),
+            delayed: stops.iter().filter(|s| s.delayed).count(),
             distance_km: (row.distance_m / 10.0).round() / 100.0,
             distance_m: row.distance_m,
             violations: list(&row.violations),

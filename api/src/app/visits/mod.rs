@@ -3,6 +3,7 @@
 //! positions ([`positions`]). A report moves the job and the courier's stop; the claim
 //! follows through `app::claims`, which alone writes claim history.
 
+pub mod eta;
 pub mod positions;
 pub mod report;
 pub mod route;

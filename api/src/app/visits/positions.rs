@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::config::DispatchSettings;
 use crate::db::positions::{self, NewPosition};
 use crate::db::types::{CourierId, JobId, UserId};
 use crate::db::{fleet, jobs, now, DbConnection};
@@ -21,8 +22,14 @@ pub struct Fix {
     pub accuracy_m: Option<f64>,
 }
 
-/// Stores a batch of positions and keeps the newest on the courier; returns how many.
-pub fn record(conn: &mut DbConnection, user_id: UserId, fixes: &[Fix]) -> ApiResult<usize> {
+/// Stores a batch of positions, keeps the newest on the courier and re-times the route
+/// he is driving when he is on his way to a visit; returns how many were stored.
+pub fn record(
+    conn: &mut DbConnection,
+    dispatch: &DispatchSettings,
+    user_id: UserId,
+    fixes: &[Fix],
+) -> ApiResult<usize> {
     // A courier account without a courier record has nowhere to be on the map.
     let courier_id = fleet::courier_for_user(conn, user_id)?.ok_or(ApiError::Forbidden)?;
     let received_at = now();
@@ -40,6 +47,7 @@ pub fn record(conn: &mut DbConnection, user_id: UserId, fixes: &[Fix]) -> ApiRes
     let inserted = positions::insert(conn, &rows)?;
     if let Some(latest) = fixes.iter().max_by_key(|p| p.at) {
         fleet::update_last_position(conn, courier_id, latest.at, latest.lat, latest.lon)?;
+        super::eta::after_positions(conn, dispatch, courier_id, received_at)?;
     }
     Ok(inserted)
 }

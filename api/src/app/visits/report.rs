@@ -59,6 +59,8 @@ pub struct Report {
 #[derive(Debug, Clone)]
 pub struct Rules {
     pub sla: SlaPolicy,
+    /// How the rest of his route is re-timed after the report (live ETAs).
+    pub dispatch: crate::config::DispatchSettings,
     /// Failed visits a job gets before it stops going back to planning.
     pub max_visit_attempts: i32,
 }
@@ -133,6 +135,9 @@ pub fn report(
             &cj,
             (target, job_after),
         )?;
+        if let Some(stop) = cj.stop {
+            super::eta::retime_route(conn, &rules.dispatch, stop.route_id, now())?;
+        }
     }
     Ok(answer)
 }

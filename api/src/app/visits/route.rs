@@ -44,6 +44,9 @@ pub struct CourierRoute {
     /// Planned road distance in metres.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dist_m: Option<i64>,
+    /// Back at the depot as now estimated (UTC), once the day is under way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eta_end: Option<String>,
     pub stops: Vec<CourierStop>,
 }
 
@@ -88,6 +91,13 @@ pub struct CourierStop {
     pub start: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depart: Option<String>,
+    /// The current arrival estimate (UTC), re-timed from his reports and positions while
+    /// the visit is ahead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eta: Option<String>,
+    /// That estimate passes the end of the customer's window.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub late: bool,
     /// Units on board when leaving the stop.
     pub load: i32,
     /// The dispatcher fixed this stop in place.
@@ -136,6 +146,7 @@ pub fn empty_route(date: NaiveDate) -> CourierRoute {
         start: None,
         end: None,
         dist_m: None,
+        eta_end: None,
         stops: Vec::new(),
     }
 }
@@ -175,6 +186,8 @@ pub fn load_route(
                 arrive: s.arrival_at.map(stamp),
                 start: s.start_at.map(stamp),
                 depart: s.departure_at.map(stamp),
+                eta: s.eta_at.map(stamp),
+                late: s.delayed,
                 load: s.load,
                 locked: s.locked,
             };
@@ -192,6 +205,7 @@ pub fn load_route(
         start: Some(stamp(head.start_at)),
         end: Some(stamp(head.end_at)),
         dist_m: Some(head.distance_m.round() as i64),
+        eta_end: head.eta_end_at.map(stamp),
         stops,
     }))
 }

@@ -1,0 +1,430 @@
+//! The day under way: live ETAs re-timed from a courier's reports, positions and the
+//! sweep, and a visit that will be late told to its customer once.
+//!
+//! The day is today (UTC; yesterday in the first hour, so the windows that began at
+//! midnight stay inside the planned day): a depot of its own open around the clock, one
+//! courier on shift all day, two customers whose windows began at midnight and end ten
+//! minutes after filing. The plan visits both early in the day, so the courier leaving
+//! now is late for the second visit (20 minutes of service at the first) but not for the
+//! first, until his phone shows him far away.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::backend_test;
+use crate::courier::report;
+use crate::helpers::{claim_body, read, TestApp};
+use crate::sinks::{Receiver, SmtpSink};
+
+const DEPOT: (f64, f64) = (48.137, 11.575);
+/// Two customers a few hundred metres from the depot and from each other.
+const HOMES: [(f64, f64); 2] = [(48.141, 11.580), (48.146, 11.571)];
+/// The demo customers filing (both within warranty).
+const FIRST_CUSTOMER: usize = 5;
+/// The server's estimate: great-circle distance x 1.3 at 30 km/h (the defaults).
+const DETOUR: f64 = 1.3;
+const SPEED_MS: f64 = 30.0 / 3.6;
+
+struct LiveDay {
+    date: NaiveDate,
+    plan_id: i64,
+    courier: String,
+    /// Job ids in route order, with their claims' tracking paths.
+    stops: Vec<(i64, String)>,
+}
+
+fn at(v: &Value) -> DateTime<Utc> {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a time: {v}"))
+        .parse()
+        .unwrap()
+}
+
+fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (p1, p2) = (a.0.to_radians(), b.0.to_radians());
+    let dl = (b.1 - a.1).to_radians();
+    let h = ((p2 - p1) / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371_000.0 * h.sqrt().asin()
+}
+
+/// Sets up the day and publishes its plan.
+async fn live_day(app: &TestApp) -> LiveDay {
+    let now = Utc::now();
+    let date = if now.hour() == 0 {
+        now.date_naive() - chrono::Duration::days(1)
+    } else {
+        now.date_naive()
+    };
+    let admin = app.login("admin@demo.test").await;
+    let dispatcher = app.login("dispatcher@demo.test").await;
+    let (status, depot) = app
+        .post(
+            "/depots",
+            &dispatcher,
+            &json!({"name": "Night and day", "address": "Marienplatz 1", "lat": DEPOT.0,
+                    "lon": DEPOT.1, "opens": "00:00", "closes": "23:59", "time_zone": "UTC"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{depot}");
+    let (status, user) = app
+        .post(
+            "/users",
+            &admin,
+            &json!({"email": "live.courier@demo.test", "name": "Live Courier",
+                    "role": "courier", "password": crate::helpers::DEMO_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
+    let (status, courier) = app
+        .post(
+            "/couriers",
+            &dispatcher,
+            &json!({"user_id": user["id"], "capacity": 20, "home_depot_id": depot["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{courier}");
+    let (status, shift) = app
+        .put(
+            &format!("/couriers/{}/shifts/{date}", courier["id"]),
+            &dispatcher,
+            &json!({"start": format!("{date}T00:00:00Z"), "end": format!("{date}T23:59:00Z"),
+                "start_depot_id": depot["id"], "end_depot_id": depot["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shift}");
+
+    let head = app.login("head@demo.test").await;
+    let mut tracking = std::collections::HashMap::new();
+    for (i, home) in HOMES.iter().enumerate() {
+        let n = FIRST_CUSTOMER + i;
+        let customer = app.login(&format!("customer{n}@demo.test")).await;
+        let mut body = claim_body(&format!("DEMO-{n:04}"));
+        body["preferred_windows"] = json!([{
+            "start": format!("{date}T00:00:00Z"),
+            "end": (Utc::now() + chrono::Duration::minutes(10)).to_rfc3339(),
+        }]);
+        body["lat"] = json!(home.0);
+        body["lon"] = json!(home.1);
+        let (status, claim) = app.post("/claims", &customer, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{claim}");
+        let (status, decided) = app
+            .post(
+                &format!("/claims/{}/decision", claim["id"]),
+                &head,
+                &json!({"decision": "replacement"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{decided}");
+        let url = claim["tracking_url"].as_str().unwrap();
+        tracking.insert(
+            decided["jobs"][0]["id"].as_i64().unwrap(),
+            url[url.find("/track/").unwrap()..].to_owned(),
+        );
+    }
+    let plan_id = crate::plans::publish_plan(
+        app,
+        &dispatcher,
+        json!({"date": date, "depot_id": depot["id"], "time_limit_ms": 300}),
+    )
+    .await;
+    let courier = app.login("live.courier@demo.test").await;
+    let (_, route) = app.get(&format!("/me/route?date={date}"), &courier).await;
+    let stops: Vec<(i64, String)> = route["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["job"].as_i64())
+        .map(|job| (job, tracking[&job].clone()))
+        .collect();
+    let (_, routes) = app
+        .get(&format!("/plans/{plan_id}/routes"), &dispatcher)
+        .await;
+    assert_eq!(stops.len(), 2, "both visits on his route: {routes}");
+    LiveDay {
+        date,
+        plan_id,
+        courier,
+        stops,
+    }
+}
+
+/// The courier's route with its `ETag`.
+async fn route(app: &TestApp, day: &LiveDay) -> (String, Value) {
+    let response = app
+        .request(
+            Method::GET,
+            &format!("/me/route?date={}", day.date),
+            Some(&day.courier),
+        )
+        .send()
+        .await
+        .unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let (status, body) = read(response).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (etag, body)
+}
+
+fn stop(route: &Value, i: usize) -> Value {
+    route["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["job"].is_i64())
+        .nth(i)
+        .cloned()
+        .unwrap()
+}
+
+fn close(a: DateTime<Utc>, b: DateTime<Utc>, what: &str) {
+    assert!((a - b).num_seconds().abs() <= 2, "{what}: {a} against {b}");
+}
+
+/// The second visit's estimate follows the first's: its service, then the planned leg.
+fn assert_follows(route: &Value) {
+    let (first, second) = (stop(route, 0), stop(route, 1));
+    let service = at(&first["depart"]) - at(&first["start"]);
+    let leg = at(&second["arrive"]) - at(&first["depart"]);
+    let first_start = at(&first["eta"]).max(at(&first["windows"][0]["from"]));
+    close(
+        at(&second["eta"]),
+        first_start + service + leg,
+        "second visit's estimate",
+    );
+}
+
+backend_test!(
+    late_reports_and_positions_move_the_etas_and_a_late_visit_is_told_once,
+    backend
+        | backend
+        | async move {
+            let smtp = SmtpSink::start().await;
+            let receiver = Receiver::start().await;
+            let url = smtp.url.clone();
+            let app = TestApp::start(backend, |s| {
+                s.notify.smtp_url = Some(url);
+                // Only reports and positions re-time here (the sweep has its own test).
+                s.dispatch.eta_sweep = Duration::from_secs(3600);
+            })
+            .await;
+            let admin = app.login("admin@demo.test").await;
+            app.subscribe_webhook(&admin, &receiver.url, &["visit.delayed"])
+                .await;
+            let day = live_day(&app).await;
+            let (first, second) = (day.stops[0].0, day.stops[1].0);
+            let (etag, planned) = route(&app, &day).await;
+            assert!(
+                stop(&planned, 0)["eta"].is_null(),
+                "no estimate before the day moves"
+            );
+
+            // He leaves for the first visit a minute ago: both visits are re-timed from
+            // now, the second now starts after its window.
+            let left = Utc::now() - chrono::Duration::minutes(1);
+            let mut departed = json!({"type": "departed", "at": left.to_rfc3339(),
+                                      "lat": DEPOT.0, "lon": DEPOT.1});
+            let (status, answer) = report(&app, &day.courier, first, "live-1", &departed).await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+            let (etag_left, on_way) = route(&app, &day).await;
+            assert_ne!(etag_left, etag, "new estimates are a new revision");
+            // Times are shown to the second; stored ones are finer.
+            let tick = chrono::Duration::seconds(1);
+            let leg = at(&stop(&planned, 0)["arrive"]) - at(&planned["start"]);
+            let first_eta = at(&stop(&on_way, 0)["eta"]);
+            assert!(
+                first_eta >= (left + leg - tick).max(Utc::now() - chrono::Duration::seconds(5)),
+                "{first_eta} left {left} leg {leg} now {}: {on_way}",
+                Utc::now()
+            );
+            assert!(first_eta <= Utc::now() + leg + tick, "{on_way}");
+            assert_eq!(stop(&on_way, 0)["late"], Value::Null, "{on_way}");
+            assert_eq!(stop(&on_way, 1)["late"], true, "{on_way}");
+            assert_follows(&on_way);
+
+            // His phone shows him 8 km away: the first visit is timed from there and is
+            // late too.
+            let far = (DEPOT.0 + 0.072, DEPOT.1);
+            let seen = Utc::now();
+            let (status, accepted) = app
+                .post(
+                    "/me/positions",
+                    &day.courier,
+                    &json!({"points": [{"at": seen.to_rfc3339(), "lat": far.0, "lon": far.1}]}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+            let (etag_far, away) = route(&app, &day).await;
+            assert_ne!(etag_far, etag_left);
+            let drive = haversine_m(far, HOMES[stop_index(&day, first)]) * DETOUR / SPEED_MS;
+            close(
+                at(&stop(&away, 0)["eta"]),
+                seen + chrono::Duration::milliseconds((drive * 1000.0) as i64),
+                "first visit from the position",
+            );
+            assert_eq!(stop(&away, 0)["late"], true, "{away}");
+            assert_follows(&away);
+
+            // At the door: his arrival is a fact, not a forecast; the rest follows it.
+            let arrived_at = Utc::now();
+            departed["type"] = json!("arrived");
+            departed["at"] = json!(arrived_at.to_rfc3339());
+            let (status, answer) = report(&app, &day.courier, first, "live-2", &departed).await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+            let (_, there) = route(&app, &day).await;
+            close(at(&stop(&there, 0)["eta"]), arrived_at, "arrival reported");
+            assert_eq!(stop(&there, 0)["late"], Value::Null);
+            assert_follows(&there);
+
+            // One notice per late visit, by mail and webhook, however often it was re-timed.
+            let calls = receiver
+                .wait_until("two delay notices", |calls| calls.len() >= 2)
+                .await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let calls = receiver.calls().len().max(calls.len());
+            assert_eq!(calls, 2, "one visit.delayed per visit");
+            let mut jobs: Vec<i64> = receiver
+                .calls()
+                .iter()
+                .map(|c| {
+                    let body = c.json();
+                    assert_eq!(body["type"], "visit.delayed");
+                    assert!(body["data"]["eta"].is_string(), "{body}");
+                    body["data"]["job_id"].as_i64().unwrap()
+                })
+                .collect();
+            jobs.sort_unstable();
+            let mut expected = vec![first, second];
+            expected.sort_unstable();
+            assert_eq!(jobs, expected);
+            for (i, (job, _)) in day.stops.iter().enumerate() {
+                let customer = format!(
+                    "customer{}@demo.test",
+                    FIRST_CUSTOMER + stop_index(&day, *job)
+                );
+                let mail = wait_for_notice(&smtp, &customer).await;
+                assert!(mail.body().contains("/track/"), "{}", mail.body());
+                let late = notices(&smtp, &customer);
+                assert_eq!(late, 1, "stop {i}: one notice");
+            }
+
+            // The dispatcher sees planned and current times side by side, and the flag.
+            let dispatcher = app.login("dispatcher@demo.test").await;
+            let (status, routes) = app
+                .get(&format!("/plans/{}/routes", day.plan_id), &dispatcher)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{routes}");
+            let stops = routes["routes"][0]["stops"].as_array().unwrap().clone();
+            let second_row = stops.iter().find(|s| s["job_id"] == second).unwrap();
+            assert_eq!(second_row["delayed"], true);
+            assert!(at(&second_row["eta_at"]) > at(&second_row["arrival_at"]));
+            assert_eq!(
+                routes["routes"][0]["delayed"], 1,
+                "the first visit is at the door"
+            );
+
+            // The customer of the late visit sees the new estimate and the delay.
+            let (status, tracked) = read(
+                app.request(Method::GET, &day.stops[1].1, None)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{tracked}");
+            let visit = &tracked["visit"];
+            assert_eq!(visit["delayed"], true, "{tracked}");
+            close(
+                at(&visit["eta"]),
+                at(&stop(&there, 1)["eta"]),
+                "tracking eta",
+            );
+            assert!(at(&visit["estimate"]["from"]) <= at(&visit["eta"]));
+            assert!(at(&visit["estimate"]["to"]) >= at(&visit["eta"]));
+        }
+);
+
+/// A delay notice's subject, in either language.
+fn is_delay_notice(subject: &str) -> bool {
+    subject.contains("running late") || subject.contains("задерживается")
+}
+
+fn notices(smtp: &SmtpSink, to: &str) -> usize {
+    smtp.mails()
+        .iter()
+        .filter(|m| m.to() == to && is_delay_notice(&m.subject()))
+        .count()
+}
+
+async fn wait_for_notice(smtp: &SmtpSink, to: &str) -> crate::sinks::Mail {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(mail) = smtp
+            .mails()
+            .into_iter()
+            .find(|m| m.to() == to && is_delay_notice(&m.subject()))
+        {
+            return mail;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no delay notice to {to}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn stop_index(day: &LiveDay, job: i64) -> usize {
+    // Customers were filed in HOMES order; the route may visit them either way.
+    let mut by_filing: Vec<i64> = day.stops.iter().map(|(j, _)| *j).collect();
+    by_filing.sort_unstable();
+    by_filing.iter().position(|j| *j == job).unwrap()
+}
+
+backend_test!(
+    the_sweep_retimes_a_day_begun_without_reports_and_tells_once,
+    backend
+        | backend
+        | async move {
+            let smtp = SmtpSink::start().await;
+            let url = smtp.url.clone();
+            let app = TestApp::start(backend, |s| {
+                s.notify.smtp_url = Some(url);
+                s.dispatch.eta_sweep = Duration::from_millis(500);
+            })
+            .await;
+            let day = live_day(&app).await;
+            // The courier has not left: the sweep times his visits from now.
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            let swept = loop {
+                let (_, r) = route(&app, &day).await;
+                if stop(&r, 1)["eta"].is_string() {
+                    break r;
+                }
+                assert!(std::time::Instant::now() < deadline, "no estimate: {r}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            let first_eta = at(&stop(&swept, 0)["eta"]);
+            let leg = at(&stop(&swept, 0)["arrive"]) - at(&swept["start"]);
+            // Stored when it moved by more than a minute: at most that stale.
+            assert!(
+                first_eta >= Utc::now() + leg - chrono::Duration::seconds(65),
+                "{swept}"
+            );
+            let tick = chrono::Duration::seconds(1);
+            assert!(first_eta <= Utc::now() + leg + tick, "{swept}");
+            assert_follows(&swept);
+            assert_eq!(stop(&swept, 1)["late"], true, "{swept}");
+            let second = day.stops[1].0;
+            let customer = format!(
+                "customer{}@demo.test",
+                FIRST_CUSTOMER + stop_index(&day, second)
+            );
+            wait_for_notice(&smtp, &customer).await;
+            // Several sweeps later, still one notice.
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            assert_eq!(notices(&smtp, &customer), 1);
+        }
+);
