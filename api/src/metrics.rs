@@ -101,6 +101,7 @@ pub struct Metrics {
     outbox_events: Gauge,
     outbox_backlog: Family<ChannelLabels, Gauge>,
     overdue: Family<StageLabels, Gauge>,
+    visits_delayed: Gauge,
     pool_connections: Family<PoolLabels, Gauge>,
     pool_max: Gauge,
     /// One scrape at a time: a scrape resets the gauges it reads from the database.
@@ -188,6 +189,12 @@ impl Metrics {
             "Open claims past their stage deadline (SLA breaches), by stage",
             overdue.clone(),
         );
+        let visits_delayed = Gauge::default();
+        registry.register(
+            "visits_delayed",
+            "Visits of published plans whose live estimate passes their promised window",
+            visits_delayed.clone(),
+        );
         let pool_connections = Family::<PoolLabels, Gauge>::default();
         registry.register(
             "db_pool_connections",
@@ -212,6 +219,7 @@ impl Metrics {
             outbox_events,
             outbox_backlog,
             overdue,
+            visits_delayed,
             pool_connections,
             pool_max,
             scrape: parking_lot::Mutex::new(()),
@@ -324,6 +332,7 @@ impl Metrics {
                 })
                 .set(pending);
         }
+        self.visits_delayed.set(db::plans::delayed_visits(conn)?);
         let overdue = db::claims::overdue_per_stage(conn, db::now())?;
         for stage in domain::claim::ClaimStatus::ALL
             .into_iter()

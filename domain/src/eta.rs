@@ -93,10 +93,19 @@ pub fn retime(
     let mut free = route.start;
     let mut planned_free = route.start;
     let mut stops = Vec::with_capacity(route.stops.len());
-    for stop in &route.stops {
+    // A break before a visit he already reported on was taken (breaks are not reported).
+    let last_reported = route
+        .stops
+        .iter()
+        .rposition(|s| s.progress != Progress::Ahead);
+    for (i, stop) in route.stops.iter().enumerate() {
         let leg = (stop.arrival - planned_free).max(Duration::zero());
         let service = (stop.departure - stop.start).max(Duration::zero());
         planned_free = stop.departure;
+        if stop.is_break && last_reported.is_some_and(|last| last > i) {
+            stops.push(None);
+            continue;
+        }
         let arrival = match stop.progress {
             Progress::Over(at) => {
                 free = at;
@@ -325,6 +334,15 @@ mod tests {
         assert_eq!(
             (b.arrival, b.start, b.departure),
             (at(9, 26), at(9, 40), at(10, 10))
+        );
+        // Once he reports on the visit after it, the break is behind him.
+        route.stops[2].progress = Progress::OnTheWay(at(10, 5));
+        let r = retime(&route, at(10, 6), None, Duration::zero());
+        assert!(r.stops[1].is_none());
+        assert_eq!(
+            estimate(&r, 2).arrival,
+            at(10, 6),
+            "left at 10:05, no leg after the break"
         );
         assert!(!b.delayed);
     }

@@ -169,7 +169,7 @@ impl Route {
                 },
             );
             self.eloc[k] = b;
-            let (dd, tt) = if a == b { (0.0, 0.0) } else { tr.both(a, b) };
+            let (dd, tt) = tr.leg(a, b);
             dist += dd;
             time += tt;
             self.tt[k] = tt;
@@ -445,14 +445,13 @@ impl Route {
         let tr = &inst.travel;
         let pp = inst.point[p];
         let last = self.nodes.len() - 1;
-        let both = |a: usize, b: usize| if a == b { (0.0, 0.0) } else { tr.both(a, b) };
         let over = |k: usize| (0..dims).any(|x| self.load[k * dims + x] + amount[x] > cap[x]);
         let mut best = None;
         for k1 in self.locked..last {
             if blink() || over(k1) {
                 continue;
             }
-            let (da, ta) = both(self.eloc[k1], pp);
+            let (da, ta) = tr.leg(self.eloc[k1], pp);
             let sp = earliest(&inst.windows[p], self.dep[k1] + ta);
             if !sp.is_finite() {
                 continue;
@@ -482,7 +481,7 @@ impl Route {
                 } else {
                     self.eloc[nq]
                 };
-                let (dx, tx) = both(here, loc);
+                let (dx, tx) = tr.leg(here, loc);
                 if t + tx > self.latest[nq] + EPS {
                     break;
                 }
@@ -512,8 +511,7 @@ impl Route {
         let tr = &inst.travel;
         let veh = &inst.problem.vehicles[self.v];
         let pd = inst.point[d];
-        let both = |a: usize, b: usize| if a == b { (0.0, 0.0) } else { tr.both(a, b) };
-        let (dd, td) = both(here, pd);
+        let (dd, td) = tr.leg(here, pd);
         let sd = earliest(&inst.windows[d], t + td);
         if !sd.is_finite() {
             return None;
@@ -528,7 +526,7 @@ impl Route {
             t2 = s + inst.service[self.nodes[nx]];
             nx += 1;
         }
-        let (db, tb) = both(pd, self.eloc[nx]);
+        let (db, tb) = tr.leg(pd, self.eloc[nx]);
         let arrival = t2 + tb;
         if arrival > self.latest[nx] + EPS {
             return None;

@@ -126,6 +126,16 @@ impl TravelTable {
         }
     }
 
+    /// Distance and duration of a leg, none between two stops at the same point.
+    #[inline]
+    pub fn leg(&self, a: usize, b: usize) -> (f64, f64) {
+        if a == b {
+            (0.0, 0.0)
+        } else {
+            self.both(a, b)
+        }
+    }
+
     /// Distance and duration together (one computation when they are proportional).
     #[inline]
     pub fn both(&self, a: usize, b: usize) -> (f64, f64) {

@@ -651,6 +651,24 @@ fn the_dispatcher_plans_edits_and_publishes_a_day() {
         assert_eq!(published["status"], "published");
         assert_eq!(published["kpis"]["violations"], 0);
         browser.css("[data-kpi='done']").await;
+
+        // A published day can be planned again from where it stands: a new draft.
+        browser.click("#reoptimize:not([hidden])").await;
+        browser
+            .wait_for_path(10, |path| {
+                path.starts_with("/app/plans/") && path != format!("/app/plans/{plan_id}")
+            })
+            .await;
+        browser.css("#plan-status[data-status='draft']").await;
+        let (_, plans) = app.get("/plans", &dispatcher).await;
+        let again = plans["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["reoptimizes_id"] == plan_id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no re-optimisation of {plan_id}: {plans}"));
+        assert_eq!(browser.path().await, format!("/app/plans/{}", again["id"]));
         browser.close().await;
     });
 }

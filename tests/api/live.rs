@@ -324,6 +324,12 @@ backend_test!(
                 routes["routes"][0]["delayed"], 1,
                 "the first visit is at the door"
             );
+            // Heads of department see it among the numbers.
+            let samples = crate::metrics::scrape(&app, &admin).await;
+            assert_eq!(
+                crate::metrics::value(&samples, "claimroute_visits_delayed", &[]),
+                Some(1.0)
+            );
 
             // The customer of the late visit sees the new estimate and the delay.
             let (status, tracked) = read(

@@ -13,7 +13,7 @@ use crate::sinks::Receiver;
 
 /// One sample of the exposition: its labels and value.
 #[derive(Debug)]
-struct Sample {
+pub(crate) struct Sample {
     name: String,
     labels: BTreeMap<String, String>,
     value: f64,
@@ -63,7 +63,7 @@ fn parse_labels(text: &str) -> BTreeMap<String, String> {
 }
 
 /// The value of the sample `name` with exactly these labels.
-fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub(crate) fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     let wanted: BTreeMap<String, String> = labels
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -74,7 +74,7 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64>
         .map(|s| s.value)
 }
 
-async fn scrape(app: &TestApp, admin: &str) -> Vec<Sample> {
+pub(crate) async fn scrape(app: &TestApp, admin: &str) -> Vec<Sample> {
     let response = app
         .request(Method::GET, "/metrics", Some(admin))
         .send()

@@ -98,6 +98,12 @@ function render() {
   renderPanel();
   const publish = document.getElementById('publish');
   publish.hidden = plan.status !== 'draft';
+  // A day under way can be planned again from where it stands; late visits say why.
+  const reoptimize = document.getElementById('reoptimize');
+  const late = (view?.routes || []).reduce((n, r) => n + (r.delayed || 0), 0);
+  reoptimize.hidden = plan.status !== 'published';
+  reoptimize.classList.toggle('urgent', late > 0);
+  reoptimize.textContent = late > 0 ? `${words.reoptimize} · ${late} ${words.delayed}` : words.reoptimize;
 }
 
 function renderKpis() {
@@ -345,10 +351,6 @@ async function edit(body) {
     const fields = (answer.problem?.errors || []).map((e) => e.message).join('; ');
     showError(fields || answer.problem?.detail || '');
     if (answer.status === 409) await load();
-// A published day moves on: what the couriers report shows up without a reload.
-setInterval(() => {
-  if (plan?.status === 'published' && !document.hidden) load();
-}, 30000);
     return;
   }
   plan = answer.data.plan;
@@ -367,6 +369,19 @@ document.getElementById('unassign').addEventListener('click', () => {
 document.getElementById('lock').addEventListener('click', () => {
   const found = findStop(selected);
   edit({ locks: [{ job_id: selected, locked: !found.stop.locked }] });
+});
+
+document.getElementById('reoptimize').addEventListener('click', async () => {
+  showError('');
+  let answer;
+  try {
+    // The same budget as the day's plan: a dispatcher waiting on a late day wants it soon.
+    answer = await post(`/api/v1/plans/${planId}/reoptimize`, { time_limit_ms: plan.time_limit_ms });
+  } catch {
+    return showError(words.network_error);
+  }
+  if (!answer.ok) return showError(answer.problem?.detail || '');
+  window.location.assign(`/app/plans/${answer.data.id}`);
 });
 
 const dialog = document.getElementById('publish-dialog');
@@ -398,10 +413,6 @@ dialog.addEventListener('close', async () => {
     return;
   }
   await load();
-// A published day moves on: what the couriers report shows up without a reload.
-setInterval(() => {
-  if (plan?.status === 'published' && !document.hidden) load();
-}, 30000);
 });
 
 load();

@@ -762,3 +762,13 @@ pub fn routes_under_way(
         .select(plan_routes::id)
         .load(conn)
 }
+
+/// Visits of published plans whose live estimate passes their promised window.
+pub fn delayed_visits(conn: &mut DbConnection) -> QueryResult<i64> {
+    plan_stops::table
+        .inner_join(plans::table)
+        .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
+        .filter(plan_stops::delayed.eq(true))
+        .count()
+        .get_result(conn)
+}

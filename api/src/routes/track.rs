@@ -83,21 +83,19 @@ pub struct EstimatedWindow {
 const ESTIMATE_SPREAD_MINUTES: i64 = 15;
 
 /// The window shown to the customer around an estimate: `eta` +- a quarter hour on
-/// five-minute marks, never starting in the past.
+/// five-minute marks, never starting in the past (and then still a quarter hour wide).
 fn estimated_window(eta: DateTime<Utc>, now: DateTime<Utc>) -> EstimatedWindow {
     let five = 300;
+    let spread = ESTIMATE_SPREAD_MINUTES * 60;
     let floor = |t: i64| t - t.rem_euclid(five);
-    let from = floor(eta.timestamp() - ESTIMATE_SPREAD_MINUTES * 60);
-    let to = floor(eta.timestamp() + ESTIMATE_SPREAD_MINUTES * 60 + five - 1);
+    let from =
+        floor(eta.timestamp() - spread).max(now.timestamp() - now.timestamp().rem_euclid(60));
+    let to = floor(eta.timestamp() + spread + five - 1).max(from + spread);
     let at = |secs: i64| DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or(eta);
     EstimatedWindow {
-        from: at(from).max(floor_to_minute(now)),
+        from: at(from),
         to: at(to),
     }
-}
-
-fn floor_to_minute(t: DateTime<Utc>) -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp(t.timestamp() - t.timestamp().rem_euclid(60), 0).unwrap_or(t)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -183,7 +181,10 @@ pub fn tracked_claim(tracked: &Tracked) -> TrackedClaim {
         Some(TrackedVisit {
             date: v.date,
             eta: live.or(v.eta.map(|t| t.and_utc())),
-            estimate: live.map(|t| estimated_window(t, Utc::now())),
+            // At the door, the courier is no longer expected: he is there.
+            estimate: live
+                .filter(|_| job.status != JobStatus::Arrived)
+                .map(|t| estimated_window(t, Utc::now())),
             delayed: v.delayed,
             windows: job
                 .windows
@@ -251,4 +252,24 @@ pub async fn feedback(
         .write(move |conn| claims::feedback(conn, &token, rating, comment.as_deref()))
         .await?;
     Ok(HttpResponse::Created().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(hm: &str) -> DateTime<Utc> {
+        format!("2026-12-03T{hm}Z").parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_estimated_window_is_a_half_hour_on_five_minute_marks_never_in_the_past() {
+        let w = estimated_window(at("14:07:00"), at("13:00:00"));
+        assert_eq!((w.from, w.to), (at("13:50:00"), at("14:25:00")));
+        let w = estimated_window(at("13:10:00"), at("13:08:30"));
+        assert_eq!((w.from, w.to), (at("13:08:00"), at("13:25:00")));
+        // A stale estimate still gives a window ahead.
+        let w = estimated_window(at("13:00:00"), at("13:30:10"));
+        assert_eq!((w.from, w.to), (at("13:30:00"), at("13:45:00")));
+    }
 }

@@ -29,9 +29,9 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 
-/// VROOM's status codes.
+/// VROOM's status codes (its 1, an internal error, is never given: the planner's own
+/// failures are the problem's or the roads').
 pub const INPUT_ERROR: u8 = 2;
-pub const INTERNAL_ERROR: u8 = 1;
 pub const ROUTING_ERROR: u8 = 3;
 
 /// Times without a bound: VROOM's default horizon.
@@ -40,7 +40,7 @@ const HORIZON: f64 = u32::MAX as f64;
 #[derive(Deserialize)]
 struct Input {
     #[serde(default)]
-    jobs: Vec<InJob>,
+    jobs: Vec<InTask>,
     #[serde(default)]
     shipments: Vec<InShipment>,
     vehicles: Vec<InVehicle>,
@@ -79,8 +79,6 @@ struct InTask {
     #[serde(default)]
     time_windows: Vec<[f64; 2]>,
 }
-
-type InJob = InTask;
 
 #[derive(Deserialize)]
 struct InShipment {
