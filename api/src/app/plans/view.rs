@@ -70,7 +70,7 @@ pub struct PlanStop {
     pub departure_at: Option<DateTime<Utc>>,
     /// The current arrival estimate beside the planned one (live ETAs, published plans
     /// under way): re-timed from the courier's reports and positions while the visit is
-    /// ahead.
+    /// ahead; absent while it keeps to the plan (within a minute).
     pub eta_at: Option<DateTime<Utc>>,
     /// The estimate passes the end of the promised window (less the margin): the visit
     /// will be late unless something changes.

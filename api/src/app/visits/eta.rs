@@ -128,7 +128,11 @@ pub fn retime_route(
     let mut changed = Vec::new();
     let mut late = Vec::new();
     for ((row, planned), estimate) in timed.iter().zip(&retimed.stops) {
-        let eta_at = estimate.map(|e| e.arrival);
+        // Only a departure from the plan is stored: a day going as planned writes nothing,
+        // and an absent estimate reads "as planned".
+        let eta_at = estimate
+            .map(|e| e.arrival)
+            .filter(|at| (*at - planned.arrival).abs() > SHIFT_WORTH_STORING);
         let delayed = estimate.is_some_and(|e| e.delayed);
         let moved = match (row.eta_at, eta_at) {
             (Some(old), Some(new)) => (new - old).abs() > SHIFT_WORTH_STORING,

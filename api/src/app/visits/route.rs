@@ -92,7 +92,7 @@ pub struct CourierStop {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depart: Option<String>,
     /// The current arrival estimate (UTC), re-timed from his reports and positions while
-    /// the visit is ahead.
+    /// the visit is ahead; absent while it keeps to the plan (within a minute).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eta: Option<String>,
     /// That estimate passes the end of the customer's window.
