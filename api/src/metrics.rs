@@ -332,7 +332,9 @@ impl Metrics {
                 })
                 .set(pending);
         }
-        self.visits_delayed.set(db::plans::delayed_visits(conn)?);
+        let days = domain::eta::days_under_way(db::now());
+        self.visits_delayed
+            .set(db::plans::delayed_visits(conn, days)?);
         let overdue = db::claims::overdue_per_stage(conn, db::now())?;
         for stage in domain::claim::ClaimStatus::ALL
             .into_iter()

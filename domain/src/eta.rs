@@ -13,7 +13,7 @@
 //! was promised in (the one its planned start falls in), less a margin, so the customer
 //! hears of it before it happens.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 /// Where a stop stands, from the courier's reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +77,13 @@ pub struct Estimate {
 pub struct Retimed {
     pub stops: Vec<Option<Estimate>>,
     pub end: NaiveDateTime,
+}
+
+/// The plans' days that can be under way at `now`: plans are dated in UTC, and a day may
+/// have begun on the UTC day before or run into the next.
+pub fn days_under_way(now: NaiveDateTime) -> (NaiveDate, NaiveDate) {
+    let today = now.date();
+    (today - Duration::days(1), today + Duration::days(1))
 }
 
 /// Re-times the stops not yet over, as of `now`: nobody arrives or leaves in the past, a

@@ -148,7 +148,8 @@ pub struct StopRow {
     pub violations: Vec<RouteViolation>,
     /// How the visit ended (`done`, `failed`).
     pub outcome: Option<String>,
-    /// The current arrival estimate (live ETAs), while the visit is ahead.
+    /// The current arrival estimate (live ETAs) while the visit is ahead and departs from
+    /// the plan by more than a minute; `None` reads "as planned".
     pub eta_at: Option<NaiveDateTime>,
     /// That estimate passes the end of the promised window (less the margin).
     pub delayed: bool,
@@ -741,32 +742,48 @@ pub fn set_delay_noticed(
 }
 
 /// The routes of published plans of the days `[from, to]` under way at `at`: begun, with
-/// a visit whose outcome is not known yet.
+/// a visit whose outcome is not known yet. Two indexed reads of those days' rows only, not
+/// a scan of every plan ever kept.
 pub fn routes_under_way(
     conn: &mut DbConnection,
     (from, to): (NaiveDate, NaiveDate),
     at: NaiveDateTime,
 ) -> QueryResult<Vec<i64>> {
-    let open = plan_stops::table
-        .filter(plan_stops::job_id.is_not_null())
-        .filter(plan_stops::outcome.is_null())
-        .select(plan_stops::route_id);
-    plan_routes::table
+    let begun: Vec<i64> = plan_routes::table
         .inner_join(plans::table)
         .filter(plans::date.ge(from))
         .filter(plans::date.le(to))
         .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
         .filter(plan_routes::start_at.le(at))
-        .filter(plan_routes::id.nullable().eq_any(open))
-        .order(plan_routes::id.asc())
         .select(plan_routes::id)
-        .load(conn)
+        .load(conn)?;
+    let mut open = Vec::new();
+    for chunk in begun.chunks(500) {
+        let ids: Vec<Option<i64>> = chunk.iter().copied().map(Some).collect();
+        open.extend(
+            plan_stops::table
+                .filter(plan_stops::route_id.eq_any(ids))
+                .filter(plan_stops::job_id.is_not_null())
+                .filter(plan_stops::outcome.is_null())
+                .select(plan_stops::route_id.assume_not_null())
+                .distinct()
+                .load::<i64>(conn)?,
+        );
+    }
+    open.sort_unstable();
+    Ok(open)
 }
 
-/// Visits of published plans whose live estimate passes their promised window.
-pub fn delayed_visits(conn: &mut DbConnection) -> QueryResult<i64> {
+/// Visits of the published plans of the days `[from, to]` whose live estimate passes
+/// their promised window (a past day's visit never made keeps its flag: not counted).
+pub fn delayed_visits(
+    conn: &mut DbConnection,
+    (from, to): (NaiveDate, NaiveDate),
+) -> QueryResult<i64> {
     plan_stops::table
         .inner_join(plans::table)
+        .filter(plans::date.ge(from))
+        .filter(plans::date.le(to))
         .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
         .filter(plan_stops::delayed.eq(true))
         .count()

@@ -47,12 +47,7 @@ pub async fn sweep(
     if !taken {
         return Ok(None);
     }
-    // Plans are dated in UTC; a day under way may have begun on the UTC day before.
-    let today = at.date();
-    let days = (
-        today - chrono::Duration::days(1),
-        today + chrono::Duration::days(1),
-    );
+    let days = domain::eta::days_under_way(at);
     let routes = write(pool, move |conn| {
         Ok(plans::routes_under_way(conn, days, at)?)
     })
