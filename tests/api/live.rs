@@ -365,21 +365,8 @@ fn notices(smtp: &SmtpSink, to: &str) -> usize {
 }
 
 async fn wait_for_notice(smtp: &SmtpSink, to: &str) -> crate::sinks::Mail {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(mail) = smtp
-            .mails()
-            .into_iter()
-            .find(|m| m.to() == to && is_delay_notice(&m.subject()))
-        {
-            return mail;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no delay notice to {to}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    smtp.wait_for_subject(to, "a delay notice", is_delay_notice)
+        .await
 }
 
 fn stop_index(day: &LiveDay, job: i64) -> usize {

@@ -77,18 +77,29 @@ impl SmtpSink {
 
     /// Waits until a mail to `to` whose subject contains `subject` arrived.
     pub async fn wait_for(&self, to: &str, subject: &str) -> Mail {
+        self.wait_for_subject(to, subject, |s| s.contains(subject))
+            .await
+    }
+
+    /// Waits until a mail to `to` whose subject satisfies `wanted` arrived (`what` names it).
+    pub async fn wait_for_subject(
+        &self,
+        to: &str,
+        what: &str,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Mail {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(mail) = self
                 .mails()
                 .into_iter()
-                .find(|m| m.to() == to && m.subject().contains(subject))
+                .find(|m| m.to() == to && wanted(&m.subject()))
             {
                 return mail;
             }
             assert!(
                 Instant::now() < deadline,
-                "no mail to {to} about `{subject}`; got: {:?}",
+                "no mail to {to} about `{what}`; got: {:?}",
                 self.mails()
                     .iter()
                     .map(|m| (m.to(), m.subject()))

@@ -60,7 +60,8 @@ pub fn retime_route(
 
     // The stops this courier still drives, in order, with where each stands; a job taken
     // from him (failed and planned again, given to another) is no longer on his way.
-    let mut timed: Vec<(&StopRow, PlannedStop)> = Vec::new();
+    let mut timed: Vec<&StopRow> = Vec::new();
+    let mut stops: Vec<PlannedStop> = Vec::new();
     for row in &rows {
         let (Some(arrival), Some(start), Some(departure)) =
             (row.arrival_at, row.start_at, row.departure_at)
@@ -104,30 +105,34 @@ pub fn retime_route(
             })
             .unwrap_or_default();
         windows.sort();
-        timed.push((
-            row,
-            PlannedStop {
-                arrival,
-                start,
-                departure,
-                windows,
-                is_break: row.job_id.is_none(),
-                progress,
-            },
-        ));
+        timed.push(row);
+        stops.push(PlannedStop {
+            arrival,
+            start,
+            departure,
+            windows,
+            is_break: row.job_id.is_none(),
+            progress,
+        });
     }
     let route = PlannedRoute {
         start: head.start_at,
         end: head.end_at,
-        stops: timed.iter().map(|(_, s)| s.clone()).collect(),
+        stops,
     };
-    let sighting = sighting(conn, settings, head.courier_id, &timed, &jobs)?;
+    let sighting = sighting(
+        conn,
+        settings,
+        head.courier_id,
+        (&timed, &route.stops),
+        &jobs,
+    )?;
     let margin = Duration::from_std(settings.delay_margin).unwrap_or_default();
     let retimed = eta::retime(&route, now, sighting, margin);
 
     let mut changed = Vec::new();
     let mut late = Vec::new();
-    for ((row, planned), estimate) in timed.iter().zip(&retimed.stops) {
+    for ((row, planned), estimate) in timed.iter().zip(&route.stops).zip(&retimed.stops) {
         // Only a departure from the plan is stored: a day going as planned writes nothing,
         // and an absent estimate reads "as planned".
         let eta_at = estimate
@@ -178,16 +183,16 @@ fn sighting(
     conn: &mut DbConnection,
     settings: &DispatchSettings,
     courier_id: CourierId,
-    timed: &[(&StopRow, PlannedStop)],
+    (timed, stops): (&[&StopRow], &[PlannedStop]),
     jobs: &HashMap<JobId, JobRow>,
 ) -> ApiResult<Option<Sighting>> {
-    let Some(i) = timed
+    let Some(i) = stops
         .iter()
-        .position(|(_, s)| matches!(s.progress, Progress::OnTheWay(_)))
+        .position(|s| matches!(s.progress, Progress::OnTheWay(_)))
     else {
         return Ok(None);
     };
-    let Some(target) = timed[i].0.job_id.and_then(|id| jobs.get(&id)) else {
+    let Some(target) = timed[i].job_id.and_then(|id| jobs.get(&id)) else {
         return Ok(None);
     };
     let Some(seen) = fleet::last_position(conn, courier_id)? else {
@@ -199,14 +204,12 @@ fn sighting(
     let previous = timed[..i]
         .iter()
         .rev()
-        .find_map(|(row, _)| row.job_id.and_then(|id| jobs.get(&id)));
+        .find_map(|row| row.job_id.and_then(|id| jobs.get(&id)));
     let seconds = match (settings.osrm.is_some(), previous) {
         (true, Some(from)) => {
             let leg_m = haversine_m(from.lat, from.lon, target.lat, target.lon);
-            let planned = timed[i].1.arrival
-                - timed[..i]
-                    .last()
-                    .map_or(timed[i].1.arrival, |(_, s)| s.departure);
+            let planned =
+                stops[i].arrival - stops[..i].last().map_or(stops[i].arrival, |s| s.departure);
             if leg_m > 1.0 {
                 planned.num_milliseconds() as f64 / 1000.0 * (ahead_m / leg_m)
             } else {
