@@ -23,6 +23,14 @@ pub enum ApiError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A conflict whose answer carries what the client needs to try again, as the problem's
+    /// extension member `member` (RFC 9457 section 3.2).
+    #[error("conflict: {detail}")]
+    ConflictWith {
+        detail: &'static str,
+        member: &'static str,
+        value: serde_json::Value,
+    },
     #[error("payload too large: {0}")]
     PayloadTooLarge(&'static str),
     #[error("unsupported media type: {0}")]
@@ -53,7 +61,7 @@ impl ApiError {
             Self::Forbidden => ("forbidden", "Not allowed"),
             Self::CsrfRejected => ("csrf", "Missing or wrong CSRF token"),
             Self::NotFound => ("not-found", "Not found"),
-            Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::Conflict(_) | Self::ConflictWith { .. } => ("conflict", "Conflict"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::Validation(_) => ("validation", "Invalid fields"),
@@ -67,7 +75,7 @@ impl ApiError {
     fn detail(&self) -> String {
         match self {
             Self::BadRequest(d) | Self::Conflict(d) => d.clone(),
-            Self::Unauthorized(d) => (*d).to_owned(),
+            Self::Unauthorized(d) | Self::ConflictWith { detail: d, .. } => (*d).to_owned(),
             Self::Forbidden => messages::FORBIDDEN.to_owned(),
             Self::CsrfRejected => messages::CSRF.to_owned(),
             Self::NotFound => messages::NOT_FOUND.to_owned(),
@@ -112,7 +120,9 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict(_) | Self::IdempotencyRace => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::ConflictWith { .. } | Self::IdempotencyRace => {
+                StatusCode::CONFLICT
+            }
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -149,6 +159,11 @@ impl ResponseError for ApiError {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
             _ => {}
+        }
+        if let Self::ConflictWith { member, value, .. } = self {
+            let mut body = serde_json::to_value(&body).unwrap_or_default();
+            body[*member] = value.clone();
+            return response.json(body);
         }
         response.json(body)
     }

@@ -220,6 +220,25 @@ pub const NOT_AWAITING_UNIT: &str =
 pub const VISIT_UNDER_WAY: &str =
     "a courier visit for this claim is under way or done; it can no longer be called off";
 pub const NOT_YET_RATABLE: &str = "the claim can be rated once it is closed";
+pub const NO_VISIT_TO_BOOK: &str = "this claim has no courier visit waiting for a time";
+pub const VISIT_MOVING: &str = "the courier is already on his way; the visit can no longer move";
+pub const SLOT_GONE: &str =
+    "this slot can no longer be booked; `slots` lists the ones that can be now";
+pub const SLOT_DAYS: &str = "must be between 1 and 7";
+pub const SLOT_ORDER: &str = "must be after `start`";
+
+/// The history note a customer reads when she booked a slot for a visit.
+pub fn visit_rebooked(
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+) -> String {
+    format!(
+        "visit moved to {} between {} and {} UTC",
+        start.format("%Y-%m-%d"),
+        start.format("%H:%M"),
+        end.format("%H:%M")
+    )
+}
 pub const ALREADY_RATED: &str = "this claim was already rated; thank you";
 
 /// The history note of an approval outside the warranty.

@@ -145,3 +145,64 @@ fn append(inst: &Instance, r: &mut Route, j: usize) -> bool {
         None => false,
     }
 }
+
+/// Where a job can join a route: on `vehicle`'s, right after job `after` (first if `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InsertionPoint {
+    pub vehicle: usize,
+    pub after: Option<usize>,
+}
+
+/// Where each of `candidates` (job indices of `p` on none of the given routes) could join
+/// the given routes alone, without moving their stops or making any of them late: the
+/// cheapest feasible place, or `None`.
+///
+/// The given routes are placed as `extend` places them (fixed jobs first, then the others
+/// in order while they fit); the candidates are never placed, so each is judged against
+/// the same routes. Used to offer a customer the slots a published day can still take.
+pub fn insertion_points(
+    p: &Problem,
+    routes: &[(usize, Vec<usize>)],
+    candidates: &[usize],
+    o: &SolveOptions,
+) -> Result<Vec<Option<InsertionPoint>>, PlanError> {
+    let inst = Instance::new(p)?.for_objective(o.objective);
+    crate::timing::check_routes(p, routes)?;
+    let mut st = State::new(&inst);
+    for (v, jobs) in routes {
+        for &j in jobs {
+            if inst.is_fixed[j] || inst.reason[j].is_some() || candidates.contains(&j) {
+                continue;
+            }
+            append(&inst, &mut st.routes[*v], j);
+        }
+    }
+    let points = candidates
+        .iter()
+        .map(|&j| {
+            if j >= inst.n || !inst.is_unit(j) || inst.reason[j].is_some() || inst.is_fixed[j] {
+                return None;
+            }
+            let mut best: Option<(f64, usize, usize)> = None;
+            for r in st.routes.iter().filter(|r| inst.compatible(j, r.v)) {
+                for k in r.locked..r.nodes.len() - 1 {
+                    let bound = best.map_or(f64::INFINITY, |b| b.0);
+                    if let Some(cost) = r.insert_cost(&inst, j, k, bound) {
+                        if best.is_none_or(|b| cost < b.0 - EPS) {
+                            best = Some((cost, r.v, k));
+                        }
+                    }
+                }
+            }
+            best.map(|(_, vehicle, k)| InsertionPoint {
+                vehicle,
+                after: st.routes[vehicle].nodes[1..=k]
+                    .iter()
+                    .rev()
+                    .copied()
+                    .find(|&x| inst.is_job(x)),
+            })
+        })
+        .collect();
+    Ok(points)
+}

@@ -23,7 +23,7 @@ pub mod timing;
 pub mod travel;
 
 pub use check::{check, CheckReport, CheckRule, Violation};
-pub use extend::extend;
+pub use extend::{extend, insertion_points, InsertionPoint};
 pub use model::*;
 pub use solver::{solve, Progress, ProgressFn, SolveOptions};
 pub use timing::{

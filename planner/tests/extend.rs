@@ -172,3 +172,64 @@ fn progress_is_reported() {
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[1].fraction, 1.0);
 }
+
+/// Every way to put `j` on a given route (vehicle, position) that re-times without a
+/// violation, found by trying them all.
+fn feasible_places(p: &Problem, given: &Given, j: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for v in 0..p.vehicles.len() {
+        let jobs = given
+            .iter()
+            .find(|(gv, _)| *gv == v)
+            .map(|(_, jobs)| jobs.clone())
+            .unwrap_or_default();
+        for at in 0..=jobs.len() {
+            let mut trial = jobs.clone();
+            trial.insert(at, j);
+            if retime(p, v, &trial).unwrap().violations.is_empty() {
+                out.push((v, at));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn insertion_points_are_exactly_where_a_job_fits_without_making_a_stop_late() {
+    let (mut p, given, held) = day_with_held_back(150, 2, 5);
+    // Ten-minute windows over the day, some of which the routes cannot take.
+    let day = p.vehicles[0].shift;
+    for (n, &j) in held.iter().enumerate() {
+        let start = day.start + (day.end - day.start) * (n as f64 / held.len() as f64);
+        p.jobs[j].time_windows = vec![TimeWindow::new(start, start + 600.0)];
+    }
+    let points = insertion_points(&p, &given, &held, &opts(0)).unwrap();
+    let (mut fits, mut refused) = (0, 0);
+    for (&j, point) in held.iter().zip(&points) {
+        let places = feasible_places(&p, &given, j);
+        match point {
+            Some(point) => {
+                let route = &given.iter().find(|(v, _)| *v == point.vehicle).unwrap().1;
+                let at = point
+                    .after
+                    .map_or(0, |a| route.iter().position(|&x| x == a).unwrap() + 1);
+                let place = (point.vehicle, at);
+                assert!(
+                    places.contains(&place),
+                    "job {j}: {place:?} not in {places:?}"
+                );
+                fits += 1;
+            }
+            None => {
+                assert!(places.is_empty(), "job {j}: refused but fits at {places:?}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(fits > 0 && refused > 0, "fits {fits}, refused {refused}");
+    // The routes were judged as given: asking again gives the same answer.
+    assert_eq!(
+        insertion_points(&p, &given, &held, &opts(0)).unwrap(),
+        points
+    );
+}

@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{Backend, TestApp, DEMO_PASSWORD};
+use crate::plans::tracking_path;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -199,11 +200,6 @@ where
     });
 }
 
-fn tracking_path(claim: &Value) -> String {
-    let url = claim["tracking_url"].as_str().unwrap();
-    url[url.find("/track/").unwrap()..].to_owned()
-}
-
 #[test]
 fn the_manager_approves_the_most_urgent_claim() {
     browser_test(|app| async move {
@@ -367,6 +363,67 @@ fn the_customer_sees_her_planned_window_on_a_phone() {
             browser.client.find(Locator::Css("#track-map")).await,
         );
         assert!(on_the_way.is_err() && map.is_err());
+
+        // She moves the visit to another time the day can take, on the page: the choices
+        // are the API's, and the booked window is the one she then sees.
+        let (status, offer) = crate::helpers::read(
+            app.request(reqwest::Method::GET, &format!("{path}/slots"), None)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{offer}");
+        let current = (window["start"].clone(), window["end"].clone());
+        let chosen = offer["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| {
+                s["date"] == json!(crate::plans::tomorrow())
+                    && (s["start"].clone(), s["end"].clone()) != current
+            })
+            .unwrap_or_else(|| panic!("another time tomorrow: {offer}"))
+            .clone();
+        let shown = browser
+            .eval("return [...document.querySelectorAll('#choose input[name=slot]')].map(i => i.value)")
+            .await;
+        let offered: Vec<String> = offer["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let at = |f: &str| {
+                    chrono::DateTime::parse_from_rfc3339(s[f].as_str().unwrap())
+                        .unwrap()
+                        .with_timezone(&chrono::Utc)
+                        .to_rfc3339()
+                };
+                format!("{}|{}", at("start"), at("end"))
+            })
+            .collect();
+        assert_eq!(shown, json!(offered), "the page offers the API's slots");
+        let at =
+            |f: &str| chrono::DateTime::parse_from_rfc3339(chosen[f].as_str().unwrap()).unwrap();
+        browser
+            .click(&format!(
+                "#choose input[value='{}|{}']",
+                at("start").with_timezone(&chrono::Utc).to_rfc3339(),
+                at("end").with_timezone(&chrono::Utc).to_rfc3339()
+            ))
+            .await;
+        browser.click("#book-slot").await;
+        browser.css("#slot-booked").await;
+        let berlin = |f: &str| {
+            at(f)
+                .with_timezone(&chrono_tz::Europe::Berlin)
+                .format("%H:%M")
+                .to_string()
+        };
+        let moved = format!("{}–{}", berlin("start"), berlin("end"));
+        let when = browser.text("#visit-when").await;
+        assert!(when.contains(&moved), "{when} shows {moved}");
+        browser.screenshot("tracking-360-rebooked").await;
 
         // The courier sets off and his phone shares where he is: she sees his ETA and him.
         let (_, courier, _) = crate::courier::courier_of(&app, job).await;

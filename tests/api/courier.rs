@@ -64,6 +64,27 @@ pub(crate) async fn other_courier(app: &TestApp, email: &str) -> String {
     app.login(other).await
 }
 
+/// A courier's route of `date` with its `ETag`.
+pub(crate) async fn route_of_day(
+    app: &TestApp,
+    courier: &str,
+    date: chrono::NaiveDate,
+) -> (String, Value) {
+    let response = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/me/route?date={date}"),
+            Some(courier),
+        )
+        .send()
+        .await
+        .unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let (status, body) = crate::helpers::read(response).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (etag, body)
+}
+
 pub(crate) fn stop_of(route: &Value, job: i64) -> Option<Value> {
     route["stops"]
         .as_array()

@@ -504,3 +504,35 @@ pub async fn upload(
     )
     .await
 }
+
+/// A depot of a test's own (`depot` is the `POST /depots` body) and a courier account
+/// `email` based there with room for `capacity`; returns the depot and the courier record.
+pub async fn own_depot_and_courier(
+    app: &TestApp,
+    depot: &Value,
+    email: &str,
+    capacity: i64,
+) -> (Value, Value) {
+    let admin = app.login("admin@demo.test").await;
+    let dispatcher = app.login("dispatcher@demo.test").await;
+    let (status, depot) = app.post("/depots", &dispatcher, depot).await;
+    assert_eq!(status, StatusCode::CREATED, "{depot}");
+    let (status, user) = app
+        .post(
+            "/users",
+            &admin,
+            &json!({"email": email, "name": "Test Courier", "role": "courier",
+                    "password": DEMO_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
+    let (status, courier) = app
+        .post(
+            "/couriers",
+            &dispatcher,
+            &json!({"user_id": user["id"], "capacity": capacity, "home_depot_id": depot["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{courier}");
+    (depot, courier)
+}

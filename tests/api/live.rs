@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::backend_test;
 use crate::courier::report;
-use crate::helpers::{claim_body, read, TestApp};
+use crate::helpers::{read, TestApp};
 use crate::sinks::{Receiver, SmtpSink};
 
 const DEPOT: (f64, f64) = (48.137, 11.575);
@@ -58,34 +58,15 @@ async fn live_day(app: &TestApp) -> LiveDay {
     } else {
         now.date_naive()
     };
-    let admin = app.login("admin@demo.test").await;
     let dispatcher = app.login("dispatcher@demo.test").await;
-    let (status, depot) = app
-        .post(
-            "/depots",
-            &dispatcher,
-            &json!({"name": "Night and day", "address": "Marienplatz 1", "lat": DEPOT.0,
-                    "lon": DEPOT.1, "opens": "00:00", "closes": "23:59", "time_zone": "UTC"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{depot}");
-    let (status, user) = app
-        .post(
-            "/users",
-            &admin,
-            &json!({"email": "live.courier@demo.test", "name": "Live Courier",
-                    "role": "courier", "password": crate::helpers::DEMO_PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{user}");
-    let (status, courier) = app
-        .post(
-            "/couriers",
-            &dispatcher,
-            &json!({"user_id": user["id"], "capacity": 20, "home_depot_id": depot["id"]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{courier}");
+    let (depot, courier) = crate::helpers::own_depot_and_courier(
+        app,
+        &json!({"name": "Night and day", "address": "Marienplatz 1", "lat": DEPOT.0,
+                "lon": DEPOT.1, "opens": "00:00", "closes": "23:59", "time_zone": "UTC"}),
+        "live.courier@demo.test",
+        20,
+    )
+    .await;
     let (status, shift) = app
         .put(
             &format!("/couriers/{}/shifts/{date}", courier["id"]),
@@ -96,32 +77,17 @@ async fn live_day(app: &TestApp) -> LiveDay {
         .await;
     assert_eq!(status, StatusCode::OK, "{shift}");
 
-    let head = app.login("head@demo.test").await;
     let mut tracking = std::collections::HashMap::new();
     for (i, home) in HOMES.iter().enumerate() {
         let n = FIRST_CUSTOMER + i;
-        let customer = app.login(&format!("customer{n}@demo.test")).await;
-        let mut body = claim_body(&format!("DEMO-{n:04}"));
-        body["preferred_windows"] = json!([{
+        let windows = json!([{
             "start": format!("{date}T00:00:00Z"),
             "end": (Utc::now() + chrono::Duration::minutes(10)).to_rfc3339(),
         }]);
-        body["lat"] = json!(home.0);
-        body["lon"] = json!(home.1);
-        let (status, claim) = app.post("/claims", &customer, &body).await;
-        assert_eq!(status, StatusCode::CREATED, "{claim}");
-        let (status, decided) = app
-            .post(
-                &format!("/claims/{}/decision", claim["id"]),
-                &head,
-                &json!({"decision": "replacement"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{decided}");
-        let url = claim["tracking_url"].as_str().unwrap();
+        let (claim, job) = crate::plans::approved_claim_in(app, n, windows, *home).await;
         tracking.insert(
-            decided["jobs"][0]["id"].as_i64().unwrap(),
-            url[url.find("/track/").unwrap()..].to_owned(),
+            job["id"].as_i64().unwrap(),
+            crate::plans::tracking_path(&claim),
         );
     }
     let plan_id = crate::plans::publish_plan(
@@ -153,19 +119,7 @@ async fn live_day(app: &TestApp) -> LiveDay {
 
 /// The courier's route with its `ETag`.
 async fn route(app: &TestApp, day: &LiveDay) -> (String, Value) {
-    let response = app
-        .request(
-            Method::GET,
-            &format!("/me/route?date={}", day.date),
-            Some(&day.courier),
-        )
-        .send()
-        .await
-        .unwrap();
-    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
-    let (status, body) = read(response).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    (etag, body)
+    crate::courier::route_of_day(app, &day.courier, day.date).await
 }
 
 fn stop(route: &Value, i: usize) -> Value {

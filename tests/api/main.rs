@@ -25,3 +25,4 @@ mod reports;
 mod roads;
 mod security;
 mod sinks;
+mod slots;

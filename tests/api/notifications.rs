@@ -364,12 +364,6 @@ backend_test!(
         }
 );
 
-/// `/track/{token}` of a tracking link.
-fn track_path(claim: &Value) -> String {
-    let url = claim["tracking_url"].as_str().unwrap();
-    url[url.find("/track/").unwrap()..].to_owned()
-}
-
 backend_test!(
     the_tracking_link_shows_the_claim_and_takes_a_rating,
     backend
@@ -381,7 +375,7 @@ backend_test!(
             let customer = app.login("customer5@demo.test").await;
             let claim = app.file_claim(&customer, "DEMO-0005").await;
             let id = claim["id"].as_i64().unwrap();
-            let path = track_path(&claim);
+            let path = crate::plans::tracking_path(&claim);
             let public = |path: String| {
                 let app = &app;
                 async move { read(app.request(Method::GET, &path, None).send().await.unwrap()).await }

@@ -23,13 +23,25 @@ pub async fn approved_claim(
     window: (u32, u32),
     at: (f64, f64),
 ) -> (Value, Value) {
-    let token = app.login(&format!("customer{customer}@demo.test")).await;
     let day = tomorrow();
-    let mut body = claim_body(&format!("DEMO-{customer:04}"));
-    body["preferred_windows"] = json!([{
+    let windows = json!([{
         "start": format!("{day}T{:02}:00:00Z", window.0),
         "end": format!("{day}T{:02}:00:00Z", window.1),
     }]);
+    approved_claim_in(app, customer, windows, at).await
+}
+
+/// Files a claim for a demo customer's unit with these preferred windows at `at` and has
+/// the head approve a replacement; returns (claim, its job).
+pub async fn approved_claim_in(
+    app: &TestApp,
+    customer: usize,
+    windows: Value,
+    at: (f64, f64),
+) -> (Value, Value) {
+    let token = app.login(&format!("customer{customer}@demo.test")).await;
+    let mut body = claim_body(&format!("DEMO-{customer:04}"));
+    body["preferred_windows"] = windows;
     body["lat"] = json!(at.0);
     body["lon"] = json!(at.1);
     let (status, claim) = app.post("/claims", &token, &body).await;
@@ -45,6 +57,14 @@ pub async fn approved_claim(
         .await;
     assert_eq!(status, StatusCode::OK, "{decided}");
     (decided["claim"].clone(), decided["jobs"][0].clone())
+}
+
+/// The path of a claim's tracking link (`/track/...`).
+pub fn tracking_path(claim: &Value) -> String {
+    let url = claim["tracking_url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no tracking link: {claim}"));
+    url[url.find("/track/").unwrap()..].to_owned()
 }
 
 /// Queues a plan and waits until it is computed; returns the finished plan.

@@ -6,6 +6,7 @@
 //! Every function runs inside the caller's one write transaction (`AppState::write`), so a
 //! step is applied whole or not at all.
 
+use crate::app::plans::edit::CANCELLED;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use domain::claim::{check_transition, claim_number, ClaimStatus, Remedy, TransitionTrigger};
 use domain::decision::{
@@ -46,6 +47,7 @@ pub mod history {
     pub const REPAIR_DONE: &str = "repair_done";
     pub const RECEIVED: &str = "received";
     pub const FEEDBACK: &str = "feedback";
+    pub const VISIT_REBOOKED: &str = "visit_rebooked";
 }
 
 /// A new tracking token: 24 random bytes, so a link cannot be guessed.
@@ -501,11 +503,12 @@ fn assign_to(
     Ok(updated)
 }
 
-/// The claim of a courier's job and the payload its visit events start from.
+/// The claim of a job and the payload its visit events start from (with the courier's id
+/// when a courier's report causes them).
 fn visit_event(
     conn: &mut DbConnection,
     job: &JobRow,
-    courier_id: CourierId,
+    courier_id: Option<CourierId>,
 ) -> ApiResult<(ClaimRow, serde_json::Value)> {
     let claim = claims::find(conn, job.claim_id, Scope::All)?.ok_or_else(|| {
         ApiError::Internal(anyhow::anyhow!(
@@ -517,7 +520,9 @@ fn visit_event(
     let mut payload = event_payload(&claim);
     payload["job_id"] = json!(job.id);
     payload["job_kind"] = json!(job.kind);
-    payload["courier_id"] = json!(courier_id);
+    if let Some(courier_id) = courier_id {
+        payload["courier_id"] = json!(courier_id);
+    }
     Ok((claim, payload))
 }
 
@@ -531,12 +536,37 @@ pub fn visit_delayed(
     eta: chrono::NaiveDateTime,
     promised: Option<(chrono::NaiveDateTime, chrono::NaiveDateTime)>,
 ) -> ApiResult<()> {
-    let (claim, mut payload) = visit_event(conn, job, courier_id)?;
+    let (claim, mut payload) = visit_event(conn, job, Some(courier_id))?;
     payload["windows"] = json!(promised
         .map(|(start, end)| vec![json!({"start": start.and_utc(), "end": end.and_utc()})])
         .unwrap_or_default());
     payload["eta"] = json!(eta.and_utc());
     outbox::push(conn, "visit.delayed", Some(claim.id), payload)?;
+    Ok(())
+}
+
+/// The customer booked another slot for the claim's visit (from her tracking link): the
+/// history shows it, she gets a confirmation and the webhooks hear `visit.rebooked`, with
+/// the planned time when a published route took the visit at once.
+pub fn visit_rebooked(
+    conn: &mut DbConnection,
+    job: &JobRow,
+    slot: TimeWindow,
+    eta: Option<DateTime<Utc>>,
+) -> ApiResult<()> {
+    let (claim, mut payload) = visit_event(conn, job, None)?;
+    let note = messages::visit_rebooked(slot.start, slot.end);
+    record(
+        conn,
+        claim.id,
+        None,
+        history::VISIT_REBOOKED,
+        (None, None),
+        Some(&note),
+    )?;
+    payload["windows"] = json!([slot]);
+    payload["eta"] = json!(eta);
+    outbox::push(conn, "visit.rebooked", Some(claim.id), payload)?;
     Ok(())
 }
 
@@ -565,7 +595,7 @@ pub fn visit_reported(
     event: CourierEvent,
     ended: Option<VisitEnd>,
 ) -> ApiResult<()> {
-    let (claim, mut payload) = visit_event(conn, job, courier_id)?;
+    let (claim, mut payload) = visit_event(conn, job, Some(courier_id))?;
     match ended {
         None if event == CourierEvent::Departed => {
             payload["windows"] = json!(job.windows);
@@ -885,7 +915,7 @@ pub fn withdraw(
     for id in &open {
         jobs::cancel(conn, *id, reason)?;
     }
-    crate::app::plans::edit::drop_jobs(conn, &open)?;
+    crate::app::plans::edit::drop_jobs(conn, &open, CANCELLED)?;
     let updated = transition(
         conn,
         sla,
@@ -928,7 +958,7 @@ pub fn cancel_job(
     }
     let cancelled = jobs::cancel(conn, job.id, reason)?
         .ok_or_else(|| ApiError::Conflict(messages::JOB_CHANGED.to_owned()))?;
-    crate::app::plans::edit::drop_jobs(conn, &[job.id])?;
+    crate::app::plans::edit::drop_jobs(conn, &[job.id], CANCELLED)?;
     let note = messages::job_cancelled_note(job.id.0, job.kind.as_str(), reason);
     record(
         conn,

@@ -12,6 +12,7 @@
 //! | [`fleet`] | depots and shifts |
 //! | [`registry`] | products, sales (one or a CSV file), customers, warranty lookups |
 //! | [`reports`] | the department's reports: claims by period, stage and manager |
+//! | [`slots`] | the slots a customer can book for her visit from her tracking link, and booking one |
 //! | [`sessions`] | sign-in, refresh-token rotation, sign-out |
 //! | [`attachments`] | uploads and downloads of files on claims and jobs |
 //! | [`idempotency`] | the one `Idempotency-Key` mechanism |
@@ -29,5 +30,6 @@ pub mod plans;
 pub mod registry;
 pub mod reports;
 pub mod sessions;
+pub mod slots;
 pub mod visits;
 pub mod webhooks;

@@ -25,6 +25,7 @@ pub const EVENTS: &[&str] = &[
     "claim.feedback",
     "visit.departed",
     "visit.delayed",
+    "visit.rebooked",
     "job.completed",
     "job.failed",
     "job.cancelled",

@@ -427,3 +427,28 @@ pub fn cancel(conn: &mut DbConnection, id: JobId, reason: &str) -> QueryResult<O
     .get_result::<JobRow>(conn)
     .optional()
 }
+
+/// Gives a visit not yet under way the slot its customer booked: that window, that day,
+/// and back in planning until a plan routes it. False when the visit has started or ended.
+pub fn rebook(
+    conn: &mut DbConnection,
+    id: JobId,
+    window: TimeWindow,
+    date: NaiveDate,
+) -> QueryResult<bool> {
+    let n = diesel::update(jobs::table.find(id).filter(jobs::status.eq_any([
+        DbEnum(JobStatus::Unplanned),
+        DbEnum(JobStatus::Planned),
+        DbEnum(JobStatus::Assigned),
+    ])))
+    .set((
+        jobs::status.eq(DbEnum(JobStatus::Unplanned)),
+        jobs::windows.eq(Json(vec![window])),
+        jobs::date.eq(Some(date)),
+        jobs::courier_id.eq(None::<CourierId>),
+        jobs::plan_id.eq(None::<PlanId>),
+        jobs::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}

@@ -789,3 +789,32 @@ pub fn delayed_visits(
         .count()
         .get_result(conn)
 }
+
+/// Replaces the stored problem of a draft or published plan (a booked slot changes a job's
+/// windows or brings a job into the day), so later edits re-time against it.
+pub fn replace_problem(
+    conn: &mut DbConnection,
+    id: PlanId,
+    problem: &Problem,
+) -> QueryResult<usize> {
+    diesel::update(plans::table.find(id))
+        .set((
+            plans::problem.eq(Json(problem.clone())),
+            plans::updated_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+/// The plans of a day in `status`, newest first.
+pub fn of_day(
+    conn: &mut DbConnection,
+    date: NaiveDate,
+    status: PlanStatus,
+) -> QueryResult<Vec<PlanRow>> {
+    plans::table
+        .filter(plans::date.eq(date))
+        .filter(plans::status.eq(DbEnum(status)))
+        .order(plans::id.desc())
+        .select(PlanRow::as_select())
+        .load(conn)
+}

@@ -36,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/app/plans/{id}", web::get().to(plans::plan))
         .route("/app/assets/{path:.*}", web::get().to(assets::serve))
         .route("/track/{token}", web::get().to(track::page))
+        .route("/track/{token}/slot", web::post().to(track::book))
         .route("/docs", web::get().to(docs::page))
         .route("/docs/", web::get().to(docs::page));
 }

@@ -10,8 +10,10 @@ use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 use minijinja::context;
 
-use super::PageCtx;
-use crate::app::claims;
+use super::{PageCtx, PageError};
+use crate::app::{claims, slots};
+use crate::db::types::TimeWindow;
+use crate::error::ApiError;
 use crate::routes::track::{limit, tracked_claim};
 
 /// The stages a customer understands, in order; each claim status belongs to one.
@@ -27,16 +29,42 @@ fn stage_of(status: &str) -> usize {
     }
 }
 
-pub async fn page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+/// What the page says after the customer chose a time (`?booked=1` or `?gone=1`).
+#[derive(Debug, serde::Deserialize)]
+pub struct Outcome {
+    booked: Option<u8>,
+    gone: Option<u8>,
+}
+
+pub async fn page(
+    ctx: PageCtx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    outcome: web::Query<Outcome>,
+) -> HttpResponse {
     let result = async {
         limit(&ctx.state, &req)?;
         let token = path.into_inner();
-        let (tracked, zone) = ctx
+        let form_token = token.clone();
+        let shared = ctx.state.clone();
+        let (tracked, zone, offered) = ctx
             .state
             .db(move |conn| {
                 let tracked = claims::tracked(conn, &token)?;
                 let zone = claims::claim_zone(conn, &tracked.claim)?;
-                Ok((tracked, zone))
+                // The times she may move her visit to; none once it is under way or over.
+                let offered = match slots::offer(
+                    conn,
+                    &shared.settings.dispatch,
+                    &token,
+                    slots::DEFAULT_DAYS,
+                    Utc::now(),
+                ) {
+                    Ok(offered) => offered,
+                    Err(ApiError::Conflict(_)) => Vec::new(),
+                    Err(other) => return Err(other),
+                };
+                Ok((tracked, zone, offered))
             })
             .await?;
         let shown = tracked_claim(&tracked);
@@ -83,10 +111,24 @@ pub async fn page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) -> Ht
             .iter()
             .map(|e| context! { at => local(e.at), kind => e.kind, status => e.status, note => e.note })
             .collect();
+        let choices: Vec<_> = offered
+            .iter()
+            .map(|s| {
+                let from = local(s.start);
+                context! {
+                    value => format!("{}|{}", s.start.to_rfc3339(), s.end.to_rfc3339()),
+                    weekday => s.start.with_timezone(&zone).weekday().num_days_from_monday(),
+                    day => from.day, month => from.month, from => from.clock,
+                    to => local(s.end).clock,
+                }
+            })
+            .collect();
         let page = ctx.render(
             "track",
             context! {
-                claim => shown, stages, visit, reason, history, ended_early,
+                claim => shown, stages, visit, reason, history, ended_early, choices,
+                token => form_token,
+                booked => outcome.booked.is_some(), gone => outcome.gone.is_some(),
                 home => context! { lat => tracked.claim.lat, lon => tracked.claim.lon },
                 tiles => ctx.state.settings.map_tiles_url,
             },
@@ -98,6 +140,66 @@ pub async fn page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) -> Ht
             header::HeaderValue::from_static("no-referrer"),
         );
         Ok(page)
+    }
+    .await;
+    ctx.finish(result)
+}
+
+/// The slot chosen on the page: `start|end` as offered.
+#[derive(Debug, serde::Deserialize)]
+pub struct SlotForm {
+    slot: String,
+    lang: Option<String>,
+}
+
+/// Books the time chosen on the page and comes back to it saying how it went. No CSRF
+/// token: the page has no session, and the link itself is the credential another site
+/// would need.
+pub async fn book(
+    ctx: PageCtx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<SlotForm>,
+) -> HttpResponse {
+    let result = async {
+        limit(&ctx.state, &req)?;
+        let token = path.into_inner();
+        let parse = |t: &str| t.parse::<DateTime<Utc>>().ok();
+        let slot = form
+            .slot
+            .split_once('|')
+            .and_then(|(start, end)| {
+                Some(TimeWindow {
+                    start: parse(start)?,
+                    end: parse(end)?,
+                })
+            })
+            .filter(|w| w.start < w.end)
+            .ok_or(PageError::NotFound)?;
+        let lang = match form.lang.as_deref() {
+            Some("ru") => "ru",
+            _ => "en",
+        };
+        let shared = ctx.state.clone();
+        let booking = token.clone();
+        let booked = ctx
+            .state
+            .write(move |conn| {
+                slots::book(conn, &shared.settings.dispatch, &booking, slot, Utc::now())
+            })
+            .await;
+        let outcome = match booked {
+            Ok(_) => "booked",
+            Err(ApiError::ConflictWith { .. } | ApiError::Conflict(_)) => "gone",
+            Err(other) => return Err(other.into()),
+        };
+        Ok(HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                format!("/track/{token}?lang={lang}&{outcome}=1#choose"),
+            ))
+            .insert_header((header::REFERRER_POLICY, "no-referrer"))
+            .finish())
     }
     .await;
     ctx.finish(result)

@@ -105,6 +105,8 @@ api_routes!(
         // Public: a claim's tracking link.
         track::track,
         track::feedback,
+        track::visit_slots,
+        track::book_slot,
     ],
 );
 

@@ -10,9 +10,11 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::app::claims::{self, history, Tracked};
+use crate::app::slots::{self, BookedSlot, OfferedSlot};
 use crate::db::types::TimeWindow;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ValidJson;
+use crate::messages;
 use crate::state::State;
 use domain::job::JobStatus;
 
@@ -42,7 +44,8 @@ pub struct TrackedClaim {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrackedEvent {
     pub at: DateTime<Utc>,
-    /// `filed`, `status`, `visit_planned`, `visit_done`, `visit_failed` or `feedback`.
+    /// `filed`, `status`, `visit_planned`, `visit_rebooked`, `visit_done`, `visit_failed`
+    /// or `feedback`.
     pub kind: String,
     /// The stage reached (for `filed` and `status`).
     pub status: Option<String>,
@@ -127,6 +130,7 @@ fn shown(tracked: &Tracked) -> Vec<TrackedEvent> {
                 history::JOB_COMPLETED => ("visit_done", None),
                 history::JOB_FAILED => ("visit_failed", None),
                 history::FEEDBACK => ("feedback", None),
+                history::VISIT_REBOOKED => ("visit_rebooked", None),
                 _ => return None,
             };
             Some(TrackedEvent {
@@ -252,6 +256,88 @@ pub async fn feedback(
         .write(move |conn| claims::feedback(conn, &token, rating, comment.as_deref()))
         .await?;
     Ok(HttpResponse::Created().finish())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SlotsQuery {
+    /// How many days ahead to look, today first: 1 to 7 (default 3).
+    pub days: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotOffer {
+    /// Earliest first, at most three a day.
+    pub slots: Vec<OfferedSlot>,
+}
+
+/// The slots the claim's next visit can be booked in: windows in which the day's routes can
+/// still take it without making another visit late.
+#[utoipa::path(tag = "tracking", params(("token" = String, Path), SlotsQuery), responses(
+    (status = 200, body = SlotOffer), (status = 404, body = crate::error::Problem),
+    (status = 409, body = crate::error::Problem, description = "no visit waits for a time"),
+    (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+#[get("/track/{token}/slots")]
+pub async fn visit_slots(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<SlotsQuery>,
+) -> ApiResult<HttpResponse> {
+    limit(&state, &req)?;
+    let days = query.days.unwrap_or(slots::DEFAULT_DAYS);
+    if !(1..=slots::MAX_DAYS).contains(&days) {
+        return Err(ApiError::field("days", messages::SLOT_DAYS));
+    }
+    let token = path.into_inner();
+    let shared = state.clone();
+    let slots = state
+        .db(move |conn| slots::offer(conn, &shared.settings.dispatch, &token, days, Utc::now()))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .json(SlotOffer { slots }))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct BookSlotRequest {
+    /// One of the offered slots, as offered.
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// Books one of the offered slots for the claim's next visit: the visit gets that window,
+/// a plan of that day takes it at once where it can (else the day's next plan run), and
+/// the customer gets a confirmation. A slot no longer feasible is a 409 whose `slots` lists
+/// the ones that are.
+#[utoipa::path(tag = "tracking", params(("token" = String, Path)), request_body = BookSlotRequest,
+    responses((status = 200, body = BookedSlot), (status = 404, body = crate::error::Problem),
+    (status = 409, body = crate::error::Problem,
+        description = "the slot is gone (`slots` has the fresh list) or no visit waits for a time"),
+    (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+#[post("/track/{token}/slot")]
+pub async fn book_slot(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: ValidJson<BookSlotRequest>,
+) -> ApiResult<HttpResponse> {
+    limit(&state, &req)?;
+    let BookSlotRequest { start, end } = body.0;
+    if end <= start {
+        return Err(ApiError::field("end", messages::SLOT_ORDER));
+    }
+    let token = path.into_inner();
+    let shared = state.clone();
+    let booked = state
+        .write(move |conn| {
+            let slot = TimeWindow { start, end };
+            slots::book(conn, &shared.settings.dispatch, &token, slot, Utc::now())
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(booked))
 }
 
 #[cfg(test)]

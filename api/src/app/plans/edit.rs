@@ -26,6 +26,8 @@ use crate::messages;
 pub const UNASSIGNED_BY_DISPATCHER: &str = "unassigned_by_dispatcher";
 /// Why a job a plan had is out of it: it was called off (withdrawn, cancelled).
 pub const CANCELLED: &str = "cancelled";
+/// Why a job a plan had is out of it: its customer booked another slot.
+pub const REBOOKED: &str = "rebooked";
 
 #[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
 pub struct EditPlanRequest {
@@ -280,11 +282,12 @@ fn rewrite_route(
     Ok(())
 }
 
-/// Takes cancelled jobs off every draft and published plan that has them: their routes are
-/// re-timed without them (a courier's phone sees the new revision), the jobs are listed as
-/// left out (`cancelled`: the plan still accounts for every job of its problem), and the
-/// plans' KPIs and versions follow (a dispatcher reviewing a draft reloads it).
-pub fn drop_jobs(conn: &mut DbConnection, ids: &[JobId]) -> ApiResult<()> {
+/// Takes jobs off every draft and published plan that has them (called off, or rebooked by
+/// their customer): their routes are re-timed without them (a courier's phone sees the new
+/// revision), the jobs are listed as left out with `reason` (the plan still accounts for
+/// every job of its problem), and the plans' KPIs and versions follow (a dispatcher
+/// reviewing a draft reloads it).
+pub fn drop_jobs(conn: &mut DbConnection, ids: &[JobId], reason: &str) -> ApiResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -323,7 +326,7 @@ pub fn drop_jobs(conn: &mut DbConnection, ids: &[JobId]) -> ApiResult<()> {
         unassigned.extend(
             ids.iter()
                 .filter(|id| index.contains_key(id))
-                .map(|id| (*id, CANCELLED.to_owned())),
+                .map(|id| (*id, reason.to_owned())),
         );
         plans::delete_unassigned(conn, plan.id)?;
         plans::insert_stops(conn, &unassigned_rows(plan.id, &unassigned)?)?;
@@ -331,6 +334,75 @@ pub fn drop_jobs(conn: &mut DbConnection, ids: &[JobId]) -> ApiResult<()> {
         plans::set_stats(conn, plan.id, loaded.kpis())?;
     }
     Ok(())
+}
+
+/// Puts `job` (as the planner sees it, with the windows its customer booked) on the route of
+/// `vehicle` in `plan`, right after job `after` (first if `None`): the plan's stored
+/// problem takes the job's new windows (or the job, new to that day), the route is re-timed
+/// (its courier's phone sees the new revision) and the job leaves the plan's left-out list.
+/// Returns whether the route has more problems than before (the caller rolls back).
+pub fn place_job(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    job: planner::Job,
+    vehicle: usize,
+    after: Option<JobId>,
+) -> ApiResult<bool> {
+    let id: JobId =
+        job.id.parse().map(JobId).map_err(|_| {
+            ApiError::Internal(anyhow::anyhow!("job id {} is not a number", job.id))
+        })?;
+    let mut loaded = LoadedPlan::load(conn, plan)?;
+    match loaded.problem.jobs.iter().position(|j| j.id == job.id) {
+        Some(at) => loaded.problem.jobs[at] = job,
+        None => loaded.problem.jobs.push(job),
+    }
+    plans::replace_problem(conn, plan.id, &loaded.problem)?;
+    let route_id = loaded
+        .routes
+        .iter()
+        .find(|r| usize::try_from(r.vehicle).ok() == Some(vehicle))
+        .map(|r| r.id)
+        .ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("plan {} has no vehicle {vehicle}", plan.id))
+        })?;
+    let mut jobs: Vec<JobId> = loaded
+        .stops_of(route_id)
+        .filter_map(|s| s.job_id)
+        .filter(|&j| j != id)
+        .collect();
+    let at = after.map_or(0, |a| {
+        jobs.iter()
+            .position(|&j| j == a)
+            .map_or(jobs.len(), |p| p + 1)
+    });
+    jobs.insert(at, id);
+    let problems = |loaded: &LoadedPlan| {
+        let route = loaded.routes.iter().find(|r| r.id == route_id);
+        route.map_or(0, |r| r.violations.len())
+            + loaded
+                .stops_of(route_id)
+                .map(|s| s.violations.len())
+                .sum::<usize>()
+    };
+    let before = problems(&loaded);
+    let locked: HashSet<JobId> = loaded
+        .stops
+        .iter()
+        .filter(|s| s.locked)
+        .filter_map(|s| s.job_id)
+        .collect();
+    rewrite_route(conn, &loaded, vehicle, route_id, &jobs, &locked)?;
+    let unassigned: Vec<(JobId, String)> = loaded
+        .unassigned()
+        .filter_map(|s| Some((s.job_id?, s.reason.clone().unwrap_or_default())))
+        .filter(|(j, _)| *j != id)
+        .collect();
+    plans::delete_unassigned(conn, plan.id)?;
+    plans::insert_stops(conn, &unassigned_rows(plan.id, &unassigned)?)?;
+    loaded.reload_rows(conn)?;
+    plans::set_stats(conn, plan.id, loaded.kpis())?;
+    Ok(problems(&loaded) > before)
 }
 
 /// Every problem stored on a plan's routes and stops.

@@ -106,54 +106,8 @@ pub fn build(
 ) -> ApiResult<PlanInput> {
     let origin = origin_of(plan.date);
     let depots = fleet::list_depots(conn)?;
-    let depot_by_id: HashMap<i64, &DepotRow> = depots.iter().map(|d| (d.id, d)).collect();
-    let location = |id: i64| {
-        depot_by_id
-            .get(&id)
-            .map_or(Location { lat: 0.0, lon: 0.0 }, |d| Location {
-                lat: d.lat,
-                lon: d.lon,
-            })
-    };
-
-    // Money per metre and per second, except for the distance objective (metres only).
-    let (cost_per_distance, cost_per_time) = match plan.objective {
-        PlanObjective::Distance => (1.0, 0.0),
-        _ => (
-            settings.cost_per_km / 1000.0,
-            settings.cost_per_hour / 3600.0,
-        ),
-    };
-    let mut vehicles = Vec::new();
-    let mut vehicle_of_courier: HashMap<CourierId, usize> = HashMap::new();
-    for (shift, courier) in fleet::on_shift(conn, plan.date, plan.depot_id)? {
-        vehicle_of_courier.insert(courier.id, vehicles.len());
-        let at = |t: chrono::NaiveDateTime| seconds(origin, t.and_utc());
-        vehicles.push(Vehicle {
-            id: courier.id.to_string(),
-            start: location(shift.start_depot_id),
-            end: location(shift.end_depot_id),
-            shift: TimeWindow::new(at(shift.start_at), at(shift.end_at)),
-            capacity: vec![courier.capacity],
-            skills: courier.skills.clone(),
-            max_duration: None,
-            break_: match (
-                shift.break_minutes,
-                shift.break_start_at,
-                shift.break_end_at,
-            ) {
-                (Some(minutes), Some(from), Some(to)) if minutes > 0 => Some(Break {
-                    duration: f64::from(minutes) * 60.0,
-                    window: TimeWindow::new(at(from), at(to)),
-                }),
-                _ => None,
-            },
-            cost_per_distance,
-            cost_per_time,
-            fixed_jobs: Vec::new(),
-            max_tasks: None,
-        });
-    }
+    let (mut vehicles, vehicle_of_courier) =
+        couriers_on_shift(conn, plan.date, plan.depot_id, plan.objective, settings)?;
 
     // A re-optimisation keeps the published routes: visits under way or done and locked
     // stops (with everything before them) stay put; the rest keeps its order unless moved.
@@ -257,20 +211,7 @@ pub fn build(
             }
         };
         index_of.insert(job.id, problem_jobs.len());
-        problem_jobs.push(Job {
-            id: job.id.to_string(),
-            location: Location {
-                lat: job.lat,
-                lon: job.lon,
-            },
-            service: f64::from(job.service_minutes) * 60.0,
-            time_windows: windows,
-            delivery: vec![job.delivery_load],
-            pickup: vec![job.pickup_load],
-            skills: job.skills.clone(),
-            // A customer already let down once goes first.
-            priority: u32::try_from(job.priority.max(0) + job.attempts.max(0)).unwrap_or(0),
-        });
+        problem_jobs.push(problem_job(&job, windows));
     }
 
     let mut given = Vec::new();
@@ -296,4 +237,84 @@ pub fn build(
         locked,
         outcomes,
     })
+}
+
+/// The couriers on shift on `date` (starting at `depot`, or anywhere) as the planner's
+/// vehicles, and which vehicle each courier is.
+pub fn couriers_on_shift(
+    conn: &mut DbConnection,
+    date: NaiveDate,
+    depot: Option<i64>,
+    objective: PlanObjective,
+    settings: &DispatchSettings,
+) -> ApiResult<(Vec<Vehicle>, HashMap<CourierId, usize>)> {
+    let origin = origin_of(date);
+    let depots = fleet::list_depots(conn)?;
+    let depot_by_id: HashMap<i64, &DepotRow> = depots.iter().map(|d| (d.id, d)).collect();
+    let location = |id: i64| {
+        depot_by_id
+            .get(&id)
+            .map_or(Location { lat: 0.0, lon: 0.0 }, |d| Location {
+                lat: d.lat,
+                lon: d.lon,
+            })
+    };
+    // Money per metre and per second, except for the distance objective (metres only).
+    let (cost_per_distance, cost_per_time) = match objective {
+        PlanObjective::Distance => (1.0, 0.0),
+        _ => (
+            settings.cost_per_km / 1000.0,
+            settings.cost_per_hour / 3600.0,
+        ),
+    };
+    let mut vehicles = Vec::new();
+    let mut vehicle_of_courier: HashMap<CourierId, usize> = HashMap::new();
+    for (shift, courier) in fleet::on_shift(conn, date, depot)? {
+        vehicle_of_courier.insert(courier.id, vehicles.len());
+        let at = |t: chrono::NaiveDateTime| seconds(origin, t.and_utc());
+        vehicles.push(Vehicle {
+            id: courier.id.to_string(),
+            start: location(shift.start_depot_id),
+            end: location(shift.end_depot_id),
+            shift: TimeWindow::new(at(shift.start_at), at(shift.end_at)),
+            capacity: vec![courier.capacity],
+            skills: courier.skills.clone(),
+            max_duration: None,
+            break_: match (
+                shift.break_minutes,
+                shift.break_start_at,
+                shift.break_end_at,
+            ) {
+                (Some(minutes), Some(from), Some(to)) if minutes > 0 => Some(Break {
+                    duration: f64::from(minutes) * 60.0,
+                    window: TimeWindow::new(at(from), at(to)),
+                }),
+                _ => None,
+            },
+            cost_per_distance,
+            cost_per_time,
+            fixed_jobs: Vec::new(),
+            max_tasks: None,
+        });
+    }
+
+    Ok((vehicles, vehicle_of_courier))
+}
+
+/// A job as the planner sees it, visited within `windows` (seconds from the plan's origin).
+pub fn problem_job(job: &JobRow, windows: Vec<TimeWindow>) -> Job {
+    Job {
+        id: job.id.to_string(),
+        location: Location {
+            lat: job.lat,
+            lon: job.lon,
+        },
+        service: f64::from(job.service_minutes) * 60.0,
+        time_windows: windows,
+        delivery: vec![job.delivery_load],
+        pickup: vec![job.pickup_load],
+        skills: job.skills.clone(),
+        // A customer already let down once goes first.
+        priority: u32::try_from(job.priority.max(0) + job.attempts.max(0)).unwrap_or(0),
+    }
 }
