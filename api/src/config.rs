@@ -112,6 +112,18 @@ pub struct ServerArgs {
     /// the end of the promised window less this many minutes.
     #[arg(long, env = "DELAY_MARGIN_MINUTES", default_value_t = 0.0, value_parser = non_negative)]
     pub delay_margin_minutes: f64,
+    /// New visits due on a published day (today or tomorrow) go on a route that can take
+    /// them by themselves, within a second, without moving any other stop.
+    #[arg(
+        long,
+        env = "AUTO_REOPTIMIZE",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub auto_reoptimize: bool,
     /// How often overdue claims are looked for and escalated, in seconds.
     #[arg(long, env = "SLA_SWEEP_SECONDS", default_value_t = 60.0, value_parser = positive)]
     pub sla_sweep_seconds: f64,
@@ -404,6 +416,9 @@ pub struct DispatchSettings {
     pub eta_sweep: Duration,
     /// How long before the end of its window a visit counts as late.
     pub delay_margin: Duration,
+    /// Whether new visits go into the published day by themselves, and how often they are
+    /// looked for.
+    pub auto_reoptimize: Option<Duration>,
 }
 
 impl Default for DispatchSettings {
@@ -420,6 +435,7 @@ impl Default for DispatchSettings {
             osrm: None,
             eta_sweep: Duration::from_secs(60),
             delay_margin: Duration::ZERO,
+            auto_reoptimize: None,
             instance: format!(
                 "{}-{}",
                 std::process::id(),
@@ -483,6 +499,9 @@ impl Settings {
         settings.dispatch.eta_sweep = Duration::from_secs_f64(server.eta_sweep_seconds);
         settings.dispatch.delay_margin =
             Duration::from_secs_f64(server.delay_margin_minutes * 60.0);
+        settings.dispatch.auto_reoptimize = server
+            .auto_reoptimize
+            .then_some(crate::workers::auto::EVERY);
         settings.retention = Retention {
             positions: chrono::Duration::days(server.positions_retention_days.into()),
             outbox: chrono::Duration::days(server.outbox_retention_days.into()),
@@ -581,5 +600,25 @@ mod tests {
             printed.contains("db.example"),
             "the rest stays readable: {printed}"
         );
+    }
+
+    #[test]
+    fn auto_reoptimize_reads_like_a_switch() {
+        #[derive(clap::Parser)]
+        struct Args {
+            #[command(flatten)]
+            server: ServerArgs,
+        }
+        let parse = |args: &[&str]| {
+            <Args as clap::Parser>::try_parse_from(
+                std::iter::once("serve").chain(args.iter().copied()),
+            )
+            .map(|a| a.server.auto_reoptimize)
+        };
+        assert!(!parse(&[]).unwrap());
+        assert!(parse(&["--auto-reoptimize"]).unwrap());
+        assert!(parse(&["--auto-reoptimize", "1"]).unwrap());
+        assert!(!parse(&["--auto-reoptimize=false"]).unwrap());
+        assert!(parse(&["--auto-reoptimize", "maybe"]).is_err());
     }
 }

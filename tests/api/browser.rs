@@ -98,10 +98,15 @@ impl Browser {
     }
 
     pub async fn css(&self, selector: &str) -> fantoccini::elements::Element {
+        self.css_within(selector, 10).await
+    }
+
+    /// Like `css`, waiting up to `seconds` (a plan run on a busy machine).
+    pub async fn css_within(&self, selector: &str, seconds: u64) -> fantoccini::elements::Element {
         let found = self
             .client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(Duration::from_secs(seconds))
             .for_element(Locator::Css(selector))
             .await;
         match found {
@@ -716,7 +721,9 @@ fn the_dispatcher_plans_edits_and_publishes_a_day() {
                 path.starts_with("/app/plans/") && path != format!("/app/plans/{plan_id}")
             })
             .await;
-        browser.css("#plan-status[data-status='draft']").await;
+        browser
+            .css_within("#plan-status[data-status='draft']", 60)
+            .await;
         let (_, plans) = app.get("/plans", &dispatcher).await;
         let again = plans["items"]
             .as_array()

@@ -536,3 +536,24 @@ pub async fn own_depot_and_courier(
     assert_eq!(status, StatusCode::CREATED, "{courier}");
     (depot, courier)
 }
+
+/// Puts a courier (his record) on shift from `start` to `end`, from and back to `depot`.
+pub async fn put_shift(
+    app: &TestApp,
+    courier: &Value,
+    depot: &Value,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+) {
+    let dispatcher = app.login("dispatcher@demo.test").await;
+    let date = start.date_naive();
+    let (status, shift) = app
+        .put(
+            &format!("/couriers/{}/shifts/{date}", courier["id"]),
+            &dispatcher,
+            &json!({"start": start, "end": end,
+                    "start_depot_id": depot["id"], "end_depot_id": depot["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shift}");
+}

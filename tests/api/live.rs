@@ -67,15 +67,15 @@ async fn live_day(app: &TestApp) -> LiveDay {
         20,
     )
     .await;
-    let (status, shift) = app
-        .put(
-            &format!("/couriers/{}/shifts/{date}", courier["id"]),
-            &dispatcher,
-            &json!({"start": format!("{date}T00:00:00Z"), "end": format!("{date}T23:59:00Z"),
-                "start_depot_id": depot["id"], "end_depot_id": depot["id"]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{shift}");
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap().and_utc();
+    crate::helpers::put_shift(
+        app,
+        &courier,
+        &depot,
+        midnight,
+        date.and_hms_opt(23, 59, 0).unwrap().and_utc(),
+    )
+    .await;
 
     let mut tracking = std::collections::HashMap::new();
     for (i, home) in HOMES.iter().enumerate() {
@@ -155,11 +155,8 @@ backend_test!(
     backend
         | backend
         | async move {
-            let smtp = SmtpSink::start().await;
             let receiver = Receiver::start().await;
-            let url = smtp.url.clone();
-            let app = TestApp::start(backend, |s| {
-                s.notify.smtp_url = Some(url);
+            let (app, smtp) = SmtpSink::app(backend, |s| {
                 // Only reports and positions re-time here (the sweep has its own test).
                 s.dispatch.eta_sweep = Duration::from_secs(3600);
             })
@@ -335,10 +332,7 @@ backend_test!(
     backend
         | backend
         | async move {
-            let smtp = SmtpSink::start().await;
-            let url = smtp.url.clone();
-            let app = TestApp::start(backend, |s| {
-                s.notify.smtp_url = Some(url);
+            let (app, smtp) = SmtpSink::app(backend, |s| {
                 s.dispatch.eta_sweep = Duration::from_millis(500);
             })
             .await;

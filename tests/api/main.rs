@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod auto;
 mod browser;
 mod claims;
 mod console;

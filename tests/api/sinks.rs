@@ -71,6 +71,22 @@ impl SmtpSink {
         }
     }
 
+    /// A server on `backend` whose mails go to a new sink, its settings adjusted further by
+    /// `adjust`.
+    pub async fn app(
+        backend: crate::helpers::Backend,
+        adjust: impl FnOnce(&mut api::config::Settings),
+    ) -> (crate::helpers::TestApp, Self) {
+        let sink = Self::start().await;
+        let url = sink.url.clone();
+        let app = crate::helpers::TestApp::start(backend, |s| {
+            s.notify.smtp_url = Some(url);
+            adjust(s);
+        })
+        .await;
+        (app, sink)
+    }
+
     pub fn mails(&self) -> Vec<Mail> {
         self.mails.lock().unwrap().clone()
     }

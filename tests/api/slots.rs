@@ -102,15 +102,7 @@ async fn set_up(app: &TestApp) -> Day {
     )
     .await;
     for date in [d, e] {
-        let (status, shift) = app
-            .put(
-                &format!("/couriers/{}/shifts/{date}", courier["id"]),
-                &dispatcher,
-                &json!({"start": at(date, 8), "end": at(date, 18),
-                        "start_depot_id": depot["id"], "end_depot_id": depot["id"]}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{shift}");
+        crate::helpers::put_shift(app, &courier, &depot, at(date, 8), at(date, 18)).await;
     }
 
     let depot = depot["id"].as_i64().unwrap();
@@ -136,9 +128,7 @@ backend_test!(
     backend
         | backend
         | async move {
-            let smtp = SmtpSink::start().await;
-            let url = smtp.url.clone();
-            let app = TestApp::start(backend, |s| s.notify.smtp_url = Some(url)).await;
+            let (app, smtp) = SmtpSink::app(backend, |_| {}).await;
             let day = set_up(&app).await;
             let (a, b) = (&day.tracking[0], &day.tracking[1]);
             let courier = app.login(COURIER).await;

@@ -708,7 +708,7 @@ pub struct PlannedVisit {
 /// Tells each customer when to expect the courier (history and outbox).
 pub fn visits_planned(
     conn: &mut DbConnection,
-    actor: UserId,
+    actor: Option<UserId>,
     visits: &[PlannedVisit],
 ) -> ApiResult<()> {
     for visit in visits {
@@ -716,7 +716,7 @@ pub fn visits_planned(
         record(
             conn,
             visit.claim_id,
-            Some(actor),
+            actor,
             history::VISIT_PLANNED,
             (None, None),
             Some(&note),

@@ -8,28 +8,22 @@
 //! re-timed and its courier's phone refetches it), otherwise the next plan run of that day
 //! routes it. A slot that is no longer feasible when booked is refused with the fresh list.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::dispatch::{visit_windows, Span};
 use domain::job::JobStatus;
-use domain::plan::{PlanObjective, PlanStatus};
-use planner::{InsertionPoint, PlanError, Problem, SolveOptions};
+use domain::plan::PlanStatus;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::claims;
 use crate::app::plans::edit::{self, REBOOKED};
-use crate::app::plans::input::{
-    couriers_on_shift, nearest_depot, opening_hours, origin_of, problem_job, seconds, travel,
-};
-use crate::app::plans::run::objective_of;
-use crate::app::plans::solution::{job_index, LoadedPlan};
+use crate::app::plans::input::{nearest_depot, opening_hours, origin_of, seconds};
+use crate::app::plans::insert::{self, RoutePlace};
 use crate::config::DispatchSettings;
 use crate::db::fleet::{self, DepotRow};
 use crate::db::jobs::{self, JobRow};
 use crate::db::plans::{self, PlanRow};
-use crate::db::types::{JobId, TimeWindow};
+use crate::db::types::TimeWindow;
 use crate::db::{claims as claim_rows, DbConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::messages;
@@ -67,11 +61,10 @@ pub struct BookedSlot {
 
 /// Where a slot puts the visit.
 enum Target {
-    /// On a plan's route, right after a job (first if none).
+    /// On a plan's route.
     Route {
         plan: Box<PlanRow>,
-        point: InsertionPoint,
-        after: Option<JobId>,
+        place: RoutePlace,
     },
     /// Into the next plan run of its day.
     NextRun,
@@ -128,7 +121,7 @@ pub fn book(
             plans::lock_scope(conn, date, &plan.scope)?;
         }
         let slots = candidate_slots(opening_hours(&depot, date), now);
-        found = day_places(conn, settings, &job, &depot, date, &slots)?
+        found = day_places(conn, settings, &job, &depot, date, &slots, now)?
             .into_iter()
             .find(|p| p.slot.start == slot.start && p.slot.end == slot.end);
         if found.is_some() {
@@ -145,34 +138,15 @@ pub fn book(
         return Err(ApiError::Conflict(messages::VISIT_MOVING.to_owned()));
     }
     let mut eta = None;
-    if let Target::Route { plan, point, after } = &place.target {
+    if let Target::Route { plan, place: at } = &place.target {
         let windows = job_windows(conn, &job, slot, date)?;
-        let worse = edit::place_job(
-            conn,
-            plan,
-            problem_job(&job, windows),
-            point.vehicle,
-            *after,
-        )?;
-        if worse {
-            // The planner's check and the stored route disagree (a route edited beyond
-            // what the planner would build): nothing is written, the slot is refused.
-            let mut fresh = places(conn, settings, &job, DEFAULT_DAYS, now)?;
-            fresh.retain(|p| p.slot != place.slot);
-            return Err(slot_gone(fresh));
-        }
-        if plan.status == PlanStatus::Published {
-            let placed = plans::stops(conn, plan.id)?
-                .into_iter()
-                .find(|s| s.job_id == Some(job.id));
-            let courier = match placed.as_ref().and_then(|s| s.route_id) {
-                Some(route) => plans::route(conn, route)?.map(|r| r.courier_id),
-                None => None,
-            };
-            if let Some(courier) = courier {
-                jobs::assign(conn, &[job.id], courier, plan.id)?;
+        match insert::put(conn, plan, &job, windows, *at)? {
+            Some(put) => eta = put.eta,
+            None => {
+                let mut fresh = places(conn, settings, &job, DEFAULT_DAYS, now)?;
+                fresh.retain(|p| p.slot != place.slot);
+                return Err(slot_gone(fresh));
             }
-            eta = placed.and_then(|s| s.arrival_at).map(|t| t.and_utc());
         }
     }
     claims::visit_rebooked(conn, &job, slot, eta)?;
@@ -290,7 +264,7 @@ fn places(
         if slots.is_empty() {
             continue;
         }
-        out.extend(day_places(conn, settings, job, &depot, date, &slots)?);
+        out.extend(day_places(conn, settings, job, &depot, date, &slots, now)?);
     }
     Ok(out)
 }
@@ -321,78 +295,45 @@ fn day_places(
     depot: &DepotRow,
     date: NaiveDate,
     slots: &[Span],
+    now: DateTime<Utc>,
 ) -> ApiResult<Vec<Place>> {
     let plan = plan_of_day(conn, date, depot)?;
-    let (mut problem, given, job_ids, objective) = match &plan {
-        Some(plan) => {
-            let loaded = LoadedPlan::load(conn, plan)?;
-            let (given, ids) = given_routes(conn, &loaded, job.id)?;
-            let mut problem = loaded.problem;
-            for (v, fixed) in &given.fixed {
-                if let Some(vehicle) = problem.vehicles.get_mut(*v) {
-                    vehicle.fixed_jobs.clone_from(fixed);
-                }
-            }
-            (problem, given.routes, ids, plan.objective)
-        }
-        None => {
-            let (vehicles, _) = couriers_on_shift(
-                conn,
-                date,
-                Some(depot.id),
-                PlanObjective::default(),
-                settings,
-            )?;
-            let problem = Problem {
-                jobs: Vec::new(),
-                shipments: Vec::new(),
-                vehicles,
-                travel: travel(settings),
-            };
-            (problem, Vec::new(), Vec::new(), PlanObjective::default())
-        }
-    };
-    if problem.vehicles.is_empty() {
-        return Ok(Vec::new());
-    }
     let origin = origin_of(date);
-    let first = problem.jobs.len();
-    for (i, slot) in slots.iter().enumerate() {
-        let window =
-            planner::TimeWindow::new(seconds(origin, slot.start), seconds(origin, slot.end));
-        let mut candidate = problem_job(job, vec![window]);
-        candidate.id = format!("slot-{i}");
-        problem.jobs.push(candidate);
-    }
-    let candidates: Vec<usize> = (first..problem.jobs.len()).collect();
-    let options = SolveOptions {
-        objective: objective_of(objective),
-        ..SolveOptions::default()
-    };
-    let points = planner::insertion_points(&problem, &given, &candidates, &options).map_err(
-        |e| match e {
-            PlanError::Travel(why) => ApiError::Unavailable(format!("road travel times: {why}")),
-            PlanError::Invalid(why) => ApiError::Internal(anyhow::anyhow!("slot check: {why}")),
-        },
+    let windows: Vec<Vec<planner::TimeWindow>> = slots
+        .iter()
+        .map(|s| {
+            vec![planner::TimeWindow::new(
+                seconds(origin, s.start),
+                seconds(origin, s.end),
+            )]
+        })
+        .collect();
+    let found = insert::places(
+        conn,
+        settings,
+        job,
+        depot,
+        date,
+        plan.as_ref(),
+        &windows,
+        now,
     )?;
     let mut out = Vec::new();
-    for (slot, point) in slots.iter().zip(points) {
-        let Some(point) = point else { continue };
-        let offered = OfferedSlot {
-            date,
-            start: slot.start,
-            end: slot.end,
-        };
+    for (slot, place) in slots.iter().zip(found) {
+        let Some(place) = place else { continue };
         let target = match &plan {
             Some(plan) => Target::Route {
                 plan: Box::new(plan.clone()),
-                point,
-                after: point.after.and_then(|j| job_ids.get(j).copied().flatten()),
+                place,
             },
             None => Target::NextRun,
         };
         out.push(Place {
-            slot: offered,
+            slot: OfferedSlot {
+                date,
+                start: slot.start,
+                end: slot.end,
+            },
             target,
         });
         if out.len() == SLOTS_PER_DAY {
@@ -400,65 +341,4 @@ fn day_places(
         }
     }
     Ok(out)
-}
-
-/// A plan's routes as the planner's given routes, without the job being booked, with the
-/// visits under way or over fixed at their heads.
-struct Given {
-    routes: Vec<(usize, Vec<usize>)>,
-    /// Per vehicle, the job ids (as the problem names them) that stay first.
-    fixed: Vec<(usize, Vec<String>)>,
-}
-
-/// The given routes of a loaded plan and, per problem job index, its job id.
-fn given_routes(
-    conn: &mut DbConnection,
-    loaded: &LoadedPlan,
-    booking: JobId,
-) -> ApiResult<(Given, Vec<Option<JobId>>)> {
-    let index = job_index(&loaded.problem);
-    let mut ids: Vec<Option<JobId>> = vec![None; loaded.problem.jobs.len()];
-    for (id, &i) in &index {
-        ids[i] = Some(*id);
-    }
-    let routed: Vec<JobId> = loaded.stops.iter().filter_map(|s| s.job_id).collect();
-    let status: HashMap<JobId, JobStatus> = jobs::states(conn, &routed)?
-        .into_iter()
-        .map(|s| (s.id, s.status))
-        .collect();
-    let mut given = Given {
-        routes: Vec::new(),
-        fixed: Vec::new(),
-    };
-    for route in &loaded.routes {
-        let Ok(vehicle) = usize::try_from(route.vehicle) else {
-            continue;
-        };
-        let mut sequence = Vec::new();
-        let mut prefix = 0;
-        for stop in loaded.stops_of(route.id) {
-            let Some(id) = stop.job_id.filter(|&id| id != booking) else {
-                continue;
-            };
-            let Some(&i) = index.get(&id) else {
-                continue;
-            };
-            sequence.push(i);
-            // A visit tried or under way stays where it happened.
-            let started = stop.outcome.is_some()
-                || status.get(&id).is_some_and(|s| {
-                    matches!(s, JobStatus::EnRoute | JobStatus::Arrived | JobStatus::Done)
-                });
-            if started {
-                prefix = sequence.len();
-            }
-        }
-        let fixed = sequence[..prefix]
-            .iter()
-            .map(|&i| loaded.problem.jobs[i].id.clone())
-            .collect();
-        given.fixed.push((vehicle, fixed));
-        given.routes.push((vehicle, sequence));
-    }
-    Ok((given, ids))
 }

@@ -818,3 +818,22 @@ pub fn of_day(
         .select(PlanRow::as_select())
         .load(conn)
 }
+
+/// Which of `jobs` plan `plan_id` routes or leaves out.
+pub fn held_of(
+    conn: &mut DbConnection,
+    plan_id: PlanId,
+    jobs: &[JobId],
+) -> QueryResult<Vec<JobId>> {
+    let mut out = Vec::new();
+    for chunk in jobs.chunks(500) {
+        out.extend(
+            plan_stops::table
+                .filter(plan_stops::plan_id.eq(plan_id))
+                .filter(plan_stops::job_id.eq_any(chunk))
+                .select(plan_stops::job_id.assume_not_null())
+                .load::<JobId>(conn)?,
+        );
+    }
+    Ok(out)
+}

@@ -2,6 +2,7 @@
 //! through the database (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on
 //! SQLite), so one process or ten behave the same.
 
+pub mod auto;
 pub mod eta;
 pub mod outbox;
 pub mod plans;
@@ -56,6 +57,9 @@ pub fn start(state: web::Data<AppState>) -> anyhow::Result<()> {
     );
     wal::start(state.pool.clone());
     eta::start(state.pool.clone(), settings.dispatch.clone());
+    if let Some(every) = settings.dispatch.auto_reoptimize {
+        auto::start(state.pool.clone(), settings.dispatch.clone(), every);
+    }
     retention::start(
         state.pool.clone(),
         settings.retention,

@@ -348,16 +348,7 @@ pub fn place_job(
     vehicle: usize,
     after: Option<JobId>,
 ) -> ApiResult<bool> {
-    let id: JobId =
-        job.id.parse().map(JobId).map_err(|_| {
-            ApiError::Internal(anyhow::anyhow!("job id {} is not a number", job.id))
-        })?;
-    let mut loaded = LoadedPlan::load(conn, plan)?;
-    match loaded.problem.jobs.iter().position(|j| j.id == job.id) {
-        Some(at) => loaded.problem.jobs[at] = job,
-        None => loaded.problem.jobs.push(job),
-    }
-    plans::replace_problem(conn, plan.id, &loaded.problem)?;
+    let (id, mut loaded) = with_job(conn, plan, job)?;
     let route_id = loaded
         .routes
         .iter()
@@ -403,6 +394,48 @@ pub fn place_job(
     loaded.reload_rows(conn)?;
     plans::set_stats(conn, plan.id, loaded.kpis())?;
     Ok(problems(&loaded) > before)
+}
+
+/// The plan loaded with `job` (as the planner sees it) in its stored problem: its windows
+/// replaced, or the job added when it is new to the plan.
+fn with_job(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    job: planner::Job,
+) -> ApiResult<(JobId, LoadedPlan)> {
+    let id =
+        job.id.parse().map(JobId).map_err(|_| {
+            ApiError::Internal(anyhow::anyhow!("job id {} is not a number", job.id))
+        })?;
+    let mut loaded = LoadedPlan::load(conn, plan)?;
+    match loaded.problem.jobs.iter().position(|j| j.id == job.id) {
+        Some(at) => loaded.problem.jobs[at] = job,
+        None => loaded.problem.jobs.push(job),
+    }
+    plans::replace_problem(conn, plan.id, &loaded.problem)?;
+    Ok((id, loaded))
+}
+
+/// Lists `job` (as the planner sees it) as left out of `plan` with `reason`, so the plan
+/// accounts for it and a dispatcher sees it (the plan's stored problem takes it too).
+pub fn leave_out(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    job: planner::Job,
+    reason: &str,
+) -> ApiResult<()> {
+    let (id, mut loaded) = with_job(conn, plan, job)?;
+    let mut unassigned: Vec<(JobId, String)> = loaded
+        .unassigned()
+        .filter_map(|s| Some((s.job_id?, s.reason.clone().unwrap_or_default())))
+        .filter(|(j, _)| *j != id)
+        .collect();
+    unassigned.push((id, reason.to_owned()));
+    plans::delete_unassigned(conn, plan.id)?;
+    plans::insert_stops(conn, &unassigned_rows(plan.id, &unassigned)?)?;
+    loaded.reload_rows(conn)?;
+    plans::set_stats(conn, plan.id, loaded.kpis())?;
+    Ok(())
 }
 
 /// Every problem stored on a plan's routes and stops.

@@ -191,15 +191,7 @@ pub fn build(
         } else {
             let open = nearest_depot(&depots, job.lat, job.lon)
                 .map_or(whole_day, |d| opening_hours(d, plan.date));
-            let slots: Vec<Span> = job
-                .windows
-                .iter()
-                .map(|w| Span {
-                    start: w.start,
-                    end: w.end,
-                })
-                .collect();
-            match visit_windows(&slots, open) {
+            match visit_windows(&customer_slots(&job), open) {
                 Some(spans) => spans
                     .iter()
                     .map(|s| TimeWindow::new(seconds(origin, s.start), seconds(origin, s.end)))
@@ -237,6 +229,17 @@ pub fn build(
         locked,
         outcomes,
     })
+}
+
+/// The job's windows (its customer's slots) as spans.
+pub fn customer_slots(job: &JobRow) -> Vec<Span> {
+    job.windows
+        .iter()
+        .map(|w| Span {
+            start: w.start,
+            end: w.end,
+        })
+        .collect()
 }
 
 /// The couriers on shift on `date` (starting at `depot`, or anywhere) as the planner's

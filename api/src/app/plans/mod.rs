@@ -6,8 +6,10 @@
 //! - [`solution`] stores a solution as rows and reads it back ([`solution::LoadedPlan`]).
 //! - [`view`] is what dispatchers read; [`edit`] their changes; [`publish`] the hand-over.
 
+pub mod auto;
 pub mod edit;
 pub mod input;
+pub mod insert;
 pub mod publish;
 pub mod run;
 pub mod solution;

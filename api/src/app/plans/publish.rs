@@ -141,7 +141,7 @@ pub fn publish(
             })
         })
         .collect();
-    claims::visits_planned(conn, actor, &visits)?;
+    claims::visits_planned(conn, Some(actor), &visits)?;
     outbox::push(
         conn,
         "plan.published",

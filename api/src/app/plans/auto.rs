@@ -1,0 +1,168 @@
+//! New visits into a published day by themselves (`AUTO_REOPTIMIZE=1`): a visit approved
+//! or moved to a day whose plan is published goes at once on the route that can take it
+//! at the least cost, without moving any other stop or making one late
+//! (`insert::places`), and its customer hears when to expect the courier. One the day
+//! cannot take is listed on the plan as left out (`no_room`) for the dispatcher's next
+//! re-optimisation; a visit already tried once also waits for the dispatcher, who decides
+//! when to come back.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::dispatch::{visit_windows, Span};
+
+use super::edit;
+use super::input::{customer_slots, nearest_depot, opening_hours, origin_of, problem_job, seconds};
+use super::insert;
+use crate::app::claims::{self, PlannedVisit};
+use crate::config::DispatchSettings;
+use crate::db::fleet;
+use crate::db::jobs::{self, JobRow};
+use crate::db::plans::{self, PlanRow};
+use crate::db::types::{JobId, PlanId};
+use crate::db::DbConnection;
+use crate::error::ApiResult;
+
+/// Why a visit the day could not take is left out of its plan.
+pub const NO_ROOM: &str = "no_room";
+/// A visit placed today starts at least this long from now.
+const LEAD_MINUTES: i64 = 15;
+
+/// The new visits waiting for a published day (today or tomorrow), as (plan, job): never
+/// tried, with a window left on that day, and on no route or left-out list of its plan.
+/// Cheap when nothing is new: one query of the unplanned jobs.
+pub fn waiting(conn: &mut DbConnection, now: DateTime<Utc>) -> ApiResult<Vec<(PlanId, JobId)>> {
+    let today = now.date_naive();
+    let fresh: Vec<JobRow> = jobs::unplanned_due(conn, today + Duration::days(1))?
+        .into_iter()
+        .filter(|j| j.attempts == 0)
+        .collect();
+    if fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    let depots = fleet::list_depots(conn)?;
+    let mut out = Vec::new();
+    for plan in plans::published_between(conn, today, today + Duration::days(2))? {
+        let mut ours = Vec::new();
+        for job in &fresh {
+            let Some(depot) = nearest_depot(&depots, job.lat, job.lon) else {
+                continue;
+            };
+            let due = job.date.is_none_or(|d| d <= plan.date);
+            let in_scope = plan.depot_id.is_none_or(|d| d == depot.id);
+            let open = opening_hours(depot, plan.date);
+            if due && in_scope && day_windows(job, &plan, open, now).is_some() {
+                ours.push(job.id);
+            }
+        }
+        if ours.is_empty() {
+            continue;
+        }
+        let held: HashSet<JobId> = plans::held_of(conn, plan.id, &ours)?.into_iter().collect();
+        out.extend(
+            ours.into_iter()
+                .filter(|id| !held.contains(id))
+                .map(|id| (plan.id, id)),
+        );
+    }
+    Ok(out)
+}
+
+/// What happened to one waiting visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Placed,
+    LeftOut,
+    /// Not this day's any more (its window passed or moved, the plan changed).
+    Skipped,
+}
+
+/// Puts `job` on published plan `plan_id` if a route can take it (see the module).
+pub fn place(
+    conn: &mut DbConnection,
+    settings: &DispatchSettings,
+    plan_id: PlanId,
+    job_id: JobId,
+    now: DateTime<Utc>,
+) -> ApiResult<Outcome> {
+    let Some(plan) = plans::find(conn, plan_id)? else {
+        return Ok(Outcome::Skipped);
+    };
+    // One after the other with publications and booked slots of the same day.
+    plans::lock_scope(conn, plan.date, &plan.scope)?;
+    let Some(plan) =
+        plans::find(conn, plan_id)?.filter(|p| p.status == domain::plan::PlanStatus::Published)
+    else {
+        return Ok(Outcome::Skipped);
+    };
+    if !plans::held_of(conn, plan.id, &[job_id])?.is_empty() {
+        return Ok(Outcome::Skipped);
+    }
+    let Some(job) = jobs::find(conn, job_id)?.filter(|j| {
+        j.status == domain::job::JobStatus::Unplanned
+            && j.attempts == 0
+            && j.date.is_none_or(|d| d <= plan.date)
+    }) else {
+        return Ok(Outcome::Skipped);
+    };
+    let depots = fleet::list_depots(conn)?;
+    let Some(depot) = nearest_depot(&depots, job.lat, job.lon).cloned() else {
+        return Ok(Outcome::Skipped);
+    };
+    let Some(windows) = day_windows(&job, &plan, opening_hours(&depot, plan.date), now) else {
+        return Ok(Outcome::Skipped);
+    };
+    let place = insert::places(
+        conn,
+        settings,
+        &job,
+        &depot,
+        plan.date,
+        Some(&plan),
+        std::slice::from_ref(&windows),
+        now,
+    )?
+    .pop()
+    .flatten();
+    if let Some(place) = place {
+        if let Some(put) = insert::put(conn, &plan, &job, windows.clone(), place)? {
+            claims::visits_planned(
+                conn,
+                None,
+                &[PlannedVisit {
+                    job_id: job.id,
+                    claim_id: job.claim_id,
+                    date: plan.date,
+                    eta: put.eta,
+                    windows: put.window,
+                }],
+            )?;
+            return Ok(Outcome::Placed);
+        }
+    }
+    edit::leave_out(conn, &plan, problem_job(&job, windows), NO_ROOM)?;
+    Ok(Outcome::LeftOut)
+}
+
+/// The job's windows on the plan's day still ahead (from a few minutes from now), in
+/// seconds from the plan's origin; `None` when none is left.
+fn day_windows(
+    job: &JobRow,
+    plan: &PlanRow,
+    open: Span,
+    now: DateTime<Utc>,
+) -> Option<Vec<planner::TimeWindow>> {
+    let earliest = now + Duration::minutes(LEAD_MINUTES);
+    let origin = origin_of(plan.date);
+    let windows: Vec<planner::TimeWindow> = visit_windows(&customer_slots(job), open)?
+        .into_iter()
+        .filter(|s| s.end > earliest)
+        .map(|s| {
+            planner::TimeWindow::new(
+                seconds(origin, s.start.max(earliest)),
+                seconds(origin, s.end),
+            )
+        })
+        .collect();
+    (!windows.is_empty()).then_some(windows)
+}

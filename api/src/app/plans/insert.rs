@@ -1,0 +1,288 @@
+//! One visit put into a day's plan without re-planning it: where the planner says the day's
+//! routes can take it (`planner::insertion_points`: every other stop kept in place and on
+//! time, the visits under way fixed at the head of their routes), and putting it there.
+//! Used for the slots a customer books (`app::slots`) and for new visits placed into a
+//! published day by themselves (`auto`).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::job::JobStatus;
+use domain::plan::{PlanObjective, PlanStatus};
+use planner::{PlanError, Problem, SolveOptions};
+
+use super::edit;
+use super::input::{couriers_on_shift, origin_of, problem_job, seconds, travel};
+use super::run::objective_of;
+use super::solution::{job_index, LoadedPlan};
+use crate::config::DispatchSettings;
+use crate::db::fleet::DepotRow;
+use crate::db::jobs::{self, JobRow};
+use crate::db::plans::{self, PlanRow};
+use crate::db::types::JobId;
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+
+/// Where on a plan a visit can go: the route of `vehicle`, right after job `after` (first
+/// after the visits under way if `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoutePlace {
+    pub vehicle: usize,
+    pub after: Option<JobId>,
+}
+
+/// For each window list of `candidates`, where the day could take `job` visited within it:
+/// on `plan`'s routes, or (without a plan) on the empty routes of the couriers on shift on
+/// `date` from `depot`. Nothing goes before `now`: each route is judged from where its
+/// courier stands at `now` by the plan (or by his reports, when he is ahead of it).
+#[allow(clippy::too_many_arguments)]
+pub fn places(
+    conn: &mut DbConnection,
+    settings: &DispatchSettings,
+    job: &JobRow,
+    depot: &DepotRow,
+    date: NaiveDate,
+    plan: Option<&PlanRow>,
+    candidates: &[Vec<planner::TimeWindow>],
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<Option<RoutePlace>>> {
+    let mut day = match plan {
+        Some(plan) => {
+            let loaded = LoadedPlan::load(conn, plan)?;
+            ahead_of(conn, &loaded, job.id, now, plan.objective)?
+        }
+        None => {
+            let objective = PlanObjective::default();
+            let (mut vehicles, _) =
+                couriers_on_shift(conn, date, Some(depot.id), objective, settings)?;
+            let from = seconds(origin_of(date), now);
+            for vehicle in &mut vehicles {
+                vehicle.shift.start = vehicle.shift.start.max(from);
+            }
+            Ahead {
+                problem: Problem {
+                    jobs: Vec::new(),
+                    shipments: Vec::new(),
+                    vehicles,
+                    travel: travel(settings),
+                },
+                routes: Vec::new(),
+                ids: Vec::new(),
+                last_behind: HashMap::new(),
+                objective,
+            }
+        }
+    };
+    if day.problem.vehicles.is_empty() {
+        return Ok(vec![None; candidates.len()]);
+    }
+    let first = day.problem.jobs.len();
+    for (i, windows) in candidates.iter().enumerate() {
+        let mut candidate = problem_job(job, windows.clone());
+        candidate.id = format!("candidate-{i}");
+        day.problem.jobs.push(candidate);
+    }
+    let indices: Vec<usize> = (first..day.problem.jobs.len()).collect();
+    let options = SolveOptions {
+        objective: objective_of(day.objective),
+        ..SolveOptions::default()
+    };
+    let points =
+        planner::insertion_points(&day.problem, &day.routes, &indices, &options).map_err(|e| {
+            match e {
+                PlanError::Travel(why) => {
+                    ApiError::Unavailable(format!("road travel times: {why}"))
+                }
+                PlanError::Invalid(why) => ApiError::Internal(anyhow::anyhow!("insertion: {why}")),
+            }
+        })?;
+    Ok(points
+        .into_iter()
+        .map(|point| {
+            point.map(|p| RoutePlace {
+                vehicle: p.vehicle,
+                after: p
+                    .after
+                    .and_then(|j| day.ids.get(j).copied().flatten())
+                    .or_else(|| day.last_behind.get(&p.vehicle).copied()),
+            })
+        })
+        .collect())
+}
+
+/// A visit put on a plan's route.
+#[derive(Debug, Clone, Copy)]
+pub struct Put {
+    /// The planned arrival, on a published plan.
+    pub eta: Option<DateTime<Utc>>,
+    /// The window of the visit that holds it.
+    pub window: Option<crate::db::types::TimeWindow>,
+}
+
+/// Puts `job`, visited within `windows` (seconds from the plan's origin), on `plan` at
+/// `place`; on a published plan the job becomes its courier's. `None` when the route
+/// would come out with more problems than before (a route edited beyond what the planner
+/// would build): the caller refuses and its transaction writes nothing.
+pub fn put(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    job: &JobRow,
+    windows: Vec<planner::TimeWindow>,
+    place: RoutePlace,
+) -> ApiResult<Option<Put>> {
+    let problem_job = problem_job(job, windows);
+    let worse = edit::place_job(conn, plan, problem_job.clone(), place.vehicle, place.after)?;
+    if worse {
+        return Ok(None);
+    }
+    if plan.status != PlanStatus::Published {
+        return Ok(Some(Put {
+            eta: None,
+            window: None,
+        }));
+    }
+    let placed = plans::stops(conn, plan.id)?
+        .into_iter()
+        .find(|s| s.job_id == Some(job.id));
+    let courier = match placed.as_ref().and_then(|s| s.route_id) {
+        Some(route) => plans::route(conn, route)?.map(|r| r.courier_id),
+        None => None,
+    };
+    if let Some(courier) = courier {
+        jobs::assign(conn, &[job.id], courier, plan.id)?;
+    }
+    let start = placed.as_ref().and_then(|s| s.start_at);
+    let origin = plan
+        .origin
+        .map_or_else(|| origin_of(plan.date), |o| o.and_utc());
+    let window = start.and_then(|t| {
+        let at = seconds(origin, t.and_utc());
+        problem_job
+            .time_windows
+            .iter()
+            .find(|w| w.start <= at + 1e-6 && at <= w.end + 1e-6)
+            .map(|w| crate::db::types::TimeWindow {
+                start: super::input::instant(origin, w.start),
+                end: super::input::instant(origin, w.end),
+            })
+    });
+    Ok(Some(Put {
+        eta: placed.and_then(|s| s.arrival_at).map(|t| t.and_utc()),
+        window,
+    }))
+}
+
+/// A plan's day from `now` on, as the planner's problem and given routes: each route
+/// without the stops behind its courier (those planned to be over by `now`, and every one
+/// up to his last report), starting where the last of them is, when it is left (not
+/// before `now`), with the room the units picked up there take, and without its break if
+/// that is behind too.
+struct Ahead {
+    problem: Problem,
+    routes: Vec<(usize, Vec<usize>)>,
+    /// Per problem job index, its job id.
+    ids: Vec<Option<JobId>>,
+    /// Per vehicle, the last job behind its courier (a new visit goes after it).
+    last_behind: HashMap<usize, JobId>,
+    objective: PlanObjective,
+}
+
+fn ahead_of(
+    conn: &mut DbConnection,
+    loaded: &LoadedPlan,
+    placing: JobId,
+    now: DateTime<Utc>,
+    objective: PlanObjective,
+) -> ApiResult<Ahead> {
+    let index = job_index(&loaded.problem);
+    let mut ids: Vec<Option<JobId>> = vec![None; loaded.problem.jobs.len()];
+    for (id, &i) in &index {
+        ids[i] = Some(*id);
+    }
+    let routed: Vec<JobId> = loaded.stops.iter().filter_map(|s| s.job_id).collect();
+    let status: HashMap<JobId, JobStatus> = jobs::states(conn, &routed)?
+        .into_iter()
+        .map(|s| (s.id, s.status))
+        .collect();
+    let mut problem = loaded.problem.clone();
+    let now_secs = seconds(loaded.origin, now);
+    let mut routes = Vec::new();
+    let mut last_behind = HashMap::new();
+    for route in &loaded.routes {
+        let Ok(vehicle) = usize::try_from(route.vehicle) else {
+            continue;
+        };
+        let stops: Vec<_> = loaded.stops_of(route.id).collect();
+        // Behind the courier: up to the last stop reported on or planned over by now.
+        let cut = stops
+            .iter()
+            .rposition(|stop| {
+                let reported = stop.outcome.is_some()
+                    || stop.job_id.and_then(|id| status.get(&id)).is_some_and(|s| {
+                        matches!(s, JobStatus::EnRoute | JobStatus::Arrived | JobStatus::Done)
+                    });
+                let over = stop
+                    .departure_at
+                    .is_some_and(|t| seconds(loaded.origin, t.and_utc()) <= now_secs);
+                reported || over
+            })
+            .map_or(0, |i| i + 1);
+        let (behind, ahead) = stops.split_at(cut);
+        let mut sequence = Vec::new();
+        for id in ahead.iter().filter_map(|s| s.job_id) {
+            if let Some(&i) = index.get(&id).filter(|_| id != placing) {
+                sequence.push(i);
+            }
+        }
+        let Some(v) = problem.vehicles.get_mut(vehicle) else {
+            continue;
+        };
+        v.fixed_jobs.clear();
+        v.shift.start = v.shift.start.max(now_secs);
+        if let Some(last) = behind.last() {
+            if let Some(at) = last.departure_at {
+                v.shift.start = v.shift.start.max(seconds(loaded.origin, at.and_utc()));
+            }
+            let job = last
+                .job_id
+                .and_then(|id| index.get(&id))
+                .map(|&i| &loaded.problem.jobs[i]);
+            match job {
+                Some(job) => v.start = job.location,
+                // The break was last: the courier is where the stop before it was.
+                None => {
+                    if let Some(job) = behind
+                        .iter()
+                        .rev()
+                        .filter_map(|s| s.job_id.and_then(|id| index.get(&id)))
+                        .next()
+                    {
+                        v.start = loaded.problem.jobs[*job].location;
+                    }
+                }
+            }
+            if behind.iter().any(|s| s.job_id.is_none()) {
+                v.break_ = None;
+            }
+            let picked: i32 = behind
+                .iter()
+                .filter_map(|s| s.job_id.and_then(|id| index.get(&id)))
+                .map(|&i| loaded.problem.jobs[i].pickup.first().copied().unwrap_or(0))
+                .sum();
+            if let Some(room) = v.capacity.first_mut() {
+                *room = (*room - picked).max(0);
+            }
+            if let Some(id) = behind.iter().rev().find_map(|s| s.job_id) {
+                last_behind.insert(vehicle, id);
+            }
+        }
+        routes.push((vehicle, sequence));
+    }
+    Ok(Ahead {
+        problem,
+        routes,
+        ids,
+        last_behind,
+        objective,
+    })
+}
