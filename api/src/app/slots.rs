@@ -159,14 +159,9 @@ pub fn book(
     })
 }
 
-/// The refusal of a slot, with the slots that can be booked now (the default span ahead).
-fn slot_gone(offered: Vec<Place>) -> ApiError {
-    let first_day = offered.first().map(|p| p.slot.date);
-    let fresh: Vec<OfferedSlot> = offered
-        .into_iter()
-        .map(|p| p.slot)
-        .filter(|s| first_day.is_some_and(|d| s.date < d + Duration::days(i64::from(DEFAULT_DAYS))))
-        .collect();
+/// The refusal of a slot, with the slots that can be booked now (as `offer` lists them).
+fn slot_gone(fresh: Vec<Place>) -> ApiError {
+    let fresh: Vec<OfferedSlot> = fresh.into_iter().map(|p| p.slot).collect();
     ApiError::ConflictWith {
         detail: messages::SLOT_GONE,
         member: "slots",

@@ -30,10 +30,15 @@ const LEAD_MINUTES: i64 = 15;
 
 /// The new visits waiting for a published day (today or tomorrow), as (plan, job): never
 /// tried, with a window left on that day, and on no route or left-out list of its plan.
-/// Cheap when nothing is new: one query of the unplanned jobs.
+/// Cheap when nothing is new: the day's published plans, then the unplanned jobs due by
+/// then (none before tomorrow's plan is published, but today's new ones).
 pub fn waiting(conn: &mut DbConnection, now: DateTime<Utc>) -> ApiResult<Vec<(PlanId, JobId)>> {
     let today = now.date_naive();
-    let fresh: Vec<JobRow> = jobs::unplanned_due(conn, today + Duration::days(1))?
+    let published = plans::published_between(conn, today, today + Duration::days(2))?;
+    let Some(last) = published.iter().map(|p| p.date).max() else {
+        return Ok(Vec::new());
+    };
+    let fresh: Vec<JobRow> = jobs::unplanned_due(conn, last)?
         .into_iter()
         .filter(|j| j.attempts == 0)
         .collect();
@@ -42,7 +47,7 @@ pub fn waiting(conn: &mut DbConnection, now: DateTime<Utc>) -> ApiResult<Vec<(Pl
     }
     let depots = fleet::list_depots(conn)?;
     let mut out = Vec::new();
-    for plan in plans::published_between(conn, today, today + Duration::days(2))? {
+    for plan in published {
         let mut ours = Vec::new();
         for job in &fresh {
             let Some(depot) = nearest_depot(&depots, job.lat, job.lon) else {
