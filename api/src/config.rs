@@ -113,7 +113,8 @@ pub struct ServerArgs {
     #[arg(long, env = "DELAY_MARGIN_MINUTES", default_value_t = 0.0, value_parser = non_negative)]
     pub delay_margin_minutes: f64,
     /// New visits due on a published day (today or tomorrow) go on a route that can take
-    /// them by themselves, within a second, without moving any other stop.
+    /// them by themselves, within a second, and a visit flagged late today moves to a
+    /// courier who can make it; no other stop moves or is made late.
     #[arg(
         long,
         env = "AUTO_REOPTIMIZE",

@@ -513,10 +513,17 @@ pub async fn own_depot_and_courier(
     email: &str,
     capacity: i64,
 ) -> (Value, Value) {
-    let admin = app.login("admin@demo.test").await;
     let dispatcher = app.login("dispatcher@demo.test").await;
     let (status, depot) = app.post("/depots", &dispatcher, depot).await;
     assert_eq!(status, StatusCode::CREATED, "{depot}");
+    let courier = new_courier(app, &depot, email, capacity).await;
+    (depot, courier)
+}
+
+/// A courier account `email` based at `depot` with room for `capacity`: his record.
+pub async fn new_courier(app: &TestApp, depot: &Value, email: &str, capacity: i64) -> Value {
+    let admin = app.login("admin@demo.test").await;
+    let dispatcher = app.login("dispatcher@demo.test").await;
     let (status, user) = app
         .post(
             "/users",
@@ -534,7 +541,7 @@ pub async fn own_depot_and_courier(
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{courier}");
-    (depot, courier)
+    courier
 }
 
 /// Puts a courier (his record) on shift from `start` to `end`, from and back to `depot`.

@@ -31,7 +31,9 @@ const SPEED_MS: f64 = 30.0 / 3.6;
 struct LiveDay {
     date: NaiveDate,
     plan_id: i64,
+    /// The courier with both visits (signed in), and the other one on shift, if any.
     courier: String,
+    spare: Option<String>,
     /// Job ids in route order, with their claims' tracking paths.
     stops: Vec<(i64, String)>,
 }
@@ -50,8 +52,9 @@ fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     2.0 * 6_371_000.0 * h.sqrt().asin()
 }
 
-/// Sets up the day and publishes its plan.
-async fn live_day(app: &TestApp) -> LiveDay {
+/// Sets up the day and publishes its plan; with `spare`, a second courier is on shift
+/// too, and the plan uses as few couriers as it can (one).
+async fn live_day(app: &TestApp, spare: bool) -> LiveDay {
     let now = Utc::now();
     let date = if now.hour() == 0 {
         now.date_naive() - chrono::Duration::days(1)
@@ -68,14 +71,21 @@ async fn live_day(app: &TestApp) -> LiveDay {
     )
     .await;
     let midnight = date.and_hms_opt(0, 0, 0).unwrap().and_utc();
-    crate::helpers::put_shift(
-        app,
-        &courier,
-        &depot,
-        midnight,
-        date.and_hms_opt(23, 59, 0).unwrap().and_utc(),
-    )
-    .await;
+    let mut couriers = vec![("live.courier@demo.test", courier)];
+    if spare {
+        let other = crate::helpers::new_courier(app, &depot, "spare.courier@demo.test", 20).await;
+        couriers.push(("spare.courier@demo.test", other));
+    }
+    for (_, courier) in &couriers {
+        crate::helpers::put_shift(
+            app,
+            courier,
+            &depot,
+            midnight,
+            date.and_hms_opt(23, 59, 0).unwrap().and_utc(),
+        )
+        .await;
+    }
 
     let mut tracking = std::collections::HashMap::new();
     for (i, home) in HOMES.iter().enumerate() {
@@ -93,10 +103,30 @@ async fn live_day(app: &TestApp) -> LiveDay {
     let plan_id = crate::plans::publish_plan(
         app,
         &dispatcher,
-        json!({"date": date, "depot_id": depot["id"], "time_limit_ms": 300}),
+        json!({"date": date, "depot_id": depot["id"], "time_limit_ms": 300,
+               "objective": if spare { "fewest_couriers" } else { "cost" }}),
     )
     .await;
-    let courier = app.login("live.courier@demo.test").await;
+    let (_, routes) = app
+        .get(&format!("/plans/{plan_id}/routes"), &dispatcher)
+        .await;
+    let busy = routes["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["stops"].as_array().is_some_and(|s| !s.is_empty()))
+        .map(|r| r["courier_id"].clone())
+        .unwrap_or_else(|| panic!("a route with the visits: {routes}"));
+    let mut courier = String::new();
+    let mut other = None;
+    for (email, record) in &couriers {
+        let token = app.login(email).await;
+        if record["id"] == busy {
+            courier = token;
+        } else {
+            other = Some(token);
+        }
+    }
     let (_, route) = app.get(&format!("/me/route?date={date}"), &courier).await;
     let stops: Vec<(i64, String)> = route["stops"]
         .as_array()
@@ -113,6 +143,7 @@ async fn live_day(app: &TestApp) -> LiveDay {
         date,
         plan_id,
         courier,
+        spare: other,
         stops,
     }
 }
@@ -164,7 +195,7 @@ backend_test!(
             let admin = app.login("admin@demo.test").await;
             app.subscribe_webhook(&admin, &receiver.url, &["visit.delayed"])
                 .await;
-            let day = live_day(&app).await;
+            let day = live_day(&app, false).await;
             let (first, second) = (day.stops[0].0, day.stops[1].0);
             let (etag, planned) = route(&app, &day).await;
             assert!(
@@ -336,7 +367,7 @@ backend_test!(
                 s.dispatch.eta_sweep = Duration::from_millis(500);
             })
             .await;
-            let day = live_day(&app).await;
+            let day = live_day(&app, false).await;
             // The courier has not left: the sweep times his visits from now.
             let deadline = std::time::Instant::now() + Duration::from_secs(30);
             let swept = loop {
@@ -369,3 +400,53 @@ backend_test!(
             assert_eq!(notices(&smtp, &customer), 1);
         }
 );
+
+backend_test!(
+    with_auto_reoptimize_a_late_visit_moves_to_a_courier_who_can_make_it,
+    backend
+        | backend
+        | async move {
+            let (app, smtp) = SmtpSink::app(backend, |s| {
+                s.dispatch.eta_sweep = Duration::from_millis(300);
+                s.dispatch.auto_reoptimize = Some(Duration::from_millis(200));
+            })
+            .await;
+            let day = live_day(&app, true).await;
+            let spare = day.spare.clone().unwrap();
+            let (first, second) = (day.stops[0].0, day.stops[1].0);
+            let (etag, planned) = route(&app, &day).await;
+            assert!(stop(&planned, 1)["job"] == second, "{planned}");
+            let customer = format!(
+                "customer{}@demo.test",
+                FIRST_CUSTOMER + stop_index(&day, second)
+            );
+            // The sweep finds the second visit late behind the first one's service; the
+            // other courier, idle at the depot a few hundred metres away, makes it in time:
+            // it moves to him, the first stays, both phones see new revisions, and its
+            // customer hears when to expect him now.
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            let moved = loop {
+                let (_, theirs) = crate::courier::route_of_day(&app, &spare, day.date).await;
+                if crate::courier::stop_of(&theirs, second).is_some() {
+                    break theirs;
+                }
+                assert!(std::time::Instant::now() < deadline, "not moved: {theirs}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            let (etag_now, mine) = route(&app, &day).await;
+            assert_ne!(etag_now, etag);
+            assert!(crate::courier::stop_of(&mine, second).is_none(), "{mine}");
+            assert!(crate::courier::stop_of(&mine, first).is_some(), "{mine}");
+            let stop = crate::courier::stop_of(&moved, second).unwrap();
+            let window_end = at(&stop["windows"][0]["to"]);
+            assert!(at(&stop["arrive"]) <= window_end, "on time now: {stop}");
+            let report =
+                crate::plans::check_plan(&app, &day_dispatcher(&app).await, day.plan_id).await;
+            assert_eq!(report.unassigned, 0, "{report:?}");
+            smtp.wait_for(&customer, "courier visit on").await;
+        }
+);
+
+async fn day_dispatcher(app: &TestApp) -> String {
+    app.login("dispatcher@demo.test").await
+}

@@ -837,3 +837,22 @@ pub fn held_of(
     }
     Ok(out)
 }
+
+/// The late visits of the published plans of the days `[from, to]` that can still move
+/// (flagged `delayed`, not locked, no outcome), as (plan, job).
+pub fn late_visits(
+    conn: &mut DbConnection,
+    (from, to): (NaiveDate, NaiveDate),
+) -> QueryResult<Vec<(PlanId, JobId)>> {
+    plan_stops::table
+        .inner_join(plans::table)
+        .filter(plans::date.ge(from))
+        .filter(plans::date.le(to))
+        .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
+        .filter(plan_stops::delayed.eq(true))
+        .filter(plan_stops::locked.eq(false))
+        .filter(plan_stops::outcome.is_null())
+        .select((plans::id, plan_stops::job_id.assume_not_null()))
+        .order((plans::id.asc(), plan_stops::id.asc()))
+        .load(conn)
+}

@@ -5,6 +5,11 @@
 //! cannot take is listed on the plan as left out (`no_room`) for the dispatcher's next
 //! re-optimisation; a visit already tried once also waits for the dispatcher, who decides
 //! when to come back.
+//!
+//! A visit flagged late by the live ETAs (`app::visits::eta`), not started and not locked,
+//! moves to another courier whose day is not late and whose route can take it within its
+//! promised window without making a stop late (`insert::relief`); when none can, it stays
+//! and its customer has been told of the delay.
 
 use std::collections::HashSet;
 
@@ -23,6 +28,8 @@ use crate::db::types::{JobId, PlanId};
 use crate::db::DbConnection;
 use crate::error::ApiResult;
 
+/// Why a late visit is briefly off its route while it moves to another courier's.
+const MOVING: &str = "moving";
 /// Why a visit the day could not take is left out of its plan.
 pub const NO_ROOM: &str = "no_room";
 /// A visit placed today starts at least this long from now.
@@ -73,6 +80,16 @@ pub fn waiting(conn: &mut DbConnection, now: DateTime<Utc>) -> ApiResult<Vec<(Pl
     Ok(out)
 }
 
+/// Plan `plan_id` if it is still published, its day locked against publications and
+/// booked slots of the same scope until the transaction ends.
+fn published_locked(conn: &mut DbConnection, plan_id: PlanId) -> ApiResult<Option<PlanRow>> {
+    let Some(plan) = plans::find(conn, plan_id)? else {
+        return Ok(None);
+    };
+    plans::lock_scope(conn, plan.date, &plan.scope)?;
+    Ok(plans::find(conn, plan_id)?.filter(|p| p.status == domain::plan::PlanStatus::Published))
+}
+
 /// What happened to one waiting visit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -90,14 +107,7 @@ pub fn place(
     job_id: JobId,
     now: DateTime<Utc>,
 ) -> ApiResult<Outcome> {
-    let Some(plan) = plans::find(conn, plan_id)? else {
-        return Ok(Outcome::Skipped);
-    };
-    // One after the other with publications and booked slots of the same day.
-    plans::lock_scope(conn, plan.date, &plan.scope)?;
-    let Some(plan) =
-        plans::find(conn, plan_id)?.filter(|p| p.status == domain::plan::PlanStatus::Published)
-    else {
+    let Some(plan) = published_locked(conn, plan_id)? else {
         return Ok(Outcome::Skipped);
     };
     if !plans::held_of(conn, plan.id, &[job_id])?.is_empty() {
@@ -131,17 +141,7 @@ pub fn place(
     .flatten();
     if let Some(place) = place {
         if let Some(put) = insert::put(conn, &plan, &job, windows.clone(), place)? {
-            claims::visits_planned(
-                conn,
-                None,
-                &[PlannedVisit {
-                    job_id: job.id,
-                    claim_id: job.claim_id,
-                    date: plan.date,
-                    eta: put.eta,
-                    windows: put.window,
-                }],
-            )?;
+            tell(conn, &plan, &job, put)?;
             return Ok(Outcome::Placed);
         }
     }
@@ -170,4 +170,76 @@ fn day_windows(
         })
         .collect();
     (!windows.is_empty()).then_some(windows)
+}
+
+/// The late visits of today's published plans that may move, as (plan, job).
+pub fn late(conn: &mut DbConnection, now: DateTime<Utc>) -> ApiResult<Vec<(PlanId, JobId)>> {
+    let today = now.date_naive();
+    Ok(plans::late_visits(conn, (today, today))?)
+}
+
+/// Moves late visit `job_id` of published plan `plan_id` to a courier who can make it in
+/// time, if there is one (see the module). An error leaves everything as it was.
+pub fn relieve(
+    conn: &mut DbConnection,
+    plan_id: PlanId,
+    job_id: JobId,
+    now: DateTime<Utc>,
+) -> ApiResult<Outcome> {
+    let Some(plan) = published_locked(conn, plan_id)? else {
+        return Ok(Outcome::Skipped);
+    };
+    let still_late = plans::stops(conn, plan.id)?
+        .into_iter()
+        .any(|s| s.job_id == Some(job_id) && s.delayed && !s.locked && s.outcome.is_none());
+    let Some(job) = jobs::find(conn, job_id)?
+        .filter(|j| still_late && j.status == domain::job::JobStatus::Assigned)
+    else {
+        return Ok(Outcome::Skipped);
+    };
+    let promised = plans::problem(conn, plan.id)?
+        .and_then(|(problem, _)| {
+            problem
+                .jobs
+                .into_iter()
+                .find(|j| j.id == job.id.to_string())
+        })
+        .map(|j| j.time_windows)
+        .unwrap_or_default();
+    // What is left of them: the visit cannot happen in the past.
+    let from = seconds(origin_of(plan.date), now);
+    let promised: Vec<planner::TimeWindow> = promised
+        .into_iter()
+        .filter(|w| w.end > from)
+        .map(|w| planner::TimeWindow::new(w.start.max(from), w.end))
+        .collect();
+    if promised.is_empty() {
+        return Ok(Outcome::Skipped);
+    }
+    let Some(place) = insert::relief(conn, &plan, &job, promised.clone(), now)? else {
+        return Ok(Outcome::Skipped);
+    };
+    edit::drop_jobs(conn, &[job.id], MOVING)?;
+    let Some(put) = insert::put(conn, &plan, &job, promised, place)? else {
+        return Err(crate::error::ApiError::Conflict(
+            "the late visit's new route would break a stop".to_owned(),
+        ));
+    };
+    tell(conn, &plan, &job, put)?;
+    Ok(Outcome::Placed)
+}
+
+/// The customer hears when to expect the courier now (history, mail, webhook).
+fn tell(conn: &mut DbConnection, plan: &PlanRow, job: &JobRow, put: insert::Put) -> ApiResult<()> {
+    claims::visits_planned(
+        conn,
+        None,
+        &[PlannedVisit {
+            job_id: job.id,
+            claim_id: job.claim_id,
+            date: plan.date,
+            eta: put.eta,
+            windows: put.window,
+        }],
+    )
 }

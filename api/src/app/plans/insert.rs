@@ -31,6 +31,46 @@ pub struct RoutePlace {
     pub after: Option<JobId>,
 }
 
+/// Where a late visit of a published plan can go instead, on time: on another courier's
+/// route whose day is not late itself (`places` for its promised windows, its own route and
+/// every route with a late visit left out).
+pub fn relief(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    job: &JobRow,
+    windows: Vec<planner::TimeWindow>,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<RoutePlace>> {
+    let loaded = LoadedPlan::load(conn, plan)?;
+    let mut day = ahead_of(conn, &loaded, job.id, now, plan.objective, true)?;
+    let mut candidate = problem_job(job, windows);
+    candidate.id = "candidate".to_owned();
+    day.problem.jobs.push(candidate);
+    let index = day.problem.jobs.len() - 1;
+    let options = SolveOptions {
+        objective: objective_of(day.objective),
+        ..SolveOptions::default()
+    };
+    let point = planner::insertion_points(&day.problem, &day.routes, &[index], &options)
+        .map_err(insertion_error)?
+        .pop()
+        .flatten();
+    Ok(point.map(|p| RoutePlace {
+        vehicle: p.vehicle,
+        after: p
+            .after
+            .and_then(|j| day.ids.get(j).copied().flatten())
+            .or_else(|| day.last_behind.get(&p.vehicle).copied()),
+    }))
+}
+
+fn insertion_error(e: PlanError) -> ApiError {
+    match e {
+        PlanError::Travel(why) => ApiError::Unavailable(format!("road travel times: {why}")),
+        PlanError::Invalid(why) => ApiError::Internal(anyhow::anyhow!("insertion: {why}")),
+    }
+}
+
 /// For each window list of `candidates`, where the day could take `job` visited within it:
 /// on `plan`'s routes, or (without a plan) on the empty routes of the couriers on shift on
 /// `date` from `depot`. Nothing goes before `now`: each route is judged from where its
@@ -49,7 +89,7 @@ pub fn places(
     let mut day = match plan {
         Some(plan) => {
             let loaded = LoadedPlan::load(conn, plan)?;
-            ahead_of(conn, &loaded, job.id, now, plan.objective)?
+            ahead_of(conn, &loaded, job.id, now, plan.objective, false)?
         }
         None => {
             let objective = PlanObjective::default();
@@ -187,12 +227,15 @@ struct Ahead {
     objective: PlanObjective,
 }
 
+/// With `spare_only`, the routes of the visit being placed and those with a late visit get
+/// no room (their couriers are behind already).
 fn ahead_of(
     conn: &mut DbConnection,
     loaded: &LoadedPlan,
     placing: JobId,
     now: DateTime<Utc>,
     objective: PlanObjective,
+    spare_only: bool,
 ) -> ApiResult<Ahead> {
     let index = job_index(&loaded.problem);
     let mut ids: Vec<Option<JobId>> = vec![None; loaded.problem.jobs.len()];
@@ -239,6 +282,12 @@ fn ahead_of(
         };
         v.fixed_jobs.clear();
         v.shift.start = v.shift.start.max(now_secs);
+        let behind_already = stops
+            .iter()
+            .any(|s| s.job_id == Some(placing) || (s.delayed && s.outcome.is_none()));
+        if spare_only && behind_already {
+            v.shift.end = v.shift.start;
+        }
         if let Some(last) = behind.last() {
             if let Some(at) = last.departure_at {
                 v.shift.start = v.shift.start.max(seconds(loaded.origin, at.and_utc()));
