@@ -62,7 +62,12 @@ pub async fn page(
                 ) {
                     Ok(offered) => offered,
                     Err(ApiError::Conflict(_)) => Vec::new(),
-                    Err(other) => return Err(other),
+                    // The page shows where the claim stands even when the slots cannot be
+                    // worked out (the road service down): only the choice is missing.
+                    Err(other) => {
+                        tracing::warn!(error = %other, "no slots for a tracking page");
+                        Vec::new()
+                    }
                 };
                 Ok((tracked, zone, offered))
             })

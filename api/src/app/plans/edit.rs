@@ -340,7 +340,8 @@ pub fn drop_jobs(conn: &mut DbConnection, ids: &[JobId], reason: &str) -> ApiRes
 /// `vehicle` in `plan`, right after job `after` (first if `None`): the plan's stored
 /// problem takes the job's new windows (or the job, new to that day), the route is re-timed
 /// (its courier's phone sees the new revision) and the job leaves the plan's left-out list.
-/// Returns whether the route has more problems than before (the caller rolls back).
+/// Returns `true`, having written nothing, when the route would come out with more
+/// problems than it has.
 pub fn place_job(
     conn: &mut DbConnection,
     plan: &PlanRow,
@@ -368,15 +369,25 @@ pub fn place_job(
             .map_or(jobs.len(), |p| p + 1)
     });
     jobs.insert(at, id);
-    let problems = |loaded: &LoadedPlan| {
-        let route = loaded.routes.iter().find(|r| r.id == route_id);
-        route.map_or(0, |r| r.violations.len())
-            + loaded
-                .stops_of(route_id)
-                .map(|s| s.violations.len())
-                .sum::<usize>()
-    };
-    let before = problems(&loaded);
+    // Re-timed first without writing: a route that would come out with more problems
+    // than it has (one a dispatcher edited beyond what the planner builds) is left as it is.
+    let before = loaded
+        .routes
+        .iter()
+        .find(|r| r.id == route_id)
+        .map_or(0, |r| r.violations.len())
+        + loaded
+            .stops_of(route_id)
+            .map(|s| s.violations.len())
+            .sum::<usize>();
+    let index = job_index(&loaded.problem);
+    let positions: Vec<usize> = jobs.iter().filter_map(|j| index.get(j).copied()).collect();
+    let trial = planner::retime(&loaded.problem, vehicle, &positions)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("re-timing failed: {e}")))?;
+    if trial.violations.len() > before {
+        return Ok(true);
+    }
+    plans::replace_problem(conn, plan.id, &loaded.problem)?;
     let locked: HashSet<JobId> = loaded
         .stops
         .iter()
@@ -393,11 +404,11 @@ pub fn place_job(
     plans::insert_stops(conn, &unassigned_rows(plan.id, &unassigned)?)?;
     loaded.reload_rows(conn)?;
     plans::set_stats(conn, plan.id, loaded.kpis())?;
-    Ok(problems(&loaded) > before)
+    Ok(false)
 }
 
-/// The plan loaded with `job` (as the planner sees it) in its stored problem: its windows
-/// replaced, or the job added when it is new to the plan.
+/// The plan loaded with `job` (as the planner sees it) in its problem: its windows
+/// replaced, or the job added when it is new to the plan (not stored yet).
 fn with_job(
     conn: &mut DbConnection,
     plan: &PlanRow,
@@ -412,7 +423,6 @@ fn with_job(
         Some(at) => loaded.problem.jobs[at] = job,
         None => loaded.problem.jobs.push(job),
     }
-    plans::replace_problem(conn, plan.id, &loaded.problem)?;
     Ok((id, loaded))
 }
 
@@ -425,6 +435,7 @@ pub fn leave_out(
     reason: &str,
 ) -> ApiResult<()> {
     let (id, mut loaded) = with_job(conn, plan, job)?;
+    plans::replace_problem(conn, plan.id, &loaded.problem)?;
     let mut unassigned: Vec<(JobId, String)> = loaded
         .unassigned()
         .filter_map(|s| Some((s.job_id?, s.reason.clone().unwrap_or_default())))

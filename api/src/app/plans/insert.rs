@@ -160,9 +160,9 @@ pub struct Put {
 }
 
 /// Puts `job`, visited within `windows` (seconds from the plan's origin), on `plan` at
-/// `place`; on a published plan the job becomes its courier's. `None` when the route
-/// would come out with more problems than before (a route edited beyond what the planner
-/// would build): the caller refuses and its transaction writes nothing.
+/// `place`; on a published plan the job becomes its courier's. `None`, with nothing
+/// written, when the route would come out with more problems than it has (a route edited
+/// beyond what the planner would build).
 pub fn put(
     conn: &mut DbConnection,
     plan: &PlanRow,
