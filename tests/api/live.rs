@@ -420,8 +420,13 @@ backend_test!(
                 "customer{}@demo.test",
                 FIRST_CUSTOMER + stop_index(&day, second)
             );
-            // The sweep finds the second visit late behind the first one's service; the
-            // other courier, idle at the depot a few hundred metres away, makes it in time:
+            let departed = json!({"type": "departed", "at": Utc::now().to_rfc3339(),
+                                  "lat": DEPOT.0, "lon": DEPOT.1});
+            let (status, answer) = report(&app, &day.courier, first, "relief-1", &departed).await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+            // He sets off to the first visit; the sweep finds the second late behind the
+            // first one's service; the other courier, idle at the depot a few hundred
+            // metres away, makes it in time:
             // it moves to him, the first stays, both phones see new revisions, and its
             // customer hears when to expect him now.
             let deadline = std::time::Instant::now() + Duration::from_secs(30);

@@ -97,7 +97,7 @@ pub fn places(
                 couriers_on_shift(conn, date, Some(depot.id), objective, settings)?;
             let from = seconds(origin_of(date), now);
             for vehicle in &mut vehicles {
-                vehicle.shift.start = vehicle.shift.start.max(from);
+                vehicle.shift = not_before(vehicle.shift, from);
             }
             Ahead {
                 problem: Problem {
@@ -281,16 +281,10 @@ fn ahead_of(
             continue;
         };
         v.fixed_jobs.clear();
-        v.shift.start = v.shift.start.max(now_secs);
-        let behind_already = stops
-            .iter()
-            .any(|s| s.job_id == Some(placing) || (s.delayed && s.outcome.is_none()));
-        if spare_only && behind_already {
-            v.shift.end = v.shift.start;
-        }
+        v.shift = not_before(v.shift, now_secs);
         if let Some(last) = behind.last() {
             if let Some(at) = last.departure_at {
-                v.shift.start = v.shift.start.max(seconds(loaded.origin, at.and_utc()));
+                v.shift = not_before(v.shift, seconds(loaded.origin, at.and_utc()));
             }
             let job = last
                 .job_id
@@ -325,6 +319,12 @@ fn ahead_of(
                 last_behind.insert(vehicle, id);
             }
         }
+        let behind_already = stops
+            .iter()
+            .any(|s| s.job_id == Some(placing) || (s.delayed && s.outcome.is_none()));
+        if spare_only && behind_already {
+            v.shift.end = v.shift.start;
+        }
         routes.push((vehicle, sequence));
     }
     Ok(Ahead {
@@ -334,4 +334,25 @@ fn ahead_of(
         last_behind,
         objective,
     })
+}
+
+/// A shift that cannot start before `from`: what is left of it, zero-long (no room) once
+/// it is over, never inverted (the planner refuses a shift that ends before it starts).
+fn not_before(shift: planner::TimeWindow, from: f64) -> planner::TimeWindow {
+    planner::TimeWindow::new(shift.start.max(from).min(shift.end), shift.end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shift_from_now_is_what_is_left_of_it_and_never_inverted() {
+        let shift = planner::TimeWindow::new(8.0 * 3600.0, 18.0 * 3600.0);
+        let at = |h: f64| not_before(shift, h * 3600.0);
+        assert_eq!((at(7.0).start, at(7.0).end), (shift.start, shift.end));
+        assert_eq!((at(12.0).start, at(12.0).end), (12.0 * 3600.0, shift.end));
+        // Over: no room, but still a shift the planner accepts.
+        assert_eq!((at(19.0).start, at(19.0).end), (shift.end, shift.end));
+    }
 }
