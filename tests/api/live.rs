@@ -424,6 +424,22 @@ backend_test!(
                                   "lat": DEPOT.0, "lon": DEPOT.1});
             let (status, answer) = report(&app, &day.courier, first, "relief-1", &departed).await;
             assert_eq!(status, StatusCode::OK, "{answer}");
+            // The shifts end at 23:59 of the day: late in the evening (or in the first
+            // hour, when the day is yesterday) the other courier has no time left for a
+            // 20-minute visit, and the late visit must stay where it is.
+            let shift_end = day.date.and_hms_opt(23, 59, 0).unwrap().and_utc();
+            if shift_end - Utc::now() < chrono::Duration::minutes(40) {
+                wait_for_notice(&smtp, &customer).await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                let (_, theirs) = crate::courier::route_of_day(&app, &spare, day.date).await;
+                assert!(
+                    crate::courier::stop_of(&theirs, second).is_none(),
+                    "{theirs}"
+                );
+                let (_, mine) = route(&app, &day).await;
+                assert!(crate::courier::stop_of(&mine, second).is_some(), "{mine}");
+                return;
+            }
             // He sets off to the first visit; the sweep finds the second late behind the
             // first one's service; the other courier, idle at the depot a few hundred
             // metres away, makes it in time:
