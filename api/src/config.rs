@@ -232,6 +232,73 @@ pub struct SlaArgs {
     pub sla_hours: Option<SlaPolicy>,
 }
 
+/// Which city `claimroute simulate` lives a day of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimulatedCity {
+    /// The demo city's depots, couriers and approved claims, with `--extra` more claims.
+    Demo,
+    /// A generated day as `seed-load` makes it: `--couriers` x `--stops` claims.
+    Generated,
+}
+
+/// What `claimroute simulate` reads.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimulateArgs {
+    #[arg(long, value_enum, default_value_t = SimulatedCity::Demo)]
+    pub city: SimulatedCity,
+    /// The demo city's approved claims beyond its own, filed in its streets.
+    #[arg(long, default_value_t = 24)]
+    pub extra: usize,
+    /// Couriers of a generated city.
+    #[arg(long, default_value_t = 300)]
+    pub couriers: usize,
+    /// Claims per courier of a generated city.
+    #[arg(long, default_value_t = 33)]
+    pub stops: usize,
+    /// The simulated day, `YYYY-MM-DD`; tomorrow (UTC) by default.
+    #[arg(long)]
+    pub date: Option<chrono::NaiveDate>,
+    /// Seeds the city, the noise, the failures and the new claims: a seed gives one day.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Spread (sigma) of the log-normal travel times around the estimate (mean kept).
+    #[arg(long, default_value_t = 0.2)]
+    pub travel_noise: f64,
+    /// The same for service times; the travel noise by default.
+    #[arg(long)]
+    pub service_noise: Option<f64>,
+    /// Share of visits where nobody is at home.
+    #[arg(long, default_value_t = 0.03)]
+    pub fail_rate: f64,
+    /// Claims approved during the day (08:00-13:00 UTC) for a visit the same day.
+    #[arg(long, default_value_t = 30)]
+    pub arrivals: usize,
+    /// Run the AUTO_REOPTIMIZE code: new visits placed, late visits moved.
+    #[arg(long)]
+    pub reoptimize: bool,
+    /// The planner's budget in iterations per thread (fixed, so a seed gives one day).
+    #[arg(long, default_value_t = 2_000)]
+    pub iterations: u64,
+    /// Virtual seconds between the ETA sweeps (the server's default is 60).
+    #[arg(long, default_value_t = 60)]
+    pub sweep_seconds: i64,
+    /// Virtual seconds between a driving courier's position reports.
+    #[arg(long, default_value_t = 120)]
+    pub position_seconds: i64,
+    /// An empty database to simulate on; a temporary SQLite file (removed after) by default.
+    #[arg(long)]
+    pub scratch_database: Option<String>,
+    /// Where to write the events, one JSON object per line.
+    #[arg(long)]
+    pub events: Option<std::path::PathBuf>,
+    /// Where to write the figures as JSON.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// A markdown file the figures' row is appended to (with the header when it is new).
+    #[arg(long)]
+    pub table: Option<std::path::PathBuf>,
+}
+
 #[derive(Clone)]
 pub struct Settings {
     pub database_url: DatabaseUrl,
@@ -420,6 +487,9 @@ pub struct DispatchSettings {
     /// Whether new visits go into the published day by themselves, and how often they are
     /// looked for.
     pub auto_reoptimize: Option<Duration>,
+    /// A fixed search budget (iterations per thread) instead of the plan's time limit, so
+    /// a run gives the same routes every time: the day simulator's.
+    pub iterations: Option<u64>,
 }
 
 impl Default for DispatchSettings {
@@ -437,6 +507,7 @@ impl Default for DispatchSettings {
             eta_sweep: Duration::from_secs(60),
             delay_margin: Duration::ZERO,
             auto_reoptimize: None,
+            iterations: None,
             instance: format!(
                 "{}-{}",
                 std::process::id(),

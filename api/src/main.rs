@@ -1,5 +1,5 @@
 //! `claimroute`: serve the API, manage users, run migrations, import the sales registry,
-//! seed a load-test day. Every flag and environment variable is declared in `config.rs`.
+//! seed a load-test day, simulate a day. Every flag and environment variable is declared in `config.rs`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use anyhow::Context;
 use api::app::accounts::{self, NewAccount};
 use api::app::registry;
 use api::auth::{password, Role};
-use api::config::{CommonArgs, ServerArgs, Settings, SlaArgs};
+use api::config::{CommonArgs, ServerArgs, Settings, SimulateArgs, SlaArgs};
 use api::db::{self, DatabaseUrl};
 use clap::{Parser, Subcommand};
 
@@ -62,6 +62,11 @@ enum Command {
         #[command(flatten)]
         sla: SlaArgs,
     },
+    /// Live a city day on a virtual clock on a scratch database: plan and publish it, then
+    /// couriers drive it with noisy travel and service times, some customers are not at
+    /// home and new claims arrive, through the server's own ETA, delay and re-optimisation
+    /// code; prints how many visits began inside their promised window, and more.
+    Simulate(SimulateArgs),
 }
 
 #[derive(Subcommand)]
@@ -82,8 +87,13 @@ enum UserCommand {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     api::telemetry::init(&cli.common.log, cli.common.log_format);
+    if let Command::Simulate(args) = &cli.command {
+        // A scratch database of its own: never the one `--database-url` names.
+        return api::simulate::command(args).map(|_| ());
+    }
     let database_url = cli.common.database_url()?;
     match cli.command {
+        Command::Simulate(_) => Ok(()),
         Command::Serve(server) => serve(Settings::from_args(&cli.common, server)?),
         Command::Worker(server) => work(Settings::from_args(&cli.common, server)?),
         Command::User {

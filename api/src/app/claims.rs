@@ -430,7 +430,7 @@ pub fn decide(
 /// The day a claim's first visit is due: its earliest slot's, else tomorrow.
 fn first_visit_day(windows: &[TimeWindow]) -> NaiveDate {
     windows.iter().map(|w| w.start).min().map_or_else(
-        || (Utc::now() + chrono::Duration::days(1)).date_naive(),
+        || (crate::clock::now() + chrono::Duration::days(1)).date_naive(),
         |start| start.date_naive(),
     )
 }
@@ -844,7 +844,7 @@ pub fn repair_done(
             skills: spec.skills.clone(),
             priority: spec.priority,
             cash_cents: spec.cash_cents,
-            date: Some((Utc::now() + chrono::Duration::days(1)).date_naive()),
+            date: Some((crate::clock::now() + chrono::Duration::days(1)).date_naive()),
             created_at: at,
             updated_at: at,
         },

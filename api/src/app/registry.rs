@@ -288,7 +288,7 @@ pub fn warranty(conn: &mut DbConnection, serial_no: &str) -> ApiResult<WarrantyL
         sale.as_ref()
             .map(|(s, p)| registry::sale_record(s, p))
             .as_ref(),
-        chrono::Utc::now().date_naive(),
+        crate::clock::now().date_naive(),
     );
     Ok(WarrantyLookup { status, sale })
 }

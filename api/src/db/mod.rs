@@ -340,6 +340,7 @@ pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     conn.batch_execute("SELECT 1")
 }
 
+/// The process's time (`crate::clock`: the wall clock, or the simulator's).
 pub fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
+    crate::clock::now().naive_utc()
 }

@@ -36,6 +36,14 @@ pub struct OutboxRow {
     pub created_at: chrono::NaiveDateTime,
 }
 
+/// How many events named `event` were ever queued.
+pub fn count_of(conn: &mut DbConnection, event: &str) -> QueryResult<i64> {
+    outbox::table
+        .filter(outbox::event.eq(event))
+        .count()
+        .get_result(conn)
+}
+
 /// How many events wait to be fanned out.
 pub fn unfanned(conn: &mut DbConnection) -> QueryResult<i64> {
     outbox::table

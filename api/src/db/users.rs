@@ -97,6 +97,11 @@ pub fn names(conn: &mut DbConnection, ids: &[UserId]) -> QueryResult<Vec<(UserId
 }
 
 /// `email` must be normalised already (see `app::accounts::normalise_email`).
+/// How many accounts there are.
+pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<UserRow>> {
     users::table
         .filter(users::email.eq(email))

@@ -7,7 +7,7 @@
 //! Seeding refuses a database that already holds a load day (its dispatcher exists):
 //! the benchmark always starts on a fresh database.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use domain::claim::Remedy;
 use domain::decision::{DecisionInput, DecisionKind};
 use domain::sla::SlaPolicy;
@@ -21,6 +21,7 @@ use crate::app::fleet::{self, BreakInput, DepotInput, ShiftInput};
 use crate::app::registry::{self, Buyer, CustomerDetails, SaleInput};
 use crate::auth::{password, Role};
 use crate::db::fleet::DepotRow;
+use crate::db::jobs::JobRow;
 use crate::db::types::{TimeWindow, UserId};
 use crate::db::{users, write_tx, DbConnection};
 use crate::error::ApiResult;
@@ -61,8 +62,8 @@ pub struct LoadSummary {
 }
 
 /// The city box the customers live in (central Berlin, about 15 x 20 km).
-const LAT: (f64, f64) = (52.45, 52.58);
-const LON: (f64, f64) = (13.25, 13.55);
+pub const LAT: (f64, f64) = (52.45, 52.58);
+pub const LON: (f64, f64) = (13.25, 13.55);
 
 /// Depots made when the database has fewer than two (the demo's are reused otherwise).
 const DEPOTS: [(&str, &str, f64, f64); 4] = [
@@ -73,7 +74,7 @@ const DEPOTS: [(&str, &str, f64, f64); 4] = [
 ];
 
 /// Small appliances, so a van takes a day's worth: (sku, name, category, size units).
-const PRODUCTS: [Product; 4] = [
+pub const PRODUCTS: [Product; 4] = [
     ("LD-VC", "Vacuum cleaner L1", "vacuum", None, 24, 1),
     ("LD-CM", "Coffee machine L2", "coffee", None, 24, 1),
     ("LD-MW", "Microwave L3", "microwave", None, 24, 2),
@@ -129,7 +130,15 @@ pub fn seed_load(
         let jobs = write_tx(conn, |conn| -> ApiResult<usize> {
             let mut jobs = 0;
             for i in n..upto {
-                jobs += file_approved_claim(conn, sla, spec, &fleet, &mut rng, i)?;
+                jobs += file_approved_claim(
+                    conn,
+                    sla,
+                    (fleet.dealer_id, spec.date),
+                    &mut rng,
+                    i,
+                    |rng| slot(rng, spec.date),
+                )?
+                .len();
             }
             Ok(jobs)
         })
@@ -217,7 +226,7 @@ fn shift(date: NaiveDate, depot_id: i64) -> ShiftInput {
 }
 
 /// The customer's slot on the day (UTC): a third take any time, the others a 4-hour slot.
-fn slot(rng: &mut StdRng, date: NaiveDate) -> TimeWindow {
+pub fn slot(rng: &mut StdRng, date: NaiveDate) -> TimeWindow {
     let (from, to) = match rng.gen_range(0..6) {
         0 | 1 => (7, 17),
         2 => (7, 11),
@@ -231,16 +240,17 @@ fn slot(rng: &mut StdRng, date: NaiveDate) -> TimeWindow {
     }
 }
 
-/// Files claim `i` for a new customer with a unit in warranty, reviews it and approves it;
-/// returns how many jobs the decision made.
-fn file_approved_claim(
+/// Files claim `i` for a new customer with a unit in warranty (filed by `dealer` for a
+/// visit on `date` in the slot `window` draws), reviews it and approves it; returns the
+/// jobs the decision made.
+pub fn file_approved_claim(
     conn: &mut DbConnection,
     sla: &SlaPolicy,
-    spec: &LoadSpec,
-    fleet: &Fleet,
+    (dealer, date): (UserId, NaiveDate),
     rng: &mut StdRng,
     i: usize,
-) -> ApiResult<usize> {
+    window: impl FnOnce(&mut StdRng) -> TimeWindow,
+) -> ApiResult<Vec<JobRow>> {
     let n = i + 1;
     let lat = rng.gen_range(LAT.0..LAT.1);
     let lon = rng.gen_range(LON.0..LON.1);
@@ -256,14 +266,14 @@ fn file_approved_claim(
             locale: None,
         },
     )?;
-    let serial = format!("LOAD-{}-{n:06}", spec.date.format("%Y%m%d"));
+    let serial = format!("LOAD-{}-{n:06}", date.format("%Y%m%d"));
     let product = PRODUCTS[rng.gen_range(0..PRODUCTS.len())];
     registry::register_sale(
         conn,
         &SaleInput {
             serial_no: &serial,
             sku: product.0,
-            sold_at: Utc::now().date_naive() - Duration::days(rng.gen_range(30..300)),
+            sold_at: crate::clock::now().date_naive() - Duration::days(rng.gen_range(30..300)),
             warranty_until: None,
             batch_id: None,
             buyer: Buyer::Existing(customer_id),
@@ -279,7 +289,7 @@ fn file_approved_claim(
         conn,
         sla,
         customer_id,
-        fleet.dealer_id,
+        dealer,
         &Filing {
             serial_no: serial.clone(),
             defect_category: ["does_not_start", "noise", "leak", "display"][i % 4].to_owned(),
@@ -288,7 +298,7 @@ fn file_approved_claim(
             address,
             lat,
             lon,
-            preferred_windows: vec![slot(rng, spec.date)],
+            preferred_windows: vec![window(rng)],
             customer: None,
         },
     )?;
@@ -300,5 +310,5 @@ fn file_approved_claim(
         logistics: None,
         override_reason: None,
     };
-    Ok(review_and_decide(conn, sla, claim, 3, Some(decision))?.len())
+    review_and_decide(conn, sla, claim, 3, Some(decision))
 }

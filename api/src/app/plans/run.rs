@@ -130,11 +130,11 @@ pub fn compute(
         time_limit: Some(Duration::from_millis(
             u64::try_from(plan.time_limit_ms).unwrap_or(0),
         )),
+        iterations: settings.iterations,
         objective: objective_of(plan.objective),
         seed: u64::try_from(plan.id.0).unwrap_or(1),
         threads: settings.threads,
         progress: Some(Arc::new(move |p: &planner::Progress| sink.push(p))),
-        ..planner::SolveOptions::default()
     };
     let solved = if problem.jobs.is_empty() || problem.vehicles.is_empty() {
         // Nothing to search: every job (if any) is unassigned with its reason.
