@@ -465,14 +465,16 @@ impl<'a> Simulation<'a> {
                     CourierEvent::Completed
                 };
                 let reason = visit.fails.then_some("nobody at home");
-                let applied = self.report(conn, rules, i, visit.job, event, at, reason)?;
-                self.tally.record(&visit, applied, &self.arrived_jobs);
-                self.events.push(Event::Visit(VisitRecord::of(
-                    self.couriers[i].id,
-                    &visit,
-                    at,
-                    self.arrived_jobs.contains(&visit.job),
-                )));
+                // A refused report (counted in the figures) leaves no visit behind.
+                if self.report(conn, rules, i, visit.job, event, at, reason)? {
+                    self.tally.record(&visit, &self.arrived_jobs);
+                    self.events.push(Event::Visit(VisitRecord::of(
+                        self.couriers[i].id,
+                        &visit,
+                        at,
+                        self.arrived_jobs.contains(&visit.job),
+                    )));
+                }
                 self.next_move(conn, rules, i, at)
             }
             Phase::Returning => {

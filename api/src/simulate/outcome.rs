@@ -96,10 +96,7 @@ pub(super) struct Tally {
 }
 
 impl Tally {
-    pub(super) fn record(&mut self, visit: &Visit, applied: bool, new: &HashSet<JobId>) {
-        if !applied {
-            return;
-        }
+    pub(super) fn record(&mut self, visit: &Visit, new: &HashSet<JobId>) {
         if visit.fails {
             self.failed += 1;
         } else {
