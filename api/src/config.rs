@@ -108,6 +108,11 @@ pub struct ServerArgs {
     /// and positions re-time their route at once).
     #[arg(long, env = "ETA_SWEEP_SECONDS", default_value_t = 60.0, value_parser = positive)]
     pub eta_sweep_seconds: f64,
+    /// A new day is planned for each visit to begin at least this many minutes before its
+    /// window ends (at most half the window), room kept for a day slower than the
+    /// estimate; the plan is judged, and the customer told, by the promised window.
+    #[arg(long, env = "PLAN_BUFFER_MINUTES", default_value_t = 15.0, value_parser = non_negative)]
+    pub plan_buffer_minutes: f64,
     /// A visit is flagged late, and its customer told, once its estimated arrival passes
     /// the end of the promised window less this many minutes.
     #[arg(long, env = "DELAY_MARGIN_MINUTES", default_value_t = 0.0, value_parser = non_negative)]
@@ -279,6 +284,10 @@ pub struct SimulateArgs {
     /// The planner's budget in iterations per thread (fixed, so a seed gives one day).
     #[arg(long, default_value_t = 2_000)]
     pub iterations: u64,
+    /// Minutes before its window's end the plan aims to begin each visit (the server's
+    /// `PLAN_BUFFER_MINUTES`; 0 plans to the window's end).
+    #[arg(long, default_value_t = 15.0)]
+    pub plan_buffer_minutes: f64,
     /// Virtual seconds between the ETA sweeps (the server's default is 60).
     #[arg(long, default_value_t = 60)]
     pub sweep_seconds: i64,
@@ -484,6 +493,8 @@ pub struct DispatchSettings {
     pub eta_sweep: Duration,
     /// How long before the end of its window a visit counts as late.
     pub delay_margin: Duration,
+    /// How long before the end of its window a new plan aims to begin a visit.
+    pub plan_buffer: Duration,
     /// Whether new visits go into the published day by themselves, and how often they are
     /// looked for.
     pub auto_reoptimize: Option<Duration>,
@@ -506,6 +517,7 @@ impl Default for DispatchSettings {
             osrm: None,
             eta_sweep: Duration::from_secs(60),
             delay_margin: Duration::ZERO,
+            plan_buffer: Duration::from_secs(15 * 60),
             auto_reoptimize: None,
             iterations: None,
             instance: format!(
@@ -571,6 +583,7 @@ impl Settings {
         settings.dispatch.eta_sweep = Duration::from_secs_f64(server.eta_sweep_seconds);
         settings.dispatch.delay_margin =
             Duration::from_secs_f64(server.delay_margin_minutes * 60.0);
+        settings.dispatch.plan_buffer = Duration::from_secs_f64(server.plan_buffer_minutes * 60.0);
         settings.dispatch.auto_reoptimize = server
             .auto_reoptimize
             .then_some(crate::workers::auto::EVERY);

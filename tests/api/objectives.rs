@@ -119,3 +119,63 @@ backend_test!(
         }
     }
 );
+
+backend_test!(
+    a_new_plan_keeps_room_before_window_ends_but_never_loses_a_visit_to_it,
+    backend
+        | backend
+        | async move {
+            // Each visit is planned to begin half an hour before its window ends, when it can.
+            let app = TestApp::start(backend, |s| {
+                s.dispatch.plan_buffer = std::time::Duration::from_secs(30 * 60);
+            })
+            .await;
+            let dispatcher = app.login("dispatcher@demo.test").await;
+            let (depot, courier) = crate::helpers::own_depot_and_courier(
+                &app,
+                &json!({"name": "Buffered", "address": "Domkloster 4", "lat": 50.938,
+                        "lon": 6.958, "opens": "00:00", "closes": "23:59", "time_zone": "UTC"}),
+                "buffered.courier@demo.test",
+                20,
+            )
+            .await;
+            let day = tomorrow();
+            let at = |h: u32| day.and_hms_opt(h, 0, 0).unwrap().and_utc();
+            crate::helpers::put_shift(&app, &courier, &depot, at(9), at(17)).await;
+            // Three exchanges (20 minutes each) a street away, all wanted between 9 and 10:
+            // two begin before 9:30, the third only fits in the last half hour.
+            for customer in 1..=3 {
+                let home = (50.951 + customer as f64 * 0.0003, 6.958);
+                approved_claim(&app, customer, (9, 10), home).await;
+            }
+            let plan = run_plan(
+                &app,
+                &dispatcher,
+                json!({"date": day, "depot_id": depot["id"], "time_limit_ms": 300}),
+            )
+            .await;
+            assert_eq!(plan["status"], "draft", "{plan}");
+            let plan_id = plan["id"].as_i64().unwrap();
+            // Checked against the promised windows, not the buffered ones.
+            let report = check_plan(&app, &dispatcher, plan_id).await;
+            assert_eq!(report.unassigned, 0, "{plan}");
+
+            let (_, routes) = app
+                .get(&format!("/plans/{plan_id}/routes"), &dispatcher)
+                .await;
+            let mut starts: Vec<chrono::DateTime<chrono::Utc>> = routes["routes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r["stops"].as_array().unwrap().clone())
+                .filter(|s| s["kind"] == "job")
+                .map(|s| s["start_at"].as_str().unwrap().parse().unwrap())
+                .collect();
+            starts.sort();
+            assert_eq!(starts.len(), 3, "{routes}");
+            let room = at(10) - chrono::Duration::minutes(30);
+            assert!(starts[1] <= room, "{starts:?}");
+            assert!(starts[2] > room, "{starts:?}");
+            assert!(starts[2] <= at(10), "{starts:?}");
+        }
+);

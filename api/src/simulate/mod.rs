@@ -28,7 +28,7 @@ use rand_distr::{Distribution, LogNormal};
 
 use crate::app::idempotency::Keyed;
 use crate::app::plans::auto::{self, Outcome};
-use crate::app::plans::input::haversine_m;
+use crate::app::plans::input::{drive_seconds, road_m};
 use crate::app::plans::publish::PublishRequest;
 use crate::app::plans::run::{self, Curve};
 use crate::app::visits::{eta, positions, proof_target, report};
@@ -88,6 +88,9 @@ pub struct Spec {
     pub sweep_every: Duration,
     /// How often a driving courier's phone sends its position.
     pub positions_every: Duration,
+    /// How long before its window's end the plan aims to begin each visit
+    /// (`PLAN_BUFFER_MINUTES`).
+    pub plan_buffer_minutes: f64,
 }
 
 /// A simulated day: what happened, and the figures.
@@ -158,6 +161,9 @@ struct Courier {
     started: NaiveDateTime,
     finished: NaiveDateTime,
     driven_m: f64,
+    /// The published route (id, revision) a courier at home last found nothing on: he
+    /// looks again only when it changes.
+    idle_on: Option<(i64, i64)>,
 }
 
 /// What `next_step` finds on a courier's route.
@@ -179,8 +185,13 @@ pub fn simulate(pool: &Pool, dispatch: &DispatchSettings, spec: &Spec) -> anyhow
     );
     let sla = SlaPolicy::default();
     let mut rng = StdRng::seed_from_u64(spec.seed);
+    anyhow::ensure!(
+        spec.plan_buffer_minutes >= 0.0,
+        "--plan-buffer-minutes must not be negative"
+    );
     let dispatch = DispatchSettings {
         iterations: Some(spec.iterations.max(1)),
+        plan_buffer: std::time::Duration::from_secs_f64(spec.plan_buffer_minutes * 60.0),
         ..dispatch.clone()
     };
     // The city is made and planned the evening before.
@@ -289,6 +300,8 @@ struct Simulation<'a> {
     events: Vec<Event>,
     tally: Tally,
     started_wall: Instant,
+    /// Who files the claims that arrive during the day.
+    dealer: UserId,
 }
 
 /// A log-normal whose mean is 1: `estimate x draw` is right on average.
@@ -353,6 +366,7 @@ impl<'a> Simulation<'a> {
                 started: route.start_at,
                 finished: route.start_at,
                 driven_m: 0.0,
+                idle_on: None,
             });
         }
         tally.couriers = couriers.len();
@@ -379,6 +393,7 @@ impl<'a> Simulation<'a> {
             events: Vec::new(),
             tally,
             started_wall: Instant::now(),
+            dealer: dealer_of(conn, &spec.city)?,
         };
         let starts: Vec<NaiveDateTime> = sim.couriers.iter().map(|c| c.started).collect();
         for (i, start) in starts.iter().enumerate() {
@@ -433,7 +448,7 @@ impl<'a> Simulation<'a> {
         match phase {
             Phase::Ready | Phase::OnBreak | Phase::Home => self.next_move(conn, rules, i, at),
             Phase::Driving(mut visit) => {
-                self.arrive(i, at);
+                self.arrive(i);
                 let (lat, lon) = visit.to;
                 self.report(conn, rules, i, visit.job, CourierEvent::Arrived, at, None)?;
                 visit.arrived = Some(at);
@@ -478,7 +493,7 @@ impl<'a> Simulation<'a> {
                 self.next_move(conn, rules, i, at)
             }
             Phase::Returning => {
-                self.arrive(i, at);
+                self.arrive(i);
                 let courier = &mut self.couriers[i];
                 courier.finished = at;
                 courier.phase = Phase::Home;
@@ -487,14 +502,28 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// Ends courier `i`'s leg at `at`.
-    fn arrive(&mut self, i: usize, at: NaiveDateTime) {
+    /// Ends courier `i`'s leg.
+    fn arrive(&mut self, i: usize) {
         let courier = &mut self.couriers[i];
         if let Some(leg) = courier.leg.take() {
             courier.at = leg.to;
             courier.driven_m += road_m(self.dispatch, leg.from, leg.to);
         }
-        debug_assert!(courier.leg.is_none() && at >= courier.started);
+    }
+
+    /// Courier `i` sets off from where he is to `to` at `at`; when he will be there.
+    fn drive(&mut self, i: usize, to: (f64, f64), at: NaiveDateTime) -> NaiveDateTime {
+        let from = self.couriers[i].at;
+        let estimate =
+            Duration::milliseconds((drive_seconds(self.dispatch, from, to) * 1000.0) as i64);
+        let arrive = at + scaled(estimate, self.travel.sample(&mut self.rng));
+        self.couriers[i].leg = Some(Leg {
+            from,
+            to,
+            depart: at,
+            arrive,
+        });
+        arrive
     }
 
     /// Courier `i`, free at `at`, takes the next thing his route holds.
@@ -507,16 +536,8 @@ impl<'a> Simulation<'a> {
     ) -> anyhow::Result<()> {
         match self.next_step(conn, i)? {
             Step::Visit(visit) => {
-                let from = self.couriers[i].at;
                 self.report(conn, rules, i, visit.job, CourierEvent::Departed, at, None)?;
-                let estimate = travel_time(self.dispatch, from, visit.to);
-                let arrive = at + scaled(estimate, self.travel.sample(&mut self.rng));
-                self.couriers[i].leg = Some(Leg {
-                    from,
-                    to: visit.to,
-                    depart: at,
-                    arrive,
-                });
+                let arrive = self.drive(i, visit.to, at);
                 let every = self.spec.positions_every;
                 let mut fix = at + every;
                 while fix < arrive {
@@ -535,19 +556,7 @@ impl<'a> Simulation<'a> {
                 self.couriers[i].phase = Phase::Home;
             }
             Step::Nothing => {
-                let courier = &self.couriers[i];
-                let (from, to) = (courier.at, courier.depot);
-                let arrive = at
-                    + scaled(
-                        travel_time(self.dispatch, from, to),
-                        self.travel.sample(&mut self.rng),
-                    );
-                self.couriers[i].leg = Some(Leg {
-                    from,
-                    to,
-                    depart: at,
-                    arrive,
-                });
+                let arrive = self.drive(i, self.couriers[i].depot, at);
                 self.couriers[i].phase = Phase::Returning;
                 self.schedule(arrive, Next::Act(i));
             }
@@ -558,8 +567,19 @@ impl<'a> Simulation<'a> {
     /// The first stop of courier `i`'s published route still his to visit, or his break
     /// when it comes first and is not taken yet.
     fn next_step(&mut self, conn: &mut DbConnection, i: usize) -> anyhow::Result<Step> {
+        let route = plans::published_route_of_user(conn, self.couriers[i].user, self.date)?;
+        self.step_on(conn, i, route)
+    }
+
+    /// As `next_step`, on the published route already read.
+    fn step_on(
+        &mut self,
+        conn: &mut DbConnection,
+        i: usize,
+        route: Option<plans::RouteRef>,
+    ) -> anyhow::Result<Step> {
         let courier = &self.couriers[i];
-        let Some(route) = plans::published_route_of_user(conn, courier.user, self.date)? else {
+        let Some(route) = route else {
             return Ok(Step::Nothing);
         };
         let stops = plans::route_stops(conn, route.route_id)?;
@@ -705,11 +725,10 @@ impl<'a> Simulation<'a> {
     fn sweep(&mut self, conn: &mut DbConnection, at: NaiveDateTime) -> anyhow::Result<()> {
         let routes = plans::routes_under_way(conn, domain::eta::days_under_way(at), at)?;
         for route in routes {
-            let done = write_tx(conn, |conn| {
+            write_tx(conn, |conn| {
                 eta::retime_route(conn, self.dispatch, route, at)
             })
             .map_err(|e| anyhow::anyhow!("re-timing route {route}: {e}"))?;
-            self.tally.sweep_notices += done.notices;
         }
         if self.spec.reoptimize {
             self.place_waiting(conn, at)?;
@@ -721,7 +740,13 @@ impl<'a> Simulation<'a> {
             })
             .collect();
         for i in idle {
-            if !matches!(self.next_step(conn, i)?, Step::Nothing) {
+            let route = plans::published_route_of_user(conn, self.couriers[i].user, self.date)?;
+            let seen = route.map(|r| (r.route_id, r.revision));
+            if seen == self.couriers[i].idle_on {
+                continue;
+            }
+            self.couriers[i].idle_on = seen;
+            if !matches!(self.step_on(conn, i, route)?, Step::Nothing) {
                 self.schedule(at, Next::Act(i));
             }
         }
@@ -789,7 +814,7 @@ impl<'a> Simulation<'a> {
         k: usize,
         at: NaiveDateTime,
     ) -> anyhow::Result<()> {
-        let dealer = self.dealer(conn)?;
+        let dealer = self.dealer;
         let start = (at + Duration::hours(1))
             .duration_trunc(Duration::hours(1))
             .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -820,17 +845,6 @@ impl<'a> Simulation<'a> {
             self.place_waiting(conn, at)?;
         }
         Ok(())
-    }
-
-    fn dealer(&mut self, conn: &mut DbConnection) -> anyhow::Result<UserId> {
-        let email = match self.spec.city {
-            City::Demo { .. } => "dealer1@demo.test",
-            City::Generated { .. } => load::DEALER,
-        };
-        let user = users::find_by_email(conn, email)?
-            .filter(|u| u.role == Role::Dealer)
-            .ok_or_else(|| anyhow::anyhow!("{email} is missing"))?;
-        Ok(user.id)
     }
 
     fn finish(mut self, conn: &mut DbConnection) -> anyhow::Result<Day> {
@@ -870,15 +884,16 @@ fn scaled(d: Duration, factor: f64) -> Duration {
     Duration::milliseconds((d.num_milliseconds() as f64 * factor) as i64)
 }
 
-/// Road metres between two places as the planner estimates them.
-fn road_m(dispatch: &DispatchSettings, from: (f64, f64), to: (f64, f64)) -> f64 {
-    haversine_m(from.0, from.1, to.0, to.1) * dispatch.detour
-}
-
-/// The planner's estimate of the drive.
-fn travel_time(dispatch: &DispatchSettings, from: (f64, f64), to: (f64, f64)) -> Duration {
-    let seconds = road_m(dispatch, from, to) / (dispatch.speed_kmh / 3.6);
-    Duration::milliseconds((seconds * 1000.0) as i64)
+/// The dealer who files a city's new claims.
+fn dealer_of(conn: &mut DbConnection, city: &City) -> anyhow::Result<UserId> {
+    let email = match city {
+        City::Demo { .. } => "dealer1@demo.test",
+        City::Generated { .. } => load::DEALER,
+    };
+    let user = users::find_by_email(conn, email)?
+        .filter(|u| u.role == Role::Dealer)
+        .ok_or_else(|| anyhow::anyhow!("{email} is missing"))?;
+    Ok(user.id)
 }
 
 /// `claimroute simulate`: one day on a scratch database; the figures on standard output
@@ -904,6 +919,7 @@ pub fn command(args: &SimulateArgs) -> anyhow::Result<Summary> {
         iterations: args.iterations,
         sweep_every: Duration::seconds(args.sweep_seconds.max(1)),
         positions_every: Duration::seconds(args.position_seconds.max(1)),
+        plan_buffer_minutes: args.plan_buffer_minutes,
     };
     let scratch = Scratch::new(args.scratch_database.as_deref())?;
     let pool = crate::db::connect_pool(&scratch.url, 1)?;

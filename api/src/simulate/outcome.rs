@@ -82,7 +82,6 @@ pub(super) struct Tally {
     pub reports: usize,
     pub refused_reports: usize,
     pub position_batches: usize,
-    pub sweep_notices: usize,
     pub delayed_before: i64,
     pub delayed_after: i64,
     pub told_before: i64,
@@ -138,6 +137,7 @@ impl Tally {
             service_noise: spec.service_noise,
             fail_rate: spec.fail_rate,
             reoptimize: spec.reoptimize,
+            plan_buffer_minutes: spec.plan_buffer_minutes,
             couriers: self.couriers,
             planned_visits: self.planned_visits,
             left_out: self.left_out,
@@ -189,6 +189,8 @@ pub struct Summary {
     pub service_noise: f64,
     pub fail_rate: f64,
     pub reoptimize: bool,
+    /// How long before its window's end the plan aimed to begin each visit.
+    pub plan_buffer_minutes: f64,
     pub couriers: usize,
     /// Visits on the published routes in the morning.
     pub planned_visits: usize,
@@ -257,17 +259,18 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// The markdown table's header.
-pub const TABLE_HEADER: &str = "| city | travel noise | re-optimise | planned | done | failed | not reached | on time | late: mean / p95 min | delay notices | moved | km plan / driven | hours plan / worked | new claims: placed / served | placing ms: mean / max |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+pub const TABLE_HEADER: &str = "| city | travel noise | re-optimise | plan buffer | planned | done | failed | not reached | on time | late: mean / p95 min | delay notices | moved | km plan / driven | hours plan / worked | new claims: placed / served | placing ms: mean / max |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 
 /// One row of the markdown table.
 pub fn table_row(s: &Summary) -> String {
     let mut row = String::new();
     let _ = writeln!(
         row,
-        "| {} | {:.0} % | {} | {} | {} | {} | {} | {:.2} % | {:.1} / {:.1} | {} | {} | {:.0} / {:.0} | {:.1} / {:.1} | {} of {}: {} / {} | {:.0} / {:.0} |",
+        "| {} | {:.0} % | {} | {:.0} min | {} | {} | {} | {} | {:.2} % | {:.1} / {:.1} | {} | {} | {:.0} / {:.0} | {:.1} / {:.1} | {} of {}: {} / {} | {:.0} / {:.0} |",
         s.city,
         s.travel_noise * 100.0,
         if s.reoptimize { "on" } else { "off" },
+        s.plan_buffer_minutes,
         s.planned_visits,
         s.done,
         s.failed,

@@ -85,6 +85,37 @@ pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * 6_371_000.0 * a.sqrt().asin()
 }
 
+/// Road metres between two places (latitude, longitude) on the haversine estimate the
+/// planner uses without a road table: great-circle distance x the detour.
+pub fn road_m(settings: &DispatchSettings, from: (f64, f64), to: (f64, f64)) -> f64 {
+    haversine_m(from.0, from.1, to.0, to.1) * settings.detour
+}
+
+/// Driving seconds between two places on the same estimate, at the configured speed.
+pub fn drive_seconds(settings: &DispatchSettings, from: (f64, f64), to: (f64, f64)) -> f64 {
+    road_m(settings, from, to) / (settings.speed_kmh / 3.6)
+}
+
+/// The problem the planner searches for a new day: every window ends `buffer` seconds
+/// earlier (at most half of it), so each route keeps that much room for a day slower than
+/// the estimate. The plan is stored and judged against the promised windows.
+pub fn with_buffer(problem: &Problem, buffer: f64) -> Problem {
+    let mut searched = problem.clone();
+    let shrink = |windows: &mut Vec<TimeWindow>| {
+        for w in windows {
+            w.end -= buffer.min((w.end - w.start) / 2.0).max(0.0);
+        }
+    };
+    for job in &mut searched.jobs {
+        shrink(&mut job.time_windows);
+    }
+    for shipment in &mut searched.shipments {
+        shrink(&mut shipment.pickup.time_windows);
+        shrink(&mut shipment.delivery.time_windows);
+    }
+    searched
+}
+
 pub fn travel(settings: &DispatchSettings) -> TravelSpec {
     match &settings.osrm {
         Some((url, profile)) => TravelSpec::Osrm {
@@ -319,5 +350,54 @@ pub fn problem_job(job: &JobRow, windows: Vec<TimeWindow>) -> Job {
         skills: job.skills.clone(),
         // A customer already let down once goes first.
         priority: u32::try_from(job.priority.max(0) + job.attempts.max(0)).unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn job(windows: &[(f64, f64)]) -> Job {
+        Job {
+            id: "1".to_owned(),
+            location: Location { lat: 0.0, lon: 0.0 },
+            service: 600.0,
+            time_windows: windows
+                .iter()
+                .map(|&(s, e)| TimeWindow::new(s, e))
+                .collect(),
+            delivery: vec![1],
+            pickup: vec![0],
+            skills: Vec::new(),
+            priority: 0,
+        }
+    }
+
+    #[test]
+    fn a_buffer_ends_each_window_earlier_by_at_most_half_of_it() {
+        let hour = 3600.0;
+        let problem = Problem {
+            jobs: vec![
+                job(&[(9.0 * hour, 12.0 * hour), (14.0 * hour, 14.5 * hour)]),
+                job(&[]),
+            ],
+            shipments: Vec::new(),
+            vehicles: Vec::new(),
+            travel: TravelSpec::Euclidean { speed: 1.0 },
+        };
+        let searched = with_buffer(&problem, 900.0);
+        let ends: Vec<f64> = searched.jobs[0]
+            .time_windows
+            .iter()
+            .map(|w| w.end)
+            .collect();
+        // Three hours lose a quarter of an hour; half an hour keeps its first half.
+        assert_eq!(ends, vec![11.75 * hour, 14.25 * hour]);
+        assert_eq!(searched.jobs[0].time_windows[0].start, 9.0 * hour);
+        assert!(searched.jobs[1].time_windows.is_empty());
+        // The promised windows are not touched.
+        assert_eq!(problem.jobs[0].time_windows[0].end, 12.0 * hour);
+        assert_eq!(with_buffer(&problem, 0.0).jobs, problem.jobs);
     }
 }

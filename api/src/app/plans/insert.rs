@@ -31,6 +31,9 @@ pub struct RoutePlace {
     pub after: Option<JobId>,
 }
 
+/// How far behind his plan a courier may be and still take a late visit from another.
+const BEHIND_PLAN_MINUTES: i64 = 10;
+
 /// Where a late visit of a published plan can go instead, on time: on another courier's
 /// route whose day is not late itself (`places` for its promised windows, its own route and
 /// every route with a late visit left out).
@@ -319,9 +322,16 @@ fn ahead_of(
                 last_behind.insert(vehicle, id);
             }
         }
-        let behind_already = stops
-            .iter()
-            .any(|s| s.job_id == Some(placing) || (s.delayed && s.outcome.is_none()));
+        // A courier running behind his plan has no spare time, whatever the plan says.
+        let behind_plan = |s: &&plans::StopRow| {
+            s.outcome.is_none()
+                && s.eta_at.zip(s.arrival_at).is_some_and(|(eta, planned)| {
+                    eta - planned > chrono::Duration::minutes(BEHIND_PLAN_MINUTES)
+                })
+        };
+        let behind_already = stops.iter().any(|s| {
+            s.job_id == Some(placing) || (s.delayed && s.outcome.is_none()) || behind_plan(s)
+        });
         if spare_only && behind_already {
             v.shift.end = v.shift.start;
         }

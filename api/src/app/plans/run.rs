@@ -82,6 +82,39 @@ pub fn objective_of(o: PlanObjective) -> planner::Objective {
     }
 }
 
+/// A new day's routes, planned for each visit to begin `buffer` seconds before its window
+/// ends (`input::with_buffer`). The visits only that room left out are then added where
+/// they fit in their promised windows, the other stops kept as planned: the buffer never
+/// costs a visit.
+fn solve_with_buffer(
+    problem: &planner::Problem,
+    buffer: f64,
+    options: &planner::SolveOptions,
+) -> Result<planner::Solution, planner::PlanError> {
+    if buffer <= 0.0 {
+        return planner::solve(problem, options);
+    }
+    let buffered = planner::solve(&input::with_buffer(problem, buffer), options)?;
+    if buffered.unassigned.is_empty() {
+        return Ok(buffered);
+    }
+    let given: Vec<(usize, Vec<usize>)> = buffered
+        .routes
+        .iter()
+        .map(|r| (r.vehicle, r.stops.iter().filter_map(|s| s.job).collect()))
+        .collect();
+    let quiet = planner::SolveOptions {
+        progress: None,
+        ..options.clone()
+    };
+    let completed = planner::extend(problem, &given, &quiet)?;
+    Ok(if completed.unassigned.len() < buffered.unassigned.len() {
+        completed
+    } else {
+        buffered
+    })
+}
+
 /// Reads the input, solves and stores the draft, all on the blocking pool, as `runner`;
 /// how many jobs the draft leaves unassigned.
 pub fn compute(
@@ -142,7 +175,7 @@ pub fn compute(
     } else if plan.reoptimizes_id.is_some() {
         planner::extend(&problem, &given, &options)
     } else {
-        planner::solve(&problem, &options)
+        solve_with_buffer(&problem, settings.plan_buffer.as_secs_f64(), &options)
     }
     .map_err(|e| RunError::Planner(e.to_string()))?;
 

@@ -14,7 +14,7 @@ use domain::eta::{self, PlannedRoute, PlannedStop, Progress, Sighting};
 use domain::job::JobStatus;
 
 use crate::app::claims;
-use crate::app::plans::input::haversine_m;
+use crate::app::plans::input::{drive_seconds, haversine_m};
 use crate::config::DispatchSettings;
 use crate::db::jobs::{self, JobRow};
 use crate::db::plans::{self, StopEta, StopRow};
@@ -199,7 +199,7 @@ fn sighting(
         return Ok(None);
     };
     let ahead_m = haversine_m(seen.lat, seen.lon, target.lat, target.lon);
-    let estimate = || ahead_m * settings.detour / (settings.speed_kmh / 3.6);
+    let estimate = || drive_seconds(settings, (seen.lat, seen.lon), (target.lat, target.lon));
     // Where the leg began: the previous visit (the depot's place is not on the route).
     let previous = timed[..i]
         .iter()
