@@ -111,11 +111,11 @@ pub struct ServerArgs {
     /// A new day is planned for each visit to begin at least this many minutes before its
     /// window ends (at most half the window), room kept for a day slower than the
     /// estimate; the plan is judged, and the customer told, by the promised window.
-    #[arg(long, env = "PLAN_BUFFER_MINUTES", default_value_t = 15.0, value_parser = non_negative)]
+    #[arg(long, env = "PLAN_BUFFER_MINUTES", default_value_t = 15.0, value_parser = minutes_of_a_day)]
     pub plan_buffer_minutes: f64,
     /// A visit is flagged late, and its customer told, once its estimated arrival passes
     /// the end of the promised window less this many minutes.
-    #[arg(long, env = "DELAY_MARGIN_MINUTES", default_value_t = 0.0, value_parser = non_negative)]
+    #[arg(long, env = "DELAY_MARGIN_MINUTES", default_value_t = 0.0, value_parser = minutes_of_a_day)]
     pub delay_margin_minutes: f64,
     /// New visits due on a published day (today or tomorrow) go on a route that can take
     /// them by themselves, within a second, and a visit flagged late today moves to a
@@ -229,6 +229,17 @@ fn non_negative(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Minutes within a day (0 to 1440): a longer margin means nothing, and a huge one would
+/// not fit a duration.
+fn minutes_of_a_day(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if (0.0..=1440.0).contains(&x) => Ok(x),
+        _ => Err(format!(
+            "must be a number of minutes from 0 to 1440, got `{text}`"
+        )),
+    }
+}
+
 /// The SLA policy of a command that files claims, from `SLA_HOURS` (the load seeding
 /// reads it too, so its claims get the server's deadlines).
 #[derive(Debug, Clone, clap::Args)]
@@ -286,7 +297,7 @@ pub struct SimulateArgs {
     pub iterations: u64,
     /// Minutes before its window's end the plan aims to begin each visit (the server's
     /// `PLAN_BUFFER_MINUTES`; 0 plans to the window's end).
-    #[arg(long, default_value_t = 15.0)]
+    #[arg(long, default_value_t = 15.0, value_parser = minutes_of_a_day)]
     pub plan_buffer_minutes: f64,
     /// Virtual seconds between the ETA sweeps (the server's default is 60).
     #[arg(long, default_value_t = 60)]
@@ -687,23 +698,36 @@ mod tests {
         );
     }
 
-    #[test]
-    fn auto_reoptimize_reads_like_a_switch() {
+    /// `serve`'s settings from its command line.
+    fn server_args(args: &[&str]) -> Result<ServerArgs, clap::Error> {
         #[derive(clap::Parser)]
         struct Args {
             #[command(flatten)]
             server: ServerArgs,
         }
-        let parse = |args: &[&str]| {
-            <Args as clap::Parser>::try_parse_from(
-                std::iter::once("serve").chain(args.iter().copied()),
-            )
-            .map(|a| a.server.auto_reoptimize)
-        };
+        <Args as clap::Parser>::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))
+            .map(|a| a.server)
+    }
+
+    #[test]
+    fn auto_reoptimize_reads_like_a_switch() {
+        let parse = |args: &[&str]| server_args(args).map(|s| s.auto_reoptimize);
         assert!(!parse(&[]).unwrap());
         assert!(parse(&["--auto-reoptimize"]).unwrap());
         assert!(parse(&["--auto-reoptimize", "1"]).unwrap());
         assert!(!parse(&["--auto-reoptimize=false"]).unwrap());
         assert!(parse(&["--auto-reoptimize", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn the_plan_buffer_is_minutes_of_a_day() {
+        let parse = |args: &[&str]| server_args(args).map(|s| s.plan_buffer_minutes);
+        assert_eq!(parse(&[]).unwrap(), 15.0);
+        assert_eq!(parse(&["--plan-buffer-minutes", "0"]).unwrap(), 0.0);
+        assert_eq!(parse(&["--plan-buffer-minutes", "1440"]).unwrap(), 1440.0);
+        // Negative, past a day (a duration could not hold 1e300) or not a number.
+        for wrong in ["-1", "1441", "1e300", "NaN", "soon"] {
+            assert!(parse(&["--plan-buffer-minutes", wrong]).is_err(), "{wrong}");
+        }
     }
 }

@@ -186,8 +186,8 @@ pub fn simulate(pool: &Pool, dispatch: &DispatchSettings, spec: &Spec) -> anyhow
     let sla = SlaPolicy::default();
     let mut rng = StdRng::seed_from_u64(spec.seed);
     anyhow::ensure!(
-        spec.plan_buffer_minutes >= 0.0,
-        "--plan-buffer-minutes must not be negative"
+        (0.0..=1440.0).contains(&spec.plan_buffer_minutes),
+        "--plan-buffer-minutes must be from 0 to 1440"
     );
     let dispatch = DispatchSettings {
         iterations: Some(spec.iterations.max(1)),

@@ -35,8 +35,9 @@ pub struct RoutePlace {
 const BEHIND_PLAN_MINUTES: i64 = 10;
 
 /// Where a late visit of a published plan can go instead, on time: on another courier's
-/// route whose day is not late itself (`places` for its promised windows, its own route and
-/// every route with a late visit left out).
+/// route whose day is not late itself (`places` for its promised windows, its own route,
+/// every route with a late visit and every courier more than `BEHIND_PLAN_MINUTES` behind
+/// his plan by the live ETAs left out).
 pub fn relief(
     conn: &mut DbConnection,
     plan: &PlanRow,
