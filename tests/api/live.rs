@@ -100,6 +100,12 @@ async fn live_day(app: &TestApp, spare: bool) -> LiveDay {
             crate::plans::tracking_path(&claim),
         );
     }
+    // Signed in before publishing: with AUTO_REOPTIMIZE a published visit already late can
+    // move within half a second, and the route is read as published.
+    let mut tokens = Vec::new();
+    for (email, _) in &couriers {
+        tokens.push(app.login(email).await);
+    }
     let plan_id = crate::plans::publish_plan(
         app,
         &dispatcher,
@@ -119,8 +125,7 @@ async fn live_day(app: &TestApp, spare: bool) -> LiveDay {
         .unwrap_or_else(|| panic!("a route with the visits: {routes}"));
     let mut courier = String::new();
     let mut other = None;
-    for (email, record) in &couriers {
-        let token = app.login(email).await;
+    for ((_, record), token) in couriers.iter().zip(tokens) {
         if record["id"] == busy {
             courier = token;
         } else {
