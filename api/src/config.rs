@@ -257,6 +257,13 @@ pub enum SimulatedCity {
     Generated,
 }
 
+/// Whether a simulated day runs the `AUTO_REOPTIMIZE` code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reoptimize {
+    Off,
+    On,
+}
+
 /// What `claimroute simulate` reads.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimulateArgs {
@@ -277,9 +284,10 @@ pub struct SimulateArgs {
     /// Seeds the city, the noise, the failures and the new claims: a seed gives one day.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Spread (sigma) of the log-normal travel times around the estimate (mean kept).
-    #[arg(long, default_value_t = 0.2)]
-    pub travel_noise: f64,
+    /// Spread (sigma) of the log-normal travel times around the estimate (mean kept); a
+    /// list (`0.1,0.2,0.3`) lives the same planned day once for each.
+    #[arg(long, value_delimiter = ',', default_value = "0.2")]
+    pub travel_noise: Vec<f64>,
     /// The same for service times; the travel noise by default.
     #[arg(long)]
     pub service_noise: Option<f64>,
@@ -289,9 +297,17 @@ pub struct SimulateArgs {
     /// Claims approved during the day (08:00-13:00 UTC) for a visit the same day.
     #[arg(long, default_value_t = 30)]
     pub arrivals: usize,
-    /// Run the AUTO_REOPTIMIZE code: new visits placed, late visits moved.
-    #[arg(long)]
-    pub reoptimize: bool,
+    /// Run the AUTO_REOPTIMIZE code: new visits placed, late visits moved. `--reoptimize`
+    /// alone is `on`; `off,on` lives the same planned day both ways.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        num_args = 0..=1,
+        default_value = "off",
+        default_missing_value = "on"
+    )]
+    pub reoptimize: Vec<Reoptimize>,
     /// The planner's budget in iterations per thread (fixed, so a seed gives one day).
     #[arg(long, default_value_t = 2_000)]
     pub iterations: u64,

@@ -12,12 +12,8 @@ use diesel::{Connection, QueryableByName, RunQueryDsl};
 
 mod common;
 
-/// Runs one small day; its figures and its events file's text.
-fn simulate(dir: &Path, name: &str, scratch: Option<&str>) -> (Summary, String) {
-    let (events, out) = (
-        dir.join(format!("{name}.jsonl")),
-        dir.join(format!("{name}.json")),
-    );
+/// The small demo day every test here lives (the noise and re-optimisation left to it).
+fn small_day() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_claimroute"));
     command
         .args([
@@ -29,19 +25,25 @@ fn simulate(dir: &Path, name: &str, scratch: Option<&str>) -> (Summary, String) 
             "--arrivals",
             "4",
         ])
-        .args(["--seed", "7", "--travel-noise", "0.3", "--fail-rate", "0.1"])
-        .args([
-            "--iterations",
-            "300",
-            "--reoptimize",
-            "--date",
-            "2031-03-04",
-        ])
+        .args(["--seed", "7", "--fail-rate", "0.1", "--iterations", "300"])
+        .args(["--date", "2031-03-04"])
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Runs one small day; its figures and its events file's text.
+fn simulate(dir: &Path, name: &str, scratch: Option<&str>) -> (Summary, String) {
+    let (events, out) = (
+        dir.join(format!("{name}.jsonl")),
+        dir.join(format!("{name}.json")),
+    );
+    let mut command = small_day();
+    command
+        .args(["--travel-noise", "0.3", "--reoptimize"])
         .arg("--events")
         .arg(&events)
         .arg("--out")
-        .arg(&out)
-        .env("RUST_LOG", "warn");
+        .arg(&out);
     if let Some(url) = scratch {
         command.args(["--scratch-database", url]);
     }
@@ -122,6 +124,26 @@ fn deterministic(s: &Summary) -> Summary {
     s
 }
 
+/// The same city and plan lived at two noise levels, each with and without
+/// re-optimisation: the figures of each day, in that order.
+fn grid(dir: &Path) -> Vec<Summary> {
+    let out = dir.join("grid.json");
+    let run = small_day()
+        .args(["--travel-noise", "0.3,0.1", "--reoptimize", "off,on"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "simulate failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let printed = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(printed.lines().count(), 2 + 4, "{printed}");
+    serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
+}
+
 #[test]
 fn a_simulated_day_is_the_same_for_a_seed_and_its_figures_match_its_events_on_sqlite() {
     let dir = common::temp_dir("claimroute-simulate");
@@ -144,6 +166,27 @@ fn a_simulated_day_is_the_same_for_a_seed_and_its_figures_match_its_events_on_sq
         first.position_batches > 0 && first.driven_km > 0.0,
         "{first:?}"
     );
+
+    // Several configurations live copies of one planned day: each is the day its own run
+    // would have lived.
+    let days = grid(&dir);
+    let asked: Vec<(f64, bool)> = days
+        .iter()
+        .map(|d| (d.travel_noise, d.reoptimize))
+        .collect();
+    assert_eq!(
+        asked,
+        [(0.3, false), (0.3, true), (0.1, false), (0.1, true)]
+    );
+    assert_eq!(deterministic(&days[1]), deterministic(&first));
+    for day in &days {
+        assert_eq!(day.planned_visits, first.planned_visits, "{day:?}");
+        assert_eq!(day.planned_km, first.planned_km, "{day:?}");
+        if !day.reoptimize {
+            assert_eq!((day.new_placed, day.moved), (0, 0), "{day:?}");
+        }
+    }
+    assert_ne!(deterministic(&days[0]), deterministic(&days[2]));
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -186,4 +229,21 @@ fn a_simulated_day_on_postgres_is_what_its_database_holds() {
         assert_eq!(deterministic(&summary), deterministic(&sqlite));
         let _ = std::fs::remove_dir_all(dir);
     });
+}
+
+#[test]
+fn several_days_refuse_one_events_file_before_seeding_anything() {
+    let dir = common::temp_dir("claimroute-simulate-refused");
+    let events = dir.join("events.jsonl");
+    let run = small_day()
+        .args(["--travel-noise", "0.1,0.2"])
+        .arg("--events")
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(said.contains("--events takes one day's events"), "{said}");
+    assert!(!events.exists());
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -166,7 +166,7 @@ pub fn insertion_points(
     candidates: &[usize],
     o: &SolveOptions,
 ) -> Result<Vec<Option<InsertionPoint>>, PlanError> {
-    let inst = Instance::new(p)?.for_objective(o.objective);
+    let inst = Instance::lean(p, candidates)?.for_objective(o.objective);
     crate::timing::check_routes(p, routes)?;
     let mut st = State::new(&inst);
     for (v, jobs) in routes {

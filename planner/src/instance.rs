@@ -132,8 +132,32 @@ pub fn latest(w: &[TimeWindow], t: f64) -> f64 {
 }
 
 impl<'a> Instance<'a> {
+    /// The instance a search runs on: a dense travel table while it fits, and granular
+    /// neighbourhoods.
     pub fn new(p: &'a Problem) -> Result<Self, PlanError> {
         crate::validate(p).map_err(PlanError::Invalid)?;
+        let mut inst = Self::with_travel(p, travel::table(p)?)?;
+        inst.judge(0..inst.n);
+        inst.neighbours = neighbours::build(&inst, 40);
+        Ok(inst)
+    }
+
+    /// The instance a few insertions into given routes need: travel computed leg by leg,
+    /// no neighbourhoods, and `reason` worked out for the `judged` tasks only (every other
+    /// is `None`: a route's stop is checked where it is placed anyway). The rest costs
+    /// O(n^2), O(n log n) or a trial route per task to build, far more than placing one
+    /// job on a day of thousands (a live day does it every few minutes).
+    pub fn lean(p: &'a Problem, judged: &[usize]) -> Result<Self, PlanError> {
+        crate::validate(p).map_err(PlanError::Invalid)?;
+        let (model, factor) = travel::model(p)?;
+        let mut inst = Self::with_travel(p, TravelTable::Lazy(model, factor))?;
+        let n = inst.n;
+        inst.judge(judged.iter().copied().filter(|&j| j < n));
+        Ok(inst)
+    }
+
+    /// Everything but the neighbourhoods, on `travel` (`p` validated).
+    fn with_travel(p: &'a Problem, travel: TravelTable) -> Result<Self, PlanError> {
         let n = p.task_count();
         let m = p.vehicles.len();
         let tasks: Vec<Task> = (0..n).filter_map(|i| p.task(i)).collect();
@@ -145,7 +169,6 @@ impl<'a> Instance<'a> {
             .chain(p.vehicles.iter().map(|v| v.capacity.len()))
             .max()
             .unwrap_or(0);
-        let travel = travel::table(p)?;
         let total = n + 3 * m;
         let mut point = vec![NO_POINT; total];
         let mut service = vec![0.0; total];
@@ -251,7 +274,7 @@ impl<'a> Instance<'a> {
                 fixed[v].push(j);
             }
         }
-        let mut inst = Instance {
+        Ok(Instance {
             problem: p,
             n,
             jobs: p.jobs.len(),
@@ -275,12 +298,18 @@ impl<'a> Instance<'a> {
             fixed,
             is_fixed,
             pricing: Pricing::Travel,
-        };
-        for j in 0..n {
-            inst.reason[j] = inst.why_unservable(j);
+        })
+    }
+
+    /// Works out why each of `tasks` can never be served, if it cannot (a shipment's pickup
+    /// before its delivery, whose reason is the pair's).
+    fn judge(&mut self, tasks: impl Iterator<Item = usize>) {
+        for j in tasks {
+            if self.is_delivery(j) {
+                self.reason[self.partner[j]] = self.why_unservable(self.partner[j]);
+            }
+            self.reason[j] = self.why_unservable(j);
         }
-        inst.neighbours = neighbours::build(&inst, 40);
-        Ok(inst)
     }
 
     /// The same instance priced for `o` (the default is `Objective::Distance`).

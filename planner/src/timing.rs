@@ -147,8 +147,9 @@ pub fn retime_solution(
     let mut unassigned = Vec::new();
     if routed.iter().any(|r| !r) {
         // The solver's reasons (an empty route tried on every vehicle).
-        let inst = crate::instance::Instance::new(p)?;
-        for j in (0..p.jobs.len()).filter(|&j| !routed[j]) {
+        let unrouted: Vec<usize> = (0..p.jobs.len()).filter(|&j| !routed[j]).collect();
+        let inst = crate::instance::Instance::lean(p, &unrouted)?;
+        for j in unrouted {
             let reason = inst.reason[j].unwrap_or(if inst.is_fixed[j] {
                 UnassignedReason::Fixed
             } else {

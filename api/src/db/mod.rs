@@ -272,6 +272,20 @@ pub fn checkpoint_if_idle(pool: &Pool, idle: Duration) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// Writes a consistent copy of a SQLite database to the new file `path` (`VACUUM INTO`):
+/// the simulator lives one planned day several times, each on its own copy.
+pub fn copy_sqlite(conn: &mut DbConnection, path: &std::path::Path) -> anyhow::Result<()> {
+    let DbConnection::Sqlite(conn) = conn else {
+        anyhow::bail!("only a SQLite database is copied to a file");
+    };
+    let path = path
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("{} is not UTF-8", path.display()))?;
+    // A file name is no bind parameter in VACUUM INTO's grammar; quotes are doubled.
+    conn.batch_execute(&format!("VACUUM INTO '{}'", path.replace('\'', "''")))?;
+    Ok(())
+}
+
 /// Applies every pending migration of the connection's backend; returns the applied versions.
 pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     let applied = match conn {

@@ -33,7 +33,7 @@ use crate::app::plans::publish::PublishRequest;
 use crate::app::plans::run::{self, Curve};
 use crate::app::visits::{eta, positions, proof_target, report};
 use crate::auth::Role;
-use crate::config::{DispatchSettings, SimulateArgs, SimulatedCity};
+use crate::config::{DispatchSettings, Reoptimize, SimulateArgs, SimulatedCity};
 use crate::db::attachments::{self, NewAttachment};
 use crate::db::types::{CourierId, JobId, PlanId, TimeWindow, UserId};
 use crate::db::{
@@ -175,6 +175,21 @@ enum Step {
 
 /// Runs a day on the (scratch, freshly migrated) database behind `pool`.
 pub fn simulate(pool: &Pool, dispatch: &DispatchSettings, spec: &Spec) -> anyhow::Result<Day> {
+    let planned = prepare(pool, dispatch, spec)?;
+    live(pool, &planned, spec)
+}
+
+/// A city seeded and its day planned and published, the evening before: what every
+/// configuration of the same city, seed and plan lives.
+pub struct Planned {
+    plan: PlanId,
+    dispatch: DispatchSettings,
+    /// The seed's draws after the city was made: each day lived from here draws the same.
+    rng: StdRng,
+}
+
+/// Refuses a spec the day cannot be lived with, before anything is seeded.
+pub fn check(spec: &Spec) -> anyhow::Result<()> {
     anyhow::ensure!(
         (0.0..=1.0).contains(&spec.fail_rate),
         "--fail-rate must be between 0 and 1"
@@ -183,26 +198,56 @@ pub fn simulate(pool: &Pool, dispatch: &DispatchSettings, spec: &Spec) -> anyhow
         spec.travel_noise >= 0.0 && spec.service_noise >= 0.0,
         "the noise must not be negative"
     );
-    let sla = SlaPolicy::default();
-    let mut rng = StdRng::seed_from_u64(spec.seed);
     anyhow::ensure!(
         (0.0..=1440.0).contains(&spec.plan_buffer_minutes),
         "--plan-buffer-minutes must be from 0 to 1440"
     );
+    Ok(())
+}
+
+/// Seeds `spec`'s city on the (scratch, freshly migrated) database behind `pool` and plans
+/// and publishes its day. Only the city, date, seed, planner budget and plan buffer of
+/// `spec` matter here; the rest is the day's.
+pub fn prepare(pool: &Pool, dispatch: &DispatchSettings, spec: &Spec) -> anyhow::Result<Planned> {
+    check(spec)?;
+    let sla = SlaPolicy::default();
+    let mut rng = StdRng::seed_from_u64(spec.seed);
     let dispatch = DispatchSettings {
         iterations: Some(spec.iterations.max(1)),
         plan_buffer: std::time::Duration::from_secs_f64(spec.plan_buffer_minutes * 60.0),
         ..dispatch.clone()
     };
-    // The city is made and planned the evening before.
-    let eve = seed::at(spec.date - Duration::days(1), 18);
-    crate::clock::set_virtual(eve.and_utc());
+    crate::clock::set_virtual(eve(spec.date).and_utc());
     let dispatcher = make_city(&mut *pool.get()?, &sla, spec, &mut rng)?;
     let plan = plan_day(pool, &dispatch, spec.date, dispatcher)?;
+    Ok(Planned {
+        plan,
+        dispatch,
+        rng,
+    })
+}
+
+/// Lives the day `planned` on the database behind `pool` (the one it was planned on, or a
+/// copy of it) with `spec`'s noise, failures, arrivals and re-optimisation.
+pub fn live(pool: &Pool, planned: &Planned, spec: &Spec) -> anyhow::Result<Day> {
+    check(spec)?;
+    let sla = SlaPolicy::default();
+    crate::clock::set_virtual(eve(spec.date).and_utc());
     let mut conn = pool.get()?;
-    let mut sim = Simulation::new(&mut conn, &dispatch, spec, plan, rng)?;
+    let mut sim = Simulation::new(
+        &mut conn,
+        &planned.dispatch,
+        spec,
+        planned.plan,
+        planned.rng.clone(),
+    )?;
     sim.run(&mut conn, &sla)?;
     sim.finish(&mut conn)
+}
+
+/// The city is made and planned the evening before its day.
+fn eve(date: NaiveDate) -> NaiveDateTime {
+    seed::at(date - Duration::days(1), 18)
 }
 
 /// Seeds the city and its day's approved claims; the dispatcher who plans.
@@ -896,10 +941,12 @@ fn dealer_of(conn: &mut DbConnection, city: &City) -> anyhow::Result<UserId> {
     Ok(user.id)
 }
 
-/// `claimroute simulate`: one day on a scratch database; the figures on standard output
-/// (a markdown row) and in the files asked for.
-pub fn command(args: &SimulateArgs) -> anyhow::Result<Summary> {
-    let spec = Spec {
+/// `claimroute simulate`: one city planned on a scratch database and its day lived once for
+/// each travel noise and re-optimisation asked for (each on a copy of the planned
+/// database, so the days differ only in what was asked); the figures on standard output (a
+/// markdown row per day) and in the files asked for.
+pub fn command(args: &SimulateArgs) -> anyhow::Result<Vec<Summary>> {
+    let base = Spec {
         city: match args.city {
             SimulatedCity::Demo => City::Demo { extra: args.extra },
             SimulatedCity::Generated => City::Generated {
@@ -911,17 +958,40 @@ pub fn command(args: &SimulateArgs) -> anyhow::Result<Summary> {
             .date
             .unwrap_or_else(|| (chrono::Utc::now() + Duration::days(1)).date_naive()),
         seed: args.seed,
-        travel_noise: args.travel_noise,
-        service_noise: args.service_noise.unwrap_or(args.travel_noise),
+        travel_noise: 0.0,
+        service_noise: 0.0,
         fail_rate: args.fail_rate,
         arrivals: args.arrivals,
-        reoptimize: args.reoptimize,
+        reoptimize: false,
         iterations: args.iterations,
         sweep_every: Duration::seconds(args.sweep_seconds.max(1)),
         positions_every: Duration::seconds(args.position_seconds.max(1)),
         plan_buffer_minutes: args.plan_buffer_minutes,
     };
+    let mut specs = Vec::new();
+    for noise in dedup(&args.travel_noise) {
+        for reoptimize in dedup(&args.reoptimize) {
+            specs.push(Spec {
+                travel_noise: noise,
+                service_noise: args.service_noise.unwrap_or(noise),
+                reoptimize: reoptimize == Reoptimize::On,
+                ..base.clone()
+            });
+        }
+    }
+    for spec in &specs {
+        check(spec)?;
+    }
+    anyhow::ensure!(
+        specs.len() == 1 || args.events.is_none(),
+        "--events takes one day's events: give one --travel-noise and one --reoptimize"
+    );
     let scratch = Scratch::new(args.scratch_database.as_deref())?;
+    anyhow::ensure!(
+        specs.len() == 1 || scratch.url.is_sqlite(),
+        "several days are lived on copies of the planned database, which needs a SQLite \
+         scratch database"
+    );
     let pool = crate::db::connect_pool(&scratch.url, 1)?;
     {
         let mut conn = pool.get()?;
@@ -931,37 +1001,64 @@ pub fn command(args: &SimulateArgs) -> anyhow::Result<Summary> {
             "the scratch database must be empty: the simulator fills it with a city"
         );
     }
-    let day = simulate(&pool, &DispatchSettings::default(), &spec)?;
+    let planned = prepare(&pool, &DispatchSettings::default(), &base)?;
+    print!("{}", outcome::TABLE_HEADER);
+    let mut summaries = Vec::new();
+    for spec in &specs {
+        let day = if specs.len() == 1 {
+            live(&pool, &planned, spec)?
+        } else {
+            let copy = Scratch::new(None)?;
+            crate::db::copy_sqlite(&mut *pool.get()?, copy.path()?)?;
+            live(&crate::db::connect_pool(&copy.url, 1)?, &planned, spec)?
+        };
+        if let Some(path) = &args.events {
+            let mut lines = String::new();
+            for event in &day.events {
+                lines.push_str(&serde_json::to_string(event)?);
+                lines.push('\n');
+            }
+            std::fs::write(path, lines)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        }
+        let row = outcome::table_row(&day.summary);
+        if let Some(path) = &args.table {
+            use std::io::Write as _;
+            let new = !path.exists();
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            if new {
+                file.write_all(outcome::TABLE_HEADER.as_bytes())?;
+            }
+            file.write_all(row.as_bytes())?;
+        }
+        print!("{row}");
+        summaries.push(day.summary);
+    }
     drop(pool);
-    if let Some(path) = &args.events {
-        let mut lines = String::new();
-        for event in &day.events {
-            lines.push_str(&serde_json::to_string(event)?);
-            lines.push('\n');
-        }
-        std::fs::write(path, lines)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    }
     if let Some(path) = &args.out {
-        std::fs::write(path, serde_json::to_string_pretty(&day.summary)?)
+        let json = match summaries.as_slice() {
+            [one] => serde_json::to_string_pretty(one)?,
+            several => serde_json::to_string_pretty(several)?,
+        };
+        std::fs::write(path, json)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
-    let row = outcome::table_row(&day.summary);
-    if let Some(path) = &args.table {
-        use std::io::Write as _;
-        let new = !path.exists();
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-        if new {
-            file.write_all(outcome::TABLE_HEADER.as_bytes())?;
+    Ok(summaries)
+}
+
+/// The values in the order given, each once.
+fn dedup<T: PartialEq + Copy>(values: &[T]) -> Vec<T> {
+    let mut seen = Vec::new();
+    for v in values {
+        if !seen.contains(v) {
+            seen.push(*v);
         }
-        file.write_all(row.as_bytes())?;
     }
-    print!("{}{row}", outcome::TABLE_HEADER);
-    Ok(day.summary)
+    seen
 }
 
 /// The database a simulation runs on: the one given, or a temporary SQLite file removed
@@ -972,6 +1069,13 @@ struct Scratch {
 }
 
 impl Scratch {
+    /// The temporary SQLite file's path (where a copy is written).
+    fn path(&self) -> anyhow::Result<&std::path::Path> {
+        self.temporary
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("a given scratch database is not copied over"))
+    }
+
     fn new(given: Option<&str>) -> anyhow::Result<Self> {
         if let Some(url) = given {
             return Ok(Self {

@@ -189,34 +189,12 @@ pub fn relieve(
     let Some(plan) = published_locked(conn, plan_id)? else {
         return Ok(Outcome::Skipped);
     };
-    let still_late = plans::stops(conn, plan.id)?
-        .into_iter()
-        .any(|s| s.job_id == Some(job_id) && s.delayed && !s.locked && s.outcome.is_none());
-    let Some(job) = jobs::find(conn, job_id)?
-        .filter(|j| still_late && j.status == domain::job::JobStatus::Assigned)
+    let Some(job) =
+        jobs::find(conn, job_id)?.filter(|j| j.status == domain::job::JobStatus::Assigned)
     else {
         return Ok(Outcome::Skipped);
     };
-    let promised = plans::problem(conn, plan.id)?
-        .and_then(|(problem, _)| {
-            problem
-                .jobs
-                .into_iter()
-                .find(|j| j.id == job.id.to_string())
-        })
-        .map(|j| j.time_windows)
-        .unwrap_or_default();
-    // What is left of them: the visit cannot happen in the past.
-    let from = seconds(origin_of(plan.date), now);
-    let promised: Vec<planner::TimeWindow> = promised
-        .into_iter()
-        .filter(|w| w.end > from)
-        .map(|w| planner::TimeWindow::new(w.start.max(from), w.end))
-        .collect();
-    if promised.is_empty() {
-        return Ok(Outcome::Skipped);
-    }
-    let Some(place) = insert::relief(conn, &plan, &job, promised.clone(), now)? else {
+    let Some((place, promised)) = insert::relief(conn, &plan, &job, now)? else {
         return Ok(Outcome::Skipped);
     };
     edit::drop_jobs(conn, &[job.id], MOVING)?;

@@ -34,20 +34,41 @@ pub struct RoutePlace {
 /// How far behind his plan a courier may be and still take a late visit from another.
 const BEHIND_PLAN_MINUTES: i64 = 10;
 
-/// Where a late visit of a published plan can go instead, on time: on another courier's
-/// route whose day is not late itself (`places` for its promised windows, its own route,
-/// every route with a late visit and every courier more than `BEHIND_PLAN_MINUTES` behind
-/// his plan by the live ETAs left out).
+/// Where a late visit of a published plan can go instead, on time, with what is left of
+/// its promised windows: on another courier's route whose day is not late itself (`places`
+/// for those windows, its own route, every route with a late visit and every courier more
+/// than `BEHIND_PLAN_MINUTES` behind his plan by the live ETAs left out). `None` when the
+/// visit is no longer late on this plan, its windows are all behind, or nobody can take it.
 pub fn relief(
     conn: &mut DbConnection,
     plan: &PlanRow,
     job: &JobRow,
-    windows: Vec<planner::TimeWindow>,
     now: DateTime<Utc>,
-) -> ApiResult<Option<RoutePlace>> {
+) -> ApiResult<Option<(RoutePlace, Vec<planner::TimeWindow>)>> {
     let loaded = LoadedPlan::load(conn, plan)?;
+    let still_late = loaded
+        .stops
+        .iter()
+        .any(|s| s.job_id == Some(job.id) && s.delayed && !s.locked && s.outcome.is_none());
+    // What is left of the promised windows: the visit cannot happen in the past.
+    let from = seconds(loaded.origin, now);
+    let id = job.id.to_string();
+    let windows: Vec<planner::TimeWindow> = loaded
+        .problem
+        .jobs
+        .iter()
+        .find(|j| j.id == id)
+        .map(|j| j.time_windows.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|w| w.end > from)
+        .map(|w| planner::TimeWindow::new(w.start.max(from), w.end))
+        .collect();
+    if !still_late || windows.is_empty() {
+        return Ok(None);
+    }
     let mut day = ahead_of(conn, &loaded, job.id, now, plan.objective, true)?;
-    let mut candidate = problem_job(job, windows);
+    let mut candidate = problem_job(job, windows.clone());
     candidate.id = "candidate".to_owned();
     day.problem.jobs.push(candidate);
     let index = day.problem.jobs.len() - 1;
@@ -59,12 +80,15 @@ pub fn relief(
         .map_err(insertion_error)?
         .pop()
         .flatten();
-    Ok(point.map(|p| RoutePlace {
-        vehicle: p.vehicle,
-        after: p
-            .after
-            .and_then(|j| day.ids.get(j).copied().flatten())
-            .or_else(|| day.last_behind.get(&p.vehicle).copied()),
+    Ok(point.map(|p| {
+        let place = RoutePlace {
+            vehicle: p.vehicle,
+            after: p
+                .after
+                .and_then(|j| day.ids.get(j).copied().flatten())
+                .or_else(|| day.last_behind.get(&p.vehicle).copied()),
+        };
+        (place, windows)
     }))
 }
 

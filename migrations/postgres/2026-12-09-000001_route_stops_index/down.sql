@@ -1,0 +1,1 @@
+DROP INDEX plan_stops_route_idx;
