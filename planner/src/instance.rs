@@ -301,14 +301,24 @@ impl<'a> Instance<'a> {
         })
     }
 
-    /// Works out why each of `tasks` can never be served, if it cannot (a shipment's pickup
-    /// before its delivery, whose reason is the pair's).
+    /// Works out why each of `tasks` can never be served, if it cannot: a shipment is judged
+    /// once, by its pickup, and both halves carry the pair's reason.
     fn judge(&mut self, tasks: impl Iterator<Item = usize>) {
+        let mut judged = vec![false; self.n];
         for j in tasks {
-            if self.is_delivery(j) {
-                self.reason[self.partner[j]] = self.why_unservable(self.partner[j]);
+            let unit = if self.is_delivery(j) {
+                self.partner[j]
+            } else {
+                j
+            };
+            if std::mem::replace(&mut judged[unit], true) {
+                continue;
             }
-            self.reason[j] = self.why_unservable(j);
+            let reason = self.why_unservable(unit);
+            self.reason[unit] = reason;
+            if self.is_pickup(unit) {
+                self.reason[self.partner[unit]] = reason;
+            }
         }
     }
 
@@ -400,11 +410,8 @@ impl<'a> Instance<'a> {
         }
     }
 
+    /// For a job or a shipment's pickup (which stands for the pair).
     fn why_unservable(&self, j: usize) -> Option<UnassignedReason> {
-        if self.is_delivery(j) {
-            // Its pickup's reason is computed first and stands for the pair.
-            return self.reason[self.partner[j]];
-        }
         let mut worst = UnassignedReason::Skills;
         for v in 0..self.m {
             match self.fits_alone(j, v) {

@@ -834,13 +834,16 @@ impl<'a> Simulation<'a> {
     fn relieve_late(&mut self, conn: &mut DbConnection, at: NaiveDateTime) -> anyhow::Result<()> {
         let now_utc = at.and_utc();
         self.tried_late.retain(|_, tried| at - *tried < RETRY_LATE);
-        let late = auto::late(conn, now_utc).map_err(|e| anyhow::anyhow!("{e}"))?;
-        for key in late {
-            if self.tried_late.contains_key(&key) {
-                continue;
-            }
+        let late: Vec<_> = auto::late(conn, now_utc)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .into_iter()
+            .filter(|key| !self.tried_late.contains_key(key))
+            .collect();
+        for &key in &late {
             self.tried_late.insert(key, at);
-            let (plan, job) = key;
+        }
+        let movable = auto::relievable(conn, &late, now_utc).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for (plan, job) in movable {
             // As in the server's sweep, a visit that cannot move does not hold up the rest.
             match write_tx(conn, |conn| auto::relieve(conn, plan, job, now_utc)) {
                 Ok(Outcome::Placed) => self.tally.moved += 1,

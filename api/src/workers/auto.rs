@@ -94,8 +94,21 @@ pub async fn sweep(
             Outcome::Skipped => {}
         }
     }
-    for (plan, job) in late {
-        tried.insert((plan, job), Instant::now());
+    for &visit in &late {
+        tried.insert(visit, Instant::now());
+    }
+    let movable = if late.is_empty() {
+        Vec::new()
+    } else {
+        let pool = pool.clone();
+        tokio::task::spawn_blocking(move || -> Result<_, WorkerError> {
+            let mut conn = pool.get()?;
+            auto::relievable(&mut conn, &late, Utc::now())
+                .map_err(|e| WorkerError::Internal(anyhow::anyhow!("{e}")))
+        })
+        .await??
+    };
+    for (plan, job) in movable {
         let moved = write(pool, move |conn| {
             auto::relieve(conn, plan, job, Utc::now())
                 .map_err(|e| WorkerError::Internal(anyhow::anyhow!("{e}")))

@@ -11,7 +11,7 @@
 //! promised window without making a stop late (`insert::relief`); when none can, it stays
 //! and its customer has been told of the delay.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use domain::dispatch::{visit_windows, Span};
@@ -176,6 +176,40 @@ fn day_windows(
 pub fn late(conn: &mut DbConnection, now: DateTime<Utc>) -> ApiResult<Vec<(PlanId, JobId)>> {
     let today = now.date_naive();
     Ok(plans::late_visits(conn, (today, today))?)
+}
+
+/// Of `late` (as `late` lists them), in the same order, the visits a relief would move now:
+/// judged in one pass per plan (`insert::relievable`) and without a write, so a sweep
+/// takes the plan's lock only for the visits that will move. A day slipping everywhere
+/// has hundreds of late visits and few spare couriers; judging each under the lock read
+/// the whole plan once per visit.
+pub fn relievable(
+    conn: &mut DbConnection,
+    late: &[(PlanId, JobId)],
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<(PlanId, JobId)>> {
+    let mut by_plan: BTreeMap<PlanId, Vec<JobId>> = BTreeMap::new();
+    for &(plan, job) in late {
+        by_plan.entry(plan).or_default().push(job);
+    }
+    let mut movable = HashSet::new();
+    for (plan_id, jobs) in by_plan {
+        let Some(plan) =
+            plans::find(conn, plan_id)?.filter(|p| p.status == domain::plan::PlanStatus::Published)
+        else {
+            continue;
+        };
+        movable.extend(
+            insert::relievable(conn, &plan, &jobs, now)?
+                .into_iter()
+                .map(|job| (plan_id, job)),
+        );
+    }
+    Ok(late
+        .iter()
+        .copied()
+        .filter(|v| movable.contains(v))
+        .collect())
 }
 
 /// Moves late visit `job_id` of published plan `plan_id` to a courier who can make it in

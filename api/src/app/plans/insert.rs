@@ -4,7 +4,7 @@
 //! Used for the slots a customer books (`app::slots`) and for new visits placed into a
 //! published day by themselves (`auto`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::job::JobStatus;
@@ -46,13 +46,57 @@ pub fn relief(
     now: DateTime<Utc>,
 ) -> ApiResult<Option<(RoutePlace, Vec<planner::TimeWindow>)>> {
     let loaded = LoadedPlan::load(conn, plan)?;
+    let Some(windows) = late_windows(&loaded, job.id, now) else {
+        return Ok(None);
+    };
+    let place = relief_places(conn, &loaded, plan, &[(job, windows.clone())], now)?
+        .pop()
+        .flatten();
+    Ok(place.map(|place| (place, windows)))
+}
+
+/// Which of `late` (visits of published plan `plan`) `relief` would find a place for now,
+/// judged together on one reading of the plan: every candidate's own route has a late
+/// visit and so no room, which is what `relief` gives it alone, so each is answered as
+/// if it were judged alone. Only these are worth a relief under the plan's lock.
+pub fn relievable(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    late: &[JobId],
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<JobId>> {
+    let loaded = LoadedPlan::load(conn, plan)?;
+    let rows = jobs::by_ids(conn, late)?;
+    let candidates: Vec<(&JobRow, Vec<planner::TimeWindow>)> = rows
+        .iter()
+        .filter(|j| j.status == JobStatus::Assigned)
+        .filter_map(|j| late_windows(&loaded, j.id, now).map(|w| (j, w)))
+        .collect();
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let places = relief_places(conn, &loaded, plan, &candidates, now)?;
+    Ok(candidates
+        .iter()
+        .zip(places)
+        .filter_map(|((job, _), place)| place.map(|_| job.id))
+        .collect())
+}
+
+/// What is left of late visit `job`'s promised windows on `loaded` (the visit cannot
+/// happen in the past); `None` when it is no longer late there, is locked or reported on,
+/// or no window is left.
+fn late_windows(
+    loaded: &LoadedPlan,
+    job: JobId,
+    now: DateTime<Utc>,
+) -> Option<Vec<planner::TimeWindow>> {
     let still_late = loaded
         .stops
         .iter()
-        .any(|s| s.job_id == Some(job.id) && s.delayed && !s.locked && s.outcome.is_none());
-    // What is left of the promised windows: the visit cannot happen in the past.
+        .any(|s| s.job_id == Some(job) && s.delayed && !s.locked && s.outcome.is_none());
     let from = seconds(loaded.origin, now);
-    let id = job.id.to_string();
+    let id = job.to_string();
     let windows: Vec<planner::TimeWindow> = loaded
         .problem
         .jobs
@@ -64,32 +108,27 @@ pub fn relief(
         .filter(|w| w.end > from)
         .map(|w| planner::TimeWindow::new(w.start.max(from), w.end))
         .collect();
-    if !still_late || windows.is_empty() {
-        return Ok(None);
+    (still_late && !windows.is_empty()).then_some(windows)
+}
+
+/// For each late visit with its windows left, where on another courier's spare route it
+/// can go (see `relief`), each judged independently of the others.
+fn relief_places(
+    conn: &mut DbConnection,
+    loaded: &LoadedPlan,
+    plan: &PlanRow,
+    candidates: &[(&JobRow, Vec<planner::TimeWindow>)],
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<Option<RoutePlace>>> {
+    let placing: Vec<JobId> = candidates.iter().map(|(j, _)| j.id).collect();
+    let mut day = ahead_of(conn, loaded, &placing, now, plan.objective, true)?;
+    let first = day.problem.jobs.len();
+    for (i, (job, windows)) in candidates.iter().enumerate() {
+        let mut candidate = problem_job(job, windows.clone());
+        candidate.id = format!("candidate-{i}");
+        day.problem.jobs.push(candidate);
     }
-    let mut day = ahead_of(conn, &loaded, job.id, now, plan.objective, true)?;
-    let mut candidate = problem_job(job, windows.clone());
-    candidate.id = "candidate".to_owned();
-    day.problem.jobs.push(candidate);
-    let index = day.problem.jobs.len() - 1;
-    let options = SolveOptions {
-        objective: objective_of(day.objective),
-        ..SolveOptions::default()
-    };
-    let point = planner::insertion_points(&day.problem, &day.routes, &[index], &options)
-        .map_err(insertion_error)?
-        .pop()
-        .flatten();
-    Ok(point.map(|p| {
-        let place = RoutePlace {
-            vehicle: p.vehicle,
-            after: p
-                .after
-                .and_then(|j| day.ids.get(j).copied().flatten())
-                .or_else(|| day.last_behind.get(&p.vehicle).copied()),
-        };
-        (place, windows)
-    }))
+    day.insertion_places(first)
 }
 
 fn insertion_error(e: PlanError) -> ApiError {
@@ -117,7 +156,7 @@ pub fn places(
     let mut day = match plan {
         Some(plan) => {
             let loaded = LoadedPlan::load(conn, plan)?;
-            ahead_of(conn, &loaded, job.id, now, plan.objective, false)?
+            ahead_of(conn, &loaded, &[job.id], now, plan.objective, false)?
         }
         None => {
             let objective = PlanObjective::default();
@@ -150,32 +189,7 @@ pub fn places(
         candidate.id = format!("candidate-{i}");
         day.problem.jobs.push(candidate);
     }
-    let indices: Vec<usize> = (first..day.problem.jobs.len()).collect();
-    let options = SolveOptions {
-        objective: objective_of(day.objective),
-        ..SolveOptions::default()
-    };
-    let points =
-        planner::insertion_points(&day.problem, &day.routes, &indices, &options).map_err(|e| {
-            match e {
-                PlanError::Travel(why) => {
-                    ApiError::Unavailable(format!("road travel times: {why}"))
-                }
-                PlanError::Invalid(why) => ApiError::Internal(anyhow::anyhow!("insertion: {why}")),
-            }
-        })?;
-    Ok(points
-        .into_iter()
-        .map(|point| {
-            point.map(|p| RoutePlace {
-                vehicle: p.vehicle,
-                after: p
-                    .after
-                    .and_then(|j| day.ids.get(j).copied().flatten())
-                    .or_else(|| day.last_behind.get(&p.vehicle).copied()),
-            })
-        })
-        .collect())
+    day.insertion_places(first)
 }
 
 /// A visit put on a plan's route.
@@ -255,12 +269,37 @@ struct Ahead {
     objective: PlanObjective,
 }
 
-/// With `spare_only`, the routes of the visit being placed and those with a late visit get
-/// no room (their couriers are behind already).
+impl Ahead {
+    /// Where the day can take each of its jobs from index `first` on, each judged alone.
+    fn insertion_places(&self, first: usize) -> ApiResult<Vec<Option<RoutePlace>>> {
+        let indices: Vec<usize> = (first..self.problem.jobs.len()).collect();
+        let options = SolveOptions {
+            objective: objective_of(self.objective),
+            ..SolveOptions::default()
+        };
+        let points = planner::insertion_points(&self.problem, &self.routes, &indices, &options)
+            .map_err(insertion_error)?;
+        Ok(points
+            .into_iter()
+            .map(|point| {
+                point.map(|p| RoutePlace {
+                    vehicle: p.vehicle,
+                    after: p
+                        .after
+                        .and_then(|j| self.ids.get(j).copied().flatten())
+                        .or_else(|| self.last_behind.get(&p.vehicle).copied()),
+                })
+            })
+            .collect())
+    }
+}
+
+/// `placing`: the visits being placed, taken off their routes. With `spare_only`, their
+/// routes and those with a late visit get no room (their couriers are behind already).
 fn ahead_of(
     conn: &mut DbConnection,
     loaded: &LoadedPlan,
-    placing: JobId,
+    placing: &[JobId],
     now: DateTime<Utc>,
     objective: PlanObjective,
     spare_only: bool,
@@ -275,6 +314,13 @@ fn ahead_of(
         .into_iter()
         .map(|s| (s.id, s.status))
         .collect();
+    let placing: HashSet<JobId> = placing.iter().copied().collect();
+    let mut stops_of: HashMap<i64, Vec<&plans::StopRow>> = HashMap::new();
+    for stop in &loaded.stops {
+        if let Some(route) = stop.route_id {
+            stops_of.entry(route).or_default().push(stop);
+        }
+    }
     let mut problem = loaded.problem.clone();
     let now_secs = seconds(loaded.origin, now);
     let mut routes = Vec::new();
@@ -283,7 +329,7 @@ fn ahead_of(
         let Ok(vehicle) = usize::try_from(route.vehicle) else {
             continue;
         };
-        let stops: Vec<_> = loaded.stops_of(route.id).collect();
+        let stops = stops_of.remove(&route.id).unwrap_or_default();
         // Behind the courier: up to the last stop reported on or planned over by now.
         let cut = stops
             .iter()
@@ -301,7 +347,7 @@ fn ahead_of(
         let (behind, ahead) = stops.split_at(cut);
         let mut sequence = Vec::new();
         for id in ahead.iter().filter_map(|s| s.job_id) {
-            if let Some(&i) = index.get(&id).filter(|_| id != placing) {
+            if let Some(&i) = index.get(&id).filter(|_| !placing.contains(&id)) {
                 sequence.push(i);
             }
         }
@@ -355,7 +401,9 @@ fn ahead_of(
                 })
         };
         let behind_already = stops.iter().any(|s| {
-            s.job_id == Some(placing) || (s.delayed && s.outcome.is_none()) || behind_plan(s)
+            s.job_id.is_some_and(|id| placing.contains(&id))
+                || (s.delayed && s.outcome.is_none())
+                || behind_plan(s)
         });
         if spare_only && behind_already {
             v.shift.end = v.shift.start;
