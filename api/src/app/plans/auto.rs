@@ -182,7 +182,9 @@ pub fn late(conn: &mut DbConnection, now: DateTime<Utc>) -> ApiResult<Vec<(PlanI
 /// judged in one pass per plan (`insert::relievable`) and without a write, so a sweep
 /// takes the plan's lock only for the visits that will move. A day slipping everywhere
 /// has hundreds of late visits and few spare couriers; judging each under the lock read
-/// the whole plan once per visit.
+/// the whole plan once per visit. All are judged on the plan before any of them moves:
+/// a route one move frees of its late visit takes no other in the same sweep (it is
+/// judged again with the visits retried five minutes later).
 pub fn relievable(
     conn: &mut DbConnection,
     late: &[(PlanId, JobId)],

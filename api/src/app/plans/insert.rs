@@ -55,10 +55,11 @@ pub fn relief(
     Ok(place.map(|place| (place, windows)))
 }
 
-/// Which of `late` (visits of published plan `plan`) `relief` would find a place for now,
-/// judged together on one reading of the plan: every candidate's own route has a late
-/// visit and so no room, which is what `relief` gives it alone, so each is answered as
-/// if it were judged alone. Only these are worth a relief under the plan's lock.
+/// Which of `late` (visits of published plan `plan`) `relief` would find a place for on
+/// the plan as it stands, judged together on one reading of it: every candidate's own
+/// route has a late visit and so no room, which is what `relief` gives it alone, so each
+/// gets the answer `relief` would give it before any of them moves. Only these are worth
+/// a relief under the plan's lock (which judges again on the plan as it is then).
 pub fn relievable(
     conn: &mut DbConnection,
     plan: &PlanRow,
