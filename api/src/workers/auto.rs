@@ -101,12 +101,17 @@ pub async fn sweep(
         Vec::new()
     } else {
         let pool = pool.clone();
-        tokio::task::spawn_blocking(move || -> Result<_, WorkerError> {
+        let judged = tokio::task::spawn_blocking(move || -> Result<_, WorkerError> {
             let mut conn = pool.get()?;
             auto::relievable(&mut conn, &late, Utc::now())
                 .map_err(|e| WorkerError::Internal(anyhow::anyhow!("{e}")))
         })
-        .await??
+        .await?;
+        // The new visits placed above are counted whatever happens to the late ones.
+        judged.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "judging the late visits failed");
+            Vec::new()
+        })
     };
     for (plan, job) in movable {
         let moved = write(pool, move |conn| {
