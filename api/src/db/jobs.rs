@@ -139,9 +139,6 @@ pub fn unplanned_due(conn: &mut DbConnection, date: NaiveDate) -> QueryResult<Ve
         .load(conn)
 }
 
-/// Rows per `IN (...)` list: well under both backends' bound-parameter limits.
-const CHUNK: usize = 500;
-
 /// Runs `read` over the ids a chunk at a time and gathers the rows.
 fn read_chunked<T>(
     conn: &mut DbConnection,
@@ -149,7 +146,7 @@ fn read_chunked<T>(
     mut read: impl FnMut(&mut DbConnection, &[JobId]) -> QueryResult<Vec<T>>,
 ) -> QueryResult<Vec<T>> {
     let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in ids.chunks(super::IDS_PER_QUERY) {
         out.extend(read(conn, chunk)?);
     }
     Ok(out)
@@ -162,7 +159,7 @@ fn write_chunked(
     mut write: impl FnMut(&mut DbConnection, &[JobId]) -> QueryResult<usize>,
 ) -> QueryResult<usize> {
     let mut n = 0;
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in ids.chunks(super::IDS_PER_QUERY) {
         n += write(conn, chunk)?;
     }
     Ok(n)

@@ -37,6 +37,10 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+/// Ids per `IN (...)` list in the reads that take a list of any length: well under both
+/// backends' bound-parameter limits.
+pub const IDS_PER_QUERY: usize = 500;
+
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 

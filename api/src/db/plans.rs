@@ -758,7 +758,7 @@ pub fn routes_under_way(
         .select(plan_routes::id)
         .load(conn)?;
     let mut open = Vec::new();
-    for chunk in begun.chunks(500) {
+    for chunk in begun.chunks(super::IDS_PER_QUERY) {
         let ids: Vec<Option<i64>> = chunk.iter().copied().map(Some).collect();
         open.extend(
             plan_stops::table
@@ -826,7 +826,7 @@ pub fn held_of(
     jobs: &[JobId],
 ) -> QueryResult<Vec<JobId>> {
     let mut out = Vec::new();
-    for chunk in jobs.chunks(500) {
+    for chunk in jobs.chunks(super::IDS_PER_QUERY) {
         out.extend(
             plan_stops::table
                 .filter(plan_stops::plan_id.eq(plan_id))
