@@ -113,6 +113,10 @@ pub struct ServerArgs {
     /// estimate; the plan is judged, and the customer told, by the promised window.
     #[arg(long, env = "PLAN_BUFFER_MINUTES", default_value_t = 15.0, value_parser = minutes_of_a_day)]
     pub plan_buffer_minutes: f64,
+    /// Minutes the plan buffer grows by per hour of the day since the first shift starts
+    /// (a day's delays add up leg after leg); 0 keeps it flat.
+    #[arg(long, env = "PLAN_BUFFER_PER_HOUR_MINUTES", default_value_t = 0.0, value_parser = minutes_per_hour)]
+    pub plan_buffer_per_hour_minutes: f64,
     /// A visit is flagged late, and its customer told, once its estimated arrival passes
     /// the end of the promised window less this many minutes.
     #[arg(long, env = "DELAY_MARGIN_MINUTES", default_value_t = 0.0, value_parser = minutes_of_a_day)]
@@ -240,6 +244,15 @@ fn minutes_of_a_day(text: &str) -> Result<f64, String> {
     }
 }
 
+fn minutes_per_hour(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if (0.0..=60.0).contains(&x) => Ok(x),
+        _ => Err(format!(
+            "must be a number of minutes per hour from 0 to 60, got `{text}`"
+        )),
+    }
+}
+
 /// The SLA policy of a command that files claims, from `SLA_HOURS` (the load seeding
 /// reads it too, so its claims get the server's deadlines).
 #[derive(Debug, Clone, clap::Args)]
@@ -315,6 +328,10 @@ pub struct SimulateArgs {
     /// `PLAN_BUFFER_MINUTES`; 0 plans to the window's end).
     #[arg(long, default_value_t = 15.0, value_parser = minutes_of_a_day)]
     pub plan_buffer_minutes: f64,
+    /// Minutes the plan buffer grows by per hour of the day (the server's
+    /// `PLAN_BUFFER_PER_HOUR_MINUTES`).
+    #[arg(long, default_value_t = 0.0, value_parser = minutes_per_hour)]
+    pub plan_buffer_per_hour_minutes: f64,
     /// Virtual seconds between the ETA sweeps (the server's default is 60).
     #[arg(long, default_value_t = 60)]
     pub sweep_seconds: i64,
@@ -522,6 +539,8 @@ pub struct DispatchSettings {
     pub delay_margin: Duration,
     /// How long before the end of its window a new plan aims to begin a visit.
     pub plan_buffer: Duration,
+    /// How much the plan buffer grows per hour of the day since the first shift starts.
+    pub plan_buffer_per_hour: Duration,
     /// Whether new visits go into the published day by themselves, and how often they are
     /// looked for.
     pub auto_reoptimize: Option<Duration>,
@@ -545,6 +564,7 @@ impl Default for DispatchSettings {
             eta_sweep: Duration::from_secs(60),
             delay_margin: Duration::ZERO,
             plan_buffer: Duration::from_secs(15 * 60),
+            plan_buffer_per_hour: Duration::ZERO,
             auto_reoptimize: None,
             iterations: None,
             instance: format!(
@@ -611,6 +631,8 @@ impl Settings {
         settings.dispatch.delay_margin =
             Duration::from_secs_f64(server.delay_margin_minutes * 60.0);
         settings.dispatch.plan_buffer = Duration::from_secs_f64(server.plan_buffer_minutes * 60.0);
+        settings.dispatch.plan_buffer_per_hour =
+            Duration::from_secs_f64(server.plan_buffer_per_hour_minutes * 60.0);
         settings.dispatch.auto_reoptimize = server
             .auto_reoptimize
             .then_some(crate::workers::auto::EVERY);
@@ -744,6 +766,22 @@ mod tests {
         // Negative, past a day (a duration could not hold 1e300) or not a number.
         for wrong in ["-1", "1441", "1e300", "NaN", "soon"] {
             assert!(parse(&["--plan-buffer-minutes", wrong]).is_err(), "{wrong}");
+        }
+    }
+
+    #[test]
+    fn the_plan_buffer_grows_by_minutes_per_hour() {
+        let parse = |args: &[&str]| server_args(args).map(|s| s.plan_buffer_per_hour_minutes);
+        assert_eq!(parse(&[]).unwrap(), 0.0);
+        assert_eq!(
+            parse(&["--plan-buffer-per-hour-minutes", "3"]).unwrap(),
+            3.0
+        );
+        for wrong in ["-1", "61", "NaN", "often"] {
+            assert!(
+                parse(&["--plan-buffer-per-hour-minutes", wrong]).is_err(),
+                "{wrong}"
+            );
         }
     }
 }

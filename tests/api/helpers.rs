@@ -522,6 +522,17 @@ pub async fn own_depot_and_courier(
 
 /// A courier account `email` based at `depot` with room for `capacity`: his record.
 pub async fn new_courier(app: &TestApp, depot: &Value, email: &str, capacity: i64) -> Value {
+    new_courier_with_skills(app, depot, email, capacity, &[]).await
+}
+
+/// A courier as `new_courier` makes one, with these skills.
+pub async fn new_courier_with_skills(
+    app: &TestApp,
+    depot: &Value,
+    email: &str,
+    capacity: i64,
+    skills: &[&str],
+) -> Value {
     let admin = app.login("admin@demo.test").await;
     let dispatcher = app.login("dispatcher@demo.test").await;
     let (status, user) = app
@@ -537,7 +548,8 @@ pub async fn new_courier(app: &TestApp, depot: &Value, email: &str, capacity: i6
         .post(
             "/couriers",
             &dispatcher,
-            &json!({"user_id": user["id"], "capacity": capacity, "home_depot_id": depot["id"]}),
+            &json!({"user_id": user["id"], "capacity": capacity, "home_depot_id": depot["id"],
+                    "skills": skills}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{courier}");

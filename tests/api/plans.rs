@@ -39,6 +39,25 @@ pub async fn approved_claim_in(
     windows: Value,
     at: (f64, f64),
 ) -> (Value, Value) {
+    approved_claim_with(
+        app,
+        customer,
+        windows,
+        at,
+        json!({"decision": "replacement"}),
+    )
+    .await
+}
+
+/// Files a claim as `approved_claim_in` does and has the head take `decision`; returns
+/// (claim, its first job).
+pub async fn approved_claim_with(
+    app: &TestApp,
+    customer: usize,
+    windows: Value,
+    at: (f64, f64),
+    decision: Value,
+) -> (Value, Value) {
     let token = app.login(&format!("customer{customer}@demo.test")).await;
     let mut body = claim_body(&format!("DEMO-{customer:04}"));
     body["preferred_windows"] = windows;
@@ -49,11 +68,7 @@ pub async fn approved_claim_in(
     let id = claim["id"].as_i64().unwrap();
     let head = app.login("head@demo.test").await;
     let (status, decided) = app
-        .post(
-            &format!("/claims/{id}/decision"),
-            &head,
-            &json!({"decision": "replacement"}),
-        )
+        .post(&format!("/claims/{id}/decision"), &head, &decision)
         .await;
     assert_eq!(status, StatusCode::OK, "{decided}");
     (decided["claim"].clone(), decided["jobs"][0].clone())
@@ -102,12 +117,17 @@ pub async fn publish_plan(app: &TestApp, dispatcher: &str, body: Value) -> i64 {
     let plan = run_plan(app, dispatcher, body).await;
     assert_eq!(plan["status"], "draft", "{plan}");
     let id = plan["id"].as_i64().unwrap();
+    publish(app, dispatcher, id).await;
+    id
+}
+
+/// Publishes draft `id`.
+pub async fn publish(app: &TestApp, dispatcher: &str, id: i64) {
     let (status, published) = app
         .post(&format!("/plans/{id}/publish"), dispatcher, &json!({}))
         .await;
     assert_eq!(status, StatusCode::OK, "{published}");
     assert_eq!(published["status"], "published");
-    id
 }
 
 pub async fn wait_for_plan(app: &TestApp, dispatcher: &str, id: i64) -> Value {

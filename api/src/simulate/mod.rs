@@ -91,6 +91,9 @@ pub struct Spec {
     /// How long before its window's end the plan aims to begin each visit
     /// (`PLAN_BUFFER_MINUTES`).
     pub plan_buffer_minutes: f64,
+    /// How many minutes that buffer grows by per hour of the day
+    /// (`PLAN_BUFFER_PER_HOUR_MINUTES`).
+    pub plan_buffer_per_hour_minutes: f64,
 }
 
 /// A simulated day: what happened, and the figures.
@@ -202,6 +205,10 @@ pub fn check(spec: &Spec) -> anyhow::Result<()> {
         (0.0..=1440.0).contains(&spec.plan_buffer_minutes),
         "--plan-buffer-minutes must be from 0 to 1440"
     );
+    anyhow::ensure!(
+        (0.0..=60.0).contains(&spec.plan_buffer_per_hour_minutes),
+        "--plan-buffer-per-hour-minutes must be from 0 to 60"
+    );
     Ok(())
 }
 
@@ -215,6 +222,9 @@ pub fn prepare(pool: &Pool, dispatch: &DispatchSettings, spec: &Spec) -> anyhow:
     let dispatch = DispatchSettings {
         iterations: Some(spec.iterations.max(1)),
         plan_buffer: std::time::Duration::from_secs_f64(spec.plan_buffer_minutes * 60.0),
+        plan_buffer_per_hour: std::time::Duration::from_secs_f64(
+            spec.plan_buffer_per_hour_minutes * 60.0,
+        ),
         ..dispatch.clone()
     };
     crate::clock::set_virtual(eve(spec.date).and_utc());
@@ -970,6 +980,7 @@ pub fn command(args: &SimulateArgs) -> anyhow::Result<Vec<Summary>> {
         sweep_every: Duration::seconds(args.sweep_seconds.max(1)),
         positions_every: Duration::seconds(args.position_seconds.max(1)),
         plan_buffer_minutes: args.plan_buffer_minutes,
+        plan_buffer_per_hour_minutes: args.plan_buffer_per_hour_minutes,
     };
     let mut specs = Vec::new();
     for noise in dedup(&args.travel_noise) {

@@ -138,6 +138,7 @@ impl Tally {
             fail_rate: spec.fail_rate,
             reoptimize: spec.reoptimize,
             plan_buffer_minutes: spec.plan_buffer_minutes,
+            plan_buffer_per_hour_minutes: spec.plan_buffer_per_hour_minutes,
             couriers: self.couriers,
             planned_visits: self.planned_visits,
             left_out: self.left_out,
@@ -191,6 +192,8 @@ pub struct Summary {
     pub reoptimize: bool,
     /// How long before its window's end the plan aimed to begin each visit.
     pub plan_buffer_minutes: f64,
+    /// How many minutes the buffer grew by per hour of the day.
+    pub plan_buffer_per_hour_minutes: f64,
     pub couriers: usize,
     /// Visits on the published routes in the morning.
     pub planned_visits: usize,
@@ -261,16 +264,25 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// The markdown table's header.
 pub const TABLE_HEADER: &str = "| city | travel noise | re-optimise | plan buffer | planned | done | failed | not reached | on time | late: mean / p95 min | delay notices | moved | km plan / driven | hours plan / worked | new claims: placed / served | placing ms: mean / max |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 
+/// "15 min", or "15 min + 3/h" when the buffer grows through the day.
+fn buffer_words(minutes: f64, per_hour: f64) -> String {
+    if per_hour > 0.0 {
+        format!("{minutes:.0} min + {per_hour}/h")
+    } else {
+        format!("{minutes:.0} min")
+    }
+}
+
 /// One row of the markdown table.
 pub fn table_row(s: &Summary) -> String {
     let mut row = String::new();
     let _ = writeln!(
         row,
-        "| {} | {:.0} % | {} | {:.0} min | {} | {} | {} | {} | {:.2} % | {:.1} / {:.1} | {} | {} | {:.0} / {:.0} | {:.1} / {:.1} | {} of {}: {} / {} | {:.0} / {:.0} |",
+        "| {} | {:.0} % | {} | {} | {} | {} | {} | {} | {:.2} % | {:.1} / {:.1} | {} | {} | {:.0} / {:.0} | {:.1} / {:.1} | {} of {}: {} / {} | {:.0} / {:.0} |",
         s.city,
         s.travel_noise * 100.0,
         if s.reoptimize { "on" } else { "off" },
-        s.plan_buffer_minutes,
+        buffer_words(s.plan_buffer_minutes, s.plan_buffer_per_hour_minutes),
         s.planned_visits,
         s.done,
         s.failed,

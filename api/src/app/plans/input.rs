@@ -96,14 +96,54 @@ pub fn drive_seconds(settings: &DispatchSettings, from: (f64, f64), to: (f64, f6
     road_m(settings, from, to) / (settings.speed_kmh / 3.6)
 }
 
-/// The problem the planner searches for a new day: every window ends `buffer` seconds
-/// earlier (at most half of it), so each route keeps that much room for a day slower than
-/// the estimate. The plan is stored and judged against the promised windows.
-pub fn with_buffer(problem: &Problem, buffer: f64) -> Problem {
+/// How much room a new day's plan keeps before each window's end: `base` seconds, plus
+/// `growth` seconds per second of the day gone by since the first shift starts (a day's
+/// delays add up leg after leg, so a visit late in a courier's day needs more room).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanBuffer {
+    pub base: f64,
+    pub growth: f64,
+}
+
+impl PlanBuffer {
+    pub fn of(settings: &DispatchSettings) -> Self {
+        Self {
+            base: settings.plan_buffer.as_secs_f64(),
+            growth: settings.plan_buffer_per_hour.as_secs_f64() / 3600.0,
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.base <= 0.0 && self.growth <= 0.0
+    }
+}
+
+/// The problem the planner searches for a new day: every window ends earlier by the
+/// buffer (at most half of it), so each route keeps room for a day slower than the
+/// estimate. With growth the room is that at the visit's start `t`: the latest start
+/// solves `t = end - base - growth * (t - day_start)`, which depends on `t` alone, so the
+/// window can be cut here and the search prices it exactly. The plan is stored and judged
+/// against the promised windows.
+pub fn with_buffer(problem: &Problem, buffer: PlanBuffer) -> Problem {
     let mut searched = problem.clone();
+    let day_start = problem
+        .vehicles
+        .iter()
+        .map(|v| v.shift.start)
+        .fold(f64::INFINITY, f64::min);
+    let growth = if day_start.is_finite() {
+        buffer.growth.max(0.0)
+    } else {
+        0.0
+    };
     let shrink = |windows: &mut Vec<TimeWindow>| {
         for w in windows {
-            w.end -= buffer.min((w.end - w.start) / 2.0).max(0.0);
+            let latest = if w.end > day_start {
+                (w.end - buffer.base + growth * day_start) / (1.0 + growth)
+            } else {
+                w.end - buffer.base
+            };
+            w.end -= (w.end - latest).min((w.end - w.start) / 2.0).max(0.0);
         }
     };
     for job in &mut searched.jobs {
@@ -386,7 +426,7 @@ mod tests {
             vehicles: Vec::new(),
             travel: TravelSpec::Euclidean { speed: 1.0 },
         };
-        let searched = with_buffer(&problem, 900.0);
+        let searched = with_buffer(&problem, flat(900.0));
         let ends: Vec<f64> = searched.jobs[0]
             .time_windows
             .iter()
@@ -398,6 +438,62 @@ mod tests {
         assert!(searched.jobs[1].time_windows.is_empty());
         // The promised windows are not touched.
         assert_eq!(problem.jobs[0].time_windows[0].end, 12.0 * hour);
-        assert_eq!(with_buffer(&problem, 0.0).jobs, problem.jobs);
+        assert_eq!(with_buffer(&problem, flat(0.0)).jobs, problem.jobs);
+    }
+
+    fn flat(base: f64) -> PlanBuffer {
+        PlanBuffer { base, growth: 0.0 }
+    }
+
+    #[test]
+    fn a_growing_buffer_leaves_more_room_later_in_the_day() {
+        let hour = 3600.0;
+        let vehicle = |start: f64| Vehicle {
+            id: "c".to_owned(),
+            start: Location { lat: 0.0, lon: 0.0 },
+            end: Location { lat: 0.0, lon: 0.0 },
+            shift: TimeWindow {
+                start,
+                end: 18.0 * hour,
+            },
+            capacity: Vec::new(),
+            skills: Vec::new(),
+            max_duration: None,
+            break_: None,
+            cost_per_distance: 1.0,
+            cost_per_time: 0.0,
+            fixed_jobs: Vec::new(),
+            max_tasks: None,
+        };
+        let problem = Problem {
+            jobs: vec![
+                job(&[(8.0 * hour, 10.0 * hour)]),
+                job(&[(8.0 * hour, 18.0 * hour)]),
+            ],
+            shipments: Vec::new(),
+            // The day starts with the earliest shift.
+            vehicles: vec![vehicle(9.0 * hour), vehicle(8.0 * hour)],
+            travel: TravelSpec::Euclidean { speed: 1.0 },
+        };
+        // 15 minutes, plus 6 minutes per hour since 8:00 (a tenth).
+        let buffer = PlanBuffer {
+            base: 900.0,
+            growth: 0.1,
+        };
+        let searched = with_buffer(&problem, buffer);
+        let end = |j: usize| searched.jobs[j].time_windows[0].end;
+        // The latest start t keeps 15 min + (t - 8:00) / 10 before the window's end.
+        for (j, promised) in [(0, 10.0 * hour), (1, 18.0 * hour)] {
+            let t = end(j);
+            let room = 900.0 + 0.1 * (t - 8.0 * hour);
+            assert!((t + room - promised).abs() < 1e-6, "job {j}: {t}");
+        }
+        // A start at 9:35 keeps 15 + 9.5 minutes; one at 16:52, 15 + 53.
+        assert!((10.0 * hour - end(0) - 1472.7).abs() < 0.1, "{}", end(0));
+        assert!((18.0 * hour - end(1) - 4090.9).abs() < 0.1, "{}", end(1));
+        assert_eq!(
+            with_buffer(&problem, flat(900.0)).jobs[1].time_windows[0].end,
+            17.75 * hour
+        );
     }
 }

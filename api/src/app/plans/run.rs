@@ -82,16 +82,16 @@ pub fn objective_of(o: PlanObjective) -> planner::Objective {
     }
 }
 
-/// A new day's routes, planned for each visit to begin `buffer` seconds before its window
+/// A new day's routes, planned for each visit to begin the buffer before its window
 /// ends (`input::with_buffer`). The visits only that room left out are then added where
 /// they fit in their promised windows, the other stops kept as planned: the buffer never
 /// costs a visit.
 fn solve_with_buffer(
     problem: &planner::Problem,
-    buffer: f64,
+    buffer: input::PlanBuffer,
     options: &planner::SolveOptions,
 ) -> Result<planner::Solution, planner::PlanError> {
-    if buffer <= 0.0 {
+    if buffer.is_none() {
         return planner::solve(problem, options);
     }
     let buffered = planner::solve(&input::with_buffer(problem, buffer), options)?;
@@ -175,7 +175,7 @@ pub fn compute(
     } else if plan.reoptimizes_id.is_some() {
         planner::extend(&problem, &given, &options)
     } else {
-        solve_with_buffer(&problem, settings.plan_buffer.as_secs_f64(), &options)
+        solve_with_buffer(&problem, input::PlanBuffer::of(settings), &options)
     }
     .map_err(|e| RunError::Planner(e.to_string()))?;
 
