@@ -131,18 +131,16 @@ pub fn with_buffer(problem: &Problem, buffer: PlanBuffer) -> Problem {
         .iter()
         .map(|v| v.shift.start)
         .fold(f64::INFINITY, f64::min);
-    let growth = if day_start.is_finite() {
-        buffer.growth.max(0.0)
+    let (growth, day_start) = if day_start.is_finite() {
+        (buffer.growth.max(0.0), day_start)
     } else {
-        0.0
+        (0.0, 0.0)
     };
     let shrink = |windows: &mut Vec<TimeWindow>| {
         for w in windows {
-            let latest = if w.end > day_start {
-                (w.end - buffer.base + growth * day_start) / (1.0 + growth)
-            } else {
-                w.end - buffer.base
-            };
+            // Never less room than `base` (a start before the first shift would have).
+            let latest = ((w.end - buffer.base + growth * day_start) / (1.0 + growth))
+                .min(w.end - buffer.base);
             w.end -= (w.end - latest).min((w.end - w.start) / 2.0).max(0.0);
         }
     };
@@ -469,6 +467,7 @@ mod tests {
             jobs: vec![
                 job(&[(8.0 * hour, 10.0 * hour)]),
                 job(&[(8.0 * hour, 18.0 * hour)]),
+                job(&[(6.0 * hour, 8.0 * hour)]),
             ],
             shipments: Vec::new(),
             // The day starts with the earliest shift.
@@ -491,6 +490,8 @@ mod tests {
         // A start at 9:35 keeps 15 + 9.5 minutes; one at 16:52, 15 + 53.
         assert!((10.0 * hour - end(0) - 1472.7).abs() < 0.1, "{}", end(0));
         assert!((18.0 * hour - end(1) - 4090.9).abs() < 0.1, "{}", end(1));
+        // A window over before the day starts keeps the base room, no less.
+        assert_eq!(end(2), 8.0 * hour - 900.0);
         assert_eq!(
             with_buffer(&problem, flat(900.0)).jobs[1].time_windows[0].end,
             17.75 * hour
