@@ -6,7 +6,8 @@
 //! courier on shift all day, two customers whose windows began at midnight and end ten
 //! minutes after filing. The plan visits both early in the day, so the courier leaving
 //! now is late for the second visit (20 minutes of service at the first) but not for the
-//! first, until his phone shows him far away.
+//! first, until his phone shows him far away. One relief test builds a day of its own on
+//! the same pattern: three visits of a technician, two of them late once he sets off.
 
 use std::time::Duration;
 
@@ -52,8 +53,6 @@ fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     2.0 * 6_371_000.0 * h.sqrt().asin()
 }
 
-/// Sets up the day and publishes its plan; with `spare`, a second courier is on shift
-/// too, and the plan uses as few couriers as it can (one).
 /// The day the live tests plan: today, or yesterday in the first hour (see the top).
 fn live_date() -> NaiveDate {
     let now = Utc::now();
@@ -64,6 +63,8 @@ fn live_date() -> NaiveDate {
     }
 }
 
+/// Sets up the day and publishes its plan; with `spare`, a second courier is on shift
+/// too, and the plan uses as few couriers as it can (one).
 async fn live_day(app: &TestApp, spare: bool) -> LiveDay {
     let date = live_date();
     let dispatcher = app.login("dispatcher@demo.test").await;
