@@ -6,8 +6,9 @@
 //! courier on shift all day, two customers whose windows began at midnight and end ten
 //! minutes after filing. The plan visits both early in the day, so the courier leaving
 //! now is late for the second visit (20 minutes of service at the first) but not for the
-//! first, until his phone shows him far away. One relief test builds a day of its own on
-//! the same pattern: three visits of a technician, two of them late once he sets off.
+//! first, until his phone shows him far away. Two relief tests build days of their own on
+//! the same pattern: three visits of a technician, two of them late once he sets off; and
+//! one courier alone with a visit that can wait ahead of one that cannot.
 
 use std::time::Duration;
 
@@ -350,6 +351,11 @@ fn is_delay_notice(subject: &str) -> bool {
     subject.contains("running late") || subject.contains("задерживается")
 }
 
+/// The subject of a mail telling when to expect the courier, in either language.
+fn is_visit_time(subject: &str) -> bool {
+    subject.contains("courier visit on") || subject.contains("визит курьера")
+}
+
 fn notices(smtp: &SmtpSink, to: &str) -> usize {
     smtp.mails()
         .iter()
@@ -417,11 +423,7 @@ backend_test!(
     backend
         | backend
         | async move {
-            let (app, smtp) = SmtpSink::app(backend, |s| {
-                s.dispatch.eta_sweep = Duration::from_millis(300);
-                s.dispatch.auto_reoptimize = Some(Duration::from_millis(200));
-            })
-            .await;
+            let (app, smtp) = reoptimizing(backend).await;
             let day = live_day(&app, true).await;
             let spare = day.spare.clone().unwrap();
             let (first, second) = (day.stops[0].0, day.stops[1].0);
@@ -484,19 +486,12 @@ backend_test!(
     backend
         | backend
         | async move {
-            let (app, _smtp) = SmtpSink::app(backend, |s| {
-                s.dispatch.eta_sweep = Duration::from_millis(300);
-                s.dispatch.auto_reoptimize = Some(Duration::from_millis(200));
-            })
-            .await;
+            let (app, _smtp) = reoptimizing(backend).await;
             let date = live_date();
             let shift_end = date.and_hms_opt(23, 59, 0).unwrap().and_utc();
-            if shift_end - Utc::now() < chrono::Duration::minutes(40) {
-                // No time left in the day for the spare courier's 20-minute visit (the
-                // other relief test covers this hour: the late visit stays).
-                eprintln!("skipped: the day's shifts end within 40 minutes");
-                return;
-            }
+            // Late in the evening (or in the first hour, when the day is yesterday) the
+            // spare courier has no time left for a 20-minute visit: nothing moves to him.
+            let day_ending = shift_end - Utc::now() < chrono::Duration::minutes(40);
             // Three visits of one technician, two exchanges and an on-site repair, all
             // due within ten minutes; a second courier without the skill idles at the
             // depot. However the plan orders them, when the technician sets off two of
@@ -587,6 +582,25 @@ backend_test!(
                                   "lat": DEPOT.0, "lon": DEPOT.1});
             let (status, answer) = report(&app, &tech_token, first, "trio-1", &departed).await;
             assert_eq!(status, StatusCode::OK, "{answer}");
+            if day_ending {
+                let deadline = std::time::Instant::now() + Duration::from_secs(30);
+                loop {
+                    let (_, mine) = crate::courier::route_of_day(&app, &tech_token, date).await;
+                    let stops = mine["stops"].as_array().unwrap();
+                    if stops.iter().filter(|s| s["late"] == true).count() >= 2 {
+                        break;
+                    }
+                    assert!(std::time::Instant::now() < deadline, "none late: {mine}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                let (_, theirs) = crate::courier::route_of_day(&app, &plain_token, date).await;
+                assert!(
+                    theirs["stops"].as_array().is_none_or(|s| s.is_empty()),
+                    "{theirs}"
+                );
+                return;
+            }
             let deadline = std::time::Instant::now() + Duration::from_secs(30);
             loop {
                 let (_, theirs) = crate::courier::route_of_day(&app, &plain_token, date).await;
@@ -632,6 +646,130 @@ backend_test!(
             assert_eq!(report.unassigned, 0, "{report:?}");
         }
 );
+
+backend_test!(
+    a_late_visit_no_other_courier_can_take_moves_earlier_on_its_own_route,
+    backend
+        | backend
+        | async move {
+            let (app, smtp) = reoptimizing(backend).await;
+            // One courier, two visits: one the customer can take all day, one due within
+            // ten minutes. The dispatcher puts the urgent one second, so when the day is
+            // timed from now it is late behind the other's 20-minute service; nobody else
+            // is on shift, and it goes first on the same route instead, where both are on
+            // time.
+            let date = live_date();
+            let dispatcher = day_dispatcher(&app).await;
+            let (depot, courier) = crate::helpers::own_depot_and_courier(
+                &app,
+                &json!({"name": "One courier", "address": "Marienplatz 1", "lat": DEPOT.0,
+                        "lon": DEPOT.1, "opens": "00:00", "closes": "23:59",
+                        "time_zone": "UTC"}),
+                "only.courier@demo.test",
+                20,
+            )
+            .await;
+            let midnight = date.and_hms_opt(0, 0, 0).unwrap().and_utc();
+            let shift_end = date.and_hms_opt(23, 59, 0).unwrap().and_utc();
+            crate::helpers::put_shift(&app, &courier, &depot, midnight, shift_end).await;
+            let all_day = json!([{"start": midnight.to_rfc3339(), "end": shift_end.to_rfc3339()}]);
+            let soon = json!([{
+                "start": midnight.to_rfc3339(),
+                "end": (Utc::now() + chrono::Duration::minutes(10)).to_rfc3339(),
+            }]);
+            let (_, patient) =
+                crate::plans::approved_claim_in(&app, FIRST_CUSTOMER, all_day, HOMES[0]).await;
+            let (_, urgent) =
+                crate::plans::approved_claim_in(&app, FIRST_CUSTOMER + 1, soon, HOMES[1]).await;
+            let (patient, urgent) = (
+                patient["id"].as_i64().unwrap(),
+                urgent["id"].as_i64().unwrap(),
+            );
+            let token = app.login("only.courier@demo.test").await;
+            let draft = crate::plans::run_plan(
+                &app,
+                &dispatcher,
+                json!({"date": date, "depot_id": depot["id"], "time_limit_ms": 300}),
+            )
+            .await;
+            let plan_id = draft["id"].as_i64().unwrap();
+            let (status, edited) = app
+                .patch(
+                    &format!("/plans/{plan_id}"),
+                    &dispatcher,
+                    &json!({"version": draft["version"],
+                            "moves": [{"job_id": urgent, "courier_id": courier["id"],
+                                       "position": 99}]}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{edited}");
+            crate::plans::publish(&app, &dispatcher, plan_id).await;
+            let order = |route: &Value| -> Vec<i64> {
+                route["stops"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|s| s["job"].as_i64())
+                    .collect()
+            };
+            let customer = format!("customer{}@demo.test", FIRST_CUSTOMER + 1);
+            if shift_end - Utc::now() < chrono::Duration::minutes(40) {
+                // Late in the evening (or in the first hour, when the day is yesterday)
+                // the visit that can wait would miss the end of the day behind the urgent
+                // one: nothing moves, and the urgent one's customer hears of the delay.
+                wait_for_notice(&smtp, &customer).await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                let (_, mine) = crate::courier::route_of_day(&app, &token, date).await;
+                assert_eq!(order(&mine), vec![patient, urgent], "{mine}");
+                return;
+            }
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            let moved = loop {
+                let (_, mine) = crate::courier::route_of_day(&app, &token, date).await;
+                if order(&mine) == vec![urgent, patient] {
+                    break mine;
+                }
+                assert!(std::time::Instant::now() < deadline, "not moved: {mine}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            // Several sweeps later it is still first, and neither visit is flagged late.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let (_, mine) = crate::courier::route_of_day(&app, &token, date).await;
+            assert_eq!(order(&mine), order(&moved), "{mine}");
+            let first = crate::courier::stop_of(&mine, urgent).unwrap();
+            let window_end = at(&first["windows"][0]["to"]);
+            let eta = first["eta"]
+                .as_str()
+                .map_or_else(|| at(&first["arrive"]), |_| at(&first["eta"]));
+            assert!(eta <= window_end, "on time now: {first}");
+            for job in [urgent, patient] {
+                let stop = crate::courier::stop_of(&mine, job).unwrap();
+                assert_ne!(stop["late"], true, "{stop}");
+            }
+            let report = crate::plans::check_plan(&app, &dispatcher, plan_id).await;
+            assert_eq!(report.unassigned, 0, "{report:?}");
+            // Told when to expect the courier at publication, and again after the move.
+            smtp.wait_for_subject(&customer, "a second visit time", |_| {
+                let told = smtp
+                    .mails()
+                    .iter()
+                    .filter(|m| m.to() == customer && is_visit_time(&m.subject()))
+                    .count();
+                told >= 2
+            })
+            .await;
+        }
+);
+
+/// A server whose ETA sweep runs every 0.3 s and whose `AUTO_REOPTIMIZE` sweep every 0.2 s,
+/// with its SMTP sink.
+async fn reoptimizing(backend: crate::helpers::Backend) -> (TestApp, SmtpSink) {
+    SmtpSink::app(backend, |s| {
+        s.dispatch.eta_sweep = Duration::from_millis(300);
+        s.dispatch.auto_reoptimize = Some(Duration::from_millis(200));
+    })
+    .await
+}
 
 async fn day_dispatcher(app: &TestApp) -> String {
     app.login("dispatcher@demo.test").await

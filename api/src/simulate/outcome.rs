@@ -218,7 +218,7 @@ pub struct Summary {
     pub delay_notices: i64,
     /// Customers told a (new) visit time during the day.
     pub time_notices: i64,
-    /// Late visits moved to another courier.
+    /// Late visits moved to another courier or earlier on their own route.
     pub moved: usize,
     pub planned_km: f64,
     pub driven_km: f64,

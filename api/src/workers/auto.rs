@@ -124,7 +124,7 @@ pub async fn sweep(
                 tracing::info!(
                     plan = plan.0,
                     job = job.0,
-                    "a late visit moved to another courier"
+                    "a late visit moved where it is on time"
                 );
             }
             Ok(_) => {}

@@ -8,8 +8,9 @@
 //!
 //! A visit flagged late by the live ETAs (`app::visits::eta`), not started and not locked,
 //! moves to another courier whose day is not late and whose route can take it within its
-//! promised window without making a stop late (`insert::relief`); when none can, it stays
-//! and its customer has been told of the delay.
+//! promised window without making a stop late (`insert::relief`); when none can, it goes
+//! earlier on its own route if every stop there is then on time by the live ETAs, else it
+//! stays and its customer has been told of the delay.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -215,7 +216,8 @@ pub fn relievable(
 }
 
 /// Moves late visit `job_id` of published plan `plan_id` to a courier who can make it in
-/// time, if there is one (see the module). An error leaves everything as it was.
+/// time, or earlier on its own route, if either keeps it and every other stop on time (see
+/// the module). An error leaves everything as it was.
 pub fn relieve(
     conn: &mut DbConnection,
     plan_id: PlanId,

@@ -37,8 +37,9 @@ const BEHIND_PLAN_MINUTES: i64 = 10;
 /// Where a late visit of a published plan can go instead, on time, with what is left of
 /// its promised windows: on another courier's route whose day is not late itself (`places`
 /// for those windows, its own route, every route with a late visit and every courier more
-/// than `BEHIND_PLAN_MINUTES` behind his plan by the live ETAs left out). `None` when the
-/// visit is no longer late on this plan, its windows are all behind, or nobody can take it.
+/// than `BEHIND_PLAN_MINUTES` behind his plan by the live ETAs left out), or else earlier on
+/// its own route (`earlier_on_own_route`). `None` when the visit is no longer late on this
+/// plan, its windows are all behind, or no place keeps it and every other stop on time.
 pub fn relief(
     conn: &mut DbConnection,
     plan: &PlanRow,
@@ -49,9 +50,13 @@ pub fn relief(
     let Some(windows) = late_windows(&loaded, job.id, now) else {
         return Ok(None);
     };
-    let place = relief_places(conn, &loaded, plan, &[(job, windows.clone())], now)?
+    let place = match relief_places(conn, &loaded, plan, &[(job, windows.clone())], now)?
         .pop()
-        .flatten();
+        .flatten()
+    {
+        Some(place) => Some(place),
+        None => earlier_on_own_route(conn, &loaded, job, &windows, now)?,
+    };
     Ok(place.map(|place| (place, windows)))
 }
 
@@ -77,11 +82,17 @@ pub fn relievable(
         return Ok(Vec::new());
     }
     let places = relief_places(conn, &loaded, plan, &candidates, now)?;
-    Ok(candidates
-        .iter()
-        .zip(places)
-        .filter_map(|((job, _), place)| place.map(|_| job.id))
-        .collect())
+    let mut movable = Vec::new();
+    for ((job, windows), place) in candidates.iter().zip(places) {
+        let place = match place {
+            Some(place) => Some(place),
+            None => earlier_on_own_route(conn, &loaded, job, windows, now)?,
+        };
+        if place.is_some() {
+            movable.push(job.id);
+        }
+    }
+    Ok(movable)
 }
 
 /// What is left of late visit `job`'s promised windows on `loaded` (the visit cannot
@@ -130,6 +141,243 @@ fn relief_places(
         day.problem.jobs.push(candidate);
     }
     day.insertion_places(first)
+}
+
+/// Where late visit `job` can go instead on its own route, earlier, on time with what is
+/// left of its promised `windows` and with every other stop of that route on time too: the
+/// reliefs' last resort, when no other courier can take it (a visit with a window closing
+/// soon stuck behind visits that can wait). Judged by the live ETAs, not the plan: the
+/// courier goes on from his last reported stop, free when its estimate says (not before
+/// `now`), and every stop he has not reported on is still his to drive, however far behind
+/// the plan he is. The cheapest such place, `None` when there is none.
+fn earlier_on_own_route(
+    conn: &mut DbConnection,
+    loaded: &LoadedPlan,
+    job: &JobRow,
+    windows: &[planner::TimeWindow],
+    now: DateTime<Utc>,
+) -> ApiResult<Option<RoutePlace>> {
+    let Some(route) = loaded
+        .stops
+        .iter()
+        .find(|s| s.job_id == Some(job.id))
+        .and_then(|s| s.route_id)
+        .and_then(|id| loaded.routes.iter().find(|r| r.id == id))
+    else {
+        return Ok(None);
+    };
+    let Ok(vehicle) = usize::try_from(route.vehicle) else {
+        return Ok(None);
+    };
+    let index = job_index(&loaded.problem);
+    let stops: Vec<&plans::StopRow> = loaded.stops_of(route.id).collect();
+    let ids: Vec<JobId> = stops.iter().filter_map(|s| s.job_id).collect();
+    let status: HashMap<JobId, JobStatus> = jobs::states(conn, &ids)?
+        .into_iter()
+        .map(|s| (s.id, s.status))
+        .collect();
+    let reported = |stop: &&plans::StopRow| {
+        stop.outcome.is_some()
+            || stop.job_id.and_then(|id| status.get(&id)).is_some_and(|s| {
+                matches!(s, JobStatus::EnRoute | JobStatus::Arrived | JobStatus::Done)
+            })
+    };
+    let cut = stops.iter().rposition(reported).map_or(0, |i| i + 1);
+    let (behind, ahead) = stops.split_at(cut);
+
+    // The route alone, its jobs numbered in its order (`routed[k]` is job k's index in the
+    // plan's problem): a move is judged in time of the route, not of the day.
+    let routed: Vec<usize> = ids.iter().filter_map(|id| index.get(id).copied()).collect();
+    let local: HashMap<JobId, usize> = ids
+        .iter()
+        .filter(|id| index.contains_key(id))
+        .enumerate()
+        .map(|(k, id)| (*id, k))
+        .collect();
+    let Some(&late) = local.get(&job.id) else {
+        return Ok(None);
+    };
+    let last_behind = behind.iter().rev().find_map(|s| s.job_id);
+    let (Some(mut planned), Some(mut live)) = (
+        route_only(&loaded.problem, vehicle, &routed, None),
+        route_only(
+            &loaded.problem,
+            vehicle,
+            &routed,
+            last_behind.and_then(|id| index.get(&id).copied()),
+        ),
+    ) else {
+        return Ok(None);
+    };
+    planned.jobs[late].time_windows = windows.to_vec();
+    live.jobs[late].time_windows = windows.to_vec();
+    let ahead: Vec<usize> = ahead
+        .iter()
+        .filter_map(|s| s.job_id)
+        .filter(|id| status.get(id) == Some(&JobStatus::Assigned))
+        .filter_map(|id| local.get(&id).copied())
+        .collect();
+    let Some(was) = ahead.iter().position(|&j| j == late) else {
+        return Ok(None);
+    };
+    let rest: Vec<usize> = ahead.iter().copied().filter(|&j| j != late).collect();
+
+    let v = &mut live.vehicles[0];
+    // Free when the last reported stop's live estimate says: as late as its arrival runs.
+    let free = behind.last().and_then(|stop| {
+        let delay = stop
+            .eta_at
+            .zip(stop.arrival_at)
+            .map_or(0, |(eta, planned)| (eta - planned).num_seconds().max(0));
+        stop.departure_at
+            .map(|at| seconds(loaded.origin, at.and_utc()) + delay as f64)
+    });
+    let from = seconds(loaded.origin, now);
+    v.shift = not_before(v.shift, free.map_or(from, |free| free.max(from)));
+    resume_after(v, behind, &index, &loaded.problem.jobs);
+    let break_window = v.break_.map(|b| b.window);
+
+    // Judged as the route will be stored and its ETAs computed: the plan re-timed from its
+    // start decides where the break goes and when it begins at the earliest (the live ETAs
+    // keep both), the courier's day from now on is timed with that break.
+    let behind_count = behind
+        .iter()
+        .filter(|s| s.job_id.is_some_and(|id| local.contains_key(&id)))
+        .count();
+    // `put` refuses a route that comes out of the plan's timing with more problems than it
+    // had without the visit; such a place is no place.
+    let without: Vec<usize> = (0..routed.len()).filter(|&k| k != late).collect();
+    let problems_before = planner::retime(&planned, 0, &without)
+        .map_err(insertion_error)?
+        .violations
+        .len();
+    let mut best: Option<(f64, usize)> = None;
+    for at in 0..was {
+        let after = at.checked_sub(1).map(|i| rest[i]);
+        let mut whole = without.clone();
+        let put_at = after.map_or(
+            // First after the visits behind the courier, as `put` places it.
+            behind_count.min(whole.len()),
+            |a| {
+                whole
+                    .iter()
+                    .position(|&k| k == a)
+                    .map_or(whole.len(), |p| p + 1)
+            },
+        );
+        whole.insert(put_at, late);
+        let stored = planner::retime(&planned, 0, &whole).map_err(insertion_error)?;
+        if stored.violations.len() > problems_before {
+            continue;
+        }
+        let mut sequence = rest.clone();
+        sequence.insert(at, late);
+        let mut stops: Vec<Option<usize>> = Vec::new();
+        let mut behind_passed = behind_count == 0;
+        let mut seen = 0;
+        if let (Some(b), Some(w)) = (live.vehicles[0].break_.as_mut(), break_window) {
+            b.window = w;
+        }
+        for stop in &stored.route.stops {
+            match stop.job {
+                Some(k) if sequence.contains(&k) => stops.push(Some(k)),
+                Some(_) => {
+                    seen += 1;
+                    behind_passed |= seen >= behind_count;
+                }
+                // A break the plan puts before a reported visit is taken.
+                None if behind_passed => {
+                    if let (Some(b), Some(w)) = (live.vehicles[0].break_.as_mut(), break_window) {
+                        b.window = planner::TimeWindow::new(
+                            stop.start.max(w.start),
+                            w.end.max(stop.start),
+                        );
+                        stops.push(None);
+                    }
+                }
+                None => {}
+            }
+        }
+        let timed = planner::retime_stops(&live, 0, &stops).map_err(insertion_error)?;
+        // Only a customer's window counts: a break taken late keeps every promise.
+        let fits = timed
+            .violations
+            .iter()
+            .all(|v| matches!(v.kind, planner::ViolationKind::BreakMissed { .. }));
+        if fits && best.is_none_or(|(cost, _)| timed.route.distance < cost) {
+            best = Some((timed.route.distance, at));
+        }
+    }
+    Ok(best.map(|(_, at)| RoutePlace {
+        vehicle,
+        after: match at.checked_sub(1) {
+            Some(i) => job_id_of(&planned, rest[i]),
+            None => last_behind,
+        },
+    }))
+}
+
+/// Vehicle `vehicle`'s route of `problem` alone: its `jobs` (indices of `problem`, now
+/// numbered in that order) and the vehicle, starting at job `start_at`'s place when given.
+/// On road matrices the rows and columns are those of the same points. `None` for a problem
+/// with shipments (a route of the product has none).
+fn route_only(
+    problem: &Problem,
+    vehicle: usize,
+    jobs: &[usize],
+    start_at: Option<usize>,
+) -> Option<Problem> {
+    if !problem.shipments.is_empty() {
+        return None;
+    }
+    let mut v = problem.vehicles.get(vehicle)?.clone();
+    v.fixed_jobs.clear();
+    if let Some(at) = start_at {
+        v.start = problem.jobs.get(at)?.location;
+    }
+    let travel = match &problem.travel {
+        planner::TravelSpec::Matrix {
+            distances,
+            durations,
+        } => {
+            // Points: tasks first, then each vehicle's start and end.
+            let tasks = problem.task_count();
+            let start = start_at.unwrap_or(tasks + 2 * vehicle);
+            let points: Vec<usize> = jobs
+                .iter()
+                .copied()
+                .chain([start, tasks + 2 * vehicle + 1])
+                .collect();
+            let pick = |m: &Vec<Vec<f64>>| -> Option<Vec<Vec<f64>>> {
+                points
+                    .iter()
+                    .map(|&r| points.iter().map(|&c| m.get(r)?.get(c).copied()).collect())
+                    .collect()
+            };
+            planner::TravelSpec::Matrix {
+                distances: pick(distances)?,
+                durations: pick(durations)?,
+            }
+        }
+        other => other.clone(),
+    };
+    Some(Problem {
+        jobs: jobs
+            .iter()
+            .map(|&j| problem.jobs.get(j).cloned())
+            .collect::<Option<_>>()?,
+        shipments: Vec::new(),
+        vehicles: vec![v],
+        travel,
+    })
+}
+
+/// The job id of problem job `index`.
+fn job_id_of(problem: &Problem, index: usize) -> Option<JobId> {
+    problem
+        .jobs
+        .get(index)
+        .and_then(|j| j.id.parse().ok().map(JobId))
 }
 
 fn insertion_error(e: PlanError) -> ApiError {
@@ -357,42 +605,11 @@ fn ahead_of(
         };
         v.fixed_jobs.clear();
         v.shift = not_before(v.shift, now_secs);
-        if let Some(last) = behind.last() {
-            if let Some(at) = last.departure_at {
-                v.shift = not_before(v.shift, seconds(loaded.origin, at.and_utc()));
-            }
-            let job = last
-                .job_id
-                .and_then(|id| index.get(&id))
-                .map(|&i| &loaded.problem.jobs[i]);
-            match job {
-                Some(job) => v.start = job.location,
-                // The break was last: the courier is where the stop before it was.
-                None => {
-                    if let Some(job) = behind
-                        .iter()
-                        .rev()
-                        .filter_map(|s| s.job_id.and_then(|id| index.get(&id)))
-                        .next()
-                    {
-                        v.start = loaded.problem.jobs[*job].location;
-                    }
-                }
-            }
-            if behind.iter().any(|s| s.job_id.is_none()) {
-                v.break_ = None;
-            }
-            let picked: i32 = behind
-                .iter()
-                .filter_map(|s| s.job_id.and_then(|id| index.get(&id)))
-                .map(|&i| loaded.problem.jobs[i].pickup.first().copied().unwrap_or(0))
-                .sum();
-            if let Some(room) = v.capacity.first_mut() {
-                *room = (*room - picked).max(0);
-            }
-            if let Some(id) = behind.iter().rev().find_map(|s| s.job_id) {
-                last_behind.insert(vehicle, id);
-            }
+        if let Some(at) = behind.last().and_then(|last| last.departure_at) {
+            v.shift = not_before(v.shift, seconds(loaded.origin, at.and_utc()));
+        }
+        if let Some(id) = resume_after(v, behind, &index, &loaded.problem.jobs) {
+            last_behind.insert(vehicle, id);
         }
         // A courier running behind his plan has no spare time, whatever the plan says.
         let behind_plan = |s: &&plans::StopRow| {
@@ -418,6 +635,37 @@ fn ahead_of(
         last_behind,
         objective,
     })
+}
+
+/// Sets vehicle `v` to go on after the stops `behind` its courier: from where the last
+/// visit of them is, without its break if that is behind too, with the room the units
+/// picked up there take. The last job behind (a new visit goes after it), if any.
+fn resume_after(
+    v: &mut planner::Vehicle,
+    behind: &[&plans::StopRow],
+    index: &HashMap<JobId, usize>,
+    jobs: &[planner::Job],
+) -> Option<JobId> {
+    let visited = || {
+        behind
+            .iter()
+            .filter_map(|s| s.job_id.and_then(|id| index.get(&id)))
+            .map(|&i| &jobs[i])
+    };
+    // The break was last: the courier is where the stop before it was.
+    if let Some(job) = visited().next_back() {
+        v.start = job.location;
+    }
+    if behind.iter().any(|s| s.job_id.is_none()) {
+        v.break_ = None;
+    }
+    let picked: i32 = visited()
+        .map(|j| j.pickup.first().copied().unwrap_or(0))
+        .sum();
+    if let Some(room) = v.capacity.first_mut() {
+        *room = (*room - picked).max(0);
+    }
+    behind.iter().rev().find_map(|s| s.job_id)
 }
 
 /// A shift that cannot start before `from`: what is left of it, zero-long (no room) once
