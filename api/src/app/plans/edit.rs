@@ -358,17 +358,12 @@ pub fn place_job(
         .ok_or_else(|| {
             ApiError::Internal(anyhow::anyhow!("plan {} has no vehicle {vehicle}", plan.id))
         })?;
-    let mut jobs: Vec<JobId> = loaded
+    let others: Vec<JobId> = loaded
         .stops_of(route_id)
         .filter_map(|s| s.job_id)
         .filter(|&j| j != id)
         .collect();
-    let at = after.map_or(0, |a| {
-        jobs.iter()
-            .position(|&j| j == a)
-            .map_or(jobs.len(), |p| p + 1)
-    });
-    jobs.insert(at, id);
+    let jobs = sequence_with(&others, id, after);
     // Re-timed first without writing: a route that would come out with more problems
     // than it has (one a dispatcher edited beyond what the planner builds) is left as it is.
     let before = loaded
@@ -405,6 +400,24 @@ pub fn place_job(
     loaded.reload_rows(conn)?;
     plans::set_stats(conn, plan.id, loaded.kpis())?;
     Ok(false)
+}
+
+/// Route `sequence` with `item` put right after `after` (last when `after` is not on it),
+/// or first without one: where a visit placed on a route lands.
+pub(super) fn sequence_with<T: Copy + PartialEq>(
+    sequence: &[T],
+    item: T,
+    after: Option<T>,
+) -> Vec<T> {
+    let at = after.map_or(0, |a| {
+        sequence
+            .iter()
+            .position(|&j| j == a)
+            .map_or(sequence.len(), |p| p + 1)
+    });
+    let mut placed = sequence.to_vec();
+    placed.insert(at, item);
+    placed
 }
 
 /// The plan loaded with `job` (as the planner sees it) in its problem: its windows

@@ -50,12 +50,13 @@ pub fn relief(
     let Some(windows) = late_windows(&loaded, job.id, now) else {
         return Ok(None);
     };
-    let place = match relief_places(conn, &loaded, plan, &[(job, windows.clone())], now)?
+    let reading = Reading::of(conn, &loaded)?;
+    let place = match relief_places(&loaded, &reading, plan, &[(job, windows.clone())], now)?
         .pop()
         .flatten()
     {
         Some(place) => Some(place),
-        None => earlier_on_own_route(conn, &loaded, job, &windows, now)?,
+        None => earlier_on_own_route(&loaded, &reading, job, &windows, now)?,
     };
     Ok(place.map(|place| (place, windows)))
 }
@@ -81,12 +82,13 @@ pub fn relievable(
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
-    let places = relief_places(conn, &loaded, plan, &candidates, now)?;
+    let reading = Reading::of(conn, &loaded)?;
+    let places = relief_places(&loaded, &reading, plan, &candidates, now)?;
     let mut movable = Vec::new();
     for ((job, windows), place) in candidates.iter().zip(places) {
         let place = match place {
             Some(place) => Some(place),
-            None => earlier_on_own_route(conn, &loaded, job, windows, now)?,
+            None => earlier_on_own_route(&loaded, &reading, job, windows, now)?,
         };
         if place.is_some() {
             movable.push(job.id);
@@ -126,14 +128,14 @@ fn late_windows(
 /// For each late visit with its windows left, where on another courier's spare route it
 /// can go (see `relief`), each judged independently of the others.
 fn relief_places(
-    conn: &mut DbConnection,
     loaded: &LoadedPlan,
+    reading: &Reading,
     plan: &PlanRow,
     candidates: &[(&JobRow, Vec<planner::TimeWindow>)],
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<Option<RoutePlace>>> {
     let placing: Vec<JobId> = candidates.iter().map(|(j, _)| j.id).collect();
-    let mut day = ahead_of(conn, loaded, &placing, now, plan.objective, true)?;
+    let mut day = ahead_of(loaded, reading, &placing, now, plan.objective, true);
     let first = day.problem.jobs.len();
     for (i, (job, windows)) in candidates.iter().enumerate() {
         let mut candidate = problem_job(job, windows.clone());
@@ -151,8 +153,8 @@ fn relief_places(
 /// `now`), and every stop he has not reported on is still his to drive, however far behind
 /// the plan he is. The cheapest such place, `None` when there is none.
 fn earlier_on_own_route(
-    conn: &mut DbConnection,
     loaded: &LoadedPlan,
+    reading: &Reading,
     job: &JobRow,
     windows: &[planner::TimeWindow],
     now: DateTime<Utc>,
@@ -169,20 +171,13 @@ fn earlier_on_own_route(
     let Ok(vehicle) = usize::try_from(route.vehicle) else {
         return Ok(None);
     };
-    let index = job_index(&loaded.problem);
+    let Reading { index, status } = reading;
     let stops: Vec<&plans::StopRow> = loaded.stops_of(route.id).collect();
     let ids: Vec<JobId> = stops.iter().filter_map(|s| s.job_id).collect();
-    let status: HashMap<JobId, JobStatus> = jobs::states(conn, &ids)?
-        .into_iter()
-        .map(|s| (s.id, s.status))
-        .collect();
-    let reported = |stop: &&plans::StopRow| {
-        stop.outcome.is_some()
-            || stop.job_id.and_then(|id| status.get(&id)).is_some_and(|s| {
-                matches!(s, JobStatus::EnRoute | JobStatus::Arrived | JobStatus::Done)
-            })
-    };
-    let cut = stops.iter().rposition(reported).map_or(0, |i| i + 1);
+    let cut = stops
+        .iter()
+        .rposition(|stop| reading.reported(stop))
+        .map_or(0, |i| i + 1);
     let (behind, ahead) = stops.split_at(cut);
 
     // The route alone, its jobs numbered in its order (`routed[k]` is job k's index in the
@@ -198,6 +193,7 @@ fn earlier_on_own_route(
         return Ok(None);
     };
     let last_behind = behind.iter().rev().find_map(|s| s.job_id);
+    // Timed from the depot as planned, and from the last stop reported on as it runs.
     let (Some(mut planned), Some(mut live)) = (
         route_only(&loaded.problem, vehicle, &routed, None),
         route_only(
@@ -209,8 +205,9 @@ fn earlier_on_own_route(
     ) else {
         return Ok(None);
     };
-    planned.jobs[late].time_windows = windows.to_vec();
-    live.jobs[late].time_windows = windows.to_vec();
+    for route in [&mut planned, &mut live] {
+        route.jobs[late].time_windows = windows.to_vec();
+    }
     let ahead: Vec<usize> = ahead
         .iter()
         .filter_map(|s| s.job_id)
@@ -234,7 +231,7 @@ fn earlier_on_own_route(
     });
     let from = seconds(loaded.origin, now);
     v.shift = not_before(v.shift, free.map_or(from, |free| free.max(from)));
-    resume_after(v, behind, &index, &loaded.problem.jobs);
+    resume_after(v, behind, index, &loaded.problem.jobs);
     let break_window = v.break_.map(|b| b.window);
 
     // Judged as the route will be stored and its ETAs computed: the plan re-timed from its
@@ -251,21 +248,12 @@ fn earlier_on_own_route(
         .map_err(insertion_error)?
         .violations
         .len();
+    let last_behind_local = last_behind.and_then(|id| local.get(&id).copied());
     let mut best: Option<(f64, usize)> = None;
     for at in 0..was {
-        let after = at.checked_sub(1).map(|i| rest[i]);
-        let mut whole = without.clone();
-        let put_at = after.map_or(
-            // First after the visits behind the courier, as `put` places it.
-            behind_count.min(whole.len()),
-            |a| {
-                whole
-                    .iter()
-                    .position(|&k| k == a)
-                    .map_or(whole.len(), |p| p + 1)
-            },
-        );
-        whole.insert(put_at, late);
+        // Where `put` places it: after the visit before it, or first after those behind.
+        let after = at.checked_sub(1).map(|i| rest[i]).or(last_behind_local);
+        let whole = edit::sequence_with(&without, late, after);
         let stored = planner::retime(&planned, 0, &whole).map_err(insertion_error)?;
         if stored.violations.len() > problems_before {
             continue;
@@ -405,7 +393,8 @@ pub fn places(
     let mut day = match plan {
         Some(plan) => {
             let loaded = LoadedPlan::load(conn, plan)?;
-            ahead_of(conn, &loaded, &[job.id], now, plan.objective, false)?
+            let reading = Reading::of(conn, &loaded)?;
+            ahead_of(&loaded, &reading, &[job.id], now, plan.objective, false)
         }
         None => {
             let objective = PlanObjective::default();
@@ -546,23 +535,18 @@ impl Ahead {
 /// `placing`: the visits being placed, taken off their routes. With `spare_only`, their
 /// routes and those with a late visit get no room (their couriers are behind already).
 fn ahead_of(
-    conn: &mut DbConnection,
     loaded: &LoadedPlan,
+    reading: &Reading,
     placing: &[JobId],
     now: DateTime<Utc>,
     objective: PlanObjective,
     spare_only: bool,
-) -> ApiResult<Ahead> {
-    let index = job_index(&loaded.problem);
+) -> Ahead {
+    let index = &reading.index;
     let mut ids: Vec<Option<JobId>> = vec![None; loaded.problem.jobs.len()];
-    for (id, &i) in &index {
+    for (id, &i) in index {
         ids[i] = Some(*id);
     }
-    let routed: Vec<JobId> = loaded.stops.iter().filter_map(|s| s.job_id).collect();
-    let status: HashMap<JobId, JobStatus> = jobs::states(conn, &routed)?
-        .into_iter()
-        .map(|s| (s.id, s.status))
-        .collect();
     let placing: HashSet<JobId> = placing.iter().copied().collect();
     let mut stops_of: HashMap<i64, Vec<&plans::StopRow>> = HashMap::new();
     for stop in &loaded.stops {
@@ -583,14 +567,10 @@ fn ahead_of(
         let cut = stops
             .iter()
             .rposition(|stop| {
-                let reported = stop.outcome.is_some()
-                    || stop.job_id.and_then(|id| status.get(&id)).is_some_and(|s| {
-                        matches!(s, JobStatus::EnRoute | JobStatus::Arrived | JobStatus::Done)
-                    });
                 let over = stop
                     .departure_at
                     .is_some_and(|t| seconds(loaded.origin, t.and_utc()) <= now_secs);
-                reported || over
+                reading.reported(stop) || over
             })
             .map_or(0, |i| i + 1);
         let (behind, ahead) = stops.split_at(cut);
@@ -608,7 +588,7 @@ fn ahead_of(
         if let Some(at) = behind.last().and_then(|last| last.departure_at) {
             v.shift = not_before(v.shift, seconds(loaded.origin, at.and_utc()));
         }
-        if let Some(id) = resume_after(v, behind, &index, &loaded.problem.jobs) {
+        if let Some(id) = resume_after(v, behind, index, &loaded.problem.jobs) {
             last_behind.insert(vehicle, id);
         }
         // A courier running behind his plan has no spare time, whatever the plan says.
@@ -628,13 +608,46 @@ fn ahead_of(
         }
         routes.push((vehicle, sequence));
     }
-    Ok(Ahead {
+    Ahead {
         problem,
         routes,
         ids,
         last_behind,
         objective,
-    })
+    }
+}
+
+/// What a plan's day needs beyond its rows to judge a move: each routed job's place in the
+/// plan's problem and its status. Read once and shared by every visit judged on the plan.
+struct Reading {
+    index: HashMap<JobId, usize>,
+    status: HashMap<JobId, JobStatus>,
+}
+
+impl Reading {
+    fn of(conn: &mut DbConnection, loaded: &LoadedPlan) -> ApiResult<Self> {
+        let routed: Vec<JobId> = loaded.stops.iter().filter_map(|s| s.job_id).collect();
+        let status = jobs::states(conn, &routed)?
+            .into_iter()
+            .map(|s| (s.id, s.status))
+            .collect();
+        Ok(Self {
+            index: job_index(&loaded.problem),
+            status,
+        })
+    }
+
+    /// Whether the courier has reported on `stop`: its outcome, or its job en route,
+    /// arrived or done. Every stop up to the last such one is behind him.
+    fn reported(&self, stop: &plans::StopRow) -> bool {
+        stop.outcome.is_some()
+            || stop
+                .job_id
+                .and_then(|id| self.status.get(&id))
+                .is_some_and(|s| {
+                    matches!(s, JobStatus::EnRoute | JobStatus::Arrived | JobStatus::Done)
+                })
+    }
 }
 
 /// Sets vehicle `v` to go on after the stops `behind` its courier: from where the last
