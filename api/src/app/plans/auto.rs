@@ -9,8 +9,9 @@
 //! A visit flagged late by the live ETAs (`app::visits::eta`), not started and not locked,
 //! moves to another courier whose day is not late and whose route can take it within its
 //! promised window without making a stop late (`insert::relief`); when none can, it goes
-//! earlier on its own route if every stop there is then on time by the live ETAs, else it
-//! stays and its customer has been told of the delay.
+//! earlier on its own route if every stop there is then on time by the live ETAs (or the
+//! visits ahead on that route go in an order that keeps every window, when one move is not
+//! enough), else it stays and its customer has been told of the delay.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -236,7 +237,7 @@ pub fn relieve(
         return Ok(Outcome::Skipped);
     };
     edit::drop_jobs(conn, &[job.id], MOVING)?;
-    let Some(put) = insert::put(conn, &plan, &job, promised, place)? else {
+    let Some(put) = insert::put_relief(conn, &plan, &job, promised, place)? else {
         return Err(crate::error::ApiError::Conflict(
             "the late visit's new route would break a stop".to_owned(),
         ));

@@ -349,6 +349,41 @@ pub fn place_job(
     vehicle: usize,
     after: Option<JobId>,
 ) -> ApiResult<bool> {
+    place_in_route(conn, plan, job, vehicle, |id, others| {
+        Some(sequence_with(others, id, after))
+    })
+}
+
+/// Like `place_job`, with the whole route of `vehicle` given in its new `order` (the
+/// route's jobs and `job`, each once): a route put in another order around the visit.
+/// An order that is not of those jobs is an internal error.
+pub fn place_in_order(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    job: planner::Job,
+    vehicle: usize,
+    order: &[JobId],
+) -> ApiResult<bool> {
+    place_in_route(conn, plan, job, vehicle, |id, others| {
+        let mut given = order.to_vec();
+        let mut routed = others.to_vec();
+        routed.push(id);
+        given.sort_unstable();
+        routed.sort_unstable();
+        (given == routed).then(|| order.to_vec())
+    })
+}
+
+/// `job` put on `vehicle`'s route in the order `sequence` makes of it and the route's other
+/// jobs (`None`: not an order of them); `true`, with nothing written, when the route would
+/// come out with more problems than it has.
+fn place_in_route(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    job: planner::Job,
+    vehicle: usize,
+    sequence: impl FnOnce(JobId, &[JobId]) -> Option<Vec<JobId>>,
+) -> ApiResult<bool> {
     let (id, mut loaded) = with_job(conn, plan, job)?;
     let route_id = loaded
         .routes
@@ -363,7 +398,12 @@ pub fn place_job(
         .filter_map(|s| s.job_id)
         .filter(|&j| j != id)
         .collect();
-    let jobs = sequence_with(&others, id, after);
+    let jobs = sequence(id, &others).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "plan {}: a new order of vehicle {vehicle}'s route lists other jobs",
+            plan.id
+        ))
+    })?;
     // Re-timed first without writing: a route that would come out with more problems
     // than it has (one a dispatcher edited beyond what the planner builds) is left as it is.
     let before = loaded

@@ -31,6 +31,18 @@ pub struct RoutePlace {
     pub after: Option<JobId>,
 }
 
+/// Where a late visit goes instead: a place on a route, or its own route put in another
+/// order around it (the visits that can wait after those that cannot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relief {
+    Place(RoutePlace),
+    Order { vehicle: usize, order: Vec<JobId> },
+}
+
+/// The search budget of a route put in another order: a single route of a few dozen
+/// visits, a fixed budget so a day gives the same answer every time.
+const REORDER_ITERATIONS: u64 = 300;
+
 /// How far behind his plan a courier may be and still take a late visit from another.
 const BEHIND_PLAN_MINUTES: i64 = 10;
 
@@ -45,7 +57,7 @@ pub fn relief(
     plan: &PlanRow,
     job: &JobRow,
     now: DateTime<Utc>,
-) -> ApiResult<Option<(RoutePlace, Vec<planner::TimeWindow>)>> {
+) -> ApiResult<Option<(Relief, Vec<planner::TimeWindow>)>> {
     let loaded = LoadedPlan::load(conn, plan)?;
     let Some(windows) = late_windows(&loaded, job.id, now) else {
         return Ok(None);
@@ -55,7 +67,7 @@ pub fn relief(
         .pop()
         .flatten()
     {
-        Some(place) => Some(place),
+        Some(place) => Some(Relief::Place(place)),
         None => earlier_on_own_route(&loaded, &reading, job, &windows, now)?,
     };
     Ok(place.map(|place| (place, windows)))
@@ -87,7 +99,7 @@ pub fn relievable(
     let mut movable = Vec::new();
     for ((job, windows), place) in candidates.iter().zip(places) {
         let place = match place {
-            Some(place) => Some(place),
+            Some(place) => Some(Relief::Place(place)),
             None => earlier_on_own_route(&loaded, &reading, job, windows, now)?,
         };
         if place.is_some() {
@@ -151,14 +163,16 @@ fn relief_places(
 /// soon stuck behind visits that can wait). Judged by the live ETAs, not the plan: the
 /// courier goes on from his last reported stop, free when its estimate says (not before
 /// `now`), and every stop he has not reported on is still his to drive, however far behind
-/// the plan he is. The cheapest such place, `None` when there is none.
+/// the plan he is. The cheapest such place; when no one move is enough (the visit would
+/// make another urgent one late), the route's visits ahead in the order a one-route search
+/// finds with every window kept. `None` when there is neither.
 fn earlier_on_own_route(
     loaded: &LoadedPlan,
     reading: &Reading,
     job: &JobRow,
     windows: &[planner::TimeWindow],
     now: DateTime<Utc>,
-) -> ApiResult<Option<RoutePlace>> {
+) -> ApiResult<Option<Relief>> {
     let Some(route) = loaded
         .stops
         .iter()
@@ -248,18 +262,15 @@ fn earlier_on_own_route(
         .map_err(insertion_error)?
         .violations
         .len();
-    let last_behind_local = last_behind.and_then(|id| local.get(&id).copied());
-    let mut best: Option<(f64, usize)> = None;
-    for at in 0..was {
-        // Where `put` places it: after the visit before it, or first after those behind.
-        let after = at.checked_sub(1).map(|i| rest[i]).or(last_behind_local);
-        let whole = edit::sequence_with(&without, late, after);
-        let stored = planner::retime(&planned, 0, &whole).map_err(insertion_error)?;
+    // The visits ahead alone, for a search of their order from where the courier is.
+    let ahead_only = route_only(&live, 0, &ahead, None);
+    // The distance of the route run as `whole` (its jobs, the `sequence` ahead among them)
+    // when every customer's window is kept that way, `None` otherwise.
+    let mut judge = |whole: &[usize], sequence: &[usize]| -> ApiResult<Option<f64>> {
+        let stored = planner::retime(&planned, 0, whole).map_err(insertion_error)?;
         if stored.violations.len() > problems_before {
-            continue;
+            return Ok(None);
         }
-        let mut sequence = rest.clone();
-        sequence.insert(at, late);
         let mut stops: Vec<Option<usize>> = Vec::new();
         let mut behind_passed = behind_count == 0;
         let mut seen = 0;
@@ -292,16 +303,76 @@ fn earlier_on_own_route(
             .violations
             .iter()
             .all(|v| matches!(v.kind, planner::ViolationKind::BreakMissed { .. }));
-        if fits && best.is_none_or(|(cost, _)| timed.route.distance < cost) {
-            best = Some((timed.route.distance, at));
+        Ok(fits.then_some(timed.route.distance))
+    };
+
+    let last_behind_local = last_behind.and_then(|id| local.get(&id).copied());
+    let mut best: Option<(f64, usize)> = None;
+    for at in 0..was {
+        // Where `put` places it: after the visit before it, or first after those behind.
+        let after = at.checked_sub(1).map(|i| rest[i]).or(last_behind_local);
+        let whole = edit::sequence_with(&without, late, after);
+        let mut sequence = rest.clone();
+        sequence.insert(at, late);
+        if let Some(distance) = judge(&whole, &sequence)? {
+            if best.is_none_or(|(cost, _)| distance < cost) {
+                best = Some((distance, at));
+            }
         }
     }
-    Ok(best.map(|(_, at)| RoutePlace {
+    if let Some((_, at)) = best {
+        return Ok(Some(Relief::Place(RoutePlace {
+            vehicle,
+            after: match at.checked_sub(1) {
+                Some(i) => job_id_of(&planned, rest[i]),
+                None => last_behind,
+            },
+        })));
+    }
+
+    // No one move: the order a search of the route ahead finds with every window kept.
+    let Some(ahead_only) = ahead_only else {
+        return Ok(None);
+    };
+    let options = SolveOptions {
+        iterations: Some(REORDER_ITERATIONS),
+        threads: 1,
+        ..SolveOptions::default()
+    };
+    let found = planner::solve(&ahead_only, &options).map_err(insertion_error)?;
+    let order: Vec<usize> = found
+        .routes
+        .first()
+        .map(|r| {
+            r.stops
+                .iter()
+                .filter_map(|s| s.job)
+                .map(|k| ahead[k])
+                .collect()
+        })
+        .unwrap_or_default();
+    if !found.unassigned.is_empty() || order.len() != ahead.len() {
+        return Ok(None);
+    }
+    // Behind the courier as it was, then the new order, then what is ahead but not his to
+    // drive (not assigned), as it was.
+    let mut whole: Vec<usize> = without[..behind_count.min(without.len())].to_vec();
+    whole.extend(&order);
+    whole.extend(
+        without
+            .iter()
+            .skip(behind_count)
+            .filter(|k| !order.contains(k)),
+    );
+    if judge(&whole, &order)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Relief::Order {
         vehicle,
-        after: match at.checked_sub(1) {
-            Some(i) => job_id_of(&planned, rest[i]),
-            None => last_behind,
-        },
+        order: whole
+            .iter()
+            .filter_map(|&k| job_id_of(&planned, k))
+            .collect(),
     }))
 }
 
@@ -455,11 +526,41 @@ pub fn put(
     if worse {
         return Ok(None);
     }
+    put_done(conn, plan, job, &problem_job).map(Some)
+}
+
+/// Like `put`, where `relief` says: a place, or the visit's route in a new `order`.
+pub fn put_relief(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    job: &JobRow,
+    windows: Vec<planner::TimeWindow>,
+    relief: Relief,
+) -> ApiResult<Option<Put>> {
+    let (vehicle, order) = match relief {
+        Relief::Place(place) => return put(conn, plan, job, windows, place),
+        Relief::Order { vehicle, order } => (vehicle, order),
+    };
+    let problem_job = problem_job(job, windows);
+    if edit::place_in_order(conn, plan, problem_job.clone(), vehicle, &order)? {
+        return Ok(None);
+    }
+    put_done(conn, plan, job, &problem_job).map(Some)
+}
+
+/// What follows a visit put on `plan`: on a published plan it becomes its courier's, with
+/// the planned arrival and the window that holds it.
+fn put_done(
+    conn: &mut DbConnection,
+    plan: &PlanRow,
+    job: &JobRow,
+    problem_job: &planner::Job,
+) -> ApiResult<Put> {
     if plan.status != PlanStatus::Published {
-        return Ok(Some(Put {
+        return Ok(Put {
             eta: None,
             window: None,
-        }));
+        });
     }
     let placed = plans::stops(conn, plan.id)?
         .into_iter()
@@ -486,10 +587,10 @@ pub fn put(
                 end: super::input::instant(origin, w.end),
             })
     });
-    Ok(Some(Put {
+    Ok(Put {
         eta: placed.and_then(|s| s.arrival_at).map(|t| t.and_utc()),
         window,
-    }))
+    })
 }
 
 /// A plan's day from `now` on, as the planner's problem and given routes: each route
