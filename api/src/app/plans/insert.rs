@@ -222,6 +222,8 @@ fn earlier_on_own_route(
     for route in [&mut planned, &mut live] {
         route.jobs[late].time_windows = windows.to_vec();
     }
+    // A stop the dispatcher locked keeps its place among the others: no new order then.
+    let may_reorder = !ahead.iter().any(|s| s.locked);
     let ahead: Vec<usize> = ahead
         .iter()
         .filter_map(|s| s.job_id)
@@ -331,7 +333,7 @@ fn earlier_on_own_route(
     }
 
     // No one move: the order a search of the route ahead finds with every window kept.
-    let Some(ahead_only) = ahead_only else {
+    let Some(ahead_only) = ahead_only.filter(|_| may_reorder) else {
         return Ok(None);
     };
     let options = SolveOptions {
