@@ -668,7 +668,7 @@ backend_test!(
                     .await;
             let [patient, urgent] = [patient, urgent].map(|job| job["id"].as_i64().unwrap());
             let token = app.login(ONLY_COURIER).await;
-            let plan_id = day.publish_in_order(&app, &[patient, urgent]).await;
+            let plan_id = day.publish_in_order(&app, &[patient, urgent], &[]).await;
             let customer = format!("customer{}@demo.test", FIRST_CUSTOMER + 1);
             if shift_end - Utc::now() < chrono::Duration::minutes(40) {
                 // Late in the evening (or in the first hour, when the day is yesterday)
@@ -728,19 +728,9 @@ backend_test!(
             // window: the route is put in that order.
             let day = one_courier_day(&app).await;
             let (date, dispatcher, shift_end) = (day.date, day.dispatcher.clone(), day.shift_end);
-            let (_, patient) =
-                crate::plans::approved_claim_in(&app, FIRST_CUSTOMER, day.all_day(), HOMES[0])
-                    .await;
-            let (_, sooner) =
-                crate::plans::approved_claim_in(&app, FIRST_CUSTOMER + 1, day.until(32), HOMES[1])
-                    .await;
-            let (_, later) =
-                crate::plans::approved_claim_in(&app, FIRST_CUSTOMER, day.until(38), HOMES[0])
-                    .await;
-            let [patient, sooner, later] =
-                [patient, sooner, later].map(|job| job["id"].as_i64().unwrap());
+            let ([patient, sooner, later], plan_id) =
+                two_urgent_behind_one(&app, &day, false).await;
             let token = app.login(ONLY_COURIER).await;
-            let plan_id = day.publish_in_order(&app, &[patient, sooner, later]).await;
             let customer = format!("customer{FIRST_CUSTOMER}@demo.test");
             let left = shift_end - Utc::now();
             if left < chrono::Duration::minutes(80) {
@@ -785,6 +775,25 @@ backend_test!(
             }
             let report = crate::plans::check_plan(&app, &dispatcher, plan_id).await;
             assert_eq!(report.unassigned, 0, "{report:?}");
+        }
+);
+
+backend_test!(
+    a_route_with_a_locked_stop_ahead_is_not_reordered,
+    backend
+        | backend
+        | async move {
+            let (app, smtp) = reoptimizing(backend).await;
+            // The day of the test above, with the visit that can wait locked by the
+            // dispatcher where he put it: the order that would save the late visit moves
+            // it, so the route stays as it is and the late visit's customer is told.
+            let day = one_courier_day(&app).await;
+            let ([patient, sooner, later], _) = two_urgent_behind_one(&app, &day, true).await;
+            let token = app.login(ONLY_COURIER).await;
+            wait_for_notice(&smtp, &format!("customer{FIRST_CUSTOMER}@demo.test")).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let (_, mine) = crate::courier::route_of_day(&app, &token, day.date).await;
+            assert_eq!(job_order(&mine), vec![patient, sooner, later], "{mine}");
         }
 );
 
@@ -840,8 +849,8 @@ impl OneCourierDay {
     }
 
     /// Plans the day, has the dispatcher put `jobs` on the courier's route in that order
-    /// and publishes it; the plan's id.
-    async fn publish_in_order(&self, app: &TestApp, jobs: &[i64]) -> i64 {
+    /// (locking those of them in `locked` there) and publishes it; the plan's id.
+    async fn publish_in_order(&self, app: &TestApp, jobs: &[i64], locked: &[i64]) -> i64 {
         let draft = crate::plans::run_plan(
             app,
             &self.dispatcher,
@@ -860,7 +869,9 @@ impl OneCourierDay {
             .patch(
                 &format!("/plans/{plan_id}"),
                 &self.dispatcher,
-                &json!({"version": draft["version"], "moves": moves}),
+                &json!({"version": draft["version"], "moves": moves,
+                        "locks": locked.iter().map(|job| json!({"job_id": job, "locked": true}))
+                                       .collect::<Vec<_>>()}),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{edited}");
@@ -874,6 +885,26 @@ fn current_eta(stop: &Value) -> DateTime<Utc> {
     stop["eta"]
         .as_str()
         .map_or_else(|| at(&stop["arrive"]), |_| at(&stop["eta"]))
+}
+
+/// On `day`, three 20-minute visits in this order: one the customer can take all day
+/// (locked there by the dispatcher with `lock_patient`), one due within 32 minutes and one
+/// within 38; the plan published. Their job ids in that order, and the plan's id.
+async fn two_urgent_behind_one(
+    app: &TestApp,
+    day: &OneCourierDay,
+    lock_patient: bool,
+) -> ([i64; 3], i64) {
+    let (_, patient) =
+        crate::plans::approved_claim_in(app, FIRST_CUSTOMER, day.all_day(), HOMES[0]).await;
+    let (_, sooner) =
+        crate::plans::approved_claim_in(app, FIRST_CUSTOMER + 1, day.until(32), HOMES[1]).await;
+    let (_, later) =
+        crate::plans::approved_claim_in(app, FIRST_CUSTOMER, day.until(38), HOMES[0]).await;
+    let jobs = [patient, sooner, later].map(|job| job["id"].as_i64().unwrap());
+    let locked = if lock_patient { &jobs[..1] } else { &[] };
+    let plan_id = day.publish_in_order(app, &jobs, locked).await;
+    (jobs, plan_id)
 }
 
 /// The jobs of a courier's route, in its order.
