@@ -601,21 +601,11 @@ backend_test!(
                 );
                 return;
             }
-            let deadline = std::time::Instant::now() + Duration::from_secs(30);
-            loop {
-                let (_, theirs) = crate::courier::route_of_day(&app, &plain_token, date).await;
-                if theirs["stops"].as_array().is_some_and(|s| !s.is_empty()) {
-                    break;
-                }
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "nothing moved: {theirs}"
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            // Several sweeps later, still exactly one moved.
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            let (_, theirs) = crate::courier::route_of_day(&app, &plain_token, date).await;
+            // Several sweeps after the first move, still exactly one moved.
+            let theirs = route_settled(&app, &plain_token, date, "nothing moved", |theirs| {
+                theirs["stops"].as_array().is_some_and(|s| !s.is_empty())
+            })
+            .await;
             let moved: Vec<&Value> = theirs["stops"]
                 .as_array()
                 .unwrap()
@@ -680,26 +670,12 @@ backend_test!(
                 assert_eq!(job_order(&mine), vec![patient, urgent], "{mine}");
                 return;
             }
-            let deadline = std::time::Instant::now() + Duration::from_secs(30);
-            let moved = loop {
-                let (_, mine) = crate::courier::route_of_day(&app, &token, date).await;
-                if job_order(&mine) == vec![urgent, patient] {
-                    break mine;
-                }
-                assert!(std::time::Instant::now() < deadline, "not moved: {mine}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            };
-            // Several sweeps later it is still first, and neither visit is flagged late.
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            let (_, mine) = crate::courier::route_of_day(&app, &token, date).await;
-            assert_eq!(job_order(&mine), job_order(&moved), "{mine}");
-            let first = crate::courier::stop_of(&mine, urgent).unwrap();
-            let window_end = at(&first["windows"][0]["to"]);
-            assert!(current_eta(&first) <= window_end, "on time now: {first}");
-            for job in [urgent, patient] {
-                let stop = crate::courier::stop_of(&mine, job).unwrap();
-                assert_ne!(stop["late"], true, "{stop}");
-            }
+            // Several sweeps later it is still first, and both visits are on time.
+            let mine = route_settled(&app, &token, date, "not moved", |mine| {
+                job_order(mine) == vec![urgent, patient]
+            })
+            .await;
+            assert_on_time(&mine, &[urgent, patient]);
             let report = crate::plans::check_plan(&app, &dispatcher, plan_id).await;
             assert_eq!(report.unassigned, 0, "{report:?}");
             // Told when to expect the courier at publication, and again after the move.
@@ -746,33 +722,17 @@ backend_test!(
                 }
                 return;
             }
-            let deadline = std::time::Instant::now() + Duration::from_secs(30);
-            let moved = loop {
-                let (_, mine) = crate::courier::route_of_day(&app, &token, date).await;
-                if job_order(&mine).last() == Some(&patient) {
-                    break mine;
-                }
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "not reordered: {mine}"
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            };
-            let mut urgent = job_order(&moved)[..2].to_vec();
+            // Several sweeps later the order holds and every visit is on time.
+            let mine = route_settled(&app, &token, date, "not reordered", |mine| {
+                job_order(mine).last() == Some(&patient)
+            })
+            .await;
+            let mut urgent = job_order(&mine)[..2].to_vec();
             urgent.sort_unstable();
             let mut expected = vec![sooner, later];
             expected.sort_unstable();
-            assert_eq!(urgent, expected, "{moved}");
-            // Several sweeps later the order holds and no visit is flagged late.
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            let (_, mine) = crate::courier::route_of_day(&app, &token, date).await;
-            assert_eq!(job_order(&mine), job_order(&moved), "{mine}");
-            for job in [patient, sooner, later] {
-                let stop = crate::courier::stop_of(&mine, job).unwrap();
-                let window_end = at(&stop["windows"][0]["to"]);
-                assert!(current_eta(&stop) <= window_end, "on time now: {stop}");
-                assert_ne!(stop["late"], true, "{stop}");
-            }
+            assert_eq!(urgent, expected, "{mine}");
+            assert_on_time(&mine, &[patient, sooner, later]);
             let report = crate::plans::check_plan(&app, &dispatcher, plan_id).await;
             assert_eq!(report.unassigned, 0, "{report:?}");
         }
@@ -908,6 +868,46 @@ async fn two_urgent_behind_one(
 }
 
 /// The jobs of a courier's route, in its order.
+/// A courier's route of `date` once `settled` holds of it (within 30 seconds, else the
+/// test fails saying `what`), read again two seconds (several sweeps) later with its visits
+/// in the same order.
+async fn route_settled(
+    app: &TestApp,
+    token: &str,
+    date: NaiveDate,
+    what: &str,
+    settled: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let first = loop {
+        let (_, route) = crate::courier::route_of_day(app, token, date).await;
+        if settled(&route) {
+            break route;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: {route}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, route) = crate::courier::route_of_day(app, token, date).await;
+    assert_eq!(
+        job_order(&route),
+        job_order(&first),
+        "the order held: {route}"
+    );
+    route
+}
+
+/// Each of `jobs` on `route` expected inside its window by its current estimate, and not
+/// flagged late.
+fn assert_on_time(route: &Value, jobs: &[i64]) {
+    for &job in jobs {
+        let stop = crate::courier::stop_of(route, job).unwrap();
+        let window_end = at(&stop["windows"][0]["to"]);
+        assert!(current_eta(&stop) <= window_end, "on time now: {stop}");
+        assert_ne!(stop["late"], true, "{stop}");
+    }
+}
+
 fn job_order(route: &Value) -> Vec<i64> {
     route["stops"]
         .as_array()

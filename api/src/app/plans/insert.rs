@@ -523,12 +523,7 @@ pub fn put(
     windows: Vec<planner::TimeWindow>,
     place: RoutePlace,
 ) -> ApiResult<Option<Put>> {
-    let problem_job = problem_job(job, windows);
-    let worse = edit::place_job(conn, plan, problem_job.clone(), place.vehicle, place.after)?;
-    if worse {
-        return Ok(None);
-    }
-    put_done(conn, plan, job, &problem_job).map(Some)
+    put_relief(conn, plan, job, windows, Relief::Place(place))
 }
 
 /// Like `put`, where `relief` says: a place, or the visit's route in a new `order`.
@@ -539,12 +534,16 @@ pub fn put_relief(
     windows: Vec<planner::TimeWindow>,
     relief: Relief,
 ) -> ApiResult<Option<Put>> {
-    let (vehicle, order) = match relief {
-        Relief::Place(place) => return put(conn, plan, job, windows, place),
-        Relief::Order { vehicle, order } => (vehicle, order),
-    };
     let problem_job = problem_job(job, windows);
-    if edit::place_in_order(conn, plan, problem_job.clone(), vehicle, &order)? {
+    let worse = match relief {
+        Relief::Place(place) => {
+            edit::place_job(conn, plan, problem_job.clone(), place.vehicle, place.after)?
+        }
+        Relief::Order { vehicle, order } => {
+            edit::place_in_order(conn, plan, problem_job.clone(), vehicle, &order)?
+        }
+    };
+    if worse {
         return Ok(None);
     }
     put_done(conn, plan, job, &problem_job).map(Some)
