@@ -195,6 +195,11 @@ const UNIQUE_RULES: &[UniqueRule] = &[
         error: || ApiError::field("sku", messages::DUPLICATE_SKU),
     },
     UniqueRule {
+        constraint: "partners_kind_name_key",
+        sqlite_columns: "partners.kind, partners.name",
+        error: || ApiError::field("name", messages::DUPLICATE_PARTNER),
+    },
+    UniqueRule {
         constraint: "customers_email_key",
         sqlite_columns: "customers.email",
         error: || ApiError::Conflict(messages::CUSTOMER_CHANGED.to_owned()),

@@ -64,6 +64,9 @@ pub const SERIAL_OF_ANOTHER: &str =
     "this serial number is registered to another customer; the seller can file the claim";
 pub const DUPLICATE_EMAIL: &str = "a user with this e-mail already exists";
 pub const DUPLICATE_SKU: &str = "a product with this SKU already exists";
+pub const DUPLICATE_PARTNER: &str = "a partner of this kind with this name already exists";
+pub const UNKNOWN_CATEGORY: &str = "no product in the catalogue has this category";
+pub const LAT_LON_TOGETHER: &str = "a new location needs both `lat` and `lon`";
 pub const CUSTOMER_NEEDED: &str =
     "the serial number is not linked to a customer: give the customer's details";
 pub const CUSTOMER_ROLE_NEEDS_CUSTOMER: &str = "a customer account must be linked to a customer";
@@ -122,7 +125,7 @@ pub fn wrong_shape(serde_message: &str) -> String {
 }
 
 pub const SKILL_FORMAT: &str = "skills are short lowercase words such as `cash`";
-pub const CLOSES_BEFORE_OPENS: &str = "the depot must close after it opens";
+pub const CLOSES_BEFORE_OPENS: &str = "the closing time must be after the opening time";
 pub const NOT_A_COURIER_ACCOUNT: &str = "must be the id of a courier account";
 pub const COURIER_EXISTS: &str = "this account already has a courier";
 pub const SHIFT_TOO_LONG: &str = "a shift lasts at most 24 hours";

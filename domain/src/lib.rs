@@ -13,6 +13,7 @@ pub mod error;
 pub mod eta;
 pub mod job;
 pub mod locale;
+pub mod partner;
 pub mod plan;
 pub mod report;
 pub mod sla;

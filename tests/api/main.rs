@@ -19,6 +19,7 @@ mod migrations;
 mod notifications;
 mod objectives;
 mod openapi;
+mod partners;
 mod plans;
 mod registry;
 mod remedies;

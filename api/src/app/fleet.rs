@@ -23,15 +23,7 @@ pub struct DepotInput<'a> {
 }
 
 pub fn create_depot(conn: &mut DbConnection, d: &DepotInput) -> ApiResult<DepotRow> {
-    if d.closes <= d.opens {
-        return Err(ApiError::field("closes", messages::CLOSES_BEFORE_OPENS));
-    }
-    // The planner turns the depot's local hours into UTC with this zone.
-    let time_zone = d.time_zone.trim();
-    if time_zone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(ApiError::field("time_zone", messages::TIME_ZONE_UNKNOWN));
-    }
-    let minute = |t: NaiveTime| i32::try_from(t.hour() * 60 + t.minute()).unwrap_or(0);
+    let hours = opening_hours(d.opens, d.closes, d.time_zone)?;
     Ok(fleet::insert_depot(
         conn,
         &NewDepot {
@@ -39,12 +31,42 @@ pub fn create_depot(conn: &mut DbConnection, d: &DepotInput) -> ApiResult<DepotR
             address: d.address.trim(),
             lat: d.lat,
             lon: d.lon,
-            opens_minute: minute(d.opens),
-            closes_minute: minute(d.closes),
-            time_zone,
+            opens_minute: hours.opens_minute,
+            closes_minute: hours.closes_minute,
+            time_zone: &hours.time_zone,
             created_at: now(),
         },
     )?)
+}
+
+/// A place's local opening hours as stored: minutes of the day in its own time zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpeningHours {
+    pub opens_minute: i32,
+    pub closes_minute: i32,
+    pub time_zone: String,
+}
+
+/// Checks a depot's or a partner's hours: closing after opening, a zone the planner knows
+/// (it turns the local hours into UTC with it).
+pub fn opening_hours(
+    opens: NaiveTime,
+    closes: NaiveTime,
+    time_zone: &str,
+) -> ApiResult<OpeningHours> {
+    if closes <= opens {
+        return Err(ApiError::field("closes", messages::CLOSES_BEFORE_OPENS));
+    }
+    let time_zone = time_zone.trim();
+    if time_zone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(ApiError::field("time_zone", messages::TIME_ZONE_UNKNOWN));
+    }
+    let minute = |t: NaiveTime| i32::try_from(t.hour() * 60 + t.minute()).unwrap_or(0);
+    Ok(OpeningHours {
+        opens_minute: minute(opens),
+        closes_minute: minute(closes),
+        time_zone: time_zone.to_owned(),
+    })
 }
 
 pub fn list_depots(conn: &mut DbConnection) -> ApiResult<Vec<DepotRow>> {

@@ -10,6 +10,7 @@
 //! | [`plans`] | plan runs, routes, dispatchers' edits, publication, re-optimisation |
 //! | [`accounts`] | users, duty (absence, substitutes), couriers' records |
 //! | [`fleet`] | depots and shifts |
+//! | [`partners`] | workshops and suppliers a courier may be sent to, with their hours and the product categories they take |
 //! | [`registry`] | products, sales (one or a CSV file), customers, warranty lookups |
 //! | [`reports`] | the department's reports: claims by period, stage and manager |
 //! | [`slots`] | the slots a customer can book for her visit from her tracking link, and booking one |
@@ -26,6 +27,7 @@ pub mod documents;
 pub mod fleet;
 pub mod idempotency;
 pub mod notifications;
+pub mod partners;
 pub mod plans;
 pub mod registry;
 pub mod reports;

@@ -125,6 +125,10 @@ role_guard!(
     Registrar: Admin | Head | Manager
 );
 role_guard!(
+    /// Reads the workshops and suppliers (dispatchers: the routes go there).
+    PartnerReader: Admin | Head | Manager | Dispatcher
+);
+role_guard!(
     /// Looks up warranty by serial number.
     WarrantyReader: Admin | Head | Manager | Dealer | Dispatcher
 );

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod outbox;
 pub mod page_sessions;
+pub mod partners;
 pub mod plans;
 pub mod positions;
 pub mod registry;

@@ -151,6 +151,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    partners (id) {
+        id -> BigInt,
+        kind -> Text,
+        name -> Text,
+        address -> Text,
+        lat -> Double,
+        lon -> Double,
+        opens_minute -> Integer,
+        closes_minute -> Integer,
+        time_zone -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        categories -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     couriers (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -414,6 +434,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     claims,
     claim_events,
     depots,
+    partners,
     couriers,
     shifts,
     jobs,

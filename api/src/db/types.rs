@@ -52,6 +52,7 @@ stored_enums!(
     domain::claim::RejectReason => "reject reason",
     domain::decision::Logistics => "logistics",
     domain::locale::Locale => "locale",
+    domain::partner::PartnerKind => "partner kind",
     crate::auth::Role => "role",
 );
 
@@ -96,6 +97,7 @@ into_inner!(
     domain::claim::RejectReason,
     domain::decision::Logistics,
     domain::locale::Locale,
+    domain::partner::PartnerKind,
     crate::auth::Role
 );
 

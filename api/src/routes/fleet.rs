@@ -52,7 +52,6 @@ pub struct DepotResponse {
 
 impl From<DepotRow> for DepotResponse {
     fn from(d: DepotRow) -> Self {
-        let clock = |m: i32| format!("{:02}:{:02}", m / 60, m % 60);
         Self {
             id: d.id,
             name: d.name,
@@ -64,6 +63,11 @@ impl From<DepotRow> for DepotResponse {
             time_zone: d.time_zone,
         }
     }
+}
+
+/// A minute of the day as `HH:MM`.
+pub(super) fn clock(minute: i32) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

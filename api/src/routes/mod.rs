@@ -8,6 +8,7 @@ pub mod fleet;
 pub mod jobs;
 pub mod me;
 pub mod ops;
+pub mod partners;
 pub mod plans;
 pub mod registry;
 pub mod reports;
@@ -76,6 +77,10 @@ api_routes!(
         jobs::cancel_job,
         fleet::create_depot,
         fleet::list_depots,
+        partners::create_partner,
+        partners::list_partners,
+        partners::get_partner,
+        partners::update_partner,
         fleet::create_courier,
         fleet::list_couriers,
         fleet::put_shift,
@@ -178,4 +183,13 @@ pub fn paginate_by<R, T>(
         items: rows.into_iter().map(map).collect(),
         next_cursor,
     }
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(de).map(Some)
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::{decode_cursor, page_limit, paginate, Page};
+use super::{decode_cursor, double_option, page_limit, paginate, Page};
 use crate::app::accounts::{self, AccountChanges, NewAccount};
 use crate::auth::extract::{Admin, AdminOrHead};
 use crate::auth::{password, Role};
@@ -167,13 +167,4 @@ pub async fn update_user(
         .await?;
     state.revocations.record(user.id, user.standing());
     Ok(HttpResponse::Ok().json(UserResponse::from(user)))
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(de).map(Some)
 }

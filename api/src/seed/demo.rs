@@ -1,4 +1,4 @@
-//! The demo city: two depots, a catalogue and sales registry, customers, managers with a
+//! The demo city: two depots, a contract workshop and a supplier, a catalogue and sales registry, customers, managers with a
 //! head, a dispatcher, couriers with shifts for today and tomorrow, and claims in several
 //! stages. Seeding is idempotent: a second run only resets the demo logins' password.
 
@@ -6,12 +6,14 @@ use chrono::{Duration, NaiveDate, NaiveTime};
 use domain::claim::Remedy;
 use domain::decision::{DecisionInput, DecisionKind, RejectReason};
 use domain::locale::Locale;
+use domain::partner::PartnerKind;
 use domain::sla::SlaPolicy;
 
 use super::{account, at, courier, ensure_products, review_and_decide, Product};
 use crate::app::accounts::{self, NewAccount};
 use crate::app::claims::{self, Filing};
 use crate::app::fleet::{self, BreakInput, DepotInput, ShiftInput};
+use crate::app::partners::{self, PartnerInput};
 use crate::app::registry::{self, Buyer, CustomerDetails, SaleInput};
 use crate::auth::{password, Role};
 use crate::db::types::TimeWindow;
@@ -109,6 +111,7 @@ fn seed_city(
         &depot("South depot", "Tempelhofer Damm 200", 52.4580, 13.3850),
     )?;
     ensure_products(conn, &PRODUCTS)?;
+    seed_partners(conn)?;
 
     for (email, name, role) in [
         ("admin@demo.test", "Ada Admin", Role::Admin),
@@ -237,6 +240,44 @@ fn seed_city(
 }
 
 /// 07:00-17:00 UTC (08:00-18:00 in Berlin in winter), a 30-minute break between 11 and 14.
+/// A contract workshop for the large appliances and a supplier of every product, so a
+/// manager has somewhere to send a unit and somewhere to collect a replacement.
+fn seed_partners(conn: &mut DbConnection) -> Result<(), ApiError> {
+    let hours = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default();
+    let partners = [
+        PartnerInput {
+            kind: PartnerKind::Workshop,
+            name: "Spree Appliance Repair".to_owned(),
+            address: "Storkower Strasse 120".to_owned(),
+            lat: 52.5330,
+            lon: 13.4560,
+            opens: hours(9),
+            closes: hours(18),
+            time_zone: "Europe/Berlin".to_owned(),
+            phone: Some("+49 30 5550100".to_owned()),
+            email: Some("service@spree-repair.demo.test".to_owned()),
+            categories: vec!["washing_machine".to_owned(), "fridge".to_owned()],
+        },
+        PartnerInput {
+            kind: PartnerKind::Supplier,
+            name: "Havel Wholesale".to_owned(),
+            address: "Nonnendammallee 80".to_owned(),
+            lat: 52.5370,
+            lon: 13.2560,
+            opens: hours(7),
+            closes: hours(16),
+            time_zone: "Europe/Berlin".to_owned(),
+            phone: Some("+49 30 5550200".to_owned()),
+            email: Some("orders@havel-wholesale.demo.test".to_owned()),
+            categories: Vec::new(),
+        },
+    ];
+    for partner in partners {
+        partners::create(conn, partner)?;
+    }
+    Ok(())
+}
+
 fn shift(date: NaiveDate, depot_id: i64) -> ShiftInput {
     let at = |hour| at(date, hour).and_utc();
     ShiftInput {
