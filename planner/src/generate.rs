@@ -123,3 +123,153 @@ pub fn city_day(jobs: usize, couriers: usize, seed: u64) -> Problem {
         },
     }
 }
+
+/// The six Solomon classes: customers clustered (`C`), scattered at random (`R`) or half
+/// each (`RC`); a short horizon with small vehicles (`1`) or a long one with large (`2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SolomonClass {
+    C1,
+    C2,
+    R1,
+    R2,
+    Rc1,
+    Rc2,
+}
+
+impl SolomonClass {
+    pub const ALL: [SolomonClass; 6] = [
+        SolomonClass::C1,
+        SolomonClass::C2,
+        SolomonClass::R1,
+        SolomonClass::R2,
+        SolomonClass::Rc1,
+        SolomonClass::Rc2,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SolomonClass::C1 => "C1",
+            SolomonClass::C2 => "C2",
+            SolomonClass::R1 => "R1",
+            SolomonClass::R2 => "R2",
+            SolomonClass::Rc1 => "RC1",
+            SolomonClass::Rc2 => "RC2",
+        }
+    }
+
+    /// Solomon's horizon on his 100 x 100 grid, the vehicle capacity, the service time and
+    /// the range of window widths, per class (read off the 56 instances).
+    fn shape(self) -> ClassShape {
+        let (horizon, capacity, service, widths) = match self {
+            SolomonClass::C1 => (1236.0, 200, 90.0, (40.0, 180.0)),
+            SolomonClass::C2 => (3390.0, 700, 90.0, (160.0, 640.0)),
+            SolomonClass::R1 => (230.0, 200, 10.0, (10.0, 60.0)),
+            SolomonClass::R2 => (1000.0, 1000, 10.0, (60.0, 480.0)),
+            SolomonClass::Rc1 => (240.0, 200, 10.0, (10.0, 60.0)),
+            SolomonClass::Rc2 => (960.0, 1000, 10.0, (60.0, 480.0)),
+        };
+        ClassShape {
+            horizon,
+            capacity,
+            service,
+            widths,
+            clustered: match self {
+                SolomonClass::C1 | SolomonClass::C2 => 1.0,
+                SolomonClass::R1 | SolomonClass::R2 => 0.0,
+                SolomonClass::Rc1 | SolomonClass::Rc2 => 0.5,
+            },
+        }
+    }
+}
+
+impl std::str::FromStr for SolomonClass {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SolomonClass::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown class {s:?}: one of C1, C2, R1, R2, RC1, RC2"))
+    }
+}
+
+struct ClassShape {
+    horizon: f64,
+    capacity: i32,
+    service: f64,
+    widths: (f64, f64),
+    /// Share of the customers placed in clusters.
+    clustered: f64,
+}
+
+/// A Solomon-style VRPTW instance of `customers` customers in Solomon's text format (what
+/// `--format solomon` and every peer of the comparison read), in the manner of the
+/// Gehring & Homberger extension: the grid's side and the horizon grow with the square root
+/// of the size, so neighbours stay as far apart as in Solomon's 100-customer files and the
+/// depot as far (relatively) from the edge; capacity, service time, demands and window
+/// widths stay Solomon's. Coordinates, demands and windows are integers. Every customer can
+/// be served alone: its window opens by the latest start that still gets the vehicle home,
+/// and closes no sooner than the vehicle can arrive. The same class, size and seed give the
+/// same text.
+pub fn solomon_like(class: SolomonClass, customers: usize, seed: u64) -> String {
+    let shape = class.shape();
+    let mut rng = Rng::new(seed ^ ((class as u64 + 1) << 32));
+    let scale = (customers.max(1) as f64 / 100.0).sqrt().max(1.0);
+    let side = (100.0 * scale).round();
+    let horizon = (shape.horizon * scale).round();
+    let depot = ((side / 2.0).round(), (side / 2.0).round());
+    // Solomon's clustered files have about ten customers per cluster, spread a few units.
+    let clusters: Vec<(f64, f64)> = (0..(customers / 10).max(1))
+        .map(|_| {
+            (
+                5.0 + rng.f64() * (side - 10.0),
+                5.0 + rng.f64() * (side - 10.0),
+            )
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(customers);
+    for id in 1..=customers {
+        let (x, y) = if rng.f64() < shape.clustered {
+            let (cx, cy) = clusters[rng.below(clusters.len())];
+            let spread = 6.0;
+            (
+                (cx + (rng.f64() + rng.f64() - 1.0) * spread).clamp(0.0, side),
+                (cy + (rng.f64() + rng.f64() - 1.0) * spread).clamp(0.0, side),
+            )
+        } else {
+            (rng.f64() * side, rng.f64() * side)
+        };
+        let (x, y) = (x.round(), y.round());
+        let demand = match class {
+            SolomonClass::C1 | SolomonClass::C2 => 10 * (1 + rng.below(4) as i32),
+            _ => 1 + rng.below(41) as i32,
+        };
+        let from_depot = ((x - depot.0).powi(2) + (y - depot.1).powi(2)).sqrt();
+        // Served alone: arrive by `from_depot`, start by `last_start` to be home in time.
+        let first = from_depot.ceil();
+        let last_start = (horizon - from_depot - shape.service).floor();
+        let (lo, hi) = shape.widths;
+        let width = (lo + rng.f64() * (hi - lo)).round();
+        let centre = first + rng.f64() * (last_start - first).max(0.0);
+        let ready = (centre - width / 2.0).round().clamp(0.0, last_start);
+        let due = (ready + width).min(last_start).max(first);
+        rows.push((id, x, y, demand, ready, due));
+    }
+    let vehicles = (customers / 4).max(1);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{}-like-{customers}-{seed}\n\nVEHICLE\nNUMBER     CAPACITY\n{vehicles:>5} {:>12}\n\n",
+        class.name(),
+        shape.capacity
+    ));
+    out.push_str(
+        "CUSTOMER\nCUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE TIME\n\n",
+    );
+    let row = |id: usize, x: f64, y: f64, demand: i32, ready: f64, due: f64, service: f64| {
+        format!("{id:>5} {x:>8} {y:>9} {demand:>10} {ready:>10} {due:>10} {service:>10}\n")
+    };
+    out.push_str(&row(0, depot.0, depot.1, 0, 0.0, horizon, 0.0));
+    for (id, x, y, demand, ready, due) in rows {
+        out.push_str(&row(id, x, y, demand, ready, due, shape.service));
+    }
+    out
+}

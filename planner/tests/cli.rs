@@ -239,6 +239,69 @@ fn generate_then_solve_json() {
 }
 
 #[test]
+fn generate_a_solomon_like_instance_then_solve_it_as_solomon() {
+    let out = planner()
+        .args([
+            "generate",
+            "--solomon-like",
+            "rc2",
+            "--customers",
+            "120",
+            "--seed",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("RC2-like-120-5"), "{text}");
+    let dir = temp_dir("solomon-like");
+    let f = dir.join("rc2.txt");
+    std::fs::write(&f, &text).unwrap();
+    let out = planner()
+        .args([
+            "solve",
+            f.to_str().unwrap(),
+            "--iterations",
+            "200",
+            "--threads",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let solution = dir.join("rc2.json");
+    std::fs::write(&solution, &out.stdout).unwrap();
+    let out = planner()
+        .args(["check", f.to_str().unwrap(), solution.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // A class it does not know, and a size without a class, are refused.
+    for args in [
+        &["generate", "--solomon-like", "r3"][..],
+        &["generate", "--customers", "100"][..],
+        &["generate", "--solomon-like", "r1", "--jobs", "5"][..],
+    ] {
+        let out = planner().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
 fn generated_day_is_feasible_by_the_checker() {
     let p = planner::generate::city_day(150, 6, 9);
     let o = planner::SolveOptions {

@@ -116,12 +116,20 @@ enum Cmd {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
-    /// Write a realistic city day in the JSON format to standard output.
+    /// Write a realistic city day in the JSON format to standard output, or with
+    /// `--solomon-like CLASS` a Solomon-style VRPTW instance in Solomon's text format.
     Generate {
-        #[arg(long)]
-        jobs: usize,
-        #[arg(long)]
-        couriers: usize,
+        #[arg(long, required_unless_present = "solomon_like")]
+        jobs: Option<usize>,
+        #[arg(long, required_unless_present = "solomon_like")]
+        couriers: Option<usize>,
+        /// C1, C2, R1, R2, RC1 or RC2: customers clustered, random or both; short horizon
+        /// and small vehicles (1) or long and large (2).
+        #[arg(long, conflicts_with_all = ["jobs", "couriers"])]
+        solomon_like: Option<planner::generate::SolomonClass>,
+        /// Customers of a `--solomon-like` instance.
+        #[arg(long, default_value_t = 1000, requires = "solomon_like")]
+        customers: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -264,10 +272,24 @@ fn main() -> ExitCode {
         Cmd::Generate {
             jobs,
             couriers,
+            solomon_like,
+            customers,
             seed,
         } => {
-            let p = planner::generate::city_day(jobs, couriers, seed);
-            println!("{}", json::write(&p));
+            match (solomon_like, jobs, couriers) {
+                (Some(class), _, _) => print!(
+                    "{}",
+                    planner::generate::solomon_like(class, customers, seed)
+                ),
+                (None, Some(jobs), Some(couriers)) => {
+                    println!(
+                        "{}",
+                        json::write(&planner::generate::city_day(jobs, couriers, seed))
+                    );
+                }
+                // clap requires both without a class.
+                (None, _, _) => return ExitCode::from(2),
+            }
             ExitCode::SUCCESS
         }
         Cmd::Check {
