@@ -209,6 +209,12 @@ backend_test!(
             fields(&refused(with(json!({"name": "   "}))).await),
             ["name"]
         );
+        // What only the whole partner shows is reported together.
+        let problem = refused(with(
+            json!({"address": " ", "closes": "08:00", "categories": ["tv", "toaster"]}),
+        ))
+        .await;
+        assert_eq!(fields(&problem), ["address", "closes", "categories[1]"]);
         // Every category must be one the catalogue has: a typo would take nothing.
         let problem = refused(with(json!({"categories": ["tv", "frdge", "dishwasher"]}))).await;
         assert_eq!(fields(&problem), ["categories[1]", "categories[2]"]);

@@ -122,25 +122,32 @@ pub fn list(
 
 /// The row to write: texts trimmed, e-mail normalised, hours and categories checked (every
 /// category one the catalogue has, so a typo cannot leave a workshop that takes nothing).
+/// Every problem is reported at once, so the manager fixes the form in one go.
 fn checked(conn: &mut DbConnection, p: PartnerInput, active: bool) -> ApiResult<PartnerValues> {
-    for (field, value) in [("name", &p.name), ("address", &p.address)] {
-        if value.trim().is_empty() {
-            return Err(ApiError::field(field, messages::BLANK));
-        }
-    }
-    let hours = opening_hours(p.opens, p.closes, &p.time_zone)?;
-    let categories = normalise_categories(&p.categories);
-    let known = partners::catalogue_categories(conn)?;
-    let unknown: Vec<FieldError> = p
-        .categories
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.trim().is_empty() && !known.iter().any(|k| k == c.trim()))
-        .map(|(i, _)| FieldError::new(format!("categories[{i}]"), messages::UNKNOWN_CATEGORY))
+    let mut errors: Vec<FieldError> = [("name", &p.name), ("address", &p.address)]
+        .into_iter()
+        .filter(|(_, value)| value.trim().is_empty())
+        .map(|(field, _)| FieldError::new(field, messages::BLANK))
         .collect();
-    if !unknown.is_empty() {
-        return Err(ApiError::Validation(unknown));
-    }
+    let hours = match opening_hours(p.opens, p.closes, &p.time_zone) {
+        Ok(hours) => Some(hours),
+        Err(ApiError::Validation(wrong)) => {
+            errors.extend(wrong);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    let known = partners::catalogue_categories(conn)?;
+    errors.extend(
+        p.categories
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.trim().is_empty() && !known.iter().any(|k| k == c.trim()))
+            .map(|(i, _)| FieldError::new(format!("categories[{i}]"), messages::UNKNOWN_CATEGORY)),
+    );
+    let Some(hours) = hours.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
     let text = |t: Option<String>| t.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
     Ok(PartnerValues {
         kind: p.kind,
@@ -153,7 +160,7 @@ fn checked(conn: &mut DbConnection, p: PartnerInput, active: bool) -> ApiResult<
         time_zone: hours.time_zone,
         phone: text(p.phone),
         email: text(p.email).map(|e| normalise_email(&e)),
-        categories,
+        categories: normalise_categories(&p.categories),
         active,
         updated_at: now(),
     })
