@@ -269,3 +269,30 @@ backend_test!(
         assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
     }
 );
+
+backend_test!(
+    two_managers_changing_one_partner_at_once_keep_both_changes,
+    |app: TestApp| async move {
+        // Each change is merged into the stored partner and written whole: without the row
+        // held for the merge, the later write would put back what the other changed.
+        let (first, second) = (
+            app.login("manager1@demo.test").await,
+            app.login("manager2@demo.test").await,
+        );
+        let (_, partner) = app.post("/partners", &first, &workshop()).await;
+        let path = format!("/partners/{}", partner["id"]);
+        for round in 0..20 {
+            let closes = format!("{}:00", 18 + round % 5);
+            let phone = format!("+49 30 555{round:04}");
+            let (close_change, phone_change) = (json!({"closes": closes}), json!({"phone": phone}));
+            let (a, b) = tokio::join!(
+                app.patch(&path, &first, &close_change),
+                app.patch(&path, &second, &phone_change),
+            );
+            assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK), "{a:?} {b:?}");
+            let (_, now) = app.get(&path, &first).await;
+            assert_eq!(now["closes"], closes.as_str(), "round {round}: {now}");
+            assert_eq!(now["phone"], phone.as_str(), "round {round}: {now}");
+        }
+    }
+);

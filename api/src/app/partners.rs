@@ -54,7 +54,7 @@ pub fn create(conn: &mut DbConnection, input: PartnerInput) -> ApiResult<Partner
 }
 
 pub fn update(conn: &mut DbConnection, id: i64, changes: PartnerChanges) -> ApiResult<PartnerRow> {
-    let row = partners::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let row = partners::find_for_update(conn, id)?.ok_or(ApiError::NotFound)?;
     // A location is one point: half of one would move the partner somewhere nobody gave.
     if changes.lat.is_some() != changes.lon.is_some() {
         let missing = if changes.lat.is_none() { "lat" } else { "lon" };

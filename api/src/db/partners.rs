@@ -78,6 +78,20 @@ pub fn catalogue_categories(conn: &mut DbConnection) -> QueryResult<Vec<String>>
         .load(conn)
 }
 
+/// The partner, held until the transaction ends (PostgreSQL; SQLite's write lock holds every
+/// row already), so a change merged into it cannot overwrite a concurrent one.
+pub fn find_for_update(conn: &mut DbConnection, id: i64) -> QueryResult<Option<PartnerRow>> {
+    if let DbConnection::Pg(pg) = conn {
+        return partners::table
+            .find(id)
+            .select(PartnerRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional();
+    }
+    find(conn, id)
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<PartnerRow>> {
     partners::table
         .find(id)
