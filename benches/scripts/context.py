@@ -185,3 +185,31 @@ def header_md(title, c):
 
 def context_line(c):
     return json.dumps({"context": c}) + "\n"
+
+
+def choose_peers(peers_arg, objective, vrp_cli):
+    """The peers a compare.py run can take and why the others are left out: vrp-cli only for
+    the hierarchical objective (its Solomon reader has no other) and only when installed."""
+    peers, left_out = [], []
+    for p in [x for x in peers_arg.split(",") if x]:
+        if p == "vrp-cli" and objective != "hierarchical":
+            left_out.append("vrp-cli (hierarchical objective only)")
+        elif p == "vrp-cli" and not os.path.exists(vrp_cli):
+            left_out.append(f"vrp-cli (not installed at {vrp_cli})")
+        else:
+            peers.append(p)
+    return peers, left_out
+
+
+def write_record(name, title, c, body, tot, lines):
+    """benches/records/NAME.md (context header, compare.py's tables, our totals) and NAME.jsonl
+    (the context line, then the given lines)."""
+    os.makedirs(RECORDS, exist_ok=True)
+    with open(os.path.join(RECORDS, name + ".md"), "w") as f:
+        f.write(header_md(title, c))
+        f.write("\ncompare.py's own header and tables follow (its `loadavg` is the same run's).\n")
+        f.write(body.rstrip("\n") + "\n" + "\n".join(tot) + "\n")
+    with open(os.path.join(RECORDS, name + ".jsonl"), "w") as f:
+        f.write(context_line(c))
+        for ln in lines:
+            f.write(json.dumps(ln) + "\n")

@@ -130,16 +130,8 @@ def summarise(recs, solvers, objective, left_out):
 
 
 def write(name, c, tl_s, objective, body, tot, lines):
-    os.makedirs(ctx.RECORDS, exist_ok=True)
-    with open(os.path.join(ctx.RECORDS, name + ".md"), "w") as f:
-        f.write(ctx.header_md(f"Planner and peers side by side: compare.py, {tl_s} s per instance, "
-                              f"{objective}", c))
-        f.write("\ncompare.py's own header and tables follow (its `loadavg` is the same run's).\n")
-        f.write(body.rstrip("\n") + "\n" + "\n".join(tot) + "\n")
-    with open(os.path.join(ctx.RECORDS, name + ".jsonl"), "w") as f:
-        f.write(ctx.context_line(c))
-        for ln in lines:
-            f.write(json.dumps(ln) + "\n")
+    ctx.write_record(name, f"Planner and peers side by side: compare.py, {tl_s} s per instance, "
+                     f"{objective}", c, body, tot, lines)
 
 
 if a.render:
@@ -171,14 +163,7 @@ if not os.path.exists(venv_py):
           file=sys.stderr)
     sys.exit(2)
 
-peers, left_out = [], []
-for p in [x for x in a.peers.split(",") if x]:
-    if p == "vrp-cli" and a.objective != "hierarchical":
-        left_out.append("vrp-cli (hierarchical objective only)")
-    elif p == "vrp-cli" and not os.path.exists(VRP_CLI):
-        left_out.append(f"vrp-cli (not installed at {VRP_CLI})")
-    else:
-        peers.append(p)
+peers, left_out = ctx.choose_peers(a.peers, a.objective, VRP_CLI)
 
 tl_s = str(int(a.time_limit)) if a.time_limit == int(a.time_limit) else str(a.time_limit)
 name = a.record or f"compare-{tl_s}s-{a.objective}"

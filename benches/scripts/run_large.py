@@ -97,18 +97,11 @@ def summarise(recs, solvers):
 
 
 def write(name, c, body, tot, lines):
-    os.makedirs(ctx.RECORDS, exist_ok=True)
     tl = c["time_limit_s"]
     tl = str(int(tl)) if tl == int(tl) else str(tl)
-    with open(os.path.join(ctx.RECORDS, name + ".md"), "w") as f:
-        f.write(ctx.header_md(f"Planner and peers on {c['customers']}-customer Solomon-style "
-                              f"instances: compare.py, {tl} s per instance, {c['objective']}", c))
-        f.write("\ncompare.py's own header and tables follow (its `loadavg` is the same run's).\n")
-        f.write(body.rstrip("\n") + "\n" + "\n".join(tot) + "\n")
-    with open(os.path.join(ctx.RECORDS, name + ".jsonl"), "w") as f:
-        f.write(ctx.context_line(c))
-        for ln in lines:
-            f.write(json.dumps(ln) + "\n")
+    ctx.write_record(name, f"Planner and peers on {c['customers']}-customer Solomon-style "
+                     f"instances: compare.py, {tl} s per instance, {c['objective']}", c, body, tot,
+                     lines)
 
 
 def compare_body(jsonl_path):
@@ -134,14 +127,7 @@ venv_py = os.path.join(ctx.BENCH_TOOLS, ".venv", "bin", "python")
 if not os.path.isfile(COMPARE) or not os.path.exists(venv_py):
     sys.exit("error: the peers need ../shared/bench-tools set up (see its README.md)")
 
-peers, left_out = [], []
-for p in [x for x in a.peers.split(",") if x]:
-    if p == "vrp-cli" and a.objective != "hierarchical":
-        left_out.append("vrp-cli (hierarchical objective only)")
-    elif p == "vrp-cli" and not os.path.exists(VRP_CLI):
-        left_out.append(f"vrp-cli (not installed at {VRP_CLI})")
-    else:
-        peers.append(p)
+peers, left_out = ctx.choose_peers(a.peers, a.objective, VRP_CLI)
 
 out_dir = os.path.join(ctx.ROOT, "target", "solomon-like")
 os.makedirs(out_dir, exist_ok=True)

@@ -26,6 +26,21 @@ fn check(problem: &str, solution: &serde_json::Value, dir: &std::path::Path) -> 
     (out.status.code().unwrap(), stdout)
 }
 
+/// `planner solve FILE` with a small budget on one thread.
+fn solve_briefly(file: &std::path::Path) -> std::process::Output {
+    planner()
+        .args([
+            "solve",
+            file.to_str().unwrap(),
+            "--iterations",
+            "200",
+            "--threads",
+            "1",
+        ])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn solve_solomon_prints_one_json_object_that_check_accepts() {
     let file = format!("{}/data/solomon/C101.txt", env!("CARGO_MANIFEST_DIR"));
@@ -212,17 +227,7 @@ fn generate_then_solve_json() {
     let dir = temp_dir("gen");
     let f = dir.join("day.json");
     std::fs::write(&f, &out.stdout).unwrap();
-    let out = planner()
-        .args([
-            "solve",
-            f.to_str().unwrap(),
-            "--iterations",
-            "200",
-            "--threads",
-            "1",
-        ])
-        .output()
-        .unwrap();
+    let out = solve_briefly(&f);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let served: usize = v["routes"]
@@ -262,33 +267,15 @@ fn generate_a_solomon_like_instance_then_solve_it_as_solomon() {
     let dir = temp_dir("solomon-like");
     let f = dir.join("rc2.txt");
     std::fs::write(&f, &text).unwrap();
-    let out = planner()
-        .args([
-            "solve",
-            f.to_str().unwrap(),
-            "--iterations",
-            "200",
-            "--threads",
-            "1",
-        ])
-        .output()
-        .unwrap();
+    let out = solve_briefly(&f);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let solution = dir.join("rc2.json");
-    std::fs::write(&solution, &out.stdout).unwrap();
-    let out = planner()
-        .args(["check", f.to_str().unwrap(), solution.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let solution: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, summary) = check(f.to_str().unwrap(), &solution, &dir);
+    assert_eq!(code, 0, "{summary}");
 
     // A class it does not know, and a size without a class, are refused.
     for args in [

@@ -9,6 +9,7 @@ use domain::FieldError;
 use super::fleet::opening_hours;
 use super::registry::normalise_email;
 use crate::db::partners::{self, PartnerRow, PartnerValues};
+use crate::db::registry;
 use crate::db::{now, DbConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::messages;
@@ -137,7 +138,7 @@ fn checked(conn: &mut DbConnection, p: PartnerInput, active: bool) -> ApiResult<
         }
         Err(other) => return Err(other),
     };
-    let known = partners::catalogue_categories(conn)?;
+    let known = registry::catalogue_categories(conn)?;
     errors.extend(
         p.categories
             .iter()

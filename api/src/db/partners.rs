@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::partner::PartnerKind;
 
-use super::schema::{partners, products};
+use super::schema::partners;
 use super::types::{DbEnum, Json};
 use super::DbConnection;
 
@@ -67,15 +67,6 @@ pub fn update(conn: &mut DbConnection, id: i64, values: PartnerValues) -> QueryR
         .set(values)
         .returning(partners::all_columns)
         .get_result::<PartnerRow>(conn)
-}
-
-/// The product categories the catalogue has, to check a partner's list against.
-pub fn catalogue_categories(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
-    products::table
-        .select(products::category)
-        .distinct()
-        .order(products::category.asc())
-        .load(conn)
 }
 
 /// The partner, held until the transaction ends (PostgreSQL; SQLite's write lock holds every

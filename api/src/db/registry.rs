@@ -96,6 +96,15 @@ pub fn insert_product(conn: &mut DbConnection, new: &NewProduct) -> QueryResult<
         .get_result::<ProductRow>(conn)
 }
 
+/// The product categories the catalogue has, to check a partner's list against.
+pub fn catalogue_categories(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    products::table
+        .select(products::category)
+        .distinct()
+        .order(products::category.asc())
+        .load(conn)
+}
+
 pub fn find_product(conn: &mut DbConnection, sku: &str) -> QueryResult<Option<ProductRow>> {
     products::table
         .filter(products::sku.eq(sku))
