@@ -217,6 +217,40 @@ pub fn fulfilment_note(job_id: i64, event: &str) -> String {
 
 pub const REPAIR_ALREADY_DONE: &str =
     "the repair was already reported done; the unit's return visit exists";
+pub const SHIPMENT_LEG_ALONE: &str = "this visit is one end of a unit's trip to or from a \
+     workshop: both ends are placed together by a day's plan (or moved together by an edit)";
+
+pub fn shipment_parted(pickup: i64, delivery: i64) -> String {
+    format!(
+        "jobs {pickup} and {delivery} carry one unit: they stay on one courier's route, \
+         job {pickup} first (or both off the routes); move both"
+    )
+}
+
+pub fn pickup_first(pickup: i64) -> String {
+    format!("the unit is taken at job {pickup} first; report that visit before this one")
+}
+
+pub const PICKUP_GAVE_UP: &str = "the unit could not be taken at its pickup";
+
+pub const NO_SUCH_PARTNER: &str = "no partner has this id (`GET /partners?kind=workshop`)";
+
+pub fn partner_not_a_workshop(name: &str) -> String {
+    format!("`{name}` is a supplier, not a workshop")
+}
+
+pub fn partner_retired(name: &str) -> String {
+    format!("`{name}` is retired and takes no more units")
+}
+
+pub fn partner_does_not_take(name: &str, category: &str) -> String {
+    if category.is_empty() {
+        format!("`{name}` takes only some categories, and this claim's product is not known")
+    } else {
+        format!("`{name}` does not take `{category}`")
+    }
+}
+
 pub const READY_FOR_COLLECTION: &str = "repaired; ready for collection at the depot";
 pub const NOT_AWAITING_UNIT: &str =
     "the claim is not waiting for the customer to bring the unit to a depot";

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::claim::ClaimStatus;
 pub use crate::claim::RejectReason;
 use crate::error::{string_enum, FieldError};
-pub use crate::job::JobKind;
+pub use crate::job::{JobKind, Leg};
 
 /// Longest accepted reason, in characters; keeps notifications readable.
 pub const MAX_REASON_CHARS: usize = 2000;
@@ -44,12 +44,16 @@ pub enum Logistics {
     CustomerBrings,
     /// A technician repairs the unit at the customer's (repairs only).
     Onsite,
+    /// A courier takes the unit to a contract workshop and brings it back repaired (repairs
+    /// only; the decision names the workshop).
+    Contractor,
 }
 
 string_enum!(Logistics {
     Courier => "courier",
     CustomerBrings => "customer_brings",
     Onsite => "onsite",
+    Contractor => "contractor",
 });
 
 /// A decision as submitted, before validation.
@@ -65,6 +69,8 @@ pub struct DecisionInput {
     /// Why an approval goes ahead although the warranty does not cover the claim
     /// (goodwill, paid service).
     pub override_reason: Option<String>,
+    /// The contract workshop, for `logistics: contractor`.
+    pub partner_id: Option<i64>,
 }
 
 /// A validated decision: the texts are trimmed and non-empty if present, a rejection has
@@ -79,6 +85,9 @@ pub struct Decision {
     /// `None` for a rejection.
     pub logistics: Option<Logistics>,
     pub override_reason: Option<String>,
+    /// Present exactly for `logistics: contractor` (whether it is a workshop that takes the
+    /// product is checked against the registry by the caller).
+    pub partner_id: Option<i64>,
 }
 
 /// Whether the warranty check (`in_warranty`, `expired`, `unknown_serial`) lets an
@@ -155,6 +164,13 @@ pub fn validate_decision(input: DecisionInput) -> Result<Decision, Vec<FieldErro
             ));
             None
         }
+        (kind, Some(Logistics::Contractor)) => {
+            errors.push(FieldError::new(
+                "logistics",
+                format!("a contract workshop is for repairs, not for `{kind}`"),
+            ));
+            None
+        }
         (_, l) => Some(l.unwrap_or_default()),
     };
     let override_reason = input
@@ -192,6 +208,19 @@ pub fn validate_decision(input: DecisionInput) -> Result<Decision, Vec<FieldErro
         (_, None) => {}
     }
 
+    match (logistics, input.partner_id) {
+        (Some(Logistics::Contractor), None) => errors.push(FieldError::new(
+            "partner_id",
+            "a repair by a contract workshop needs the workshop (`partner_id`)",
+        )),
+        (Some(Logistics::Contractor), Some(_)) => {}
+        (_, Some(_)) => errors.push(FieldError::new(
+            "partner_id",
+            "a workshop only applies to a repair with `logistics: contractor`",
+        )),
+        (_, None) => {}
+    }
+
     if errors.is_empty() {
         Ok(Decision {
             kind: input.kind,
@@ -200,6 +229,7 @@ pub fn validate_decision(input: DecisionInput) -> Result<Decision, Vec<FieldErro
             refund_amount_cents: input.refund_amount_cents,
             logistics,
             override_reason,
+            partner_id: input.partner_id,
         })
     } else {
         Err(errors)
@@ -231,6 +261,10 @@ pub struct JobSpec {
     pub priority: i32,
     /// Cash the courier must hand over.
     pub cash_cents: Option<i64>,
+    /// At the decision's workshop rather than the customer's.
+    pub at_partner: bool,
+    /// One end of a shipment: a `delivery` pairs with the `pickup` created before it.
+    pub leg: Option<Leg>,
 }
 
 /// Priority given to warranty jobs; all equal for now.
@@ -245,7 +279,24 @@ fn spec(kind: JobKind, delivery: i32, pickup: i32, service_minutes: i32) -> JobS
         service_minutes,
         priority: JOB_PRIORITY,
         cash_cents: None,
+        at_partner: false,
+        leg: None,
     }
+}
+
+/// A unit carried between the customer and a workshop: taken at `from`, handed over at `to`,
+/// one courier, in that order.
+fn shipment(from: JobSpec, to: JobSpec) -> Vec<JobSpec> {
+    vec![
+        JobSpec {
+            leg: Some(Leg::Pickup),
+            ..from
+        },
+        JobSpec {
+            leg: Some(Leg::Delivery),
+            ..to
+        },
+    ]
 }
 
 /// Every product takes at least one unit of space, even if the catalogue says 0.
@@ -259,8 +310,9 @@ pub const TECHNICIAN: &str = "technician";
 /// The courier jobs an approved decision needs right away.
 ///
 /// A repair by courier only starts with a pickup: the return trip is created later with
-/// [`return_job_after_repair`], once the unit is actually fixed. A unit the customer brings
-/// needs no courier; an on-site repair is one technician's visit.
+/// [`return_jobs_after_repair`], once the unit is actually fixed. A unit the customer brings
+/// needs no courier; an on-site repair is one technician's visit; a contract workshop's
+/// repair starts with the unit's trip from the customer to the workshop.
 pub fn jobs_for_decision(decision: &Decision, size_units: i32) -> Vec<JobSpec> {
     let size = units(size_units);
     match (decision.kind, decision.logistics.unwrap_or_default()) {
@@ -276,13 +328,33 @@ pub fn jobs_for_decision(decision: &Decision, size_units: i32) -> Vec<JobSpec> {
             cash_cents: decision.refund_amount_cents,
             ..spec(JobKind::Refund, 0, size, 15)
         }],
+        (DecisionKind::Repair, Logistics::Contractor) => shipment(
+            spec(JobKind::Pickup, 0, size, 10),
+            JobSpec {
+                at_partner: true,
+                ..spec(JobKind::DropOff, size, 0, 10)
+            },
+        ),
         (DecisionKind::Repair, _) => vec![spec(JobKind::Pickup, 0, size, 10)],
     }
 }
 
-/// The job that brings a repaired unit back to the customer.
-pub fn return_job_after_repair(size_units: i32) -> JobSpec {
-    spec(JobKind::Return, units(size_units), 0, 10)
+/// The jobs that bring a repaired unit back to the customer: from the depot, or from the
+/// contract workshop (`contractor`) as a shipment.
+pub fn return_jobs_after_repair(size_units: i32, contractor: bool) -> Vec<JobSpec> {
+    let size = units(size_units);
+    let back = spec(JobKind::Return, size, 0, 10);
+    if contractor {
+        shipment(
+            JobSpec {
+                at_partner: true,
+                ..spec(JobKind::Collect, 0, size, 10)
+            },
+            back,
+        )
+    } else {
+        vec![back]
+    }
 }
 
 #[cfg(test)]
@@ -298,6 +370,7 @@ mod tests {
             refund_amount_cents: amount,
             logistics: None,
             override_reason: None,
+            partner_id: None,
         }
     }
 
@@ -397,6 +470,8 @@ mod tests {
                 service_minutes: 20,
                 priority: 1,
                 cash_cents: None,
+                at_partner: false,
+                leg: None,
             }]
         );
     }
@@ -414,6 +489,8 @@ mod tests {
                 service_minutes: 15,
                 priority: 1,
                 cash_cents: Some(12_345),
+                at_partner: false,
+                leg: None,
             }]
         );
     }
@@ -431,11 +508,13 @@ mod tests {
                 service_minutes: 10,
                 priority: 1,
                 cash_cents: None,
+                at_partner: false,
+                leg: None,
             }]
         );
         assert_eq!(
-            return_job_after_repair(4),
-            JobSpec {
+            return_jobs_after_repair(4, false),
+            vec![JobSpec {
                 kind: JobKind::Return,
                 delivery_load: 4,
                 pickup_load: 0,
@@ -443,7 +522,9 @@ mod tests {
                 service_minutes: 10,
                 priority: 1,
                 cash_cents: None,
-            }
+                at_partner: false,
+                leg: None,
+            }]
         );
     }
 
@@ -492,6 +573,62 @@ mod tests {
     }
 
     #[test]
+    fn a_contract_workshop_repair_is_a_shipment_there_and_one_back() {
+        let with = |kind, logistics: Option<Logistics>, partner: Option<i64>| {
+            let mut i = input(
+                kind,
+                Some("why"),
+                (kind == DecisionKind::Refund).then_some(100),
+            );
+            i.logistics = logistics;
+            i.partner_id = partner;
+            validate_decision(i)
+        };
+        let contractor = Some(Logistics::Contractor);
+        let d = with(DecisionKind::Repair, contractor, Some(7)).unwrap();
+        assert_eq!(d.partner_id, Some(7));
+        let jobs = jobs_for_decision(&d, 3);
+        let shape: Vec<_> = jobs
+            .iter()
+            .map(|j| (j.kind, j.leg, j.at_partner, j.delivery_load, j.pickup_load))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (JobKind::Pickup, Some(Leg::Pickup), false, 0, 3),
+                (JobKind::DropOff, Some(Leg::Delivery), true, 3, 0),
+            ]
+        );
+        let back: Vec<_> = return_jobs_after_repair(3, true)
+            .iter()
+            .map(|j| (j.kind, j.leg, j.at_partner, j.delivery_load, j.pickup_load))
+            .collect();
+        assert_eq!(
+            back,
+            vec![
+                (JobKind::Collect, Some(Leg::Pickup), true, 0, 3),
+                (JobKind::Return, Some(Leg::Delivery), false, 3, 0),
+            ]
+        );
+        // A paired job's kind tells its end.
+        for (kind, leg) in back.iter().map(|b| (b.0, b.1)) {
+            assert_eq!(Some(kind.leg()), leg);
+        }
+        // The workshop is needed, and only there.
+        let errs = with(DecisionKind::Repair, contractor, None).unwrap_err();
+        assert_eq!(fields(&errs), vec!["partner_id"]);
+        let errs = with(DecisionKind::Repair, None, Some(7)).unwrap_err();
+        assert_eq!(fields(&errs), vec!["partner_id"]);
+        for kind in [DecisionKind::Replacement, DecisionKind::Refund] {
+            // Both said at once: the logistics are wrong, so the workshop has no place.
+            let errs = with(kind, contractor, Some(7)).unwrap_err();
+            assert_eq!(fields(&errs), vec!["logistics", "partner_id"], "{kind}");
+        }
+        let errs = with(DecisionKind::Reject, None, Some(7)).unwrap_err();
+        assert_eq!(fields(&errs), vec!["partner_id"]);
+    }
+
+    #[test]
     fn approving_outside_the_warranty_needs_an_override() {
         let plain = validate_decision(input(DecisionKind::Replacement, None, None)).unwrap();
         assert!(check_override(&plain, "in_warranty").is_ok());
@@ -521,6 +658,6 @@ mod tests {
     fn size_below_one_counts_as_one() {
         let jobs = jobs_for_decision(&decided(DecisionKind::Replacement, None), 0);
         assert_eq!((jobs[0].delivery_load, jobs[0].pickup_load), (1, 1));
-        assert_eq!(return_job_after_repair(-3).delivery_load, 1);
+        assert_eq!(return_jobs_after_repair(-3, false)[0].delivery_load, 1);
     }
 }

@@ -156,7 +156,8 @@ pub fn apply_event(visit: Visit, event: CourierEvent) -> Result<EventEffect, Eve
 
 /// The next status a claim takes because of its jobs (kind and status), if any: the first
 /// job under way puts it in fulfilment; a repair's pickup done with no return job yet puts
-/// it in the workshop, and the return visit under way takes it out again; all jobs done
+/// it in the workshop (a contract workshop's: once it is handed over there too), and the
+/// return trip under way (at the workshop's or the customer's) takes it out again; all jobs done
 /// send it to quality control, where a manager closes it. Call repeatedly until `None` to
 /// record each step.
 pub fn claim_follows_jobs(
@@ -177,7 +178,7 @@ pub fn claim_follows_jobs(
         .any(|(k, s)| *k == JobKind::Pickup && *s == JobStatus::Done);
     let returns: Vec<JobStatus> = live
         .iter()
-        .filter(|(k, _)| *k == JobKind::Return)
+        .filter(|(k, _)| matches!(k, JobKind::Return | JobKind::Collect))
         .map(|(_, s)| *s)
         .collect();
     let next = match claim {
@@ -347,6 +348,26 @@ mod tests {
         let back = [(K::Pickup, J::Done), (K::Return, J::Done)];
         assert_eq!(
             claim_follows_jobs(InFulfilment, &back),
+            Some(QualityControl)
+        );
+        // A contract workshop's: in the workshop once handed over there, out again once it
+        // is collected there, closed once it is back.
+        let carried = [(K::Pickup, J::Done), (K::DropOff, J::Assigned)];
+        assert_eq!(claim_follows_jobs(InFulfilment, &carried), None);
+        let dropped = [(K::Pickup, J::Done), (K::DropOff, J::Done)];
+        assert_eq!(claim_follows_jobs(InFulfilment, &dropped), Some(InRepair));
+        let mut collecting = dropped.to_vec();
+        collecting.extend([(K::Collect, J::Assigned), (K::Return, J::Assigned)]);
+        assert_eq!(claim_follows_jobs(InRepair, &collecting), None);
+        collecting[2].1 = J::Arrived;
+        assert_eq!(
+            claim_follows_jobs(InRepair, &collecting),
+            Some(InFulfilment)
+        );
+        collecting[2].1 = J::Done;
+        collecting[3].1 = J::Done;
+        assert_eq!(
+            claim_follows_jobs(InFulfilment, &collecting),
             Some(QualityControl)
         );
         // An on-site repair is done in one visit.

@@ -18,6 +18,10 @@ pub enum JobKind {
     Return,
     /// A technician repairs the unit at the customer's (needs the `technician` skill).
     OnsiteRepair,
+    /// Hand a collected unit over at a contract workshop.
+    DropOff,
+    /// Collect a repaired unit at a contract workshop.
+    Collect,
 }
 
 string_enum!(JobKind {
@@ -26,7 +30,29 @@ string_enum!(JobKind {
     Pickup => "pickup",
     Return => "return",
     OnsiteRepair => "onsite_repair",
+    DropOff => "drop_off",
+    Collect => "collect",
 });
+
+/// Which end of a shipment a job is: the unit is taken at the pickup and handed over at the
+/// delivery, by one courier, in that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Leg {
+    Pickup,
+    Delivery,
+}
+
+impl JobKind {
+    /// The leg a job of this kind is when it is paired: the unit is taken at a `pickup` (from
+    /// the customer) or a `collect` (from the workshop) and handed over at the other end.
+    pub fn leg(self) -> Leg {
+        match self {
+            JobKind::Pickup | JobKind::Collect => Leg::Pickup,
+            _ => Leg::Delivery,
+        }
+    }
+}
 
 /// Progress of a courier job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ mod auto;
 mod browser;
 mod claims;
 mod console;
+mod contractor;
 mod courier;
 mod documents;
 mod fleet;

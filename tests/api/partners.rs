@@ -24,7 +24,7 @@ fn names(page: &Value) -> Vec<&str> {
 }
 
 /// The fields a 422 names.
-fn fields(problem: &Value) -> Vec<&str> {
+pub(crate) fn fields(problem: &Value) -> Vec<&str> {
     problem["errors"]
         .as_array()
         .unwrap_or_else(|| panic!("no field errors in {problem}"))

@@ -28,6 +28,23 @@ async fn decided(app: &TestApp, n: usize, decision: Value) -> Value {
     body
 }
 
+/// The claim went out to the workshop, waited there, and came back to quality control.
+pub(crate) fn assert_came_back_from_repair(seen: &Value) {
+    let steps: Vec<(Value, Value)> = history_of(seen, "transition")
+        .iter()
+        .map(|h| (h["from"].clone(), h["to"].clone()))
+        .collect();
+    assert!(
+        steps.ends_with(&[
+            (json!("approved"), json!("in_fulfilment")),
+            (json!("in_fulfilment"), json!("in_repair")),
+            (json!("in_repair"), json!("in_fulfilment")),
+            (json!("in_fulfilment"), json!("quality_control")),
+        ]),
+        "{steps:?}"
+    );
+}
+
 fn job_id(decided: &Value, i: usize) -> i64 {
     decided["jobs"][i]["id"].as_i64().unwrap()
 }
@@ -37,7 +54,7 @@ fn claim_id(decided: &Value) -> i64 {
 }
 
 /// Reports the visit steps of `job` as its courier and completes it.
-async fn visit(app: &TestApp, job: i64, with_proof: bool) -> String {
+pub(crate) async fn visit(app: &TestApp, job: i64, with_proof: bool) -> String {
     let (_, courier, _) = courier_of(app, job).await;
     for kind in ["departed", "arrived"] {
         let (status, body) =
@@ -113,19 +130,7 @@ backend_test!(
         let courier = visit(&app, back, false).await;
         let seen = claim(&app, id).await;
         assert_eq!(seen["status"], "quality_control");
-        let steps: Vec<(Value, Value)> = history_of(&seen, "transition")
-            .iter()
-            .map(|h| (h["from"].clone(), h["to"].clone()))
-            .collect();
-        assert!(
-            steps.ends_with(&[
-                (json!("approved"), json!("in_fulfilment")),
-                (json!("in_fulfilment"), json!("in_repair")),
-                (json!("in_repair"), json!("in_fulfilment")),
-                (json!("in_fulfilment"), json!("quality_control")),
-            ]),
-            "{steps:?}"
-        );
+        assert_came_back_from_repair(&seen);
         assert_eq!(
             history_of(&seen, "repair_done")[0]["note"],
             "repair finished: new pump"

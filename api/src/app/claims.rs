@@ -10,7 +10,8 @@ use crate::app::plans::edit::CANCELLED;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use domain::claim::{check_transition, claim_number, ClaimStatus, Remedy, TransitionTrigger};
 use domain::decision::{
-    check_override, jobs_for_decision, return_job_after_repair, Decision, DecisionKind, Logistics,
+    check_override, jobs_for_decision, return_jobs_after_repair, Decision, DecisionKind, JobSpec,
+    Leg, Logistics,
 };
 use domain::dispatch::{claim_follows_jobs, CourierEvent};
 use domain::job::{JobKind, JobStatus};
@@ -27,10 +28,12 @@ use crate::db::claims::{
     self, ClaimEventRow, ClaimRow, DecisionRecord, ListFilter, NewClaim, NewClaimEvent, Scope,
 };
 use crate::db::jobs::{self, JobRow, NewJob};
+use crate::db::partners::{self, PartnerRow};
 use crate::db::types::{ClaimId, CourierId, CustomerId, JobId, TimeWindow, UserId};
 use crate::db::{fleet, now, outbox, registry, users, DbConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::messages;
+use domain::partner::PartnerKind;
 
 /// What a history row records (`claim_events.kind`).
 pub mod history {
@@ -352,6 +355,14 @@ pub fn decide(
     decision: &Decision,
 ) -> ApiResult<(ClaimRow, Vec<JobRow>)> {
     check_override(decision, &claim.warranty_status).map_err(|e| ApiError::Validation(vec![e]))?;
+    let product = match &claim.sku {
+        Some(sku) => registry::find_product(conn, sku)?,
+        None => None,
+    };
+    let workshop = match decision.partner_id {
+        Some(id) => Some(workshop_for(conn, id, product.as_ref())?),
+        None => None,
+    };
     transition(
         conn,
         sla,
@@ -371,6 +382,7 @@ pub fn decide(
             refund_amount_cents: decision.refund_amount_cents,
             logistics: decision.logistics,
             override_reason: decision.override_reason.as_deref(),
+            partner_id: decision.partner_id,
         },
     )?;
     if let Some(reason) = &decision.override_reason {
@@ -384,24 +396,88 @@ pub fn decide(
             Some(&note),
         )?;
     }
-    let size_units = match &claim.sku {
-        Some(sku) => registry::find_product(conn, sku)?.map_or(1, |p| p.size_units),
-        None => 1,
-    };
-    let date = first_visit_day(&claim.preferred_windows);
-    let mut created = Vec::new();
-    for spec in jobs_for_decision(decision, size_units) {
+    let size_units = product.as_ref().map_or(1, |p| p.size_units);
+    let created = create_jobs(
+        conn,
+        claim,
+        &jobs_for_decision(decision, size_units),
+        (
+            claim.preferred_windows.clone(),
+            first_visit_day(&claim.preferred_windows),
+        ),
+        workshop.as_ref(),
+    )?;
+    let mut payload = event_payload(&updated);
+    payload["decision"] = json!(decision.kind.as_str());
+    payload["reason"] = json!(decision.reason);
+    payload["reason_code"] = json!(decision.reason_code);
+    payload["refund_amount_cents"] = json!(decision.refund_amount_cents);
+    payload["logistics"] = json!(decision.logistics);
+    payload["override"] = json!(decision.override_reason);
+    payload["partner_id"] = json!(decision.partner_id);
+    payload["visit_date"] = json!(created.first().and_then(|j| j.date));
+    payload["jobs"] = json!(created.iter().map(|j| j.id).collect::<Vec<_>>());
+    outbox::push(conn, "claim.decided", Some(updated.id), payload)?;
+    Ok((updated, created))
+}
+
+/// The workshop a contractor repair names, if it can take the unit: registered, active, a
+/// workshop, and one that takes the product's category (a claim without a known product
+/// needs a workshop that takes every category).
+fn workshop_for(
+    conn: &mut DbConnection,
+    id: i64,
+    product: Option<&registry::ProductRow>,
+) -> ApiResult<PartnerRow> {
+    let refuse = |why: String| ApiError::field("partner_id", why);
+    let partner =
+        partners::find(conn, id)?.ok_or_else(|| refuse(messages::NO_SUCH_PARTNER.to_owned()))?;
+    if partner.kind != PartnerKind::Workshop {
+        return Err(refuse(messages::partner_not_a_workshop(&partner.name)));
+    }
+    if !partner.active {
+        return Err(refuse(messages::partner_retired(&partner.name)));
+    }
+    let category = product.map_or("", |p| p.category.as_str());
+    if !domain::partner::serves_category(&partner.categories, category) {
+        return Err(refuse(messages::partner_does_not_take(
+            &partner.name,
+            category,
+        )));
+    }
+    Ok(partner)
+}
+
+/// Creates a decision's (or a finished repair's) jobs in one go: at the customer's address,
+/// or at `partner`'s for the specs that say so; a shipment's delivery is linked both ways to
+/// the pickup created just before it.
+fn create_jobs(
+    conn: &mut DbConnection,
+    claim: &ClaimRow,
+    specs: &[JobSpec],
+    (windows, date): (Vec<TimeWindow>, NaiveDate),
+    partner: Option<&PartnerRow>,
+) -> ApiResult<Vec<JobRow>> {
+    let mut created: Vec<JobRow> = Vec::new();
+    let mut pickup: Option<JobId> = None;
+    for spec in specs {
         let at = now();
-        created.push(jobs::insert(
+        let place = partner.filter(|_| spec.at_partner);
+        let job = jobs::insert(
             conn,
             NewJob {
                 claim_id: claim.id,
                 kind: spec.kind,
                 status: JobStatus::Unplanned,
-                address: &claim.address,
-                lat: claim.lat,
-                lon: claim.lon,
-                windows: claim.preferred_windows.clone(),
+                address: place.map_or(&claim.address, |p| &p.address),
+                lat: place.map_or(claim.lat, |p| p.lat),
+                lon: place.map_or(claim.lon, |p| p.lon),
+                // A workshop's end is visited in its opening hours (applied when planning).
+                windows: if place.is_some() {
+                    Vec::new()
+                } else {
+                    windows.clone()
+                },
                 service_minutes: spec.service_minutes,
                 delivery_load: spec.delivery_load,
                 pickup_load: spec.pickup_load,
@@ -411,20 +487,25 @@ pub fn decide(
                 date: Some(date),
                 created_at: at,
                 updated_at: at,
+                partner_id: place.map(|p| p.id),
+                paired_job_id: pickup.filter(|_| spec.leg == Some(Leg::Delivery)),
             },
-        )?);
+        )?;
+        match spec.leg {
+            Some(Leg::Pickup) => pickup = Some(job.id),
+            Some(Leg::Delivery) => {
+                if let Some(first) = pickup.take() {
+                    jobs::pair(conn, first, job.id)?;
+                    if let Some(row) = created.iter_mut().find(|j| j.id == first) {
+                        row.paired_job_id = Some(job.id);
+                    }
+                }
+            }
+            None => {}
+        }
+        created.push(job);
     }
-    let mut payload = event_payload(&updated);
-    payload["decision"] = json!(decision.kind.as_str());
-    payload["reason"] = json!(decision.reason);
-    payload["reason_code"] = json!(decision.reason_code);
-    payload["refund_amount_cents"] = json!(decision.refund_amount_cents);
-    payload["logistics"] = json!(decision.logistics);
-    payload["override"] = json!(decision.override_reason);
-    payload["visit_date"] = json!(created.first().and_then(|j| j.date));
-    payload["jobs"] = json!(created.iter().map(|j| j.id).collect::<Vec<_>>());
-    outbox::push(conn, "claim.decided", Some(updated.id), payload)?;
-    Ok((updated, created))
+    Ok(created)
 }
 
 /// The day a claim's first visit is due: its earliest slot's, else tomorrow.
@@ -536,6 +617,9 @@ pub fn visit_delayed(
     eta: chrono::NaiveDateTime,
     promised: Option<(chrono::NaiveDateTime, chrono::NaiveDateTime)>,
 ) -> ApiResult<()> {
+    if job.partner_id.is_some() {
+        return Ok(()); // late at the workshop: nothing she waits for
+    }
     let (claim, mut payload) = visit_event(conn, job, Some(courier_id))?;
     payload["windows"] = json!(promised
         .map(|(start, end)| vec![json!({"start": start.and_utc(), "end": end.and_utc()})])
@@ -597,7 +681,8 @@ pub fn visit_reported(
 ) -> ApiResult<()> {
     let (claim, mut payload) = visit_event(conn, job, Some(courier_id))?;
     match ended {
-        None if event == CourierEvent::Departed => {
+        // Told of the courier on his way to her, not to the workshop.
+        None if event == CourierEvent::Departed && job.partner_id.is_none() => {
             payload["windows"] = json!(job.windows);
             outbox::push(conn, "visit.departed", Some(claim.id), payload)?;
         }
@@ -825,36 +910,31 @@ pub fn repair_done(
         Some(sku) => registry::find_product(conn, sku)?.map_or(1, |p| p.size_units),
         None => 1,
     };
-    let spec = return_job_after_repair(size_units);
-    let at = now();
-    let job = jobs::insert(
+    // The unit comes back from the workshop it went to (even one retired since).
+    let workshop = match (claim.logistics, claim.partner_id) {
+        (Some(Logistics::Contractor), Some(id)) => partners::find(conn, id)?,
+        _ => None,
+    };
+    let created = create_jobs(
         conn,
-        NewJob {
-            claim_id: claim.id,
-            kind: spec.kind,
-            status: JobStatus::Unplanned,
-            address: &claim.address,
-            lat: claim.lat,
-            lon: claim.lon,
-            // The slots she gave at filing are gone by now: any time the depot is open.
-            windows: Vec::new(),
-            service_minutes: spec.service_minutes,
-            delivery_load: spec.delivery_load,
-            pickup_load: spec.pickup_load,
-            skills: spec.skills.clone(),
-            priority: spec.priority,
-            cash_cents: spec.cash_cents,
-            date: Some((crate::clock::now() + chrono::Duration::days(1)).date_naive()),
-            created_at: at,
-            updated_at: at,
-        },
+        claim,
+        &return_jobs_after_repair(size_units, workshop.is_some()),
+        // The slots she gave at filing are gone by now: any time the depot is open.
+        (
+            Vec::new(),
+            (crate::clock::now() + chrono::Duration::days(1)).date_naive(),
+        ),
+        workshop.as_ref(),
     )?;
+    let Some(job) = created.iter().find(|j| j.kind == JobKind::Return) else {
+        return Err(ApiError::Internal(anyhow::anyhow!("no return job created")));
+    };
     let mut payload = event_payload(claim);
     payload["job_id"] = json!(job.id);
     payload["visit_date"] = json!(job.date);
     outbox::push(conn, "claim.repair_done", Some(claim.id), payload)?;
     let updated = claims::find(conn, claim.id, Scope::All)?.ok_or(ApiError::NotFound)?;
-    Ok((updated, vec![job]))
+    Ok((updated, created))
 }
 
 /// The customer handed the unit in at a depot (`customer_brings`): a repair goes to the
@@ -956,9 +1036,26 @@ pub fn cancel_job(
     if matches!(job.status, JobStatus::EnRoute | JobStatus::Arrived) {
         return Err(ApiError::Conflict(messages::VISIT_UNDER_WAY.to_owned()));
     }
+    // A shipment is one trip: its other leg, not yet done, is called off with it.
+    let other = match job.paired_job_id {
+        Some(id) => jobs::find(conn, id)?.filter(|o| !o.status.is_final()),
+        None => None,
+    };
+    if other
+        .as_ref()
+        .is_some_and(|o| matches!(o.status, JobStatus::EnRoute | JobStatus::Arrived))
+    {
+        return Err(ApiError::Conflict(messages::VISIT_UNDER_WAY.to_owned()));
+    }
     let cancelled = jobs::cancel(conn, job.id, reason)?
         .ok_or_else(|| ApiError::Conflict(messages::JOB_CHANGED.to_owned()))?;
-    crate::app::plans::edit::drop_jobs(conn, &[job.id], CANCELLED)?;
+    let mut dropped = vec![job.id];
+    if let Some(other) = other {
+        if jobs::cancel(conn, other.id, reason)?.is_some() {
+            dropped.push(other.id);
+        }
+    }
+    crate::app::plans::edit::drop_jobs(conn, &dropped, CANCELLED)?;
     let note = messages::job_cancelled_note(job.id.0, job.kind.as_str(), reason);
     record(
         conn,

@@ -58,6 +58,8 @@ pub struct ClaimRow {
     pub rating: Option<i32>,
     pub rating_comment: Option<String>,
     pub rated_at: Option<NaiveDateTime>,
+    /// The contract workshop a repair went to (`logistics: contractor`).
+    pub partner_id: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -271,6 +273,7 @@ pub struct DecisionRecord<'a> {
     pub refund_amount_cents: Option<i64>,
     pub logistics: Option<Logistics>,
     pub override_reason: Option<&'a str>,
+    pub partner_id: Option<i64>,
 }
 
 pub fn record_decision(
@@ -286,6 +289,7 @@ pub fn record_decision(
             claims::refund_amount_cents.eq(d.refund_amount_cents),
             claims::logistics.eq(d.logistics.map(DbEnum)),
             claims::override_reason.eq(d.override_reason),
+            claims::partner_id.eq(d.partner_id),
         ))
         .returning(claims::all_columns)
         .get_result::<ClaimRow>(conn)

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use domain::job::{JobKind, JobStatus};
 
-use super::schema::{claims, customers, jobs, products};
+use super::schema::{claims, customers, jobs, partners, products};
 use super::types::{ClaimId, CourierId, DbEnum, JobId, Json, PlanId, TimeWindow, UserId};
 use super::{now, DbConnection};
 
@@ -40,6 +40,18 @@ pub struct JobRow {
     /// The published plan that gave the job to its courier.
     pub plan_id: Option<PlanId>,
     pub done_at: Option<NaiveDateTime>,
+    /// The workshop whose place and hours the job has, if not the customer's.
+    pub partner_id: Option<i64>,
+    /// The other leg of a shipment: the unit is collected by one job and handed over by the
+    /// other, one courier, collection first.
+    pub paired_job_id: Option<JobId>,
+}
+
+impl JobRow {
+    /// Whether the job is one leg of a shipment.
+    pub fn is_paired(&self) -> bool {
+        self.paired_job_id.is_some()
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -65,6 +77,8 @@ pub struct NewJob<'a> {
     pub date: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub partner_id: Option<i64>,
+    pub paired_job_id: Option<JobId>,
 }
 
 pub fn insert(conn: &mut DbConnection, new: NewJob) -> QueryResult<JobRow> {
@@ -72,6 +86,14 @@ pub fn insert(conn: &mut DbConnection, new: NewJob) -> QueryResult<JobRow> {
         .values(new)
         .returning(jobs::all_columns)
         .get_result::<JobRow>(conn)
+}
+
+/// Links a shipment's first leg to its second (the second names the first when inserted).
+pub fn pair(conn: &mut DbConnection, first: JobId, second: JobId) -> QueryResult<()> {
+    diesel::update(jobs::table.find(first))
+        .set(jobs::paired_job_id.eq(Some(second)))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, id: JobId) -> QueryResult<Option<JobRow>> {
@@ -206,6 +228,9 @@ pub struct VisitDetails {
     pub customer_name: String,
     pub customer_phone: Option<String>,
     pub product_name: Option<String>,
+    /// The workshop the visit is at, whom the courier meets there instead.
+    pub partner_name: Option<String>,
+    pub partner_phone: Option<String>,
 }
 
 pub fn visit_details(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<VisitDetails>> {
@@ -213,6 +238,7 @@ pub fn visit_details(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<
         jobs::table
             .inner_join(claims::table.inner_join(customers::table))
             .left_join(products::table.on(claims::sku.eq(products::sku.nullable())))
+            .left_join(partners::table.on(jobs::partner_id.eq(partners::id.nullable())))
             .filter(jobs::id.eq_any(chunk))
             .select((
                 jobs::id,
@@ -230,6 +256,8 @@ pub fn visit_details(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<
                 customers::name,
                 customers::phone,
                 products::name.nullable(),
+                partners::name.nullable(),
+                partners::phone.nullable(),
             ))
             .load(conn)
     })
@@ -423,6 +451,23 @@ pub fn cancel(conn: &mut DbConnection, id: JobId, reason: &str) -> QueryResult<O
     .returning(jobs::all_columns)
     .get_result::<JobRow>(conn)
     .optional()
+}
+
+/// Takes a visit not yet under way off its courier and back to planning (the other leg of
+/// its shipment went back); false when it has started or ended.
+pub fn back_to_planning(conn: &mut DbConnection, id: JobId) -> QueryResult<bool> {
+    let n =
+        diesel::update(jobs::table.find(id).filter(
+            jobs::status.eq_any([DbEnum(JobStatus::Planned), DbEnum(JobStatus::Assigned)]),
+        ))
+        .set((
+            jobs::status.eq(DbEnum(JobStatus::Unplanned)),
+            jobs::courier_id.eq(None::<CourierId>),
+            jobs::plan_id.eq(None::<PlanId>),
+            jobs::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(n > 0)
 }
 
 /// Gives a visit not yet under way the slot its customer booked: that window, that day,

@@ -83,6 +83,17 @@ pub fn find_for_update(conn: &mut DbConnection, id: i64) -> QueryResult<Option<P
     find(conn, id)
 }
 
+/// The partners among `ids` (retired ones too).
+pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<PartnerRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    partners::table
+        .filter(partners::id.eq_any(ids))
+        .select(PartnerRow::as_select())
+        .load(conn)
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<PartnerRow>> {
     partners::table
         .find(id)

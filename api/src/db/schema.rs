@@ -120,6 +120,7 @@ diesel::table! {
         rating -> Nullable<Integer>,
         rating_comment -> Nullable<Text>,
         rated_at -> Nullable<Timestamp>,
+        partner_id -> Nullable<BigInt>,
     }
 }
 
@@ -225,6 +226,8 @@ diesel::table! {
         updated_at -> Timestamp,
         plan_id -> Nullable<BigInt>,
         done_at -> Nullable<Timestamp>,
+        partner_id -> Nullable<BigInt>,
+        paired_job_id -> Nullable<BigInt>,
     }
 }
 

@@ -222,6 +222,7 @@ fn seed_city(
             refund_amount_cents: refund,
             logistics: None,
             override_reason: None,
+            partner_id: None,
         };
         let decision = match i {
             0 => Some(decision(DecisionKind::Replacement, None, None)),

@@ -219,6 +219,7 @@ fn tomorrow(
                 .then(|| rng.gen_range(150..900) * 100),
             logistics: Some(Logistics::Courier),
             override_reason: None,
+            partner_id: None,
         })
         .map_err(ApiError::Validation)?;
         claims::decide(conn, sla, &claim, actor, &decision)?;
@@ -357,6 +358,7 @@ fn past_claim(
                         .then(|| rng.gen_range(150..900) * 100),
                     logistics: (!reject).then_some(Logistics::CustomerBrings),
                     override_reason: None,
+                    partner_id: None,
                 })
                 .map_err(ApiError::Validation)?;
                 claims::decide(conn, sla, &claim, actor, &decision)?.0

@@ -309,6 +309,7 @@ pub fn file_approved_claim(
         refund_amount_cents: (kind == DecisionKind::Refund).then(|| rng.gen_range(50..500) * 100),
         logistics: None,
         override_reason: None,
+        partner_id: None,
     };
     review_and_decide(conn, sla, claim, 3, Some(decision))
 }

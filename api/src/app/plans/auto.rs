@@ -49,7 +49,8 @@ pub fn waiting(conn: &mut DbConnection, now: DateTime<Utc>) -> ApiResult<Vec<(Pl
     };
     let fresh: Vec<JobRow> = jobs::unplanned_due(conn, last)?
         .into_iter()
-        .filter(|j| j.attempts == 0)
+        // A shipment's legs go into routes together, by a day's plan.
+        .filter(|j| j.attempts == 0 && !j.is_paired())
         .collect();
     if fresh.is_empty() {
         return Ok(Vec::new());

@@ -12,11 +12,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use validator::Validate;
 
+use domain::job::Leg;
 use domain::plan::PlanStatus;
 
 use super::solution::{
     courier_of, job_index, route_row, stop_rows, unassigned_rows, LoadedPlan, StopExtras,
 };
+use crate::db::jobs::{self, JobRow};
 use crate::db::plans::{self, PlanRow};
 use crate::db::types::{CourierId, JobId};
 use crate::db::DbConnection;
@@ -175,6 +177,7 @@ pub fn apply(
             locked.remove(&l.job_id);
         }
     }
+    errors.extend(parted_shipments(conn, edit, &sequences, &unassigned)?);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -206,6 +209,59 @@ pub fn apply(
     )?
     .ok_or_else(|| ApiError::Conflict(messages::STALE_PLAN.to_owned()))?;
     Ok((updated, loaded))
+}
+
+/// The moves that leave a shipment parted: its two legs on different routes, the delivery
+/// first, or one routed and the other not.
+fn parted_shipments(
+    conn: &mut DbConnection,
+    edit: &EditPlanRequest,
+    sequences: &HashMap<usize, Vec<JobId>>,
+    unassigned: &[(JobId, String)],
+) -> ApiResult<Vec<FieldError>> {
+    let moved: Vec<JobId> = edit.moves.iter().map(|m| m.job_id).collect();
+    let legs: HashMap<JobId, JobRow> = jobs::by_ids(conn, &moved)?
+        .into_iter()
+        .filter(|j| j.is_paired())
+        .map(|j| (j.id, j))
+        .collect();
+    if legs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let place = |id: JobId| {
+        sequences
+            .iter()
+            .find_map(|(&v, jobs)| jobs.iter().position(|&j| j == id).map(|at| (v, at)))
+    };
+    let mut errors = Vec::new();
+    for (i, m) in edit.moves.iter().enumerate() {
+        let Some(leg) = legs.get(&m.job_id) else {
+            continue;
+        };
+        let Some(other) = leg.paired_job_id else {
+            continue;
+        };
+        let other_here = place(other).is_some() || unassigned.iter().any(|(j, _)| *j == other);
+        if !other_here {
+            continue; // done, or not in this plan: this leg travels alone
+        }
+        let (pickup, delivery) = match leg.kind.leg() {
+            Leg::Pickup => (leg.id, other),
+            Leg::Delivery => (other, leg.id),
+        };
+        let intact = match (place(pickup), place(delivery)) {
+            (Some((vp, p)), Some((vd, d))) => vp == vd && p < d,
+            (None, None) => true,
+            _ => false,
+        };
+        if !intact {
+            errors.push(FieldError::new(
+                format!("moves[{i}].job_id"),
+                messages::shipment_parted(pickup.0, delivery.0),
+            ));
+        }
+    }
+    Ok(errors)
 }
 
 /// Stores route `route_id` (the plan's vehicle `vehicle`) with `jobs` in that order,
@@ -385,6 +441,10 @@ fn place_in_route(
     sequence: impl FnOnce(JobId, &[JobId]) -> Option<Vec<JobId>>,
 ) -> ApiResult<bool> {
     let (id, mut loaded) = with_job(conn, plan, job)?;
+    // One leg of a shipment alone could part it from the other or come before its pickup.
+    if jobs::find(conn, id)?.is_some_and(|j| j.is_paired()) {
+        return Err(ApiError::Conflict(messages::SHIPMENT_LEG_ALONE.to_owned()));
+    }
     let route_id = loaded
         .routes
         .iter()

@@ -6,13 +6,14 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use domain::dispatch::{visit_windows, Span};
-use domain::job::JobStatus;
+use domain::job::{JobStatus, Leg};
 use domain::plan::PlanObjective;
 use planner::{Break, Job, Location, Problem, TimeWindow, TravelSpec, Vehicle};
 
 use crate::config::DispatchSettings;
 use crate::db::fleet::{self, DepotRow};
 use crate::db::jobs::{self, JobRow};
+use crate::db::partners::{self, PartnerRow};
 use crate::db::plans::{self, PlanRow};
 use crate::db::types::{CourierId, JobId};
 use crate::db::DbConnection;
@@ -20,6 +21,11 @@ use crate::error::ApiResult;
 
 /// Why a job was not offered to the planner (shown like the planner's own reasons).
 pub const NO_WINDOW_TODAY: &str = "no_window_today";
+/// A shipment's leg whose other leg cannot be planned with it (no window today, or not due).
+pub const OTHER_LEG_NOT_PLANNABLE: &str = "other_leg_not_plannable";
+/// A new shipment during the day: its two legs are planned together by the next day's plan
+/// (a re-optimisation only inserts single visits into the routes under way).
+pub const SHIPMENT_NEEDS_NEW_PLAN: &str = "shipment_needs_new_plan";
 
 pub struct PlanInput {
     pub problem: Problem,
@@ -32,6 +38,18 @@ pub struct PlanInput {
     pub locked: HashSet<JobId>,
     /// How kept visits ended, copied to the new plan's stops.
     pub outcomes: HashMap<JobId, String>,
+    /// Shipments to plan as pairs. The problem holds each leg as a job of its own (every
+    /// edit and re-timing works on that); the search gets them as `planner::Shipment`s
+    /// (`shipments::with_shipments`).
+    pub pairs: Vec<Pair>,
+}
+
+/// A shipment of a plan's problem: its legs' job indices and the load carried between.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    pub pickup: usize,
+    pub delivery: usize,
+    pub amount: Vec<i32>,
 }
 
 pub fn origin_of(date: NaiveDate) -> DateTime<Utc> {
@@ -50,7 +68,16 @@ pub fn instant(origin: DateTime<Utc>, secs: f64) -> DateTime<Utc> {
 
 /// A depot's opening hours on `date`, in UTC, from its local hours and time zone.
 pub fn opening_hours(depot: &DepotRow, date: NaiveDate) -> Span {
-    let tz: chrono_tz::Tz = depot.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    local_hours(
+        (depot.opens_minute, depot.closes_minute),
+        &depot.time_zone,
+        date,
+    )
+}
+
+/// Opening hours on `date` in UTC, from minutes after local midnight in `time_zone`.
+pub fn local_hours((opens, closes): (i32, i32), time_zone: &str, date: NaiveDate) -> Span {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
     let local = |minute: i32| {
         let naive = date.and_time(chrono::NaiveTime::MIN) + Duration::minutes(minute.into());
         tz.from_local_datetime(&naive)
@@ -63,8 +90,8 @@ pub fn opening_hours(depot: &DepotRow, date: NaiveDate) -> Span {
             .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc))
     };
     Span {
-        start: local(depot.opens_minute),
-        end: local(depot.closes_minute),
+        start: local(opens),
+        end: local(closes),
     }
 }
 
@@ -214,7 +241,8 @@ pub fn build(
                     continue;
                 }
                 sequence.push(job.id);
-                if started || stop.locked {
+                // A shipment's leg stays as published: the other leg is on this route too.
+                if started || stop.locked || job.is_paired() {
                     prefix = sequence.len();
                 }
                 if stop.locked {
@@ -236,8 +264,14 @@ pub fn build(
         .collect();
 
     let mut candidates = kept;
+    let mut by_partner = Vec::new();
     for job in jobs::unplanned_due(conn, plan.date)? {
         if kept_ids.contains(&job.id) {
+            continue;
+        }
+        // A workshop's leg is in the plan of its customer's leg (decided below).
+        if job.partner_id.is_some() && job.is_paired() {
+            by_partner.push(job);
             continue;
         }
         let home = nearest_depot(&depots, job.lat, job.lon);
@@ -246,21 +280,48 @@ pub fn build(
         }
         candidates.push(job);
     }
+    // A workshop's leg goes with its customer's leg, or alone (from this scope's depot) once
+    // the other is done.
+    let planned: HashSet<JobId> = candidates.iter().map(|j| j.id).collect();
+    let done = done_among(conn, by_partner.iter().filter_map(|j| j.paired_job_id))?;
+    for job in by_partner {
+        let other = job.paired_job_id.unwrap_or(job.id);
+        let in_scope = plan.depot_id.is_none()
+            || nearest_depot(&depots, job.lat, job.lon).map(|d| d.id) == plan.depot_id;
+        if planned.contains(&other) || (done.contains(&other) && in_scope) {
+            candidates.push(job);
+        }
+    }
+
+    let (candidates, mut skipped, paired) =
+        shipment_legs(conn, candidates, &kept_ids, plan.reoptimizes_id.is_some())?;
+    let workshops: HashMap<i64, PartnerRow> = partners::by_ids(
+        conn,
+        &candidates
+            .iter()
+            .filter_map(|j| j.partner_id)
+            .collect::<Vec<_>>(),
+    )?
+    .into_iter()
+    .map(|p| (p.id, p))
+    .collect();
 
     let mut problem_jobs = Vec::new();
     let mut index_of = HashMap::new();
-    let mut skipped = Vec::new();
     let whole_day = Span {
         start: origin,
         end: origin + Duration::days(1),
     };
-    for job in candidates {
+    for job in &candidates {
         let windows = if under_way.contains(&job.id) {
             Vec::new() // the visit is happening or happened: no window to meet any more
         } else {
-            let open = nearest_depot(&depots, job.lat, job.lon)
-                .map_or(whole_day, |d| opening_hours(d, plan.date));
-            match visit_windows(&customer_slots(&job), open) {
+            let open = match job.partner_id.and_then(|id| workshops.get(&id)) {
+                Some(p) => local_hours((p.opens_minute, p.closes_minute), &p.time_zone, plan.date),
+                None => nearest_depot(&depots, job.lat, job.lon)
+                    .map_or(whole_day, |d| opening_hours(d, plan.date)),
+            };
+            match visit_windows(&customer_slots(job), open) {
                 Some(spans) => spans
                     .iter()
                     .map(|s| TimeWindow::new(seconds(origin, s.start), seconds(origin, s.end)))
@@ -272,8 +333,61 @@ pub fn build(
             }
         };
         index_of.insert(job.id, problem_jobs.len());
-        problem_jobs.push(problem_job(&job, windows));
+        problem_jobs.push(problem_job(job, windows));
     }
+    // A pair goes in whole or not at all.
+    let mut pairs = Vec::new();
+    let mut left_out = Vec::new();
+    for (pickup, delivery) in paired {
+        match (index_of.get(&pickup), index_of.get(&delivery)) {
+            (Some(&p), Some(&d)) => pairs.push((p, d)),
+            (Some(_), None) => left_out.push(pickup),
+            (None, Some(_)) => left_out.push(delivery),
+            (None, None) => {}
+        }
+    }
+    if !left_out.is_empty() {
+        let gone: HashSet<usize> = left_out
+            .iter()
+            .filter_map(|id| index_of.get(id))
+            .copied()
+            .collect();
+        let mut renumbered = HashMap::new();
+        problem_jobs = std::mem::take(&mut problem_jobs)
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !gone.contains(i))
+            .enumerate()
+            .map(|(new, (old, job))| {
+                renumbered.insert(old, new);
+                job
+            })
+            .collect();
+        index_of = index_of
+            .into_iter()
+            .filter_map(|(id, i)| renumbered.get(&i).map(|&n| (id, n)))
+            .collect();
+        for (p, d) in &mut pairs {
+            *p = renumbered[p];
+            *d = renumbered[d];
+        }
+        skipped.extend(left_out.into_iter().map(|id| (id, OTHER_LEG_NOT_PLANNABLE)));
+    }
+    // The stored problem knows no pairs: its legs carry nothing there (the search carries
+    // the unit, `shipments::with_shipments`), rather than a unit counted from the depot or
+    // to the route's end that was never on board.
+    let pairs: Vec<Pair> = pairs
+        .into_iter()
+        .map(|(p, d)| {
+            let amount = std::mem::replace(&mut problem_jobs[p].pickup, vec![0]);
+            problem_jobs[d].delivery = vec![0];
+            Pair {
+                pickup: p,
+                delivery: d,
+                amount,
+            }
+        })
+        .collect();
 
     let mut given = Vec::new();
     for (vehicle, sequence, prefix) in kept_routes {
@@ -297,7 +411,66 @@ pub fn build(
         given,
         locked,
         outcomes,
+        pairs,
     })
+}
+
+/// Sorts the candidates' shipment legs. A leg kept on a route under way stays there (with
+/// everything before it: `build` fixes it). A leg whose other leg is a candidate too pairs
+/// with it (returned as `(pickup, delivery)` ids), except in a re-optimisation, which plans
+/// no new pair. A delivery whose pickup is done is a visit of its own (the unit waits at the
+/// depot). Any other leg is left out with the reason.
+#[allow(clippy::type_complexity)]
+fn shipment_legs(
+    conn: &mut DbConnection,
+    candidates: Vec<JobRow>,
+    kept: &HashSet<JobId>,
+    reoptimizing: bool,
+) -> ApiResult<(Vec<JobRow>, Vec<(JobId, &'static str)>, Vec<(JobId, JobId)>)> {
+    let ids: HashSet<JobId> = candidates.iter().map(|j| j.id).collect();
+    let done = done_among(
+        conn,
+        candidates
+            .iter()
+            .filter_map(|j| j.paired_job_id)
+            .filter(|id| !ids.contains(id)),
+    )?;
+    let mut plannable = Vec::with_capacity(candidates.len());
+    let mut skipped = Vec::new();
+    let mut pairs = Vec::new();
+    for job in candidates {
+        let reason = match job.paired_job_id {
+            None => None,
+            Some(_) if kept.contains(&job.id) => None,
+            Some(_) if reoptimizing => Some(SHIPMENT_NEEDS_NEW_PLAN),
+            Some(other) if ids.contains(&other) => {
+                if job.kind.leg() == Leg::Pickup {
+                    pairs.push((job.id, other));
+                }
+                None
+            }
+            Some(other) if job.kind.leg() == Leg::Delivery && done.contains(&other) => None,
+            Some(_) => Some(OTHER_LEG_NOT_PLANNABLE),
+        };
+        match reason {
+            Some(reason) => skipped.push((job.id, reason)),
+            None => plannable.push(job),
+        }
+    }
+    Ok((plannable, skipped, pairs))
+}
+
+/// The jobs among `ids` that are done.
+fn done_among(
+    conn: &mut DbConnection,
+    ids: impl Iterator<Item = JobId>,
+) -> ApiResult<HashSet<JobId>> {
+    let ids: Vec<JobId> = ids.collect();
+    Ok(jobs::by_ids(conn, &ids)?
+        .into_iter()
+        .filter(|j| j.status == JobStatus::Done)
+        .map(|j| j.id)
+        .collect())
 }
 
 /// The job's windows (its customer's slots) as spans.

@@ -12,6 +12,7 @@ pub mod input;
 pub mod insert;
 pub mod publish;
 pub mod run;
+pub mod shipments;
 pub mod solution;
 pub mod view;
 

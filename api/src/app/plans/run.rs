@@ -8,6 +8,7 @@ use std::time::Duration;
 use domain::plan::PlanObjective;
 
 use super::input::{self, PlanInput};
+use super::shipments;
 use super::solution::{self, StopExtras};
 use crate::config::DispatchSettings;
 use crate::db::plans::{self, PlanRow, ProgressPoint};
@@ -95,7 +96,8 @@ fn solve_with_buffer(
         return planner::solve(problem, options);
     }
     let buffered = planner::solve(&input::with_buffer(problem, buffer), options)?;
-    if buffered.unassigned.is_empty() {
+    // `extend` inserts single visits only: with shipments the buffered plan stands.
+    if buffered.unassigned.is_empty() || !problem.shipments.is_empty() {
         return Ok(buffered);
     }
     let given: Vec<(usize, Vec<usize>)> = buffered
@@ -132,6 +134,7 @@ pub fn compute(
         given,
         locked,
         outcomes,
+        pairs,
     } = input::build(&mut conn, plan, settings)?;
     if settings.osrm.is_some() {
         // Road times are asked for once, without holding a connection; the plan keeps them
@@ -174,8 +177,12 @@ pub fn compute(
         planner::retime_solution(&problem, &[]).map(|(s, _)| s)
     } else if plan.reoptimizes_id.is_some() {
         planner::extend(&problem, &given, &options)
-    } else {
+    } else if pairs.is_empty() {
         solve_with_buffer(&problem, input::PlanBuffer::of(settings), &options)
+    } else {
+        let (searched, plain_of) = shipments::with_shipments(&problem, &pairs);
+        solve_with_buffer(&searched, input::PlanBuffer::of(settings), &options)
+            .and_then(|solved| shipments::as_jobs(&problem, &plain_of, &pairs, &solved))
     }
     .map_err(|e| RunError::Planner(e.to_string()))?;
 

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDateTime;
 use domain::dispatch::{apply_event, CourierEvent, EventEffect, Visit};
-use domain::job::JobStatus;
+use domain::job::{JobStatus, Leg};
 use domain::report::{after_failed_visit, completion_needs_proof};
 use domain::sla::SlaPolicy;
 use serde::Serialize;
@@ -15,7 +15,7 @@ use super::courier_job;
 use crate::app::accounts::courier_of;
 use crate::app::claims::{self, VisitEnd};
 use crate::app::idempotency::{self, Answer, Keyed};
-use crate::db::jobs::{self, StepChange, VisitStep};
+use crate::db::jobs::{self, JobRow, StepChange, VisitStep};
 use crate::db::types::{CourierId, JobId};
 use crate::db::visits::{self, NewReport};
 use crate::db::{attachments, now, plans, DbConnection};
@@ -86,6 +86,9 @@ pub fn report(
         EventEffect::Moves(target) if cj.current => Some(target),
         EventEffect::Moves(_) | EventEffect::Recorded => None,
     };
+    if target.is_some() {
+        pickup_done_first(conn, job)?;
+    }
     if target == Some(Visit::Done)
         && completion_needs_proof(job.pickup_load)
         && !attachments::has_proof(conn, job.id)?
@@ -187,5 +190,44 @@ fn move_visit(
         Visit::Done => Some(VisitEnd::Completed),
         _ => None,
     };
+    if target == Visit::Failed {
+        release_delivery(conn, job, job_after)?;
+    }
     claims::visit_reported(conn, sla, job, courier_id, keyed.user_id, r.event, ended)
 }
+
+/// The delivery end of a shipment moves only once the unit was taken at its pickup.
+fn pickup_done_first(conn: &mut DbConnection, job: &JobRow) -> ApiResult<()> {
+    let Some(other) = job
+        .paired_job_id
+        .filter(|_| job.kind.leg() == Leg::Delivery)
+    else {
+        return Ok(());
+    };
+    match jobs::find(conn, other)? {
+        Some(pickup) if pickup.status != JobStatus::Done => {
+            Err(ApiError::Conflict(messages::pickup_first(pickup.id.0)))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A failed pickup leaves nothing to deliver: its delivery goes back to planning with it (off
+/// the courier's route), or is called off with it after its last attempt.
+fn release_delivery(conn: &mut DbConnection, job: &JobRow, job_after: JobStatus) -> ApiResult<()> {
+    let Some(delivery) = job.paired_job_id.filter(|_| job.kind.leg() == Leg::Pickup) else {
+        return Ok(());
+    };
+    let released = if job_after == JobStatus::Failed {
+        jobs::cancel(conn, delivery, messages::PICKUP_GAVE_UP)?.is_some()
+    } else {
+        jobs::back_to_planning(conn, delivery)?
+    };
+    if released {
+        crate::app::plans::edit::drop_jobs(conn, &[delivery], PICKUP_FAILED)?;
+    }
+    Ok(())
+}
+
+/// Why a delivery is out of its plan: the unit was not taken at its pickup.
+pub const PICKUP_FAILED: &str = "pickup_failed";

@@ -112,7 +112,7 @@ pub struct Bring {
     pub sku: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
-    /// The repaired unit (return).
+    /// The unit on board (return; drop-off at a workshop).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serial: Option<String>,
     /// Cash to pay out, in minor units (refund).
@@ -228,13 +228,14 @@ fn describe_visit(view: &mut CourierStop, job: &VisitDetails, day: (NaiveDateTim
             cash: job.cash_cents,
             ..Bring::default()
         }),
-        JobKind::Return => Some(Bring {
+        // The unit on board: back to its customer, or handed over at the workshop.
+        JobKind::Return | JobKind::DropOff => Some(Bring {
             serial: Some(job.serial_no.clone()),
             sku: job.sku.clone(),
             product: job.product_name.clone(),
             ..Bring::default()
         }),
-        JobKind::Pickup | JobKind::OnsiteRepair => None,
+        JobKind::Pickup | JobKind::OnsiteRepair | JobKind::Collect => None,
     };
     view.take = (job.pickup_load > 0).then(|| Take {
         serial: job.serial_no.clone(),
@@ -242,8 +243,16 @@ fn describe_visit(view: &mut CourierStop, job: &VisitDetails, day: (NaiveDateTim
     view.addr = Some(job.address.clone());
     view.lat = Some(job.lat);
     view.lon = Some(job.lon);
-    view.name = Some(job.customer_name.clone());
-    view.phone = job.customer_phone.clone();
+    match &job.partner_name {
+        Some(workshop) => {
+            view.name = Some(workshop.clone());
+            view.phone = job.partner_phone.clone();
+        }
+        None => {
+            view.name = Some(job.customer_name.clone());
+            view.phone = job.customer_phone.clone();
+        }
+    }
     view.windows = job
         .windows
         .iter()

@@ -28,9 +28,14 @@ pub struct DecisionRequest {
     /// Required for a refund, in minor units.
     pub refund_amount_cents: Option<i64>,
     /// For approvals: `courier` (default), `customer_brings` (no courier job; the claim
-    /// waits for `POST /claims/{id}/received`) or `onsite` (repairs: a technician's visit).
+    /// waits for `POST /claims/{id}/received`), `onsite` (repairs: a technician's visit) or
+    /// `contractor` (repairs: a courier takes the unit to the workshop `partner_id` and,
+    /// after `repair-done`, brings it back).
     #[schema(value_type = Option<String>)]
     pub logistics: Option<Logistics>,
+    /// For `logistics: contractor`: an active workshop (`GET /partners?kind=workshop`) that
+    /// takes the product's category.
+    pub partner_id: Option<i64>,
     /// Required to approve a claim whose warranty check is `expired` or `unknown_serial`.
     #[validate(nested)]
     #[serde(rename = "override")]
@@ -78,6 +83,7 @@ pub async fn decide_claim(
         refund_amount_cents: request.refund_amount_cents,
         logistics: request.logistics,
         override_reason: request.override_.map(|o| o.reason),
+        partner_id: request.partner_id,
     })
     .map_err(ApiError::Validation)?;
     let sla = state.settings.sla.clone();

@@ -37,10 +37,12 @@ pub struct DecisionInfo {
     /// `unknown_serial` or `other`.
     pub reason_code: Option<String>,
     pub refund_amount_cents: Option<i64>,
-    /// For an approval: `courier`, `customer_brings` or `onsite`.
+    /// For an approval: `courier`, `customer_brings`, `onsite` or `contractor`.
     pub logistics: Option<String>,
     /// Why it was approved although the warranty did not cover it.
     pub override_reason: Option<String>,
+    /// The contract workshop of a `contractor` repair.
+    pub partner_id: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,7 +77,8 @@ pub struct AttachmentInfo {
 pub struct JobInfo {
     pub id: JobId,
     pub claim_id: ClaimId,
-    /// `exchange`, `refund`, `pickup` or `return`.
+    /// `exchange`, `refund`, `pickup`, `return`, `onsite_repair`, `drop_off` (the unit handed
+    /// over at a contract workshop) or `collect` (taken back there).
     pub kind: String,
     pub status: String,
     pub address: String,
@@ -90,6 +93,11 @@ pub struct JobInfo {
     pub cash_cents: Option<i64>,
     pub courier_id: Option<CourierId>,
     pub attempts: i32,
+    /// The workshop the job is at (its address is the workshop's).
+    pub partner_id: Option<i64>,
+    /// The other end of the unit's trip: the same courier takes it at the `pickup` or
+    /// `collect` and hands it over at the other, in that order.
+    pub paired_job_id: Option<JobId>,
 }
 
 impl From<JobRow> for JobInfo {
@@ -111,6 +119,8 @@ impl From<JobRow> for JobInfo {
             cash_cents: j.cash_cents,
             courier_id: j.courier_id,
             attempts: j.attempts,
+            partner_id: j.partner_id,
+            paired_job_id: j.paired_job_id,
         }
     }
 }
@@ -192,6 +202,7 @@ impl ClaimResponse {
                 refund_amount_cents: c.refund_amount_cents,
                 logistics: c.logistics.map(|l| l.as_str().to_owned()),
                 override_reason: c.override_reason,
+                partner_id: c.partner_id,
             }),
             stage_due_at: due,
             sla_breached: domain::sla::is_breached(due, Utc::now()),
