@@ -227,6 +227,13 @@ pub fn shipment_parted(pickup: i64, delivery: i64) -> String {
     )
 }
 
+pub fn units_over_capacity(load: i32, capacity: i32) -> String {
+    format!(
+        "with the units carried to or from workshops on board this route would hold {load} \
+         units, and its courier takes {capacity}"
+    )
+}
+
 pub fn pickup_first(pickup: i64) -> String {
     format!("the unit is taken at job {pickup} first; report that visit before this one")
 }
@@ -257,6 +264,8 @@ pub const NOT_AWAITING_UNIT: &str =
 pub const VISIT_UNDER_WAY: &str =
     "a courier visit for this claim is under way or done; it can no longer be called off";
 pub const NOT_YET_RATABLE: &str = "the claim can be rated once it is closed";
+pub const VISIT_WITH_WORKSHOP_TRIP: &str = "this visit is planned together with your unit's \
+     trip to or from the repair workshop; we will tell you its time";
 pub const NO_VISIT_TO_BOOK: &str = "this claim has no courier visit waiting for a time";
 pub const VISIT_MOVING: &str = "the courier is already on his way; the visit can no longer move";
 pub const SLOT_GONE: &str =

@@ -301,6 +301,67 @@ fn the_manager_approves_the_most_urgent_claim() {
 }
 
 #[test]
+fn the_head_sends_a_washing_machine_to_a_contract_workshop() {
+    browser_test(|app| async move {
+        let Some(browser) = Browser::start(&app, 1280, 900).await else {
+            return;
+        };
+        let head = app.login("head@demo.test").await;
+        // A workshop for vacuum cleaners only: not offered for a washing machine.
+        crate::contractor::new_workshop(&app, &head, "Vacuum Doctor", &["vacuum"]).await;
+        let (_, workshops) = app
+            .get("/partners?kind=workshop&category=washing_machine", &head)
+            .await;
+        let spree = workshops["items"][0].clone();
+        let customer = app.login("customer1@demo.test").await;
+        let id = app.file_claim(&customer, "DEMO-0001").await["id"]
+            .as_i64()
+            .unwrap();
+
+        browser.sign_in("head@demo.test").await;
+        browser.open(&format!("/app/claims/{id}")).await;
+        browser.css("#decision-form").await;
+        let offered: Vec<String> = browser
+            .eval("return [...document.querySelectorAll('#partner_id option')].map(o => o.value)")
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(offered, vec![String::new(), spree["id"].to_string()]);
+
+        // Without the workshop the API names the field; with it the claim is approved.
+        browser.select("#decision", "repair").await;
+        browser.select("#logistics", "contractor").await;
+        browser.click("#decision-form button[type=submit]").await;
+        let error = browser
+            .css("[data-error-for='partner_id']:not([hidden])")
+            .await;
+        assert!(error.text().await.unwrap().contains("workshop"));
+        browser
+            .select("#partner_id", &spree["id"].to_string())
+            .await;
+        browser.click("#decision-form button[type=submit]").await;
+        browser.css("#claim-status[data-status='approved']").await;
+        let shown = browser.text("#decision-logistics").await;
+        assert!(shown.ends_with(spree["name"].as_str().unwrap()), "{shown}");
+        browser.screenshot("head-claim-contract-workshop").await;
+        let (_, approved) = app.get(&format!("/claims/{id}"), &head).await;
+        assert_eq!(approved["decision"]["logistics"], "contractor");
+        assert_eq!(approved["decision"]["partner_id"], spree["id"]);
+        let kinds: Vec<&Value> = approved["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| &j["kind"])
+            .collect();
+        assert_eq!(kinds, [&json!("pickup"), &json!("drop_off")]);
+        browser.close().await;
+    });
+}
+
+#[test]
 fn the_customer_sees_her_planned_window_on_a_phone() {
     browser_test(|app| async move {
         let (claim, job) = crate::plans::approved_claim(&app, 1, (9, 13), (52.5219, 13.4132)).await;

@@ -11,10 +11,12 @@ use crate::backend_test;
 use crate::courier::{
     claim, courier_of, event, failed, history_of, publish_tomorrow, report, route_path, stop_of,
 };
-use crate::helpers::TestApp;
+use crate::documents::{fetch, pdf_text};
+use crate::helpers::{new_courier, put_shift, TestApp};
 use crate::partners::fields;
-use crate::plans::{check_plan, draft_tomorrow, publish};
+use crate::plans::{check_plan, draft_tomorrow, publish, tracking_path};
 use crate::remedies::{assert_came_back_from_repair, visit};
+use crate::slots::public;
 
 /// The demo's workshop (washing machines and fridges) and supplier, as (id, row).
 async fn partners(app: &TestApp, token: &str) -> (Value, Value) {
@@ -30,6 +32,26 @@ async fn partners(app: &TestApp, token: &str) -> (Value, Value) {
             .unwrap_or_else(|| panic!("no {kind} in {list}"))
     };
     (find("workshop"), find("supplier"))
+}
+
+/// A workshop in Berlin, 09:00-17:00, that takes `categories` (none: every one).
+pub(crate) async fn new_workshop(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    categories: &[&str],
+) -> Value {
+    let (status, workshop) = app
+        .post(
+            "/partners",
+            token,
+            &json!({"kind": "workshop", "name": name, "address": "Alt 1",
+                    "lat": 52.5, "lon": 13.4, "opens": "09:00", "closes": "17:00",
+                    "time_zone": "Europe/Berlin", "categories": categories}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{workshop}");
+    workshop
 }
 
 /// Demo customer `n` files a claim for her unit; returns its id.
@@ -86,6 +108,32 @@ fn assert_carried(routes: &Value, pickup: i64, delivery: i64) -> i64 {
     assert_eq!(cp, cd, "one courier carries the unit");
     assert!(p < d, "the unit is taken before it is handed over");
     cp
+}
+
+/// The mail templates sent about a claim, once one of `template` is among them.
+async fn mails_once(app: &TestApp, claim: i64, template: &str) -> Vec<String> {
+    let head = app.login("head@demo.test").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (status, sent) = app
+            .get(&format!("/claims/{claim}/notifications"), &head)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{sent}");
+        let templates: Vec<String> = sent["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n["template"].as_str().map(str::to_owned))
+            .collect();
+        if templates.iter().any(|t| t == template) {
+            return templates;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {template}: {templates:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Asserts the courier carrying the pair has room for the unit between its legs: the
@@ -175,16 +223,7 @@ backend_test!(
             assert!(problem.to_string().contains(says), "{body}: {problem}");
         }
         // A retired workshop takes nothing new.
-        let (status, spare) = app
-            .post(
-                "/partners",
-                &manager,
-                &json!({"kind": "workshop", "name": "Old Repair Shop", "address": "Alt 1",
-                        "lat": 52.5, "lon": 13.4, "opens": "09:00", "closes": "17:00",
-                        "time_zone": "Europe/Berlin"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{spare}");
+        let spare = new_workshop(&app, &manager, "Old Repair Shop", &[]).await;
         let (status, _) = app
             .patch(
                 &format!("/partners/{}", id(&spare)),
@@ -217,6 +256,7 @@ backend_test!(
         let (status, decided) = decide(&app, claim_id, contractor(&workshop)).await;
         assert_eq!(status, StatusCode::OK, "{decided}");
         assert_eq!(decided["claim"]["decision"]["logistics"], "contractor");
+        let seen_claim = decided["claim"].clone();
         assert_eq!(decided["claim"]["decision"]["partner_id"], workshop["id"]);
         let jobs = decided["jobs"].as_array().unwrap();
         assert_eq!(jobs.len(), 2, "{decided}");
@@ -232,6 +272,14 @@ backend_test!(
         assert_eq!(drop_off["paired_job_id"], pickup["id"]);
         assert_eq!(drop_off["delivery_load"], pickup["pickup_load"]);
         let (pickup, drop_off) = (id(pickup), id(drop_off));
+        // Her slots are her visits'; this one goes with the workshop trip.
+        let path = format!("{}/slots", tracking_path(&seen_claim));
+        let (status, problem) = public(&app, reqwest::Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("workshop"),
+            "{problem}"
+        );
 
         // The plan carries the unit on one route, pickup first, in the workshop's hours
         // (09:00-18:00 in Berlin), and passes the checker.
@@ -311,6 +359,17 @@ backend_test!(
         assert_eq!(there["phone"], workshop["phone"]);
         assert_eq!(there["addr"], workshop["address"]);
         assert_eq!(there["bring"]["serial"], "DEMO-0001");
+        // His route sheet says what the stop at the workshop is for.
+        let sheet = format!(
+            "/me/route/sheet.pdf?date={}&lang=en",
+            crate::plans::tomorrow()
+        );
+        let (status, _, pdf) = fetch(&app, &sheet, &token, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let text = pdf_text(&pdf);
+        assert!(text.contains("Bring: unit for repair,"), "{text}");
+        assert!(text.contains("hand over at the workshop"), "{text}");
+        assert!(text.contains(workshop["name"].as_str().unwrap()), "{text}");
         let (status, problem) = report(&app, &token, drop_off, "early", &event("arrived")).await;
         assert_eq!(status, StatusCode::CONFLICT, "{problem}");
         assert!(
@@ -325,6 +384,10 @@ backend_test!(
             "in_repair",
             "at the workshop"
         );
+        // Her mails: the pickup's "visit done" and "in repair", none for the workshop stop.
+        let templates = mails_once(&app, claim_id, "in_repair").await;
+        let done_mails = templates.iter().filter(|t| *t == "visit_done").count();
+        assert_eq!(done_mails, 1, "{templates:?}");
 
         // Repaired: collected at the workshop and brought back, again one courier.
         let (status, done) = app
@@ -350,6 +413,11 @@ backend_test!(
         let (_, routes) = app.get(&format!("/plans/{plan}/routes"), &dispatcher).await;
         assert_carried(&routes, collect, give_back);
         assert_room(&app, plan, &routes, (collect, give_back), amount).await;
+        // Her tracking link shows the visit to her, not the courier's stop at the workshop.
+        let path = tracking_path(&seen_claim);
+        let (status, tracked) = public(&app, reqwest::Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{tracked}");
+        assert_eq!(tracked["visit"]["kind"], "return", "{tracked}");
         visit(&app, collect, true).await;
         assert_eq!(claim(&app, claim_id).await["status"], "in_fulfilment");
         visit(&app, give_back, false).await;
@@ -405,5 +473,44 @@ backend_test!(
         for job in jobs_of(&app, called_off).await {
             assert_eq!(job["status"], "cancelled", "{job}");
         }
+    }
+);
+
+backend_test!(
+    an_edit_cannot_overfill_a_courier_with_a_unit_on_board,
+    |app: TestApp| async move {
+        let manager = app.login("manager1@demo.test").await;
+        let dispatcher = app.login("dispatcher@demo.test").await;
+        let (workshop, _) = partners(&app, &manager).await;
+        // A courier with room for three units, on shift tomorrow: a washing machine takes four.
+        let (_, depots) = app.get("/depots", &dispatcher).await;
+        let depot = depots["items"][0].clone();
+        let small = new_courier(&app, &depot, "small.courier@demo.test", 3).await;
+        let day = crate::plans::tomorrow();
+        let at = |h| day.and_hms_opt(h, 0, 0).unwrap().and_utc();
+        put_shift(&app, &small, &depot, at(7), at(17)).await;
+        let claim_id = filed(&app, 1).await;
+        let (status, decided) = decide(&app, claim_id, contractor(&workshop)).await;
+        assert_eq!(status, StatusCode::OK, "{decided}");
+        let (pickup, drop_off) = (id(&decided["jobs"][0]), id(&decided["jobs"][1]));
+        let plan = draft_tomorrow(&app, &dispatcher).await;
+        let (_, routes) = app.get(&format!("/plans/{plan}/routes"), &dispatcher).await;
+        assert_ne!(assert_carried(&routes, pickup, drop_off), id(&small));
+        let (_, current) = app.get(&format!("/plans/{plan}"), &dispatcher).await;
+        let (status, problem) = app
+            .patch(
+                &format!("/plans/{plan}"),
+                &dispatcher,
+                &json!({"version": current["version"], "moves": [
+                    {"job_id": pickup, "courier_id": id(&small), "position": 0},
+                    {"job_id": drop_off, "courier_id": id(&small), "position": 1}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(fields(&problem), ["moves[0].courier_id"], "{problem}");
+        assert!(problem.to_string().contains("takes 3"), "{problem}");
+        // Nothing moved.
+        let (_, after) = app.get(&format!("/plans/{plan}/routes"), &dispatcher).await;
+        assert_eq!(place_of(&after, pickup), place_of(&routes, pickup));
     }
 );

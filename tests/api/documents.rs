@@ -16,7 +16,7 @@ use crate::helpers::{temp_dir, TestApp};
 use crate::plans::{publish_tomorrow, tomorrow};
 
 /// The text of a PDF as `pdftotext -layout` reads it.
-fn pdf_text(pdf: &[u8]) -> String {
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
     assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
     let path = temp_dir().join(format!("doc-{}.pdf", crate::helpers::rand_u64()));
     std::fs::File::create(&path)
@@ -38,7 +38,7 @@ fn pdf_text(pdf: &[u8]) -> String {
 }
 
 /// GET a document: (status, content type, body).
-async fn fetch(
+pub(crate) async fn fetch(
     app: &TestApp,
     path: &str,
     token: &str,

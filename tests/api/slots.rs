@@ -42,7 +42,7 @@ fn time(v: &Value) -> DateTime<Utc> {
         .unwrap()
 }
 
-async fn public(
+pub(crate) async fn public(
     app: &TestApp,
     method: Method,
     path: &str,

@@ -43,6 +43,10 @@ if (decision) {
       body.reason = value('reason');
     } else {
       body.logistics = value('logistics');
+      // The workshop goes with a contractor repair only; the API names it if it is missing.
+      if (body.logistics === 'contractor' && value('partner_id')) {
+        body.partner_id = Number(value('partner_id'));
+      }
       if (value('reason')) body.reason = value('reason');
     }
     const amount = value('refund_amount');

@@ -128,6 +128,10 @@ pub struct ClaimCard {
     pub details: ClaimDetails,
     pub customer: Option<registry::CustomerRow>,
     pub names: std::collections::BTreeMap<UserId, String>,
+    /// The active contract workshops that take the claim's product, for the decision form.
+    pub workshops: Vec<PartnerRow>,
+    /// The workshop the decision sent the unit to.
+    pub decided_workshop: Option<PartnerRow>,
 }
 
 pub fn card(conn: &mut DbConnection, user: &AuthUser, id: ClaimId) -> ApiResult<ClaimCard> {
@@ -138,10 +142,27 @@ pub fn card(conn: &mut DbConnection, user: &AuthUser, id: ClaimId) -> ApiResult<
     people.sort_unstable();
     people.dedup();
     let names = users::names(conn, &people)?.into_iter().collect();
+    let category = match &details.claim.sku {
+        Some(sku) => registry::find_product(conn, sku)?.map(|p| p.category),
+        None => None,
+    };
+    let filter = super::partners::PartnerFilter {
+        kind: Some(PartnerKind::Workshop),
+        // An unknown product: only the workshops that take every category.
+        category: Some(category.unwrap_or_default()),
+        include_retired: false,
+    };
+    let workshops = super::partners::list(conn, &filter, None, 100)?;
+    let decided_workshop = match details.claim.partner_id {
+        Some(id) => partners::find(conn, id)?,
+        None => None,
+    };
     Ok(ClaimCard {
         details,
         customer,
         names,
+        workshops,
+        decided_workshop,
     })
 }
 
@@ -1144,13 +1165,15 @@ const FRESH_POSITION_MINUTES: i64 = 30;
 pub fn tracked(conn: &mut DbConnection, token: &str) -> ApiResult<Tracked> {
     let claim = claims::find_by_token(conn, token)?.ok_or(ApiError::NotFound)?;
     let jobs = jobs::for_claim(conn, claim.id)?;
+    // Her next visit: the courier's stops at a workshop are not visits of hers.
     let pending: Vec<JobId> = jobs
         .iter()
         .filter(|j| {
-            matches!(
-                j.status,
-                JobStatus::Assigned | JobStatus::EnRoute | JobStatus::Arrived
-            )
+            j.partner_id.is_none()
+                && matches!(
+                    j.status,
+                    JobStatus::Assigned | JobStatus::EnRoute | JobStatus::Arrived
+                )
         })
         .map(|j| j.id)
         .collect();

@@ -37,6 +37,10 @@ enum To {
     Heads,
 }
 
+fn at_workshop(payload: &Value) -> bool {
+    matches!(payload["job_kind"].as_str(), Some("drop_off" | "collect"))
+}
+
 /// The mails an event causes: (recipient, template).
 fn mails_for(event: &str, payload: &Value) -> Vec<(To, &'static str)> {
     let status = payload["status"].as_str().unwrap_or_default();
@@ -69,6 +73,9 @@ fn mails_for(event: &str, payload: &Value) -> Vec<(To, &'static str)> {
         "visit.departed" => vec![(To::Customer, "courier_on_the_way")],
         "visit.delayed" => vec![(To::Customer, "visit_delayed")],
         "visit.rebooked" => vec![(To::Customer, "visit_rebooked")],
+        // The courier's stop at a contract workshop is no visit of hers; the claim's own
+        // steps (in repair, back on its way) tell her what it means.
+        "job.completed" | "job.failed" if at_workshop(payload) => Vec::new(),
         "job.completed" => vec![(To::Customer, "visit_done")],
         "job.failed" => vec![(To::Customer, "visit_failed")],
         "job.cancelled" => vec![(To::Customer, "visit_cancelled")],

@@ -174,12 +174,20 @@ fn bookable_job(conn: &mut DbConnection, token: &str) -> ApiResult<JobRow> {
     let claim = claim_rows::find_by_token(conn, token)?.ok_or(ApiError::NotFound)?;
     let mut visits = jobs::for_claim(conn, claim.id)?;
     visits.sort_by_key(|j| j.id);
+    // Her visits, not the courier's stops at a workshop.
+    visits.retain(|j| j.partner_id.is_none());
     if let Some(job) = visits.iter().find(|j| {
         matches!(
             j.status,
             JobStatus::Unplanned | JobStatus::Planned | JobStatus::Assigned
         )
     }) {
+        // A visit tied to the unit's trip to or from a workshop gets its time with that trip.
+        if job.is_paired() {
+            return Err(ApiError::Conflict(
+                messages::VISIT_WITH_WORKSHOP_TRIP.to_owned(),
+            ));
+        }
         return Ok(job.clone());
     }
     let under_way = visits

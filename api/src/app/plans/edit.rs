@@ -178,6 +178,11 @@ pub fn apply(
         }
     }
     errors.extend(parted_shipments(conn, edit, &sequences, &unassigned)?);
+    if errors.is_empty() {
+        errors.extend(units_over_capacity(
+            conn, &loaded, edit, &sequences, &changed,
+        )?);
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -259,6 +264,73 @@ fn parted_shipments(
                 format!("moves[{i}].job_id"),
                 messages::shipment_parted(pickup.0, delivery.0),
             ));
+        }
+    }
+    Ok(errors)
+}
+
+/// The moves that put a route over its courier's capacity once the units it carries between
+/// a shipment's legs are counted: the stored problem leaves them out (see
+/// `plans::shipments`), so the re-timing would not say so.
+fn units_over_capacity(
+    conn: &mut DbConnection,
+    loaded: &LoadedPlan,
+    edit: &EditPlanRequest,
+    sequences: &HashMap<usize, Vec<JobId>>,
+    changed: &HashSet<usize>,
+) -> ApiResult<Vec<FieldError>> {
+    let index = job_index(&loaded.problem);
+    let routed: Vec<JobId> = changed
+        .iter()
+        .filter_map(|v| sequences.get(v))
+        .flatten()
+        .copied()
+        .collect();
+    let pickups: HashMap<JobId, (JobId, i32)> = jobs::by_ids(conn, &routed)?
+        .into_iter()
+        .filter(|j| j.kind.leg() == Leg::Pickup)
+        .filter_map(|j| Some((j.id, (j.paired_job_id?, j.pickup_load))))
+        .collect();
+    let mut errors = Vec::new();
+    for &v in changed {
+        let (Some(jobs), Some(vehicle)) = (sequences.get(&v), loaded.problem.vehicles.get(v))
+        else {
+            continue;
+        };
+        if !jobs.iter().any(|j| pickups.contains_key(j)) {
+            continue;
+        }
+        let capacity = vehicle.capacity.first().copied().unwrap_or(i32::MAX);
+        let stored = |id: &JobId| index.get(id).map(|&i| &loaded.problem.jobs[i]);
+        let first = |load: &[i32]| load.first().copied().unwrap_or(0);
+        let mut load: i32 = jobs
+            .iter()
+            .filter_map(stored)
+            .map(|j| first(&j.delivery))
+            .sum();
+        let mut carried: HashMap<JobId, i32> = HashMap::new();
+        for id in jobs {
+            if let Some(job) = stored(id) {
+                load += first(&job.pickup) - first(&job.delivery);
+            }
+            // The load after the stop: a unit taken here is on board, one handed over is not.
+            if let Some(&(delivery, amount)) = pickups.get(id) {
+                carried.insert(delivery, amount);
+            }
+            carried.remove(id);
+            let on_board: i32 = carried.values().sum();
+            if load + on_board > capacity {
+                let at = edit
+                    .moves
+                    .iter()
+                    .position(|m| jobs.contains(&m.job_id))
+                    .unwrap_or(0);
+                errors.push(FieldError::new(
+                    format!("moves[{at}].courier_id"),
+                    messages::units_over_capacity(load + on_board, capacity),
+                ));
+                break;
+            }
         }
     }
     Ok(errors)
