@@ -1,5 +1,7 @@
 //! Every sentence the API shows to people, in one place so it can be localised later.
 
+use domain::partner::PartnerKind;
+
 pub const UNAUTHORIZED: &str = "a valid access token is required";
 pub const TOKEN_EXPIRED: &str = "the access token has expired";
 pub const OWN_ROLE: &str = "you cannot change your own role";
@@ -218,7 +220,8 @@ pub fn fulfilment_note(job_id: i64, event: &str) -> String {
 pub const REPAIR_ALREADY_DONE: &str =
     "the repair was already reported done; the unit's return visit exists";
 pub const SHIPMENT_LEG_ALONE: &str = "this visit is one end of a unit's trip to or from a \
-     workshop: both ends are placed together by a day's plan (or moved together by an edit)";
+     workshop or supplier: both ends are placed together by a day's plan (or moved together by \
+     an edit)";
 
 pub fn shipment_parted(pickup: i64, delivery: i64) -> String {
     format!(
@@ -242,8 +245,8 @@ pub const PICKUP_GAVE_UP: &str = "the unit could not be taken at its pickup";
 
 pub const NO_SUCH_PARTNER: &str = "no partner has this id (`GET /partners?kind=workshop`)";
 
-pub fn partner_not_a_workshop(name: &str) -> String {
-    format!("`{name}` is a supplier, not a workshop")
+pub fn partner_not_a(name: &str, is: PartnerKind, wanted: PartnerKind) -> String {
+    format!("`{name}` is a {is}, not a {wanted}")
 }
 
 pub fn partner_retired(name: &str) -> String {
@@ -264,8 +267,8 @@ pub const NOT_AWAITING_UNIT: &str =
 pub const VISIT_UNDER_WAY: &str =
     "a courier visit for this claim is under way or done; it can no longer be called off";
 pub const NOT_YET_RATABLE: &str = "the claim can be rated once it is closed";
-pub const VISIT_WITH_WORKSHOP_TRIP: &str = "this visit is planned together with your unit's \
-     trip to or from the repair workshop; we will tell you its time";
+pub const VISIT_WITH_PARTNER_TRIP: &str = "this visit is planned together with your unit's \
+     trip from the supplier or to or from the repair workshop; we will tell you its time";
 pub const NO_VISIT_TO_BOOK: &str = "this claim has no courier visit waiting for a time";
 pub const VISIT_MOVING: &str = "the courier is already on his way; the visit can no longer move";
 pub const SLOT_GONE: &str =

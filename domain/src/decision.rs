@@ -6,6 +6,7 @@ use crate::claim::ClaimStatus;
 pub use crate::claim::RejectReason;
 use crate::error::{string_enum, FieldError};
 pub use crate::job::{JobKind, Leg};
+use crate::partner::PartnerKind;
 
 /// Longest accepted reason, in characters; keeps notifications readable.
 pub const MAX_REASON_CHARS: usize = 2000;
@@ -47,6 +48,10 @@ pub enum Logistics {
     /// A courier takes the unit to a contract workshop and brings it back repaired (repairs
     /// only; the decision names the workshop).
     Contractor,
+    /// A courier collects the new unit at a supplier and exchanges it at the customer's
+    /// for the defective one, which goes to the depot (replacements only; the decision names
+    /// the supplier).
+    Supplier,
 }
 
 string_enum!(Logistics {
@@ -54,7 +59,19 @@ string_enum!(Logistics {
     CustomerBrings => "customer_brings",
     Onsite => "onsite",
     Contractor => "contractor",
+    Supplier => "supplier",
 });
+
+impl Logistics {
+    /// The kind of partner these logistics send a courier to, if any.
+    pub fn partner_kind(self) -> Option<PartnerKind> {
+        match self {
+            Logistics::Contractor => Some(PartnerKind::Workshop),
+            Logistics::Supplier => Some(PartnerKind::Supplier),
+            Logistics::Courier | Logistics::CustomerBrings | Logistics::Onsite => None,
+        }
+    }
+}
 
 /// A decision as submitted, before validation.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -69,7 +86,7 @@ pub struct DecisionInput {
     /// Why an approval goes ahead although the warranty does not cover the claim
     /// (goodwill, paid service).
     pub override_reason: Option<String>,
-    /// The contract workshop, for `logistics: contractor`.
+    /// The contract workshop for `logistics: contractor`, the supplier for `supplier`.
     pub partner_id: Option<i64>,
 }
 
@@ -85,8 +102,9 @@ pub struct Decision {
     /// `None` for a rejection.
     pub logistics: Option<Logistics>,
     pub override_reason: Option<String>,
-    /// Present exactly for `logistics: contractor` (whether it is a workshop that takes the
-    /// product is checked against the registry by the caller).
+    /// Present exactly for `logistics: contractor` or `supplier` (whether it is a partner
+    /// of the right kind that takes the product is checked against the registry by the
+    /// caller).
     pub partner_id: Option<i64>,
 }
 
@@ -156,6 +174,13 @@ pub fn validate_decision(input: DecisionInput) -> Result<Decision, Vec<FieldErro
             ));
             None
         }
+        (DecisionKind::Repair, Some(Logistics::Supplier)) => {
+            errors.push(FieldError::new(
+                "logistics",
+                "a supplier's unit is for replacements, not for `repair`",
+            ));
+            None
+        }
         (DecisionKind::Repair, l) => Some(l.unwrap_or_default()),
         (kind, Some(Logistics::Onsite)) => {
             errors.push(FieldError::new(
@@ -168,6 +193,13 @@ pub fn validate_decision(input: DecisionInput) -> Result<Decision, Vec<FieldErro
             errors.push(FieldError::new(
                 "logistics",
                 format!("a contract workshop is for repairs, not for `{kind}`"),
+            ));
+            None
+        }
+        (DecisionKind::Refund, Some(Logistics::Supplier)) => {
+            errors.push(FieldError::new(
+                "logistics",
+                "a supplier's unit is for replacements, not for `refund`",
             ));
             None
         }
@@ -213,10 +245,15 @@ pub fn validate_decision(input: DecisionInput) -> Result<Decision, Vec<FieldErro
             "partner_id",
             "a repair by a contract workshop needs the workshop (`partner_id`)",
         )),
-        (Some(Logistics::Contractor), Some(_)) => {}
+        (Some(Logistics::Supplier), None) => errors.push(FieldError::new(
+            "partner_id",
+            "a replacement from a supplier needs the supplier (`partner_id`)",
+        )),
+        (Some(Logistics::Contractor | Logistics::Supplier), Some(_)) => {}
         (_, Some(_)) => errors.push(FieldError::new(
             "partner_id",
-            "a workshop only applies to a repair with `logistics: contractor`",
+            "a partner only applies to a repair with `logistics: contractor` or a \
+             replacement with `logistics: supplier`",
         )),
         (_, None) => {}
     }
@@ -312,7 +349,8 @@ pub const TECHNICIAN: &str = "technician";
 /// A repair by courier only starts with a pickup: the return trip is created later with
 /// [`return_jobs_after_repair`], once the unit is actually fixed. A unit the customer brings
 /// needs no courier; an on-site repair is one technician's visit; a contract workshop's
-/// repair starts with the unit's trip from the customer to the workshop.
+/// repair starts with the unit's trip from the customer to the workshop; a supplier's
+/// replacement is the new unit's trip from the supplier to the customer's exchange.
 pub fn jobs_for_decision(decision: &Decision, size_units: i32) -> Vec<JobSpec> {
     let size = units(size_units);
     match (decision.kind, decision.logistics.unwrap_or_default()) {
@@ -321,6 +359,15 @@ pub fn jobs_for_decision(decision: &Decision, size_units: i32) -> Vec<JobSpec> {
             skills: vec![TECHNICIAN.to_owned()],
             ..spec(JobKind::OnsiteRepair, 0, 0, 60)
         }],
+        // The new unit from the supplier, exchanged at her door for the defective one, which
+        // rides on to the depot.
+        (DecisionKind::Replacement, Logistics::Supplier) => shipment(
+            JobSpec {
+                at_partner: true,
+                ..spec(JobKind::CollectNew, 0, size, 10)
+            },
+            spec(JobKind::Exchange, size, size, 20),
+        ),
         // New unit out and the defective one back, in the same visit.
         (DecisionKind::Replacement, _) => vec![spec(JobKind::Exchange, size, size, 20)],
         (DecisionKind::Refund, _) => vec![JobSpec {
@@ -572,48 +619,54 @@ mod tests {
         assert_eq!(d.logistics, Some(Logistics::Courier));
     }
 
+    /// Each spec's kind, leg, place (at the partner?) and loads; a paired spec's kind tells its
+    /// end.
+    fn shape(specs: &[JobSpec]) -> Vec<(JobKind, Option<Leg>, bool, i32, i32)> {
+        for spec in specs.iter().filter(|s| s.leg.is_some()) {
+            assert_eq!(spec.kind.leg(), spec.leg, "{:?}", spec.kind);
+        }
+        specs
+            .iter()
+            .map(|j| (j.kind, j.leg, j.at_partner, j.delivery_load, j.pickup_load))
+            .collect()
+    }
+
+    /// A decision of `kind` with a reason (and an amount for a refund), `logistics` and
+    /// `partner`, validated.
+    fn with(
+        kind: DecisionKind,
+        logistics: Option<Logistics>,
+        partner: Option<i64>,
+    ) -> Result<Decision, Vec<FieldError>> {
+        let mut i = input(
+            kind,
+            Some("why"),
+            (kind == DecisionKind::Refund).then_some(100),
+        );
+        i.logistics = logistics;
+        i.partner_id = partner;
+        validate_decision(i)
+    }
+
     #[test]
     fn a_contract_workshop_repair_is_a_shipment_there_and_one_back() {
-        let with = |kind, logistics: Option<Logistics>, partner: Option<i64>| {
-            let mut i = input(
-                kind,
-                Some("why"),
-                (kind == DecisionKind::Refund).then_some(100),
-            );
-            i.logistics = logistics;
-            i.partner_id = partner;
-            validate_decision(i)
-        };
         let contractor = Some(Logistics::Contractor);
         let d = with(DecisionKind::Repair, contractor, Some(7)).unwrap();
         assert_eq!(d.partner_id, Some(7));
-        let jobs = jobs_for_decision(&d, 3);
-        let shape: Vec<_> = jobs
-            .iter()
-            .map(|j| (j.kind, j.leg, j.at_partner, j.delivery_load, j.pickup_load))
-            .collect();
         assert_eq!(
-            shape,
+            shape(&jobs_for_decision(&d, 3)),
             vec![
                 (JobKind::Pickup, Some(Leg::Pickup), false, 0, 3),
                 (JobKind::DropOff, Some(Leg::Delivery), true, 3, 0),
             ]
         );
-        let back: Vec<_> = return_jobs_after_repair(3, true)
-            .iter()
-            .map(|j| (j.kind, j.leg, j.at_partner, j.delivery_load, j.pickup_load))
-            .collect();
         assert_eq!(
-            back,
+            shape(&return_jobs_after_repair(3, true)),
             vec![
                 (JobKind::Collect, Some(Leg::Pickup), true, 0, 3),
                 (JobKind::Return, Some(Leg::Delivery), false, 3, 0),
             ]
         );
-        // A paired job's kind tells its end.
-        for (kind, leg) in back.iter().map(|b| (b.0, b.1)) {
-            assert_eq!(Some(kind.leg()), leg);
-        }
         // The workshop is needed, and only there.
         let errs = with(DecisionKind::Repair, contractor, None).unwrap_err();
         assert_eq!(fields(&errs), vec!["partner_id"]);
@@ -626,6 +679,34 @@ mod tests {
         }
         let errs = with(DecisionKind::Reject, None, Some(7)).unwrap_err();
         assert_eq!(fields(&errs), vec!["partner_id"]);
+    }
+
+    #[test]
+    fn a_supplier_replacement_is_the_new_unit_s_trip_to_the_exchange() {
+        let supplier = Some(Logistics::Supplier);
+        let d = with(DecisionKind::Replacement, supplier, Some(9)).unwrap();
+        assert_eq!(
+            d.logistics.and_then(Logistics::partner_kind),
+            Some(PartnerKind::Supplier)
+        );
+        // Collected at the supplier; at her door the new unit goes in, the old one out.
+        assert_eq!(
+            shape(&jobs_for_decision(&d, 2)),
+            vec![
+                (JobKind::CollectNew, Some(Leg::Pickup), true, 0, 2),
+                (JobKind::Exchange, Some(Leg::Delivery), false, 2, 2),
+            ]
+        );
+        let errs = with(DecisionKind::Replacement, supplier, None).unwrap_err();
+        assert_eq!(fields(&errs), vec!["partner_id"]);
+        for kind in [DecisionKind::Repair, DecisionKind::Refund] {
+            let errs = with(kind, supplier, Some(9)).unwrap_err();
+            assert_eq!(fields(&errs), vec!["logistics", "partner_id"], "{kind}");
+        }
+        // A replacement by courier names no partner.
+        let errs = with(DecisionKind::Replacement, None, Some(9)).unwrap_err();
+        assert_eq!(fields(&errs), vec!["partner_id"]);
+        assert_eq!(Logistics::Courier.partner_kind(), None);
     }
 
     #[test]

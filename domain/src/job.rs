@@ -22,6 +22,8 @@ pub enum JobKind {
     DropOff,
     /// Collect a repaired unit at a contract workshop.
     Collect,
+    /// Collect the replacement unit at a supplier (for the customer's exchange).
+    CollectNew,
 }
 
 string_enum!(JobKind {
@@ -32,6 +34,7 @@ string_enum!(JobKind {
     OnsiteRepair => "onsite_repair",
     DropOff => "drop_off",
     Collect => "collect",
+    CollectNew => "collect_new",
 });
 
 /// Which end of a shipment a job is: the unit is taken at the pickup and handed over at the
@@ -45,11 +48,14 @@ pub enum Leg {
 
 impl JobKind {
     /// The leg a job of this kind is when it is paired: the unit is taken at a `pickup` (from
-    /// the customer) or a `collect` (from the workshop) and handed over at the other end.
-    pub fn leg(self) -> Leg {
+    /// the customer) or a `collect`/`collect_new` (from a partner) and handed over at the
+    /// other end; a
+    /// refund or an on-site repair is never a leg.
+    pub fn leg(self) -> Option<Leg> {
         match self {
-            JobKind::Pickup | JobKind::Collect => Leg::Pickup,
-            _ => Leg::Delivery,
+            JobKind::Pickup | JobKind::Collect | JobKind::CollectNew => Some(Leg::Pickup),
+            JobKind::DropOff | JobKind::Return | JobKind::Exchange => Some(Leg::Delivery),
+            JobKind::Refund | JobKind::OnsiteRepair => None,
         }
     }
 }

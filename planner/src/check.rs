@@ -151,7 +151,11 @@ fn dims_of(p: &Problem) -> usize {
     p.jobs
         .iter()
         .map(|j| j.delivery.len().max(j.pickup.len()))
-        .chain(p.shipments.iter().map(|s| s.amount.len()))
+        .chain(
+            p.shipments
+                .iter()
+                .map(|s| s.amount.len().max(s.delivery.pickup.len())),
+        )
         .chain(p.vehicles.iter().map(|v| v.capacity.len()))
         .max()
         .unwrap_or(0)
@@ -807,7 +811,9 @@ fn reason_holds(
                 Task::Job(job) => {
                     at(&job.delivery, d) <= at(cap, d) && at(&job.pickup, d) <= at(cap, d)
                 }
-                Task::Step(sh, _) => at(&sh.amount, d) <= at(cap, d),
+                Task::Step(sh, _) => {
+                    at(&sh.amount, d) <= at(cap, d) && at(&sh.delivery.pickup, d) <= at(cap, d)
+                }
             })
         })
         .collect();

@@ -165,7 +165,11 @@ impl<'a> Instance<'a> {
             .jobs
             .iter()
             .map(|j| j.delivery.len().max(j.pickup.len()))
-            .chain(p.shipments.iter().map(|s| s.amount.len()))
+            .chain(
+                p.shipments
+                    .iter()
+                    .map(|s| s.amount.len().max(s.delivery.pickup.len())),
+            )
             .chain(p.vehicles.iter().map(|v| v.capacity.len()))
             .max()
             .unwrap_or(0);
@@ -203,7 +207,7 @@ impl<'a> Instance<'a> {
         let pickup = per_dim(&tasks, dims, |t| match *t {
             Task::Job(j) => Some(j.pickup.as_slice()),
             Task::Step(s, StepKind::Pickup) => Some(s.amount.as_slice()),
-            Task::Step(_, StepKind::Delivery) => None,
+            Task::Step(s, StepKind::Delivery) => Some(s.delivery.pickup.as_slice()),
         });
         let capacity: Vec<i32> = p
             .vehicles
@@ -400,7 +404,17 @@ impl<'a> Instance<'a> {
             return Err(UnassignedReason::Skills);
         }
         let cap = self.cap(v);
-        if (0..self.dims).any(|d| self.delivery(j)[d] > cap[d] || self.pickup(j)[d] > cap[d]) {
+        // A shipment's delivery may take something back too (an exchange).
+        let taken_back = |d: usize| {
+            if self.is_pickup(j) {
+                self.pickup(self.partner[j])[d]
+            } else {
+                0
+            }
+        };
+        if (0..self.dims).any(|d| {
+            self.delivery(j)[d] > cap[d] || self.pickup(j)[d] > cap[d] || taken_back(d) > cap[d]
+        }) {
             return Err(UnassignedReason::Capacity);
         }
         let r = crate::route::Route::new(self, v);

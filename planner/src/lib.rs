@@ -72,8 +72,14 @@ pub fn validate(p: &Problem) -> Result<(), String> {
         if !shipment_ids.insert(s.id.as_str()) {
             return Err(format!("duplicate shipment id {}", s.id));
         }
-        if s.amount.iter().any(|&x| x < 0) {
+        if s.amount.iter().chain(&s.delivery.pickup).any(|&x| x < 0) {
             return Err(format!("shipment {}: negative amount", s.id));
+        }
+        if s.pickup.pickup.iter().any(|&x| x != 0) {
+            return Err(format!(
+                "shipment {}: only the delivery picks up for the route's end",
+                s.id
+            ));
         }
     }
     for v in &p.vehicles {

@@ -64,6 +64,10 @@ pub struct ShipmentStep {
     pub service: f64,
     #[serde(default)]
     pub time_windows: Vec<TimeWindow>,
+    /// Load also picked up here and carried to the route's end: an exchange, whose delivery
+    /// takes the old unit back. Only on the delivery step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pickup: Vec<i32>,
 }
 
 /// A load carried from `pickup` to `delivery` by one vehicle: the pickup first, capacity
@@ -149,7 +153,7 @@ impl<'a> Task<'a> {
         match *self {
             Task::Job(j) => at(&j.pickup, d) - at(&j.delivery, d),
             Task::Step(s, StepKind::Pickup) => at(&s.amount, d),
-            Task::Step(s, StepKind::Delivery) => -at(&s.amount, d),
+            Task::Step(s, StepKind::Delivery) => at(&s.delivery.pickup, d) - at(&s.amount, d),
         }
     }
 }

@@ -508,6 +508,16 @@ impl Route {
         leave_for_pickup: f64,
         bound: f64,
     ) -> Option<f64> {
+        // What the delivery takes back (an exchange) is on board from there to the end.
+        let dims = inst.dims;
+        let (back, cap) = (inst.pickup(d), inst.cap(self.v));
+        if (0..dims).any(|x| {
+            back[x] > 0
+                && (self.load[q * dims + x] + back[x] > cap[x]
+                    || self.smax[(q + 1) * dims + x] + back[x] > cap[x])
+        }) {
+            return None;
+        }
         let tr = &inst.travel;
         let veh = &inst.problem.vehicles[self.v];
         let pd = inst.point[d];

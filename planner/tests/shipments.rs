@@ -22,13 +22,15 @@ fn step(x: f64, y: f64, window: Option<(f64, f64)>) -> ShipmentStep {
         time_windows: window
             .map(|(a, b)| vec![TimeWindow::new(a, b)])
             .unwrap_or_default(),
+        pickup: vec![],
     }
 }
 
 /// A day on a 100 x 100 square: `jobs` deliveries from the depot and `shipments` pairs
 /// carried between two points, half of them with windows (the delivery's after the
-/// pickup's), two load dimensions, a skill on some shipments and on half the vehicles, a
-/// break on one vehicle and a maximum duration on another.
+/// pickup's), two load dimensions, every fourth shipment an exchange (its delivery takes a
+/// unit back to the end), a skill on some shipments and on half the vehicles, a break on one
+/// vehicle and a maximum duration on another.
 fn day(jobs: usize, shipments: usize, vehicles: usize, seed: u64) -> Problem {
     let mut rng = Rng::new(seed);
     let mut pt = || (rng.f64() * 100.0, rng.f64() * 100.0);
@@ -52,10 +54,14 @@ fn day(jobs: usize, shipments: usize, vehicles: usize, seed: u64) -> Problem {
             let ((px, py), (dx, dy)) = (points.pop().unwrap(), points.pop().unwrap());
             let windowed = rng.f64() < 0.5;
             let s = rng.f64() * 500.0;
+            let mut delivery = step(dx, dy, windowed.then_some((s + 60.0, s + 300.0)));
+            if i % 4 == 1 {
+                delivery.pickup = vec![2, 1];
+            }
             Shipment {
                 id: format!("s{i}"),
                 pickup: step(px, py, windowed.then_some((s, s + 120.0))),
-                delivery: step(dx, dy, windowed.then_some((s + 60.0, s + 300.0))),
+                delivery,
                 amount: vec![2 + rng.below(4) as i32, 1],
                 skills: if i % 5 == 0 {
                     vec!["van".into()]
@@ -338,6 +344,53 @@ fn an_unservable_shipment_is_unassigned_with_a_true_reason() {
         reason: UnassignedReason::TimeWindow,
     });
     assert!(rules(&p, &wrong).contains(&CheckRule::WrongUnassignedReason));
+}
+
+/// One vehicle with room for one unit, a shipment of one unit and a job picking one up:
+/// both fit on the route, unless the shipment's delivery takes a unit back (an exchange).
+fn exchange_day(taken_back: i32) -> Problem {
+    let mut old = common::job("old", 30.0, 0.0);
+    (old.delivery, old.pickup) = (vec![0], vec![1]);
+    let mut delivery = step(20.0, 10.0, None);
+    if taken_back > 0 {
+        delivery.pickup = vec![taken_back];
+    }
+    let shipment = Shipment {
+        id: "swap".into(),
+        pickup: step(10.0, 0.0, None),
+        delivery,
+        amount: vec![1],
+        skills: vec![],
+        priority: 0,
+    };
+    let mut p = common::problem(vec![old], vec![common::vehicle("v", 1)]);
+    p.shipments = vec![shipment];
+    p
+}
+
+#[test]
+fn an_exchange_carries_the_unit_it_takes_back_to_the_end() {
+    let plain = exchange_day(0);
+    let both = solved(&plain);
+    assert!(both.unassigned.is_empty(), "{:?}", both.unassigned);
+    assert_pairs(&plain, &both);
+
+    // The unit taken back fills the van from the exchange on: one of the two waits.
+    let exchange = exchange_day(1);
+    let one = solved(&exchange);
+    assert_eq!(one.unassigned.len(), 1, "{:?}", one.unassigned);
+    assert_pairs(&exchange, &one);
+    // The route that served both is over capacity once the exchange is counted.
+    let found = rules(&exchange, &both);
+    assert!(
+        found.contains(&CheckRule::OverCapacity { dim: 0 }),
+        "{found:?}"
+    );
+
+    // Only a delivery takes something back.
+    let mut wrong = exchange_day(0);
+    wrong.shipments[0].pickup.pickup = vec![1];
+    assert!(solve(&wrong, &SolveOptions::default()).is_err());
 }
 
 #[test]

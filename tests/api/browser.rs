@@ -300,8 +300,19 @@ fn the_manager_approves_the_most_urgent_claim() {
     });
 }
 
+/// The kinds of a claim's jobs, in order.
+fn job_kinds(claim: &Value) -> Vec<&str> {
+    claim["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["kind"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
-fn the_head_sends_a_washing_machine_to_a_contract_workshop() {
+fn the_head_sends_a_washing_machine_to_a_contract_workshop_and_a_fridge_replacement_from_a_supplier(
+) {
     browser_test(|app| async move {
         let Some(browser) = Browser::start(&app, 1280, 900).await else {
             return;
@@ -330,6 +341,23 @@ fn the_head_sends_a_washing_machine_to_a_contract_workshop() {
             .map(|v| v.as_str().unwrap().to_owned())
             .collect();
         assert_eq!(offered, vec![String::new(), spree["id"].to_string()]);
+        // The suppliers of the product are offered for a replacement from a supplier.
+        let (_, suppliers) = app
+            .get("/partners?kind=supplier&category=washing_machine", &head)
+            .await;
+        let offered: Value = browser
+            .eval("return [...document.querySelectorAll('#supplier_id option')].map(o => o.value)")
+            .await;
+        let mut expected = vec![json!("")];
+        expected.extend(
+            suppliers["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| json!(s["id"].to_string())),
+        );
+        assert!(expected.len() > 1, "{suppliers}");
+        assert_eq!(offered, Value::Array(expected));
 
         // Without the workshop the API names the field; with it the claim is approved.
         browser.select("#decision", "repair").await;
@@ -350,13 +378,25 @@ fn the_head_sends_a_washing_machine_to_a_contract_workshop() {
         let (_, approved) = app.get(&format!("/claims/{id}"), &head).await;
         assert_eq!(approved["decision"]["logistics"], "contractor");
         assert_eq!(approved["decision"]["partner_id"], spree["id"]);
-        let kinds: Vec<&Value> = approved["jobs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|j| &j["kind"])
-            .collect();
-        assert_eq!(kinds, [&json!("pickup"), &json!("drop_off")]);
+        assert_eq!(job_kinds(&approved), ["pickup", "drop_off"]);
+
+        // A fridge replaced from the supplier: the form sends the supplier chosen.
+        let customer = app.login("customer2@demo.test").await;
+        let fridge = app.file_claim(&customer, "DEMO-0002").await["id"]
+            .as_i64()
+            .unwrap();
+        browser.open(&format!("/app/claims/{fridge}")).await;
+        browser.css("#decision-form").await;
+        browser.select("#decision", "replacement").await;
+        browser.select("#logistics", "supplier").await;
+        let havel = suppliers["items"][0]["id"].to_string();
+        browser.select("#supplier_id", &havel).await;
+        browser.click("#decision-form button[type=submit]").await;
+        browser.css("#claim-status[data-status='approved']").await;
+        let (_, approved) = app.get(&format!("/claims/{fridge}"), &head).await;
+        assert_eq!(approved["decision"]["logistics"], "supplier");
+        assert_eq!(approved["decision"]["partner_id"].to_string(), havel);
+        assert_eq!(job_kinds(&approved), ["collect_new", "exchange"]);
         browser.close().await;
     });
 }

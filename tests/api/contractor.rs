@@ -19,7 +19,7 @@ use crate::remedies::{assert_came_back_from_repair, visit};
 use crate::slots::public;
 
 /// The demo's workshop (washing machines and fridges) and supplier, as (id, row).
-async fn partners(app: &TestApp, token: &str) -> (Value, Value) {
+pub(crate) async fn partners(app: &TestApp, token: &str) -> (Value, Value) {
     let (status, list) = app.get("/partners", token).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let find = |kind: &str| {
@@ -55,14 +55,14 @@ pub(crate) async fn new_workshop(
 }
 
 /// Demo customer `n` files a claim for her unit; returns its id.
-async fn filed(app: &TestApp, n: usize) -> i64 {
+pub(crate) async fn filed(app: &TestApp, n: usize) -> i64 {
     let customer = app.login(&format!("customer{n}@demo.test")).await;
     app.file_claim(&customer, &format!("DEMO-{n:04}")).await["id"]
         .as_i64()
         .unwrap()
 }
 
-async fn decide(app: &TestApp, claim: i64, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn decide(app: &TestApp, claim: i64, body: Value) -> (StatusCode, Value) {
     let head = app.login("head@demo.test").await;
     app.post(&format!("/claims/{claim}/decision"), &head, &body)
         .await
@@ -72,12 +72,12 @@ fn contractor(partner: &Value) -> Value {
     json!({"decision": "repair", "logistics": "contractor", "partner_id": partner["id"]})
 }
 
-fn id(v: &Value) -> i64 {
+pub(crate) fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap()
 }
 
 /// The jobs of a claim as a dispatcher sees them, in creation order.
-async fn jobs_of(app: &TestApp, claim: i64) -> Vec<Value> {
+pub(crate) async fn jobs_of(app: &TestApp, claim: i64) -> Vec<Value> {
     let dispatcher = app.login("dispatcher@demo.test").await;
     let (status, jobs) = app
         .get(&format!("/jobs?claim_id={claim}"), &dispatcher)
@@ -87,7 +87,7 @@ async fn jobs_of(app: &TestApp, claim: i64) -> Vec<Value> {
 }
 
 /// The courier and position of a job on a plan's routes.
-fn place_of(routes: &Value, job: i64) -> Option<(i64, usize)> {
+pub(crate) fn place_of(routes: &Value, job: i64) -> Option<(i64, usize)> {
     routes["routes"].as_array().unwrap().iter().find_map(|r| {
         r["stops"]
             .as_array()
@@ -100,7 +100,7 @@ fn place_of(routes: &Value, job: i64) -> Option<(i64, usize)> {
 }
 
 /// Asserts the pair is on one route, the pickup first.
-fn assert_carried(routes: &Value, pickup: i64, delivery: i64) -> i64 {
+pub(crate) fn assert_carried(routes: &Value, pickup: i64, delivery: i64) -> i64 {
     let (Some((cp, p)), Some((cd, d))) = (place_of(routes, pickup), place_of(routes, delivery))
     else {
         panic!("jobs {pickup} and {delivery} are not both routed: {routes}");
@@ -111,7 +111,7 @@ fn assert_carried(routes: &Value, pickup: i64, delivery: i64) -> i64 {
 }
 
 /// The mail templates sent about a claim, once one of `template` is among them.
-async fn mails_once(app: &TestApp, claim: i64, template: &str) -> Vec<String> {
+pub(crate) async fn mails_once(app: &TestApp, claim: i64, template: &str) -> Vec<String> {
     let head = app.login("head@demo.test").await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
@@ -138,7 +138,13 @@ async fn mails_once(app: &TestApp, claim: i64, template: &str) -> Vec<String> {
 
 /// Asserts the courier carrying the pair has room for the unit between its legs: the
 /// stated loads leave out a unit in transit, so it is added where it is on board.
-async fn assert_room(app: &TestApp, plan: i64, routes: &Value, legs: (i64, i64), amount: i64) {
+pub(crate) async fn assert_room(
+    app: &TestApp,
+    plan: i64,
+    routes: &Value,
+    legs: (i64, i64),
+    amount: i64,
+) {
     let dispatcher = app.login("dispatcher@demo.test").await;
     let (_, doc) = app
         .get(&format!("/plans/{plan}/problem"), &dispatcher)
@@ -169,6 +175,72 @@ async fn assert_room(app: &TestApp, plan: i64, routes: &Value, legs: (i64, i64),
         let load = stop["load"].as_i64().unwrap() + if on_board { amount } else { 0 };
         assert!(load <= capacity, "{load} > {capacity} at {stop}");
     }
+}
+
+/// Asserts the decision `body` on `claim_id` is a 422 on `partner_id` or `logistics` only,
+/// saying `says`.
+pub(crate) async fn assert_refused(app: &TestApp, claim_id: i64, body: &Value, says: &str) {
+    let (status, problem) = decide(app, claim_id, body.clone()).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{body}: {problem}"
+    );
+    let fields = fields(&problem);
+    assert!(
+        !fields.is_empty()
+            && fields
+                .iter()
+                .all(|f| ["partner_id", "logistics"].contains(f)),
+        "{body}: {problem}"
+    );
+    assert!(problem.to_string().contains(says), "{body}: {problem}");
+}
+
+/// Asserts `job`'s stop starts within `(opens, closes)` o'clock in Berlin (a partner's hours).
+pub(crate) fn assert_in_hours(routes: &Value, job: i64, (opens, closes): (u32, u32)) {
+    let stop = routes["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["stops"].as_array().unwrap())
+        .find(|s| s["job_id"] == job)
+        .unwrap();
+    let at: chrono::DateTime<chrono::Utc> = stop["start_at"].as_str().unwrap().parse().unwrap();
+    let local = at.with_timezone(&chrono_tz::Europe::Berlin).time();
+    let hours = chrono::NaiveTime::from_hms_opt(opens, 0, 0).unwrap()
+        ..=chrono::NaiveTime::from_hms_opt(closes, 0, 0).unwrap();
+    assert!(hours.contains(&local), "job {job} served at {local}");
+}
+
+/// The courier's route sheet for tomorrow, in English, as text.
+pub(crate) async fn route_sheet(app: &TestApp, courier: &str) -> String {
+    let sheet = format!(
+        "/me/route/sheet.pdf?date={}&lang=en",
+        crate::plans::tomorrow()
+    );
+    let (status, _, pdf) = fetch(app, &sheet, courier, None).await;
+    assert_eq!(status, StatusCode::OK);
+    pdf_text(&pdf)
+}
+
+/// Asserts the courier cannot start the hand-over `delivery` before its `pickup` is done:
+/// a 409 naming the pickup.
+pub(crate) async fn assert_pickup_first(app: &TestApp, courier: &str, delivery: i64, pickup: i64) {
+    let (status, problem) = report(app, courier, delivery, "early", &event("arrived")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(
+        problem.to_string().contains(&pickup.to_string()),
+        "{problem}"
+    );
+}
+
+/// Asserts she had one "visit done" mail by the time one of `template` was sent: her
+/// visit's, none for the courier's stop at a partner.
+pub(crate) async fn assert_one_visit_done(app: &TestApp, claim_id: i64, template: &str) {
+    let templates = mails_once(app, claim_id, template).await;
+    let done_mails = templates.iter().filter(|t| *t == "visit_done").count();
+    assert_eq!(done_mails, 1, "{templates:?}");
 }
 
 backend_test!(
@@ -206,21 +278,7 @@ backend_test!(
             ),
         ];
         for (claim_id, body, says) in cases {
-            let (status, problem) = decide(&app, claim_id, body.clone()).await;
-            assert_eq!(
-                status,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "{body}: {problem}"
-            );
-            let fields = fields(&problem);
-            assert!(
-                !fields.is_empty()
-                    && fields
-                        .iter()
-                        .all(|f| ["partner_id", "logistics"].contains(f)),
-                "{body}: {problem}"
-            );
-            assert!(problem.to_string().contains(says), "{body}: {problem}");
+            assert_refused(&app, claim_id, &body, says).await;
         }
         // A retired workshop takes nothing new.
         let spare = new_workshop(&app, &manager, "Old Repair Shop", &[]).await;
@@ -290,18 +348,7 @@ backend_test!(
         let courier = assert_carried(&routes, pickup, drop_off);
         let amount = decided["jobs"][0]["pickup_load"].as_i64().unwrap();
         assert_room(&app, plan, &routes, (pickup, drop_off), amount).await;
-        let stop = routes["routes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|r| r["stops"].as_array().unwrap())
-            .find(|s| s["job_id"] == drop_off)
-            .unwrap();
-        let at: chrono::DateTime<chrono::Utc> = stop["start_at"].as_str().unwrap().parse().unwrap();
-        let local = at.with_timezone(&chrono_tz::Europe::Berlin).time();
-        let hours = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap()
-            ..=chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap();
-        assert!(hours.contains(&local), "handed over at {local}");
+        assert_in_hours(&routes, drop_off, (9, 18));
 
         // Edits cannot part the pair: the hand-over to another courier, or before the pickup.
         let (_, current) = app.get(&format!("/plans/{plan}"), &dispatcher).await;
@@ -360,22 +407,11 @@ backend_test!(
         assert_eq!(there["addr"], workshop["address"]);
         assert_eq!(there["bring"]["serial"], "DEMO-0001");
         // His route sheet says what the stop at the workshop is for.
-        let sheet = format!(
-            "/me/route/sheet.pdf?date={}&lang=en",
-            crate::plans::tomorrow()
-        );
-        let (status, _, pdf) = fetch(&app, &sheet, &token, None).await;
-        assert_eq!(status, StatusCode::OK);
-        let text = pdf_text(&pdf);
+        let text = route_sheet(&app, &token).await;
         assert!(text.contains("Bring: unit for repair,"), "{text}");
         assert!(text.contains("hand over at the workshop"), "{text}");
         assert!(text.contains(workshop["name"].as_str().unwrap()), "{text}");
-        let (status, problem) = report(&app, &token, drop_off, "early", &event("arrived")).await;
-        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
-        assert!(
-            problem.to_string().contains(&pickup.to_string()),
-            "{problem}"
-        );
+        assert_pickup_first(&app, &token, drop_off, pickup).await;
         visit(&app, pickup, true).await;
         assert_eq!(claim(&app, claim_id).await["status"], "in_fulfilment");
         visit(&app, drop_off, false).await;
@@ -385,9 +421,7 @@ backend_test!(
             "at the workshop"
         );
         // Her mails: the pickup's "visit done" and "in repair", none for the workshop stop.
-        let templates = mails_once(&app, claim_id, "in_repair").await;
-        let done_mails = templates.iter().filter(|t| *t == "visit_done").count();
-        assert_eq!(done_mails, 1, "{templates:?}");
+        assert_one_visit_done(&app, claim_id, "in_repair").await;
 
         // Repaired: collected at the workshop and brought back, again one courier.
         let (status, done) = app

@@ -29,3 +29,4 @@ mod roads;
 mod security;
 mod sinks;
 mod slots;
+mod supplier;

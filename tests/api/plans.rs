@@ -130,6 +130,44 @@ pub async fn publish(app: &TestApp, dispatcher: &str, id: i64) {
     assert_eq!(published["status"], "published");
 }
 
+/// Asserts each courier of `before` keeps his jobs in their order in `after`, apart from
+/// the jobs `added`.
+pub fn assert_routes_kept(before: &Value, after: &Value, added: &[i64]) {
+    for old in before["routes"].as_array().unwrap() {
+        let old_jobs = stop_jobs(old);
+        if old_jobs.is_empty() {
+            continue;
+        }
+        let new = after["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["courier_id"] == old["courier_id"])
+            .unwrap();
+        let kept: Vec<i64> = stop_jobs(new)
+            .into_iter()
+            .filter(|j| !added.contains(j))
+            .collect();
+        assert_eq!(kept, old_jobs, "courier {}", old["courier_id"]);
+    }
+}
+
+/// Re-optimises published plan `id` (half a second) and waits for its draft; the draft's id.
+pub async fn reoptimize(app: &TestApp, dispatcher: &str, id: i64) -> i64 {
+    let (status, queued) = app
+        .post(
+            &format!("/plans/{id}/reoptimize"),
+            dispatcher,
+            &json!({"time_limit_ms": 500}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    let draft = wait_for_plan(app, dispatcher, queued["id"].as_i64().unwrap()).await;
+    assert_eq!(draft["status"], "draft", "{draft}");
+    assert_eq!(draft["reoptimizes_id"], id);
+    draft["id"].as_i64().unwrap()
+}
+
 pub async fn wait_for_plan(app: &TestApp, dispatcher: &str, id: i64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -621,18 +659,7 @@ backend_test!(
         let before = route_of(&routes, refund_id).unwrap().clone();
         let before_jobs = stop_jobs(&before);
         let locked_at = before_jobs.iter().position(|&j| j == refund_id).unwrap();
-        let (status, queued) = app
-            .post(
-                &format!("/plans/{plan_id}/reoptimize"),
-                &dispatcher,
-                &json!({"time_limit_ms": 500}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
-        let reoptimized = wait_for_plan(&app, &dispatcher, queued["id"].as_i64().unwrap()).await;
-        assert_eq!(reoptimized["status"], "draft", "{reoptimized}");
-        assert_eq!(reoptimized["reoptimizes_id"], plan_id);
-        let new_id = reoptimized["id"].as_i64().unwrap();
+        let new_id = reoptimize(&app, &dispatcher, plan_id).await;
         check_plan(&app, &dispatcher, new_id).await;
         let (_, new_routes) = app
             .get(&format!("/plans/{new_id}/routes"), &dispatcher)
@@ -654,23 +681,7 @@ backend_test!(
         assert_eq!(busy_after["stops"][0]["job_id"], done_id);
         assert_eq!(busy_after["stops"][0]["outcome"], "done");
         // Every other job keeps its courier and order (least disruption).
-        for old in routes["routes"].as_array().unwrap() {
-            let old_jobs = stop_jobs(old);
-            if old_jobs.is_empty() {
-                continue;
-            }
-            let new = new_routes["routes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|r| r["courier_id"] == old["courier_id"])
-                .unwrap();
-            let kept: Vec<i64> = stop_jobs(new)
-                .into_iter()
-                .filter(|j| *j != late_id)
-                .collect();
-            assert_eq!(kept, old_jobs);
-        }
+        assert_routes_kept(&routes, &new_routes, &[late_id]);
         let (status, republished) = app
             .post(&format!("/plans/{new_id}/publish"), &dispatcher, &json!({}))
             .await;

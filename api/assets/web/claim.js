@@ -43,9 +43,11 @@ if (decision) {
       body.reason = value('reason');
     } else {
       body.logistics = value('logistics');
-      // The workshop goes with a contractor repair only; the API names it if it is missing.
-      if (body.logistics === 'contractor' && value('partner_id')) {
-        body.partner_id = Number(value('partner_id'));
+      // The workshop goes with a contractor repair, the supplier with a supplier's
+      // replacement; the API names the partner if it is missing.
+      const partner = { contractor: 'partner_id', supplier: 'supplier_id' }[body.logistics];
+      if (partner && value(partner)) {
+        body.partner_id = Number(value(partner));
       }
       if (value('reason')) body.reason = value('reason');
     }

@@ -130,8 +130,10 @@ pub struct ClaimCard {
     pub names: std::collections::BTreeMap<UserId, String>,
     /// The active contract workshops that take the claim's product, for the decision form.
     pub workshops: Vec<PartnerRow>,
-    /// The workshop the decision sent the unit to.
-    pub decided_workshop: Option<PartnerRow>,
+    /// The active suppliers of the claim's product, for the decision form.
+    pub suppliers: Vec<PartnerRow>,
+    /// The partner the decision named: the workshop the unit went to, or the supplier.
+    pub decided_partner: Option<PartnerRow>,
 }
 
 pub fn card(conn: &mut DbConnection, user: &AuthUser, id: ClaimId) -> ApiResult<ClaimCard> {
@@ -146,14 +148,18 @@ pub fn card(conn: &mut DbConnection, user: &AuthUser, id: ClaimId) -> ApiResult<
         Some(sku) => registry::find_product(conn, sku)?.map(|p| p.category),
         None => None,
     };
-    let filter = super::partners::PartnerFilter {
-        kind: Some(PartnerKind::Workshop),
-        // An unknown product: only the workshops that take every category.
-        category: Some(category.unwrap_or_default()),
-        include_retired: false,
+    let mut partners_of = |kind| {
+        let filter = super::partners::PartnerFilter {
+            kind: Some(kind),
+            // An unknown product: only the partners that take every category.
+            category: Some(category.clone().unwrap_or_default()),
+            include_retired: false,
+        };
+        super::partners::list(conn, &filter, None, 100)
     };
-    let workshops = super::partners::list(conn, &filter, None, 100)?;
-    let decided_workshop = match details.claim.partner_id {
+    let workshops = partners_of(PartnerKind::Workshop)?;
+    let suppliers = partners_of(PartnerKind::Supplier)?;
+    let decided_partner = match details.claim.partner_id {
         Some(id) => partners::find(conn, id)?,
         None => None,
     };
@@ -162,7 +168,8 @@ pub fn card(conn: &mut DbConnection, user: &AuthUser, id: ClaimId) -> ApiResult<
         customer,
         names,
         workshops,
-        decided_workshop,
+        suppliers,
+        decided_partner,
     })
 }
 
@@ -380,9 +387,12 @@ pub fn decide(
         Some(sku) => registry::find_product(conn, sku)?,
         None => None,
     };
-    let workshop = match decision.partner_id {
-        Some(id) => Some(workshop_for(conn, id, product.as_ref())?),
-        None => None,
+    let partner = match (
+        decision.partner_id,
+        decision.logistics.and_then(Logistics::partner_kind),
+    ) {
+        (Some(id), Some(kind)) => Some(partner_for(conn, id, kind, product.as_ref())?),
+        _ => None,
     };
     transition(
         conn,
@@ -426,7 +436,7 @@ pub fn decide(
             claim.preferred_windows.clone(),
             first_visit_day(&claim.preferred_windows),
         ),
-        workshop.as_ref(),
+        partner.as_ref(),
     )?;
     let mut payload = event_payload(&updated);
     payload["decision"] = json!(decision.kind.as_str());
@@ -442,19 +452,25 @@ pub fn decide(
     Ok((updated, created))
 }
 
-/// The workshop a contractor repair names, if it can take the unit: registered, active, a
-/// workshop, and one that takes the product's category (a claim without a known product
-/// needs a workshop that takes every category).
-fn workshop_for(
+/// The partner a decision names (the workshop of a contractor repair, the supplier of a
+/// supplier's replacement), if it can take the claim: registered, active, of that `kind`,
+/// and one that handles the product's category (a claim without a known product needs a
+/// partner that handles every category).
+fn partner_for(
     conn: &mut DbConnection,
     id: i64,
+    kind: PartnerKind,
     product: Option<&registry::ProductRow>,
 ) -> ApiResult<PartnerRow> {
     let refuse = |why: String| ApiError::field("partner_id", why);
     let partner =
         partners::find(conn, id)?.ok_or_else(|| refuse(messages::NO_SUCH_PARTNER.to_owned()))?;
-    if partner.kind != PartnerKind::Workshop {
-        return Err(refuse(messages::partner_not_a_workshop(&partner.name)));
+    if partner.kind != kind {
+        return Err(refuse(messages::partner_not_a(
+            &partner.name,
+            partner.kind,
+            kind,
+        )));
     }
     if !partner.active {
         return Err(refuse(messages::partner_retired(&partner.name)));

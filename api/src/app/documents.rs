@@ -363,7 +363,12 @@ fn route_sheet(
                     "serial": b.serial,
                     "cash": b.cash.map(|c| money(c, locale)),
                 })),
-                "take": stop.take.as_ref().map(|t| t.serial.clone()),
+                "take": stop.take.as_ref().and_then(|t| t.serial.clone()),
+                // The replacement collected at a supplier: what to ask for.
+                "take_new": stop.take.as_ref().filter(|t| t.serial.is_none()).map(|t| json!({
+                    "product": t.product,
+                    "sku": t.sku,
+                })),
             })
         })
         .collect();

@@ -37,8 +37,12 @@ enum To {
     Heads,
 }
 
-fn at_workshop(payload: &Value) -> bool {
-    matches!(payload["job_kind"].as_str(), Some("drop_off" | "collect"))
+/// A courier's stop at a workshop or supplier: not a visit of hers.
+fn at_partner(payload: &Value) -> bool {
+    matches!(
+        payload["job_kind"].as_str(),
+        Some("drop_off" | "collect" | "collect_new")
+    )
 }
 
 /// The mails an event causes: (recipient, template).
@@ -75,7 +79,7 @@ fn mails_for(event: &str, payload: &Value) -> Vec<(To, &'static str)> {
         "visit.rebooked" => vec![(To::Customer, "visit_rebooked")],
         // The courier's stop at a contract workshop is no visit of hers; the claim's own
         // steps (in repair, back on its way) tell her what it means.
-        "job.completed" | "job.failed" if at_workshop(payload) => Vec::new(),
+        "job.completed" | "job.failed" if at_partner(payload) => Vec::new(),
         "job.completed" => vec![(To::Customer, "visit_done")],
         "job.failed" => vec![(To::Customer, "visit_failed")],
         "job.cancelled" => vec![(To::Customer, "visit_cancelled")],

@@ -182,10 +182,10 @@ fn bookable_job(conn: &mut DbConnection, token: &str) -> ApiResult<JobRow> {
             JobStatus::Unplanned | JobStatus::Planned | JobStatus::Assigned
         )
     }) {
-        // A visit tied to the unit's trip to or from a workshop gets its time with that trip.
+        // A visit tied to a unit's trip to or from a partner gets its time with that trip.
         if job.is_paired() {
             return Err(ApiError::Conflict(
-                messages::VISIT_WITH_WORKSHOP_TRIP.to_owned(),
+                messages::VISIT_WITH_PARTNER_TRIP.to_owned(),
             ));
         }
         return Ok(job.clone());

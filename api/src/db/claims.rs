@@ -58,7 +58,8 @@ pub struct ClaimRow {
     pub rating: Option<i32>,
     pub rating_comment: Option<String>,
     pub rated_at: Option<NaiveDateTime>,
-    /// The contract workshop a repair went to (`logistics: contractor`).
+    /// The contract workshop a repair went to (`logistics: contractor`), or the supplier of
+    /// a replacement (`logistics: supplier`).
     pub partner_id: Option<i64>,
 }
 

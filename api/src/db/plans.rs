@@ -7,7 +7,7 @@ use domain::plan::{PlanObjective, PlanStatus};
 use planner::{Problem, RouteViolation};
 use serde::{Deserialize, Serialize};
 
-use super::schema::{couriers, plan_routes, plan_stops, plans};
+use super::schema::{couriers, jobs, plan_routes, plan_stops, plans};
 use super::types::{CourierId, DbEnum, JobId, Json, PlanId, UserId};
 use super::{now, DbConnection};
 
@@ -782,9 +782,12 @@ pub fn delayed_visits(
 ) -> QueryResult<i64> {
     plan_stops::table
         .inner_join(plans::table)
+        .inner_join(jobs::table)
         .filter(plans::date.ge(from))
         .filter(plans::date.le(to))
         .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
+        // A shipment's legs move together, by an edit; a relief moves one visit.
+        .filter(jobs::paired_job_id.is_null())
         .filter(plan_stops::delayed.eq(true))
         .count()
         .get_result(conn)
@@ -839,16 +842,19 @@ pub fn held_of(
 }
 
 /// The late visits of the published plans of the days `[from, to]` that can still move
-/// (flagged `delayed`, not locked, no outcome), as (plan, job).
+/// alone (flagged `delayed`, not locked, no outcome, not a shipment's leg), as (plan, job).
 pub fn late_visits(
     conn: &mut DbConnection,
     (from, to): (NaiveDate, NaiveDate),
 ) -> QueryResult<Vec<(PlanId, JobId)>> {
     plan_stops::table
         .inner_join(plans::table)
+        .inner_join(jobs::table)
         .filter(plans::date.ge(from))
         .filter(plans::date.le(to))
         .filter(plans::status.eq(DbEnum(PlanStatus::Published)))
+        // A shipment's legs move together, by an edit; a relief moves one visit.
+        .filter(jobs::paired_job_id.is_null())
         .filter(plan_stops::delayed.eq(true))
         .filter(plan_stops::locked.eq(false))
         .filter(plan_stops::outcome.is_null())

@@ -109,7 +109,8 @@ pub async fn card(ctx: PageCtx, path: web::Path<i64>) -> HttpResponse {
             customer,
             names,
             workshops,
-            decided_workshop,
+            suppliers,
+            decided_partner,
         } = ctx
             .state
             .db(move |conn| claims::card(conn, &user, id))
@@ -142,8 +143,9 @@ pub async fn card(ctx: PageCtx, path: web::Path<i64>) -> HttpResponse {
             context! {
                 claim, history, moves, assignee,
                 customer => customer.map(|c| CustomerCard { name: c.name, phone: c.phone, email: c.email }),
-                decided_workshop => decided_workshop.map(|w| w.name),
+                decided_partner => decided_partner.map(|p| p.name),
                 workshops => workshops.into_iter().map(|w| context! { id => w.id, name => w.name, address => w.address }).collect::<Vec<_>>(),
+                suppliers => suppliers.into_iter().map(|s| context! { id => s.id, name => s.name, address => s.address }).collect::<Vec<_>>(),
                 // Admins read claims; only their managers and heads work them.
                 can_act => user.role.handles_claims(),
                 decidable => status.is_review_stage() && user.role.handles_claims(),

@@ -107,6 +107,7 @@ pub fn parse(text: &str) -> Result<Problem, ReadError> {
         location: r.location,
         service: r.service,
         time_windows: vec![r.window],
+        pickup: Vec::new(),
     };
     let mut shipments = Vec::new();
     for r in rows.iter().skip(1) {

@@ -263,6 +263,7 @@ pub fn parse(text: &str, osrm: Option<&str>) -> Result<VroomProblem, ReadError> 
             location: location(t.location),
             service: t.service,
             time_windows: windows(&t.time_windows, &format!("{kind} {}", t.id))?,
+            pickup: Vec::new(),
         })
     };
     let mut shipments = Vec::new();

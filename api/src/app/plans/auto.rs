@@ -178,18 +178,7 @@ fn day_windows(
 /// The late visits of today's published plans that may move, as (plan, job).
 pub fn late(conn: &mut DbConnection, now: DateTime<Utc>) -> ApiResult<Vec<(PlanId, JobId)>> {
     let today = now.date_naive();
-    let late = plans::late_visits(conn, (today, today))?;
-    // A relief moves one visit; a shipment's legs move together, so they wait for an edit.
-    let ids: Vec<JobId> = late.iter().map(|(_, job)| *job).collect();
-    let paired: HashSet<JobId> = jobs::by_ids(conn, &ids)?
-        .into_iter()
-        .filter(JobRow::is_paired)
-        .map(|j| j.id)
-        .collect();
-    Ok(late
-        .into_iter()
-        .filter(|(_, job)| !paired.contains(job))
-        .collect())
+    Ok(plans::late_visits(conn, (today, today))?)
 }
 
 /// Of `late` (as `late` lists them), in the same order, the visits a relief would move now:

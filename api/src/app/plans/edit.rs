@@ -177,11 +177,29 @@ pub fn apply(
             locked.remove(&l.job_id);
         }
     }
-    errors.extend(parted_shipments(conn, edit, &sequences, &unassigned)?);
+    // The shipment legs among the moved jobs and the changed routes' jobs, read once.
+    let touched: Vec<JobId> = edit
+        .moves
+        .iter()
+        .map(|m| m.job_id)
+        .chain(
+            changed
+                .iter()
+                .filter_map(|v| sequences.get(v))
+                .flatten()
+                .copied(),
+        )
+        .collect();
+    let legs: HashMap<JobId, JobRow> = jobs::by_ids(conn, &touched)?
+        .into_iter()
+        .filter(JobRow::is_paired)
+        .map(|j| (j.id, j))
+        .collect();
+    errors.extend(parted_shipments(&legs, edit, &sequences, &unassigned));
     if errors.is_empty() {
         errors.extend(units_over_capacity(
-            conn, &loaded, edit, &sequences, &changed,
-        )?);
+            &legs, &loaded, edit, &sequences, &changed,
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -219,19 +237,13 @@ pub fn apply(
 /// The moves that leave a shipment parted: its two legs on different routes, the delivery
 /// first, or one routed and the other not.
 fn parted_shipments(
-    conn: &mut DbConnection,
+    legs: &HashMap<JobId, JobRow>,
     edit: &EditPlanRequest,
     sequences: &HashMap<usize, Vec<JobId>>,
     unassigned: &[(JobId, String)],
-) -> ApiResult<Vec<FieldError>> {
-    let moved: Vec<JobId> = edit.moves.iter().map(|m| m.job_id).collect();
-    let legs: HashMap<JobId, JobRow> = jobs::by_ids(conn, &moved)?
-        .into_iter()
-        .filter(|j| j.is_paired())
-        .map(|j| (j.id, j))
-        .collect();
+) -> Vec<FieldError> {
     if legs.is_empty() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let place = |id: JobId| {
         sequences
@@ -251,8 +263,8 @@ fn parted_shipments(
             continue; // done, or not in this plan: this leg travels alone
         }
         let (pickup, delivery) = match leg.kind.leg() {
-            Leg::Pickup => (leg.id, other),
-            Leg::Delivery => (other, leg.id),
+            Some(Leg::Pickup) => (leg.id, other),
+            _ => (other, leg.id),
         };
         let intact = match (place(pickup), place(delivery)) {
             (Some((vp, p)), Some((vd, d))) => vp == vd && p < d,
@@ -266,29 +278,23 @@ fn parted_shipments(
             ));
         }
     }
-    Ok(errors)
+    errors
 }
 
 /// The moves that put a route over its courier's capacity once the units it carries between
 /// a shipment's legs are counted: the stored problem leaves them out (see
 /// `plans::shipments`), so the re-timing would not say so.
 fn units_over_capacity(
-    conn: &mut DbConnection,
+    legs: &HashMap<JobId, JobRow>,
     loaded: &LoadedPlan,
     edit: &EditPlanRequest,
     sequences: &HashMap<usize, Vec<JobId>>,
     changed: &HashSet<usize>,
-) -> ApiResult<Vec<FieldError>> {
+) -> Vec<FieldError> {
     let index = job_index(&loaded.problem);
-    let routed: Vec<JobId> = changed
-        .iter()
-        .filter_map(|v| sequences.get(v))
-        .flatten()
-        .copied()
-        .collect();
-    let pickups: HashMap<JobId, (JobId, i32)> = jobs::by_ids(conn, &routed)?
-        .into_iter()
-        .filter(|j| j.kind.leg() == Leg::Pickup)
+    let pickups: HashMap<JobId, (JobId, i32)> = legs
+        .values()
+        .filter(|j| j.kind.leg() == Some(Leg::Pickup))
         .filter_map(|j| Some((j.id, (j.paired_job_id?, j.pickup_load))))
         .collect();
     let mut errors = Vec::new();
@@ -333,7 +339,7 @@ fn units_over_capacity(
             }
         }
     }
-    Ok(errors)
+    errors
 }
 
 /// Stores route `route_id` (the plan's vehicle `vehicle`) with `jobs` in that order,
@@ -514,6 +520,8 @@ fn place_in_route(
 ) -> ApiResult<bool> {
     let (id, mut loaded) = with_job(conn, plan, job)?;
     // One leg of a shipment alone could part it from the other or come before its pickup.
+    // Callers pick single visits (`jobs::unplanned_due` filtered, `plans::late_visits`,
+    // booked slots); this is the last word for any that did not.
     if jobs::find(conn, id)?.is_some_and(|j| j.is_paired()) {
         return Err(ApiError::Conflict(messages::SHIPMENT_LEG_ALONE.to_owned()));
     }

@@ -23,9 +23,6 @@ use crate::error::ApiResult;
 pub const NO_WINDOW_TODAY: &str = "no_window_today";
 /// A shipment's leg whose other leg cannot be planned with it (no window today, or not due).
 pub const OTHER_LEG_NOT_PLANNABLE: &str = "other_leg_not_plannable";
-/// A new shipment during the day: its two legs are planned together by the next day's plan
-/// (a re-optimisation only inserts single visits into the routes under way).
-pub const SHIPMENT_NEEDS_NEW_PLAN: &str = "shipment_needs_new_plan";
 
 pub struct PlanInput {
     pub problem: Problem,
@@ -283,7 +280,14 @@ pub fn build(
     // A workshop's leg goes with its customer's leg, or alone (from this scope's depot) once
     // the other is done.
     let planned: HashSet<JobId> = candidates.iter().map(|j| j.id).collect();
-    let done = done_among(conn, by_partner.iter().filter_map(|j| j.paired_job_id))?;
+    // The legs whose other leg is done (one read for the workshop's legs and the rest).
+    let done = done_among(
+        conn,
+        candidates
+            .iter()
+            .chain(&by_partner)
+            .filter_map(|j| j.paired_job_id),
+    )?;
     for job in by_partner {
         let other = job.paired_job_id.unwrap_or(job.id);
         let in_scope = plan.depot_id.is_none()
@@ -293,8 +297,7 @@ pub fn build(
         }
     }
 
-    let (candidates, mut skipped, paired) =
-        shipment_legs(conn, candidates, &kept_ids, plan.reoptimizes_id.is_some())?;
+    let (candidates, mut skipped, mut paired) = shipment_legs(candidates, &kept_ids, &done);
     let workshops: HashMap<i64, PartnerRow> = partners::by_ids(
         conn,
         &candidates
@@ -306,12 +309,12 @@ pub fn build(
     .map(|p| (p.id, p))
     .collect();
 
-    let mut problem_jobs = Vec::new();
-    let mut index_of = HashMap::new();
+    // Each candidate's windows on the day first, so that a pair goes in whole or not at all.
     let whole_day = Span {
         start: origin,
         end: origin + Duration::days(1),
     };
+    let mut windowed = Vec::with_capacity(candidates.len());
     for job in &candidates {
         let windows = if under_way.contains(&job.id) {
             Vec::new() // the visit is happening or happened: no window to meet any more
@@ -332,52 +335,35 @@ pub fn build(
                 }
             }
         };
+        windowed.push((job, windows));
+    }
+    let has_window: HashSet<JobId> = windowed.iter().map(|(j, _)| j.id).collect();
+    let mut left_out = Vec::new();
+    paired.retain(|&(pickup, delivery)| {
+        match (has_window.contains(&pickup), has_window.contains(&delivery)) {
+            (true, true) => return true,
+            (true, false) => left_out.push(pickup),
+            (false, true) => left_out.push(delivery),
+            (false, false) => {}
+        }
+        false
+    });
+    let mut problem_jobs = Vec::with_capacity(windowed.len());
+    let mut index_of = HashMap::new();
+    for (job, windows) in windowed {
+        if left_out.contains(&job.id) {
+            continue;
+        }
         index_of.insert(job.id, problem_jobs.len());
         problem_jobs.push(problem_job(job, windows));
     }
-    // A pair goes in whole or not at all.
-    let mut pairs = Vec::new();
-    let mut left_out = Vec::new();
-    for (pickup, delivery) in paired {
-        match (index_of.get(&pickup), index_of.get(&delivery)) {
-            (Some(&p), Some(&d)) => pairs.push((p, d)),
-            (Some(_), None) => left_out.push(pickup),
-            (None, Some(_)) => left_out.push(delivery),
-            (None, None) => {}
-        }
-    }
-    if !left_out.is_empty() {
-        let gone: HashSet<usize> = left_out
-            .iter()
-            .filter_map(|id| index_of.get(id))
-            .copied()
-            .collect();
-        let mut renumbered = HashMap::new();
-        problem_jobs = std::mem::take(&mut problem_jobs)
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| !gone.contains(i))
-            .enumerate()
-            .map(|(new, (old, job))| {
-                renumbered.insert(old, new);
-                job
-            })
-            .collect();
-        index_of = index_of
-            .into_iter()
-            .filter_map(|(id, i)| renumbered.get(&i).map(|&n| (id, n)))
-            .collect();
-        for (p, d) in &mut pairs {
-            *p = renumbered[p];
-            *d = renumbered[d];
-        }
-        skipped.extend(left_out.into_iter().map(|id| (id, OTHER_LEG_NOT_PLANNABLE)));
-    }
+    skipped.extend(left_out.into_iter().map(|id| (id, OTHER_LEG_NOT_PLANNABLE)));
     // The stored problem knows no pairs: its legs carry nothing there (the search carries
     // the unit, `shipments::with_shipments`), rather than a unit counted from the depot or
     // to the route's end that was never on board.
-    let pairs: Vec<Pair> = pairs
+    let pairs: Vec<Pair> = paired
         .into_iter()
+        .filter_map(|(pickup, delivery)| Some((*index_of.get(&pickup)?, *index_of.get(&delivery)?)))
         .map(|(p, d)| {
             let amount = std::mem::replace(&mut problem_jobs[p].pickup, vec![0]);
             problem_jobs[d].delivery = vec![0];
@@ -417,24 +403,16 @@ pub fn build(
 
 /// Sorts the candidates' shipment legs. A leg kept on a route under way stays there (with
 /// everything before it: `build` fixes it). A leg whose other leg is a candidate too pairs
-/// with it (returned as `(pickup, delivery)` ids), except in a re-optimisation, which plans
-/// no new pair. A delivery whose pickup is done is a visit of its own (the unit waits at the
-/// depot). Any other leg is left out with the reason.
+/// with it (returned as `(pickup, delivery)` ids), in a re-optimisation too (inserted after
+/// the routes' fixed prefixes). A delivery whose pickup is done is a visit of its own (the
+/// unit waits at the depot). Any other leg is left out with the reason.
 #[allow(clippy::type_complexity)]
 fn shipment_legs(
-    conn: &mut DbConnection,
     candidates: Vec<JobRow>,
     kept: &HashSet<JobId>,
-    reoptimizing: bool,
-) -> ApiResult<(Vec<JobRow>, Vec<(JobId, &'static str)>, Vec<(JobId, JobId)>)> {
+    done: &HashSet<JobId>,
+) -> (Vec<JobRow>, Vec<(JobId, &'static str)>, Vec<(JobId, JobId)>) {
     let ids: HashSet<JobId> = candidates.iter().map(|j| j.id).collect();
-    let done = done_among(
-        conn,
-        candidates
-            .iter()
-            .filter_map(|j| j.paired_job_id)
-            .filter(|id| !ids.contains(id)),
-    )?;
     let mut plannable = Vec::with_capacity(candidates.len());
     let mut skipped = Vec::new();
     let mut pairs = Vec::new();
@@ -442,14 +420,13 @@ fn shipment_legs(
         let reason = match job.paired_job_id {
             None => None,
             Some(_) if kept.contains(&job.id) => None,
-            Some(_) if reoptimizing => Some(SHIPMENT_NEEDS_NEW_PLAN),
             Some(other) if ids.contains(&other) => {
-                if job.kind.leg() == Leg::Pickup {
+                if job.kind.leg() == Some(Leg::Pickup) {
                     pairs.push((job.id, other));
                 }
                 None
             }
-            Some(other) if job.kind.leg() == Leg::Delivery && done.contains(&other) => None,
+            Some(other) if job.kind.leg() == Some(Leg::Delivery) && done.contains(&other) => None,
             Some(_) => Some(OTHER_LEG_NOT_PLANNABLE),
         };
         match reason {
@@ -457,7 +434,7 @@ fn shipment_legs(
             None => plannable.push(job),
         }
     }
-    Ok((plannable, skipped, pairs))
+    (plannable, skipped, pairs)
 }
 
 /// The jobs among `ids` that are done.

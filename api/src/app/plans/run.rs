@@ -175,8 +175,14 @@ pub fn compute(
     let solved = if problem.jobs.is_empty() || problem.vehicles.is_empty() {
         // Nothing to search: every job (if any) is unassigned with its reason.
         planner::retime_solution(&problem, &[]).map(|(s, _)| s)
-    } else if plan.reoptimizes_id.is_some() {
+    } else if plan.reoptimizes_id.is_some() && pairs.is_empty() {
         planner::extend(&problem, &given, &options)
+    } else if plan.reoptimizes_id.is_some() {
+        // New pairs go in after the routes' fixed prefixes; the given routes hold no new leg.
+        let (searched, plain_of) = shipments::with_shipments(&problem, &pairs);
+        let given = shipments::given_in(&searched, &plain_of, &given);
+        planner::extend(&searched, &given, &options)
+            .and_then(|solved| shipments::as_jobs(&problem, &plain_of, &pairs, &solved))
     } else if pairs.is_empty() {
         solve_with_buffer(&problem, input::PlanBuffer::of(settings), &options)
     } else {

@@ -2,12 +2,13 @@
 //! of its own, so every edit, re-timing and view works as for any visit; the search gets the
 //! pairs as `planner::Shipment`s (one courier, the pickup first, the load carried between),
 //! and its routes are read back as the legs' jobs and re-timed on the stored problem, where
-//! the legs carry nothing: the capacity a pair takes is checked by the search, and an edit
-//! cannot reorder or part a pair (`edit::parted_shipments`).
+//! the legs carry nothing in transit (an exchange's delivery still takes the old unit to the
+//! depot): the capacity a pair takes is checked by the search, and an edit cannot reorder or
+//! part a pair (`edit::parted_shipments`).
 
 use std::collections::HashMap;
 
-use planner::{Problem, Shipment, ShipmentStep, Solution};
+use planner::{Problem, Shipment, ShipmentStep, Solution, StepKind};
 
 use super::input::Pair;
 
@@ -28,13 +29,18 @@ pub fn with_shipments(problem: &Problem, pairs: &[Pair]) -> (Problem, Vec<usize>
             jobs.push(job.clone());
         }
     }
-    let step = |i: usize| {
+    let step = |i: usize, kind: StepKind| {
         let job = &problem.jobs[i];
         ShipmentStep {
             id: Some(job.id.clone()),
             location: job.location,
             service: job.service,
             time_windows: job.time_windows.clone(),
+            // An exchange's delivery takes the old unit back to the depot.
+            pickup: match kind {
+                StepKind::Delivery => job.pickup.clone(),
+                StepKind::Pickup => Vec::new(),
+            },
         }
     };
     let mut shipments = Vec::with_capacity(pairs.len());
@@ -51,8 +57,8 @@ pub fn with_shipments(problem: &Problem, pairs: &[Pair]) -> (Problem, Vec<usize>
         );
         shipments.push(Shipment {
             id: format!("shipment {}", pickup.id),
-            pickup: step(p),
-            delivery: step(d),
+            pickup: step(p, StepKind::Pickup),
+            delivery: step(d, StepKind::Delivery),
             amount: pair.amount.clone(),
             skills,
             priority: pickup.priority.max(delivery.priority),
@@ -66,6 +72,29 @@ pub fn with_shipments(problem: &Problem, pairs: &[Pair]) -> (Problem, Vec<usize>
         travel: problem.travel.clone(),
     };
     (searched, plain_of)
+}
+
+/// `given` routes (indices into `problem`'s jobs) as indices into the search's problem
+/// (`plain_of` from `with_shipments`). Only plain jobs are given (a leg on a route under way
+/// is kept as a plain job, never paired); a leg of a pair would be dropped.
+pub fn given_in(
+    searched: &Problem,
+    plain_of: &[usize],
+    given: &[(usize, Vec<usize>)],
+) -> Vec<(usize, Vec<usize>)> {
+    let searched_of: HashMap<usize, usize> = plain_of
+        .iter()
+        .take(searched.jobs.len())
+        .enumerate()
+        .map(|(s, &p)| (p, s))
+        .collect();
+    given
+        .iter()
+        .map(|(vehicle, jobs)| {
+            let jobs = jobs.iter().filter_map(|j| searched_of.get(j).copied());
+            (*vehicle, jobs.collect())
+        })
+        .collect()
 }
 
 /// The search's solution as the stored problem's: the same routes in the same order, each
@@ -85,7 +114,13 @@ pub fn as_jobs(
             (r.vehicle, stops.collect())
         })
         .collect();
-    let (mut retimed, _) = planner::retime_solution(problem, &routes)?;
+    let (mut retimed, violations) = planner::retime_solution(problem, &routes)?;
+    // The stored problem is the search's with the units in transit left out: the same times,
+    // never more load, so what the search found feasible is feasible there.
+    debug_assert!(
+        violations.is_empty(),
+        "the search's routes break the stored problem: {violations:?}"
+    );
     let delivery_of: HashMap<usize, usize> = pairs.iter().map(|p| (p.pickup, p.delivery)).collect();
     let mut reasons = HashMap::new();
     for u in &solved.unassigned {

@@ -200,7 +200,7 @@ fn move_visit(
 fn pickup_done_first(conn: &mut DbConnection, job: &JobRow) -> ApiResult<()> {
     let Some(other) = job
         .paired_job_id
-        .filter(|_| job.kind.leg() == Leg::Delivery)
+        .filter(|_| job.kind.leg() == Some(Leg::Delivery))
     else {
         return Ok(());
     };
@@ -215,7 +215,10 @@ fn pickup_done_first(conn: &mut DbConnection, job: &JobRow) -> ApiResult<()> {
 /// A failed pickup leaves nothing to deliver: its delivery goes back to planning with it (off
 /// the courier's route), or is called off with it after its last attempt.
 fn release_delivery(conn: &mut DbConnection, job: &JobRow, job_after: JobStatus) -> ApiResult<()> {
-    let Some(delivery) = job.paired_job_id.filter(|_| job.kind.leg() == Leg::Pickup) else {
+    let Some(delivery) = job
+        .paired_job_id
+        .filter(|_| job.kind.leg() == Some(Leg::Pickup))
+    else {
         return Ok(());
     };
     let released = if job_after == JobStatus::Failed {

@@ -120,10 +120,16 @@ pub struct Bring {
     pub cash: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Take {
-    /// The defective unit's serial number.
-    pub serial: String,
+    /// The unit's serial number: the defective one, or the repaired one at a workshop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// The replacement unit collected at a supplier (no serial of hers yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -235,11 +241,19 @@ fn describe_visit(view: &mut CourierStop, job: &VisitDetails, day: (NaiveDateTim
             product: job.product_name.clone(),
             ..Bring::default()
         }),
-        JobKind::Pickup | JobKind::OnsiteRepair | JobKind::Collect => None,
+        JobKind::Pickup | JobKind::OnsiteRepair | JobKind::Collect | JobKind::CollectNew => None,
     };
-    view.take = (job.pickup_load > 0).then(|| Take {
-        serial: job.serial_no.clone(),
-    });
+    view.take = match job.kind {
+        JobKind::CollectNew => Some(Take {
+            sku: job.sku.clone(),
+            product: job.product_name.clone(),
+            ..Take::default()
+        }),
+        _ => (job.pickup_load > 0).then(|| Take {
+            serial: Some(job.serial_no.clone()),
+            ..Take::default()
+        }),
+    };
     view.addr = Some(job.address.clone());
     view.lat = Some(job.lat);
     view.lon = Some(job.lon);

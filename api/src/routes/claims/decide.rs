@@ -30,11 +30,13 @@ pub struct DecisionRequest {
     /// For approvals: `courier` (default), `customer_brings` (no courier job; the claim
     /// waits for `POST /claims/{id}/received`), `onsite` (repairs: a technician's visit) or
     /// `contractor` (repairs: a courier takes the unit to the workshop `partner_id` and,
-    /// after `repair-done`, brings it back).
+    /// after `repair-done`, brings it back) or `supplier` (replacements: a courier collects
+    /// the new unit at the supplier `partner_id` and exchanges it at the customer's).
     #[schema(value_type = Option<String>)]
     pub logistics: Option<Logistics>,
     /// For `logistics: contractor`: an active workshop (`GET /partners?kind=workshop`) that
-    /// takes the product's category.
+    /// takes the product's category; for `supplier`: an active supplier
+    /// (`GET /partners?kind=supplier`) that supplies it.
     pub partner_id: Option<i64>,
     /// Required to approve a claim whose warranty check is `expired` or `unknown_serial`.
     #[validate(nested)]

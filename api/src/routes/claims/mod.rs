@@ -37,11 +37,12 @@ pub struct DecisionInfo {
     /// `unknown_serial` or `other`.
     pub reason_code: Option<String>,
     pub refund_amount_cents: Option<i64>,
-    /// For an approval: `courier`, `customer_brings`, `onsite` or `contractor`.
+    /// For an approval: `courier`, `customer_brings`, `onsite`, `contractor` or `supplier`.
     pub logistics: Option<String>,
     /// Why it was approved although the warranty did not cover it.
     pub override_reason: Option<String>,
-    /// The contract workshop of a `contractor` repair.
+    /// The contract workshop of a `contractor` repair, the supplier of a `supplier`
+    /// replacement.
     pub partner_id: Option<i64>,
 }
 
@@ -78,7 +79,8 @@ pub struct JobInfo {
     pub id: JobId,
     pub claim_id: ClaimId,
     /// `exchange`, `refund`, `pickup`, `return`, `onsite_repair`, `drop_off` (the unit handed
-    /// over at a contract workshop) or `collect` (taken back there).
+    /// over at a contract workshop), `collect` (taken back there) or `collect_new` (the
+    /// replacement collected at a supplier).
     pub kind: String,
     pub status: String,
     pub address: String,
@@ -93,10 +95,10 @@ pub struct JobInfo {
     pub cash_cents: Option<i64>,
     pub courier_id: Option<CourierId>,
     pub attempts: i32,
-    /// The workshop the job is at (its address is the workshop's).
+    /// The workshop or supplier the job is at (its address is the partner's).
     pub partner_id: Option<i64>,
-    /// The other end of the unit's trip: the same courier takes it at the `pickup` or
-    /// `collect` and hands it over at the other, in that order.
+    /// The other end of the unit's trip: the same courier takes it at the `pickup`,
+    /// `collect` or `collect_new` and hands it over at the other, in that order.
     pub paired_job_id: Option<JobId>,
 }
 

@@ -1,0 +1,195 @@
+//! A replacement collected at a supplier: the decision names a supplier of the product, the
+//! new unit travels from the supplier to her door as a shipment (the collection first, one
+//! courier), and the exchange there takes the defective unit on to the depot: the planner
+//! counts both units, the courier is told what to ask for at the supplier, and she hears of
+//! her visit only.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::backend_test;
+use crate::contractor::{
+    assert_carried, assert_in_hours, assert_one_visit_done, assert_pickup_first, assert_refused,
+    assert_room, decide, filed, id, jobs_of, partners, route_sheet,
+};
+use crate::courier::{claim, courier_of, history_of, stop_of};
+use crate::helpers::TestApp;
+use crate::plans::{
+    assert_routes_kept, check_plan, draft_tomorrow, publish, reoptimize, tracking_path,
+};
+use crate::remedies::visit;
+use crate::slots::public;
+
+fn from_supplier(partner: &Value) -> Value {
+    json!({"decision": "replacement", "logistics": "supplier", "partner_id": partner["id"]})
+}
+
+backend_test!(
+    a_supplier_must_supply_the_unit_and_nothing_is_written_otherwise,
+    |app: TestApp| async move {
+        let manager = app.login("manager1@demo.test").await;
+        let (workshop, supplier) = partners(&app, &manager).await;
+        let washer = filed(&app, 1).await;
+        let before = claim(&app, washer).await;
+        let cases = [
+            (from_supplier(&workshop), "is a workshop, not a supplier"),
+            (
+                json!({"decision": "replacement", "logistics": "supplier"}),
+                "needs the supplier",
+            ),
+            (
+                json!({"decision": "repair", "logistics": "supplier", "partner_id": supplier["id"]}),
+                "for replacements",
+            ),
+            (
+                json!({"decision": "replacement", "partner_id": supplier["id"]}),
+                "only applies",
+            ),
+        ];
+        for (body, says) in cases {
+            assert_refused(&app, washer, &body, says).await;
+        }
+        // A supplier of fridges only does not supply a washing machine.
+        let (status, fridges) = app
+            .post(
+                "/partners",
+                &manager,
+                &json!({"kind": "supplier", "name": "Cold Parts", "address": "Eis 2",
+                        "lat": 52.5, "lon": 13.4, "opens": "08:00", "closes": "16:00",
+                        "time_zone": "Europe/Berlin", "categories": ["fridge"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{fridges}");
+        assert_refused(&app, washer, &from_supplier(&fridges), "washing_machine").await;
+
+        let after = claim(&app, washer).await;
+        assert_eq!(after["status"], before["status"]);
+        assert_eq!(after["decision"], Value::Null);
+        assert!(jobs_of(&app, washer).await.is_empty());
+    }
+);
+
+backend_test!(
+    a_supplier_replacement_is_collected_there_and_exchanged_at_her_door,
+    |app: TestApp| async move {
+        let manager = app.login("manager1@demo.test").await;
+        let dispatcher = app.login("dispatcher@demo.test").await;
+        let (_, supplier) = partners(&app, &manager).await;
+        let claim_id = filed(&app, 1).await;
+        let (status, decided) = decide(&app, claim_id, from_supplier(&supplier)).await;
+        assert_eq!(status, StatusCode::OK, "{decided}");
+        assert_eq!(decided["claim"]["decision"]["logistics"], "supplier");
+        assert_eq!(decided["claim"]["decision"]["partner_id"], supplier["id"]);
+        let seen_claim = decided["claim"].clone();
+        let jobs = decided["jobs"].as_array().unwrap();
+        assert_eq!(jobs.len(), 2, "{decided}");
+        let (collect, exchange) = (&jobs[0], &jobs[1]);
+        assert_eq!(collect["kind"], "collect_new");
+        assert_eq!(collect["partner_id"], supplier["id"]);
+        assert_eq!(collect["address"], supplier["address"]);
+        assert_eq!(collect["paired_job_id"], exchange["id"]);
+        assert_eq!(exchange["kind"], "exchange");
+        assert_eq!(exchange["partner_id"], Value::Null);
+        assert_eq!(exchange["address"], seen_claim["address"]);
+        assert_eq!(exchange["paired_job_id"], collect["id"]);
+        // The new unit in, the old one out.
+        let size = collect["pickup_load"].as_i64().unwrap();
+        assert!(size > 0);
+        assert_eq!(exchange["delivery_load"], size);
+        assert_eq!(exchange["pickup_load"], size);
+        let (collect, exchange) = (id(collect), id(exchange));
+        // Her exchange gets its time with the supplier trip, not from her slot booking.
+        let path = format!("{}/slots", tracking_path(&seen_claim));
+        let (status, problem) = public(&app, reqwest::Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("supplier"),
+            "{problem}"
+        );
+
+        // One courier collects and then exchanges, in the supplier's hours (07:00-16:00 in
+        // Berlin), with room for the new unit on the way and the old one after; the stored
+        // problem counts the old unit from her door on, and the plan passes the checker.
+        let plan = draft_tomorrow(&app, &dispatcher).await;
+        check_plan(&app, &dispatcher, plan).await;
+        let (status, routes) = app.get(&format!("/plans/{plan}/routes"), &dispatcher).await;
+        assert_eq!(status, StatusCode::OK, "{routes}");
+        assert_carried(&routes, collect, exchange);
+        assert_room(&app, plan, &routes, (collect, exchange), size).await;
+        let (_, doc) = app
+            .get(&format!("/plans/{plan}/problem"), &dispatcher)
+            .await;
+        let exchange_id = exchange.to_string();
+        let stored = doc["problem"]["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["id"] == exchange_id.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(stored["pickup"], json!([size]), "{stored}");
+        assert_in_hours(&routes, collect, (7, 16));
+        publish(&app, &dispatcher, plan).await;
+        let seen = claim(&app, claim_id).await;
+        let planned = history_of(&seen, "visit_planned");
+        assert_eq!(planned.len(), 1, "{planned:?}");
+
+        // At the supplier the courier asks for the product; at her door he brings it and
+        // takes her unit.
+        let (_, token, route) = courier_of(&app, collect).await;
+        let there = stop_of(&route, collect).unwrap();
+        assert_eq!(there["kind"], "collect_new");
+        assert_eq!(there["name"], supplier["name"]);
+        assert_eq!(there["phone"], supplier["phone"]);
+        assert_eq!(there["take"]["sku"], "WM-700", "{there}");
+        assert_eq!(there["take"]["serial"], Value::Null, "{there}");
+        let door = stop_of(&route, exchange).unwrap();
+        assert_eq!(door["bring"]["sku"], "WM-700", "{door}");
+        assert_eq!(door["take"]["serial"], "DEMO-0001", "{door}");
+        let text = route_sheet(&app, &token).await;
+        assert!(text.contains("collect the replacement"), "{text}");
+        assert!(text.contains("Take: new unit"), "{text}");
+        assert!(text.contains(supplier["name"].as_str().unwrap()), "{text}");
+
+        // Not exchanged before it is collected; then the claim follows the two stops.
+        assert_pickup_first(&app, &token, exchange, collect).await;
+        visit(&app, collect, true).await;
+        assert_eq!(claim(&app, claim_id).await["status"], "in_fulfilment");
+        visit(&app, exchange, true).await;
+        assert_eq!(
+            claim(&app, claim_id).await["status"],
+            "quality_control",
+            "the old unit at the depot"
+        );
+        // Her mails: her exchange's "visit done", nothing for the supplier stop.
+        assert_one_visit_done(&app, claim_id, "visit_done").await;
+    }
+);
+
+backend_test!(
+    a_re_optimisation_plans_a_supplier_replacement_decided_after_publishing,
+    |app: TestApp| async move {
+        let manager = app.login("manager1@demo.test").await;
+        let dispatcher = app.login("dispatcher@demo.test").await;
+        let (_, supplier) = partners(&app, &manager).await;
+        let plan = draft_tomorrow(&app, &dispatcher).await;
+        publish(&app, &dispatcher, plan).await;
+        let (_, routes) = app.get(&format!("/plans/{plan}/routes"), &dispatcher).await;
+
+        let claim_id = filed(&app, 1).await;
+        let (status, decided) = decide(&app, claim_id, from_supplier(&supplier)).await;
+        assert_eq!(status, StatusCode::OK, "{decided}");
+        let (collect, exchange) = (id(&decided["jobs"][0]), id(&decided["jobs"][1]));
+        let size = decided["jobs"][0]["pickup_load"].as_i64().unwrap();
+        let new_plan = reoptimize(&app, &dispatcher, plan).await;
+        check_plan(&app, &dispatcher, new_plan).await;
+        let (_, new_routes) = app
+            .get(&format!("/plans/{new_plan}/routes"), &dispatcher)
+            .await;
+        // The pair is inserted whole, in order, with room for the unit on board; every
+        // published visit keeps its courier and order.
+        assert_carried(&new_routes, collect, exchange);
+        assert_room(&app, new_plan, &new_routes, (collect, exchange), size).await;
+        assert_routes_kept(&routes, &new_routes, &[collect, exchange]);
+    }
+);
