@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 use crate::backend_test;
 use crate::contractor::{
     assert_carried, assert_in_hours, assert_one_visit_done, assert_pickup_first, assert_refused,
-    assert_room, decide, filed, id, jobs_of, partners, route_sheet,
+    assert_room, decide, filed, id, jobs_of, partners, place_of, route_sheet,
 };
-use crate::courier::{claim, courier_of, history_of, stop_of};
+use crate::courier::{claim, courier_of, failed, history_of, report, stop_of};
 use crate::helpers::TestApp;
 use crate::plans::{
     assert_routes_kept, check_plan, draft_tomorrow, publish, reoptimize, tracking_path,
@@ -191,5 +191,41 @@ backend_test!(
         assert_carried(&new_routes, collect, exchange);
         assert_room(&app, new_plan, &new_routes, (collect, exchange), size).await;
         assert_routes_kept(&routes, &new_routes, &[collect, exchange]);
+    }
+);
+
+backend_test!(
+    an_exchange_that_failed_after_its_collection_waits_for_the_next_day_s_plan,
+    |app: TestApp| async move {
+        let manager = app.login("manager1@demo.test").await;
+        let dispatcher = app.login("dispatcher@demo.test").await;
+        let (_, supplier) = partners(&app, &manager).await;
+        let claim_id = filed(&app, 1).await;
+        let (status, decided) = decide(&app, claim_id, from_supplier(&supplier)).await;
+        assert_eq!(status, StatusCode::OK, "{decided}");
+        let (collect, exchange) = (id(&decided["jobs"][0]), id(&decided["jobs"][1]));
+        let plan = draft_tomorrow(&app, &dispatcher).await;
+        publish(&app, &dispatcher, plan).await;
+
+        // The new unit is on his van and she is not home: it stays with him, not with
+        // another courier today.
+        visit(&app, collect, true).await;
+        let (_, token, _) = courier_of(&app, exchange).await;
+        let (status, body) =
+            report(&app, &token, exchange, "not-home", &failed("nobody home")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let new_plan = reoptimize(&app, &dispatcher, plan).await;
+        check_plan(&app, &dispatcher, new_plan).await;
+        let (_, routes) = app
+            .get(&format!("/plans/{new_plan}/routes"), &dispatcher)
+            .await;
+        assert_eq!(place_of(&routes, exchange), None, "{routes}");
+        let left = routes["unassigned"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["job_id"] == exchange)
+            .unwrap_or_else(|| panic!("{routes}"));
+        assert_eq!(left["reason"], "shipment_needs_new_plan");
     }
 );

@@ -23,6 +23,10 @@ use crate::error::ApiResult;
 pub const NO_WINDOW_TODAY: &str = "no_window_today";
 /// A shipment's leg whose other leg cannot be planned with it (no window today, or not due).
 pub const OTHER_LEG_NOT_PLANNABLE: &str = "other_leg_not_plannable";
+/// In a re-optimisation, a leg whose other leg is on a route under way (say, a hand-over
+/// that failed after its pickup): the unit is on that courier's van until it is back at the
+/// depot, so the next day's plan takes this leg, not another courier today.
+pub const SHIPMENT_NEEDS_NEW_PLAN: &str = "shipment_needs_new_plan";
 
 pub struct PlanInput {
     pub problem: Problem,
@@ -404,8 +408,9 @@ pub fn build(
 /// Sorts the candidates' shipment legs. A leg kept on a route under way stays there (with
 /// everything before it: `build` fixes it). A leg whose other leg is a candidate too pairs
 /// with it (returned as `(pickup, delivery)` ids), in a re-optimisation too (inserted after
-/// the routes' fixed prefixes). A delivery whose pickup is done is a visit of its own (the
-/// unit waits at the depot). Any other leg is left out with the reason.
+/// the routes' fixed prefixes); one whose other leg is kept waits for the next day's plan.
+/// A delivery whose pickup is done (on an earlier day) is a visit of its own (the unit
+/// waits at the depot). Any other leg is left out with the reason.
 #[allow(clippy::type_complexity)]
 fn shipment_legs(
     candidates: Vec<JobRow>,
@@ -420,6 +425,7 @@ fn shipment_legs(
         let reason = match job.paired_job_id {
             None => None,
             Some(_) if kept.contains(&job.id) => None,
+            Some(other) if kept.contains(&other) => Some(SHIPMENT_NEEDS_NEW_PLAN),
             Some(other) if ids.contains(&other) => {
                 if job.kind.leg() == Some(Leg::Pickup) {
                     pairs.push((job.id, other));
