@@ -267,8 +267,8 @@ pub const NOT_AWAITING_UNIT: &str =
 pub const VISIT_UNDER_WAY: &str =
     "a courier visit for this claim is under way or done; it can no longer be called off";
 pub const NOT_YET_RATABLE: &str = "the claim can be rated once it is closed";
-pub const VISIT_WITH_PARTNER_TRIP: &str = "this visit is planned together with your unit's \
-     trip from the supplier or to or from the repair workshop; we will tell you its time";
+pub const VISIT_WITH_PARTNER_TRIP: &str = "this visit is planned together with the courier's \
+     trip to a supplier or a repair workshop for your unit; we will tell you its time";
 pub const NO_VISIT_TO_BOOK: &str = "this claim has no courier visit waiting for a time";
 pub const VISIT_MOVING: &str = "the courier is already on his way; the visit can no longer move";
 pub const SLOT_GONE: &str =

@@ -174,10 +174,10 @@ pub fn validate_decision(input: DecisionInput) -> Result<Decision, Vec<FieldErro
             ));
             None
         }
-        (DecisionKind::Repair, Some(Logistics::Supplier)) => {
+        (kind @ (DecisionKind::Repair | DecisionKind::Refund), Some(Logistics::Supplier)) => {
             errors.push(FieldError::new(
                 "logistics",
-                "a supplier's unit is for replacements, not for `repair`",
+                format!("a supplier's unit is for replacements, not for `{kind}`"),
             ));
             None
         }
@@ -193,13 +193,6 @@ pub fn validate_decision(input: DecisionInput) -> Result<Decision, Vec<FieldErro
             errors.push(FieldError::new(
                 "logistics",
                 format!("a contract workshop is for repairs, not for `{kind}`"),
-            ));
-            None
-        }
-        (DecisionKind::Refund, Some(Logistics::Supplier)) => {
-            errors.push(FieldError::new(
-                "logistics",
-                "a supplier's unit is for replacements, not for `refund`",
             ));
             None
         }

@@ -172,9 +172,15 @@ backend_test!(
         let manager = app.login("manager1@demo.test").await;
         let dispatcher = app.login("dispatcher@demo.test").await;
         let (_, supplier) = partners(&app, &manager).await;
+        // One replacement from the supplier is published before the re-optimisation.
+        let (status, early) = decide(&app, filed(&app, 2).await, from_supplier(&supplier)).await;
+        assert_eq!(status, StatusCode::OK, "{early}");
+        let published = (id(&early["jobs"][0]), id(&early["jobs"][1]));
+        let early_size = early["jobs"][0]["pickup_load"].as_i64().unwrap();
         let plan = draft_tomorrow(&app, &dispatcher).await;
         publish(&app, &dispatcher, plan).await;
         let (_, routes) = app.get(&format!("/plans/{plan}/routes"), &dispatcher).await;
+        assert_carried(&routes, published.0, published.1);
 
         let claim_id = filed(&app, 1).await;
         let (status, decided) = decide(&app, claim_id, from_supplier(&supplier)).await;
@@ -191,6 +197,26 @@ backend_test!(
         assert_carried(&new_routes, collect, exchange);
         assert_room(&app, new_plan, &new_routes, (collect, exchange), size).await;
         assert_routes_kept(&routes, &new_routes, &[collect, exchange]);
+        // The published pair stays whole, stored as a new one is: nothing counted in transit
+        // (the unit is added where it is on board), the old unit from her door on.
+        assert_carried(&new_routes, published.0, published.1);
+        assert_room(&app, new_plan, &new_routes, published, early_size).await;
+        let (_, doc) = app
+            .get(&format!("/plans/{new_plan}/problem"), &dispatcher)
+            .await;
+        let stored = |job: i64| {
+            let job = job.to_string();
+            doc["problem"]["jobs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|j| j["id"] == job.as_str())
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(stored(published.0)["pickup"], json!([0]));
+        assert_eq!(stored(published.1)["delivery"], json!([0]));
+        assert_eq!(stored(published.1)["pickup"], json!([early_size]));
     }
 );
 

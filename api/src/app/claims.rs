@@ -509,7 +509,7 @@ fn create_jobs(
                 address: place.map_or(&claim.address, |p| &p.address),
                 lat: place.map_or(claim.lat, |p| p.lat),
                 lon: place.map_or(claim.lon, |p| p.lon),
-                // A workshop's end is visited in its opening hours (applied when planning).
+                // A partner's end is visited in its opening hours (applied when planning).
                 windows: if place.is_some() {
                     Vec::new()
                 } else {
@@ -655,7 +655,7 @@ pub fn visit_delayed(
     promised: Option<(chrono::NaiveDateTime, chrono::NaiveDateTime)>,
 ) -> ApiResult<()> {
     if job.partner_id.is_some() {
-        return Ok(()); // late at the workshop: nothing she waits for
+        return Ok(()); // late at a workshop or supplier: nothing she waits for
     }
     let (claim, mut payload) = visit_event(conn, job, Some(courier_id))?;
     payload["windows"] = json!(promised
@@ -718,7 +718,7 @@ pub fn visit_reported(
 ) -> ApiResult<()> {
     let (claim, mut payload) = visit_event(conn, job, Some(courier_id))?;
     match ended {
-        // Told of the courier on his way to her, not to the workshop.
+        // Told of the courier on his way to her, not to a workshop or supplier.
         None if event == CourierEvent::Departed && job.partner_id.is_none() => {
             payload["windows"] = json!(job.windows);
             outbox::push(conn, "visit.departed", Some(claim.id), payload)?;
@@ -1181,7 +1181,7 @@ const FRESH_POSITION_MINUTES: i64 = 30;
 pub fn tracked(conn: &mut DbConnection, token: &str) -> ApiResult<Tracked> {
     let claim = claims::find_by_token(conn, token)?.ok_or(ApiError::NotFound)?;
     let jobs = jobs::for_claim(conn, claim.id)?;
-    // Her next visit: the courier's stops at a workshop are not visits of hers.
+    // Her next visit: the courier's stops at a workshop or supplier are not visits of hers.
     let pending: Vec<JobId> = jobs
         .iter()
         .filter(|j| {

@@ -174,7 +174,7 @@ fn bookable_job(conn: &mut DbConnection, token: &str) -> ApiResult<JobRow> {
     let claim = claim_rows::find_by_token(conn, token)?.ok_or(ApiError::NotFound)?;
     let mut visits = jobs::for_claim(conn, claim.id)?;
     visits.sort_by_key(|j| j.id);
-    // Her visits, not the courier's stops at a workshop.
+    // Her visits, not the courier's stops at a workshop or supplier.
     visits.retain(|j| j.partner_id.is_none());
     if let Some(job) = visits.iter().find(|j| {
         matches!(

@@ -228,7 +228,7 @@ pub struct VisitDetails {
     pub customer_name: String,
     pub customer_phone: Option<String>,
     pub product_name: Option<String>,
-    /// The workshop the visit is at, whom the courier meets there instead.
+    /// The workshop or supplier the visit is at, whom the courier meets there instead.
     pub partner_name: Option<String>,
     pub partner_phone: Option<String>,
 }

@@ -270,7 +270,8 @@ pub fn build(
         if kept_ids.contains(&job.id) {
             continue;
         }
-        // A workshop's leg is in the plan of its customer's leg (decided below).
+        // A partner's leg (workshop, supplier) is in the plan of its customer's leg (decided
+        // below).
         if job.partner_id.is_some() && job.is_paired() {
             by_partner.push(job);
             continue;
@@ -281,10 +282,10 @@ pub fn build(
         }
         candidates.push(job);
     }
-    // A workshop's leg goes with its customer's leg, or alone (from this scope's depot) once
+    // A partner's leg goes with its customer's leg, or alone (from this scope's depot) once
     // the other is done.
     let planned: HashSet<JobId> = candidates.iter().map(|j| j.id).collect();
-    // The legs whose other leg is done (one read for the workshop's legs and the rest).
+    // The legs whose other leg is done (one read for the partners' legs and the rest).
     let done = done_among(
         conn,
         candidates
@@ -302,7 +303,7 @@ pub fn build(
     }
 
     let (candidates, mut skipped, mut paired) = shipment_legs(candidates, &kept_ids, &done);
-    let workshops: HashMap<i64, PartnerRow> = partners::by_ids(
+    let partners_by_id: HashMap<i64, PartnerRow> = partners::by_ids(
         conn,
         &candidates
             .iter()
@@ -323,7 +324,7 @@ pub fn build(
         let windows = if under_way.contains(&job.id) {
             Vec::new() // the visit is happening or happened: no window to meet any more
         } else {
-            let open = match job.partner_id.and_then(|id| workshops.get(&id)) {
+            let open = match job.partner_id.and_then(|id| partners_by_id.get(&id)) {
                 Some(p) => local_hours((p.opens_minute, p.closes_minute), &p.time_zone, plan.date),
                 None => nearest_depot(&depots, job.lat, job.lon)
                     .map_or(whole_day, |d| opening_hours(d, plan.date)),
@@ -378,6 +379,22 @@ pub fn build(
             }
         })
         .collect();
+    // A published pair kept on its route is stored the same way: both legs are in the
+    // route's fixed prefix (`prefix` above), so nothing goes in between that would need the
+    // unit counted, and the stated loads mean the same in every plan.
+    for job in candidates.iter().filter(|j| kept_ids.contains(&j.id)) {
+        let (Some(other), Some(&at)) = (job.paired_job_id, index_of.get(&job.id)) else {
+            continue;
+        };
+        if !(kept_ids.contains(&other) && index_of.contains_key(&other)) {
+            continue; // the other leg is done on an earlier day or off the routes
+        }
+        match job.kind.leg() {
+            Some(Leg::Pickup) => problem_jobs[at].pickup = vec![0],
+            Some(Leg::Delivery) => problem_jobs[at].delivery = vec![0],
+            None => {}
+        }
+    }
 
     let mut given = Vec::new();
     for (vehicle, sequence, prefix) in kept_routes {

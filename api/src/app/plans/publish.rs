@@ -125,7 +125,7 @@ pub fn publish(
     // Tell each customer when to expect the courier.
     let index = job_index(&loaded.problem);
     let scheduled_ids: Vec<JobId> = scheduled.iter().map(|(j, _)| *j).collect();
-    // A workshop's end of a unit's trip is no visit of hers.
+    // A partner's end of a unit's trip (workshop, supplier) is no visit of hers.
     let claim_of: HashMap<JobId, _> = jobs::by_ids(conn, &scheduled_ids)?
         .into_iter()
         .filter(|j| j.partner_id.is_none())

@@ -258,8 +258,8 @@ fn describe_visit(view: &mut CourierStop, job: &VisitDetails, day: (NaiveDateTim
     view.lat = Some(job.lat);
     view.lon = Some(job.lon);
     match &job.partner_name {
-        Some(workshop) => {
-            view.name = Some(workshop.clone());
+        Some(partner) => {
+            view.name = Some(partner.clone());
             view.phone = job.partner_phone.clone();
         }
         None => {
