@@ -24,6 +24,31 @@ fn from_supplier(partner: &Value) -> Value {
     json!({"decision": "replacement", "logistics": "supplier", "partner_id": partner["id"]})
 }
 
+/// Demo customer `n`'s unit replaced from the demo's supplier: (supplier, decision answer).
+async fn replaced_from_supplier(app: &TestApp, n: usize) -> (Value, Value) {
+    let manager = app.login("manager1@demo.test").await;
+    let (_, supplier) = partners(app, &manager).await;
+    let (status, decided) = decide(app, filed(app, n).await, from_supplier(&supplier)).await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    (supplier, decided)
+}
+
+/// Job `job` as a plan's stored problem holds it.
+async fn stored_job(app: &TestApp, plan: i64, job: i64) -> Value {
+    let dispatcher = app.login("dispatcher@demo.test").await;
+    let (_, doc) = app
+        .get(&format!("/plans/{plan}/problem"), &dispatcher)
+        .await;
+    let job = job.to_string();
+    doc["problem"]["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == job.as_str())
+        .unwrap_or_else(|| panic!("no job {job} in {doc}"))
+        .clone()
+}
+
 backend_test!(
     a_supplier_must_supply_the_unit_and_nothing_is_written_otherwise,
     |app: TestApp| async move {
@@ -72,12 +97,9 @@ backend_test!(
 backend_test!(
     a_supplier_replacement_is_collected_there_and_exchanged_at_her_door,
     |app: TestApp| async move {
-        let manager = app.login("manager1@demo.test").await;
         let dispatcher = app.login("dispatcher@demo.test").await;
-        let (_, supplier) = partners(&app, &manager).await;
-        let claim_id = filed(&app, 1).await;
-        let (status, decided) = decide(&app, claim_id, from_supplier(&supplier)).await;
-        assert_eq!(status, StatusCode::OK, "{decided}");
+        let (supplier, decided) = replaced_from_supplier(&app, 1).await;
+        let claim_id = id(&decided["claim"]);
         assert_eq!(decided["claim"]["decision"]["logistics"], "supplier");
         assert_eq!(decided["claim"]["decision"]["partner_id"], supplier["id"]);
         let seen_claim = decided["claim"].clone();
@@ -116,17 +138,7 @@ backend_test!(
         assert_eq!(status, StatusCode::OK, "{routes}");
         assert_carried(&routes, collect, exchange);
         assert_room(&app, plan, &routes, (collect, exchange), size).await;
-        let (_, doc) = app
-            .get(&format!("/plans/{plan}/problem"), &dispatcher)
-            .await;
-        let exchange_id = exchange.to_string();
-        let stored = doc["problem"]["jobs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|j| j["id"] == exchange_id.as_str())
-            .unwrap()
-            .clone();
+        let stored = stored_job(&app, plan, exchange).await;
         assert_eq!(stored["pickup"], json!([size]), "{stored}");
         assert_in_hours(&routes, collect, (7, 16));
         publish(&app, &dispatcher, plan).await;
@@ -169,12 +181,9 @@ backend_test!(
 backend_test!(
     a_re_optimisation_plans_a_supplier_replacement_decided_after_publishing,
     |app: TestApp| async move {
-        let manager = app.login("manager1@demo.test").await;
         let dispatcher = app.login("dispatcher@demo.test").await;
-        let (_, supplier) = partners(&app, &manager).await;
         // One replacement from the supplier is published before the re-optimisation.
-        let (status, early) = decide(&app, filed(&app, 2).await, from_supplier(&supplier)).await;
-        assert_eq!(status, StatusCode::OK, "{early}");
+        let (_, early) = replaced_from_supplier(&app, 2).await;
         let published = (id(&early["jobs"][0]), id(&early["jobs"][1]));
         let early_size = early["jobs"][0]["pickup_load"].as_i64().unwrap();
         let plan = draft_tomorrow(&app, &dispatcher).await;
@@ -182,9 +191,7 @@ backend_test!(
         let (_, routes) = app.get(&format!("/plans/{plan}/routes"), &dispatcher).await;
         assert_carried(&routes, published.0, published.1);
 
-        let claim_id = filed(&app, 1).await;
-        let (status, decided) = decide(&app, claim_id, from_supplier(&supplier)).await;
-        assert_eq!(status, StatusCode::OK, "{decided}");
+        let (_, decided) = replaced_from_supplier(&app, 1).await;
         let (collect, exchange) = (id(&decided["jobs"][0]), id(&decided["jobs"][1]));
         let size = decided["jobs"][0]["pickup_load"].as_i64().unwrap();
         let new_plan = reoptimize(&app, &dispatcher, plan).await;
@@ -201,34 +208,21 @@ backend_test!(
         // (the unit is added where it is on board), the old unit from her door on.
         assert_carried(&new_routes, published.0, published.1);
         assert_room(&app, new_plan, &new_routes, published, early_size).await;
-        let (_, doc) = app
-            .get(&format!("/plans/{new_plan}/problem"), &dispatcher)
-            .await;
-        let stored = |job: i64| {
-            let job = job.to_string();
-            doc["problem"]["jobs"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|j| j["id"] == job.as_str())
-                .unwrap()
-                .clone()
-        };
-        assert_eq!(stored(published.0)["pickup"], json!([0]));
-        assert_eq!(stored(published.1)["delivery"], json!([0]));
-        assert_eq!(stored(published.1)["pickup"], json!([early_size]));
+        let (collected, exchanged) = (
+            stored_job(&app, new_plan, published.0).await,
+            stored_job(&app, new_plan, published.1).await,
+        );
+        assert_eq!(collected["pickup"], json!([0]));
+        assert_eq!(exchanged["delivery"], json!([0]));
+        assert_eq!(exchanged["pickup"], json!([early_size]));
     }
 );
 
 backend_test!(
     an_exchange_that_failed_after_its_collection_waits_for_the_next_day_s_plan,
     |app: TestApp| async move {
-        let manager = app.login("manager1@demo.test").await;
         let dispatcher = app.login("dispatcher@demo.test").await;
-        let (_, supplier) = partners(&app, &manager).await;
-        let claim_id = filed(&app, 1).await;
-        let (status, decided) = decide(&app, claim_id, from_supplier(&supplier)).await;
-        assert_eq!(status, StatusCode::OK, "{decided}");
+        let (_, decided) = replaced_from_supplier(&app, 1).await;
         let (collect, exchange) = (id(&decided["jobs"][0]), id(&decided["jobs"][1]));
         let plan = draft_tomorrow(&app, &dispatcher).await;
         publish(&app, &dispatcher, plan).await;
