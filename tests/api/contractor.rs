@@ -197,15 +197,20 @@ pub(crate) async fn assert_refused(app: &TestApp, claim_id: i64, body: &Value, s
     assert!(problem.to_string().contains(says), "{body}: {problem}");
 }
 
-/// Asserts `job`'s stop starts within `(opens, closes)` o'clock in Berlin (a partner's hours).
-pub(crate) fn assert_in_hours(routes: &Value, job: i64, (opens, closes): (u32, u32)) {
-    let stop = routes["routes"]
+/// `job`'s stop on a plan's routes.
+pub(crate) fn planned_stop(routes: &Value, job: i64) -> &Value {
+    routes["routes"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|r| r["stops"].as_array().unwrap())
         .find(|s| s["job_id"] == job)
-        .unwrap();
+        .unwrap_or_else(|| panic!("job {job} is not routed: {routes}"))
+}
+
+/// Asserts `job`'s stop starts within `(opens, closes)` o'clock in Berlin (a partner's hours).
+pub(crate) fn assert_in_hours(routes: &Value, job: i64, (opens, closes): (u32, u32)) {
+    let stop = planned_stop(routes, job);
     let at: chrono::DateTime<chrono::Utc> = stop["start_at"].as_str().unwrap().parse().unwrap();
     let local = at.with_timezone(&chrono_tz::Europe::Berlin).time();
     let hours = chrono::NaiveTime::from_hms_opt(opens, 0, 0).unwrap()

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::backend_test;
 use crate::contractor::{
     assert_carried, assert_in_hours, assert_one_visit_done, assert_pickup_first, assert_refused,
-    assert_room, decide, filed, id, jobs_of, partners, place_of, route_sheet,
+    assert_room, decide, filed, id, jobs_of, partners, place_of, planned_stop, route_sheet,
 };
 use crate::courier::{claim, courier_of, failed, history_of, report, stop_of};
 use crate::helpers::TestApp;
@@ -158,6 +158,11 @@ backend_test!(
         let door = stop_of(&route, exchange).unwrap();
         assert_eq!(door["bring"]["sku"], "WM-700", "{door}");
         assert_eq!(door["take"]["serial"], "DEMO-0001", "{door}");
+        // His loads count the new unit on board between the two stops (the plan's stated
+        // loads leave it out, as its problem does).
+        let planned_load = |job: i64| planned_stop(&routes, job)["load"].as_i64().unwrap();
+        assert_eq!(there["load"], planned_load(collect) + size, "{there}");
+        assert_eq!(door["load"], planned_load(exchange), "{door}");
         let text = route_sheet(&app, &token).await;
         assert!(text.contains("collect the replacement"), "{text}");
         assert!(text.contains("Take: new unit"), "{text}");

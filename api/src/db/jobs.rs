@@ -231,6 +231,7 @@ pub struct VisitDetails {
     /// The workshop or supplier the visit is at, whom the courier meets there instead.
     pub partner_name: Option<String>,
     pub partner_phone: Option<String>,
+    pub paired_job_id: Option<JobId>,
 }
 
 pub fn visit_details(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<VisitDetails>> {
@@ -258,6 +259,7 @@ pub fn visit_details(conn: &mut DbConnection, ids: &[JobId]) -> QueryResult<Vec<
                 products::name.nullable(),
                 partners::name.nullable(),
                 partners::phone.nullable(),
+                jobs::paired_job_id,
             ))
             .load(conn)
     })

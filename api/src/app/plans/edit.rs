@@ -15,6 +15,7 @@ use validator::Validate;
 use domain::job::Leg;
 use domain::plan::PlanStatus;
 
+use super::shipments;
 use super::solution::{
     courier_of, job_index, route_row, stop_rows, unassigned_rows, LoadedPlan, StopExtras,
 };
@@ -314,17 +315,12 @@ fn units_over_capacity(
             .filter_map(stored)
             .map(|j| first(&j.delivery))
             .sum();
-        let mut carried: HashMap<JobId, i32> = HashMap::new();
-        for id in jobs {
+        let stops: Vec<Option<JobId>> = jobs.iter().copied().map(Some).collect();
+        let in_transit = shipments::units_in_transit(&stops, &pickups);
+        for (id, on_board) in jobs.iter().zip(in_transit) {
             if let Some(job) = stored(id) {
                 load += first(&job.pickup) - first(&job.delivery);
             }
-            // The load after the stop: a unit taken here is on board, one handed over is not.
-            if let Some(&(delivery, amount)) = pickups.get(id) {
-                carried.insert(delivery, amount);
-            }
-            carried.remove(id);
-            let on_board: i32 = carried.values().sum();
             if load + on_board > capacity {
                 let at = edit
                     .moves

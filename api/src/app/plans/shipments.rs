@@ -6,11 +6,12 @@
 //! depot): the capacity a pair takes is checked by the search, and an edit cannot reorder or
 //! part a pair (`edit::parted_shipments`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use planner::{Problem, Shipment, ShipmentStep, Solution, StepKind};
 
 use super::input::Pair;
+use crate::db::types::JobId;
 
 /// The search's problem: the jobs of `problem` not in `pairs` (in their order), then each
 /// pair as a shipment whose steps carry the legs' ids. With it, each task's index in
@@ -72,6 +73,33 @@ pub fn with_shipments(problem: &Problem, pairs: &[Pair]) -> (Problem, Vec<usize>
         travel: problem.travel.clone(),
     };
     (searched, plain_of)
+}
+
+/// After each stop of a route (its jobs in order, `None` for a break), the units on board
+/// between a shipment's legs, which the stored loads leave out. `pickups` maps a pickup leg
+/// to its delivery and its units; a pair counts only with both legs on the route (a pickup
+/// alone, its delivery done or left out, is stored with its load to the route's end).
+pub fn units_in_transit(
+    stops: &[Option<JobId>],
+    pickups: &HashMap<JobId, (JobId, i32)>,
+) -> Vec<i32> {
+    let here: HashSet<JobId> = stops.iter().flatten().copied().collect();
+    let mut carried: HashMap<JobId, i32> = HashMap::new();
+    stops
+        .iter()
+        .map(|stop| {
+            if let Some(id) = stop {
+                match pickups.get(id) {
+                    Some(&(delivery, units)) if here.contains(&delivery) => {
+                        carried.insert(delivery, units);
+                    }
+                    _ => {}
+                }
+                carried.remove(id);
+            }
+            carried.values().sum()
+        })
+        .collect()
 }
 
 /// `given` routes (indices into `problem`'s jobs) as indices into the search's problem

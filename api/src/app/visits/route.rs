@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 use actix_web::http::header::{EntityTag, HeaderValue};
 use actix_web::web::Bytes;
 use chrono::{NaiveDate, NaiveDateTime};
-use domain::job::JobKind;
+use domain::job::{JobKind, Leg};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::app::plans::shipments;
 use crate::db::jobs::{self, VisitDetails};
 use crate::db::plans::{self, RouteRef};
 use crate::db::types::{JobId, PlanId, UserId};
@@ -172,9 +173,21 @@ pub fn load_route(
         .into_iter()
         .map(|j| (j.job_id, j))
         .collect();
+    // The stored loads leave out a unit carried between a shipment's legs; he is told what
+    // is on board.
+    let pickups: HashMap<JobId, (JobId, i32)> = details
+        .values()
+        .filter(|j| j.kind.leg() == Some(Leg::Pickup))
+        .filter_map(|j| Some((j.job_id, (j.paired_job_id?, j.pickup_load))))
+        .collect();
+    let in_transit = shipments::units_in_transit(
+        &stops.iter().map(|s| s.job_id).collect::<Vec<_>>(),
+        &pickups,
+    );
     let stops = stops
         .into_iter()
-        .map(|s| {
+        .zip(in_transit)
+        .map(|(s, on_board)| {
             let mut view = CourierStop {
                 seq: s.seq,
                 kind: "break".to_owned(),
@@ -194,7 +207,7 @@ pub fn load_route(
                 depart: s.departure_at.map(stamp),
                 eta: s.eta_at.map(stamp),
                 late: s.delayed,
-                load: s.load,
+                load: s.load + on_board,
                 locked: s.locked,
             };
             if let Some(job) = s.job_id.and_then(|id| details.get(&id)) {

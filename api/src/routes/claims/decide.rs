@@ -28,7 +28,7 @@ pub struct DecisionRequest {
     /// Required for a refund, in minor units.
     pub refund_amount_cents: Option<i64>,
     /// For approvals: `courier` (default), `customer_brings` (no courier job; the claim
-    /// waits for `POST /claims/{id}/received`), `onsite` (repairs: a technician's visit) or
+    /// waits for `POST /claims/{id}/received`), `onsite` (repairs: a technician's visit),
     /// `contractor` (repairs: a courier takes the unit to the workshop `partner_id` and,
     /// after `repair-done`, brings it back) or `supplier` (replacements: a courier collects
     /// the new unit at the supplier `partner_id` and exchanges it at the customer's).
