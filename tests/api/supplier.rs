@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use crate::backend_test;
 use crate::contractor::{
     assert_carried, assert_in_hours, assert_one_visit_done, assert_pickup_first, assert_refused,
-    assert_room, decide, filed, id, jobs_of, partners, place_of, planned_stop, route_sheet,
+    assert_room, decide, filed, id, jobs_of, mails_once, partners, place_of, planned_stop,
+    route_sheet,
 };
 use crate::courier::{claim, courier_of, failed, history_of, report, stop_of};
 use crate::helpers::TestApp;
@@ -178,7 +179,10 @@ backend_test!(
             "quality_control",
             "the old unit at the depot"
         );
-        // Her mails: her exchange's "visit done", nothing for the supplier stop.
+        // Her mails: her exchange's "visit done", nothing for the supplier stop. The courier's
+        // departure to her comes after the collection's events, so once its mail is there,
+        // a mail for the collection would be too.
+        mails_once(&app, claim_id, "courier_on_the_way").await;
         assert_one_visit_done(&app, claim_id, "visit_done").await;
     }
 );
