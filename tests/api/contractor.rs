@@ -218,6 +218,18 @@ pub(crate) fn assert_in_hours(routes: &Value, job: i64, (opens, closes): (u32, u
     assert!(hours.contains(&local), "job {job} served at {local}");
 }
 
+/// Asserts her tracking link offers no slots for a visit tied to a partner trip: a 409
+/// saying `says`.
+pub(crate) async fn assert_slots_refused(app: &TestApp, claim: &Value, says: &str) {
+    let path = format!("{}/slots", tracking_path(claim));
+    let (status, problem) = public(app, reqwest::Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains(says),
+        "{problem}"
+    );
+}
+
 /// The courier's route sheet for tomorrow, in English, as text.
 pub(crate) async fn route_sheet(app: &TestApp, courier: &str) -> String {
     let sheet = format!(
@@ -336,13 +348,7 @@ backend_test!(
         assert_eq!(drop_off["delivery_load"], pickup["pickup_load"]);
         let (pickup, drop_off) = (id(pickup), id(drop_off));
         // Her slots are her visits'; this one goes with the workshop trip.
-        let path = format!("{}/slots", tracking_path(&seen_claim));
-        let (status, problem) = public(&app, reqwest::Method::GET, &path, None).await;
-        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
-        assert!(
-            problem["detail"].as_str().unwrap().contains("workshop"),
-            "{problem}"
-        );
+        assert_slots_refused(&app, &seen_claim, "workshop").await;
 
         // The plan carries the unit on one route, pickup first, in the workshop's hours
         // (09:00-18:00 in Berlin), and passes the checker.

@@ -10,16 +10,13 @@ use serde_json::{json, Value};
 use crate::backend_test;
 use crate::contractor::{
     assert_carried, assert_in_hours, assert_one_visit_done, assert_pickup_first, assert_refused,
-    assert_room, decide, filed, id, jobs_of, mails_once, partners, place_of, planned_stop,
-    route_sheet,
+    assert_room, assert_slots_refused, decide, filed, id, jobs_of, mails_once, partners, place_of,
+    planned_stop, route_sheet,
 };
 use crate::courier::{claim, courier_of, failed, history_of, report, stop_of};
 use crate::helpers::TestApp;
-use crate::plans::{
-    assert_routes_kept, check_plan, draft_tomorrow, publish, reoptimize, tracking_path,
-};
+use crate::plans::{assert_routes_kept, check_plan, draft_tomorrow, publish, reoptimize};
 use crate::remedies::visit;
-use crate::slots::public;
 
 fn from_supplier(partner: &Value) -> Value {
     json!({"decision": "replacement", "logistics": "supplier", "partner_id": partner["id"]})
@@ -122,13 +119,7 @@ backend_test!(
         assert_eq!(exchange["pickup_load"], size);
         let (collect, exchange) = (id(collect), id(exchange));
         // Her exchange gets its time with the supplier trip, not from her slot booking.
-        let path = format!("{}/slots", tracking_path(&seen_claim));
-        let (status, problem) = public(&app, reqwest::Method::GET, &path, None).await;
-        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
-        assert!(
-            problem["detail"].as_str().unwrap().contains("supplier"),
-            "{problem}"
-        );
+        assert_slots_refused(&app, &seen_claim, "supplier").await;
 
         // One courier collects and then exchanges, in the supplier's hours (07:00-16:00 in
         // Berlin), with room for the new unit on the way and the old one after; the stored

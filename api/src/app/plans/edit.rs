@@ -514,13 +514,13 @@ fn place_in_route(
     vehicle: usize,
     sequence: impl FnOnce(JobId, &[JobId]) -> Option<Vec<JobId>>,
 ) -> ApiResult<bool> {
-    let (id, mut loaded) = with_job(conn, plan, job)?;
     // One leg of a shipment alone could part it from the other or come before its pickup.
     // Callers pick single visits (`jobs::unplanned_due` filtered, `plans::late_visits`,
-    // booked slots); this is the last word for any that did not.
-    if jobs::find(conn, id)?.is_some_and(|j| j.is_paired()) {
+    // booked slots); this is the last word for any that did not, before the plan is loaded.
+    if jobs::find(conn, job_id_of(&job)?)?.is_some_and(|j| j.is_paired()) {
         return Err(ApiError::Conflict(messages::SHIPMENT_LEG_ALONE.to_owned()));
     }
+    let (id, mut loaded) = with_job(conn, plan, job)?;
     let route_id = loaded
         .routes
         .iter()
@@ -596,6 +596,14 @@ pub(super) fn sequence_with<T: Copy + PartialEq>(
     placed
 }
 
+/// The claim job a planner job stands for (its id is the job's number).
+fn job_id_of(job: &planner::Job) -> ApiResult<JobId> {
+    job.id
+        .parse()
+        .map(JobId)
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("job id {} is not a number", job.id)))
+}
+
 /// The plan loaded with `job` (as the planner sees it) in its problem: its windows
 /// replaced, or the job added when it is new to the plan (not stored yet).
 fn with_job(
@@ -603,10 +611,7 @@ fn with_job(
     plan: &PlanRow,
     job: planner::Job,
 ) -> ApiResult<(JobId, LoadedPlan)> {
-    let id =
-        job.id.parse().map(JobId).map_err(|_| {
-            ApiError::Internal(anyhow::anyhow!("job id {} is not a number", job.id))
-        })?;
+    let id = job_id_of(&job)?;
     let mut loaded = LoadedPlan::load(conn, plan)?;
     match loaded.problem.jobs.iter().position(|j| j.id == job.id) {
         Some(at) => loaded.problem.jobs[at] = job,

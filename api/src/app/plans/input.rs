@@ -302,7 +302,12 @@ pub fn build(
         }
     }
 
-    let (candidates, mut skipped, mut paired) = shipment_legs(candidates, &kept_ids, &done);
+    let ShipmentLegs {
+        plannable: candidates,
+        mut skipped,
+        pairs: mut paired,
+        kept_pairs,
+    } = shipment_legs(candidates, &kept_ids, &done);
     let partners_by_id: HashMap<i64, PartnerRow> = partners::by_ids(
         conn,
         &candidates
@@ -363,38 +368,25 @@ pub fn build(
         problem_jobs.push(problem_job(job, windows));
     }
     skipped.extend(left_out.into_iter().map(|id| (id, OTHER_LEG_NOT_PLANNABLE)));
-    // The stored problem knows no pairs: its legs carry nothing there (the search carries
-    // the unit, `shipments::with_shipments`), rather than a unit counted from the depot or
-    // to the route's end that was never on board.
-    let pairs: Vec<Pair> = paired
-        .into_iter()
-        .filter_map(|(pickup, delivery)| Some((*index_of.get(&pickup)?, *index_of.get(&delivery)?)))
-        .map(|(p, d)| {
-            let amount = std::mem::replace(&mut problem_jobs[p].pickup, vec![0]);
-            problem_jobs[d].delivery = vec![0];
-            Pair {
-                pickup: p,
-                delivery: d,
-                amount,
-            }
+    // The stored problem knows no pairs: its legs carry nothing in transit there, rather
+    // than a unit counted from the depot or to the route's end that was never on board. A
+    // new pair's unit is carried by the search (`shipments::with_shipments`); a published
+    // pair kept on its route has both legs in the route's fixed prefix (`prefix` above), so
+    // nothing goes in between that would need it counted.
+    let mut in_transit_off = |(pickup, delivery): (JobId, JobId)| {
+        let (p, d) = (*index_of.get(&pickup)?, *index_of.get(&delivery)?);
+        let amount = std::mem::replace(&mut problem_jobs[p].pickup, vec![0]);
+        problem_jobs[d].delivery = vec![0];
+        Some(Pair {
+            pickup: p,
+            delivery: d,
+            amount,
         })
-        .collect();
-    // A published pair kept on its route is stored the same way: both legs are in the
-    // route's fixed prefix (`prefix` above), so nothing goes in between that would need the
-    // unit counted, and the stated loads mean the same in every plan.
-    for job in candidates.iter().filter(|j| kept_ids.contains(&j.id)) {
-        let (Some(other), Some(&at)) = (job.paired_job_id, index_of.get(&job.id)) else {
-            continue;
-        };
-        if !(kept_ids.contains(&other) && index_of.contains_key(&other)) {
-            continue; // the other leg is done on an earlier day or off the routes
-        }
-        match job.kind.leg() {
-            Some(Leg::Pickup) => problem_jobs[at].pickup = vec![0],
-            Some(Leg::Delivery) => problem_jobs[at].delivery = vec![0],
-            None => {}
-        }
+    };
+    for pair in kept_pairs {
+        in_transit_off(pair);
     }
+    let pairs: Vec<Pair> = paired.into_iter().filter_map(in_transit_off).collect();
 
     let mut given = Vec::new();
     for (vehicle, sequence, prefix) in kept_routes {
@@ -423,25 +415,30 @@ pub fn build(
 }
 
 /// Sorts the candidates' shipment legs. A leg kept on a route under way stays there (with
-/// everything before it: `build` fixes it). A leg whose other leg is a candidate too pairs
-/// with it (returned as `(pickup, delivery)` ids), in a re-optimisation too (inserted after
+/// everything before it: `build` fixes it), its pair listed if both legs are kept. A leg whose other leg is a candidate too pairs
+/// with it, in a re-optimisation too (inserted after
 /// the routes' fixed prefixes); one whose other leg is kept waits for the next day's plan.
 /// A delivery whose pickup is done (on an earlier day) is a visit of its own (the unit
 /// waits at the depot). Any other leg is left out with the reason.
-#[allow(clippy::type_complexity)]
 fn shipment_legs(
     candidates: Vec<JobRow>,
     kept: &HashSet<JobId>,
     done: &HashSet<JobId>,
-) -> (Vec<JobRow>, Vec<(JobId, &'static str)>, Vec<(JobId, JobId)>) {
+) -> ShipmentLegs {
     let ids: HashSet<JobId> = candidates.iter().map(|j| j.id).collect();
     let mut plannable = Vec::with_capacity(candidates.len());
     let mut skipped = Vec::new();
     let mut pairs = Vec::new();
+    let mut kept_pairs = Vec::new();
     for job in candidates {
         let reason = match job.paired_job_id {
             None => None,
-            Some(_) if kept.contains(&job.id) => None,
+            Some(other) if kept.contains(&job.id) => {
+                if kept.contains(&other) && job.kind.leg() == Some(Leg::Pickup) {
+                    kept_pairs.push((job.id, other));
+                }
+                None
+            }
             Some(other) if kept.contains(&other) => Some(SHIPMENT_NEEDS_NEW_PLAN),
             Some(other) if ids.contains(&other) => {
                 if job.kind.leg() == Some(Leg::Pickup) {
@@ -457,7 +454,22 @@ fn shipment_legs(
             None => plannable.push(job),
         }
     }
-    (plannable, skipped, pairs)
+    ShipmentLegs {
+        plannable,
+        skipped,
+        pairs,
+        kept_pairs,
+    }
+}
+
+/// The candidates sorted by `shipment_legs`; pairs as `(pickup, delivery)` ids.
+struct ShipmentLegs {
+    plannable: Vec<JobRow>,
+    skipped: Vec<(JobId, &'static str)>,
+    /// New pairs, for the search.
+    pairs: Vec<(JobId, JobId)>,
+    /// Published pairs kept on their route.
+    kept_pairs: Vec<(JobId, JobId)>,
 }
 
 /// The jobs among `ids` that are done.
