@@ -127,14 +127,16 @@ pub fn solve(p: &Problem, o: &SolveOptions) -> Result<Solution, PlanError> {
     Ok(sol)
 }
 
-/// Distance-priced walks start hotter (twice the mean edge, was half): Solomon at 1 s, distance
-/// objective, mean gap to the distance best-known 1.13 % -> 0.71 %; 1,000 customers at 30 s
-/// about 1 % shorter (benches/records/large-1000-30s-distance.md); three and four times were
-/// no better. The objectives that price time keep half: their costs are on another scale (a
-/// balanced route's squared duration) and a hotter walk lost the balanced objective's test.
+/// The distance objective's walk starts hotter (twice the mean edge, was half): Solomon at 1 s,
+/// mean gap to the distance best-known 1.13 % -> 0.71 %; 1,000 customers at 30 s about 1 %
+/// shorter (benches/records/large-1000-30s-distance.md); three and four times were no better.
+/// The others keep half: with fewest vehicles first it made no difference beyond run-to-run
+/// noise (Solomon at 1 s, 1,000 customers at the smallest fleet), and the objectives that
+/// price time are on another scale (a balanced route's squared duration: a hotter walk lost
+/// the balanced objective's test).
 fn starting_heat(objective: Objective) -> f64 {
     match objective {
-        Objective::Distance | Objective::Hierarchical => 2.0,
+        Objective::Distance => 2.0,
         _ => 0.5,
     }
 }
