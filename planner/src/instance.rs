@@ -326,6 +326,36 @@ impl<'a> Instance<'a> {
         }
     }
 
+    /// Fewest routes any solution serving every job needs by capacity alone: in each
+    /// dimension the jobs' deliveries are all on board at their route's start and their
+    /// pickups at its end, so the routes' capacities, largest first, must cover each sum.
+    /// Shipments, fixed jobs and jobs that can never be served are left out, which only
+    /// lowers the bound.
+    pub fn fleet_floor(&self) -> usize {
+        let counted = |j: &usize| {
+            self.partner[*j] == NO_PARTNER && !self.is_fixed[*j] && self.reason[*j].is_none()
+        };
+        (0..self.dims)
+            .map(|d| {
+                let mut caps: Vec<i64> = (0..self.m).map(|v| self.cap(v)[d] as i64).collect();
+                caps.sort_unstable_by(|a, b| b.cmp(a));
+                let need = |amount: &dyn Fn(usize) -> i32| -> usize {
+                    let total: i64 = (0..self.n).filter(counted).map(|j| amount(j) as i64).sum();
+                    let mut covered = 0;
+                    caps.iter()
+                        .take_while(|&&c| {
+                            let short = covered < total;
+                            covered += c;
+                            short
+                        })
+                        .count()
+                };
+                need(&|j| self.delivery(j)[d]).max(need(&|j| self.pickup(j)[d]))
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The same instance priced for `o` (the default is `Objective::Distance`).
     pub fn for_objective(mut self, o: Objective) -> Self {
         self.pricing = Pricing::of(o);

@@ -7,7 +7,7 @@ use crate::model::*;
 use crate::rng::Rng;
 use crate::search::anneal::Worker;
 use crate::search::recreate::{recreate, Recreate};
-use crate::search::{local, State};
+use crate::search::{local, Score, State};
 use crate::{construct, PlanError};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -198,12 +198,23 @@ impl Driver<'_> {
         for w in &mut self.workers {
             w.penalty = 3.0 * avg;
         }
+        // No complete solution has fewer routes: the fleet phase stops there and leaves the
+        // rest of its budget to the distance (on generated 1,000-customer R2 and RC2 days the
+        // first solution is often there already, and the phase had spent 30 % for nothing).
+        let floor = inst.fleet_floor();
+        let at_floor = |s: &Score| s.unassigned == 0.0 && s.vehicles <= floor;
         let mut phase_start = 0.0;
-        for &(fleet, share) in phases {
-            if fleet && inst.n < 2 {
-                phase_start += share;
+        for (i, &(fleet, share)) in phases.iter().enumerate() {
+            if fleet && (inst.n < 2 || at_floor(&self.best_overall(true).score(inst))) {
                 continue;
             }
+            // The last phase takes what the fleet phase left.
+            let share = if i + 1 == phases.len() {
+                1.0 - phase_start
+            } else {
+                share
+            };
+            let mut reached = phase_start + share;
             for e in 0..EPOCHS {
                 let f0 = phase_start + share * e as f64 / EPOCHS as f64;
                 let f1 = phase_start + share * (e + 1) as f64 / EPOCHS as f64;
@@ -212,7 +223,9 @@ impl Driver<'_> {
                         let slice = ((*n as f64 * (f1 - f0)).round() as u64).max(1);
                         self.workers.par_iter_mut().for_each(|w| {
                             if fleet {
-                                w.fleet(inst, slice);
+                                if !at_floor(&w.best_score) {
+                                    w.fleet(inst, slice);
+                                }
                             } else {
                                 let (a, b) =
                                     ((f0 - phase_start) / share, (f1 - phase_start) / share);
@@ -228,7 +241,7 @@ impl Driver<'_> {
                         let end = start + Duration::from_secs_f64(total_time * f1 * 0.98);
                         self.workers.par_iter_mut().for_each(|w| loop {
                             let now = Instant::now();
-                            if now >= end {
+                            if now >= end || fleet && at_floor(&w.best_score) {
                                 break;
                             }
                             if fleet {
@@ -264,6 +277,10 @@ impl Driver<'_> {
                 }
                 self.fraction_done = f1;
                 self.report(&best);
+                if fleet && at_floor(&self.best_overall(true).score(inst)) {
+                    reached = f1;
+                    break;
+                }
             }
             if fleet {
                 // Everyone continues from the best complete solution.
@@ -272,7 +289,7 @@ impl Driver<'_> {
                     w.reset(inst, &best);
                 }
             }
-            phase_start += share;
+            phase_start = reached;
         }
     }
 

@@ -211,6 +211,80 @@ fn hierarchical_uses_fewer_vehicles() {
     assert_eq!(s.routes.len(), 1);
 }
 
+/// Twelve jobs of five units around the depot, and vehicles of the given capacities.
+fn fives(capacities: &[i32]) -> Problem {
+    let jobs = (0..12)
+        .map(|i| {
+            let a = i as f64 * std::f64::consts::PI / 6.0;
+            let mut j = job(&format!("j{i}"), 50.0 * a.cos(), 50.0 * a.sin());
+            j.delivery = vec![5];
+            j
+        })
+        .collect();
+    let vehicles = capacities
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| vehicle(&format!("v{i}"), c))
+        .collect();
+    problem(jobs, vehicles)
+}
+
+#[test]
+fn the_fleet_floor_is_what_capacity_alone_demands() {
+    let floor = |p: &Problem| planner::instance::Instance::new(p).unwrap().fleet_floor();
+    // 60 units: the largest first, 20 + 10 + 10 + 10 + 10.
+    let mut p = fives(&[10, 10, 20, 10, 10, 10, 10]);
+    assert_eq!(floor(&p), 5);
+    // Pickups count at the route's end as deliveries do at its start.
+    for j in &mut p.jobs {
+        (j.delivery, j.pickup) = (vec![0], vec![5]);
+    }
+    assert_eq!(floor(&p), 5);
+    p.jobs[0].pickup = vec![10];
+    assert_eq!(floor(&p), 6);
+    // A job nobody can serve is no demand.
+    p.jobs[0].skills = vec!["crane".into()];
+    assert_eq!(floor(&p), 5);
+}
+
+/// Solves with fewest vehicles first; the solution and the fractions of the budget at which
+/// the search reported (after each slice of each phase).
+fn hierarchical_slices(p: &Problem) -> (Solution, Vec<f64>) {
+    use std::sync::{Arc, Mutex};
+    let fractions: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let seen = fractions.clone();
+    let o = SolveOptions {
+        objective: Objective::Hierarchical,
+        progress: Some(Arc::new(move |p: &Progress| {
+            seen.lock().unwrap().push(p.fraction)
+        })),
+        ..opts(400)
+    };
+    let s = solve_checked(p, &o);
+    let fractions = fractions.lock().unwrap().clone();
+    assert!((fractions.last().unwrap() - 1.0).abs() < 1e-9);
+    (s, fractions)
+}
+
+#[test]
+fn a_fleet_at_its_floor_leaves_the_rest_of_the_budget_to_distance() {
+    // Two jobs a van: six routes however the jobs are paired, so the fleet phase has nothing
+    // to look for: the distance phase's eight slices, and at most one of the fleet phase
+    // before the floor was seen.
+    let (s, slices) = hierarchical_slices(&fives(&[10; 8]));
+    assert_eq!(s.routes.len(), 6);
+    assert!(slices.len() <= 9, "{slices:?}");
+    // Six units a job: one job a van, twelve routes, and a floor of eight out of reach; the
+    // fleet phase runs its eight slices.
+    let mut p = fives(&[10; 12]);
+    for j in &mut p.jobs {
+        j.delivery = vec![6];
+    }
+    let (s, slices) = hierarchical_slices(&p);
+    assert_eq!(s.routes.len(), 12);
+    assert_eq!(slices.len(), 16, "{slices:?}");
+}
+
 #[test]
 fn haversine_and_matrix_travel() {
     let mut p = problem(
