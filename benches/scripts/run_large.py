@@ -16,8 +16,14 @@ the distance gap 100·(d - d_pyvrp)/d_pyvrp, per instance and as a mean per clas
 vehicles beside it (hierarchical: fewest vehicles first, so a solver with fewer vehicles
 than PyVRP pays for them in distance).
 
+Hierarchical with PyVRP: where the planner ends with fewer vehicles than PyVRP, PyVRP runs
+once more on a copy of the instance whose fleet is the planner's (same budget, seed and
+objective; target/solomon-like/same-fleet/), so that the distances at the smallest fleet are
+compared at one fleet size ("at the planner's fleet"); `--no-same-fleet` leaves it out.
+
 Writes benches/records/NAME.md and NAME.jsonl (first line {"context": ...}, then
-compare.py's lines), NAME defaulting to large-<N>-<T>s-<objective>.
+compare.py's lines, then one {"same_fleet": ...} line per re-run), NAME defaulting to
+large-<N>-<T>s-<objective>.
 """
 import argparse
 import json
@@ -46,6 +52,8 @@ ap.add_argument("--peers", default="pyvrp,vroom,ortools,vrp-cli")
 ap.add_argument("--planner", default=ctx.default_planner())
 ap.add_argument("--record", default="")
 ap.add_argument("--render", metavar="JSONL")
+ap.add_argument("--no-same-fleet", action="store_true",
+                help="hierarchical: do not re-run PyVRP at the planner's fleet")
 a = ap.parse_args()
 
 
@@ -96,6 +104,66 @@ def summarise(recs, solvers):
     return out, totals
 
 
+def with_fleet(path, fleet, out_dir):
+    """A copy of Solomon file `path` in `out_dir` (same name) whose fleet is `fleet`."""
+    lines = open(path).read().split("\n")
+    i = next(k for k, ln in enumerate(lines) if "NUMBER" in ln and "CAPACITY" in ln)
+    j = next(k for k in range(i + 1, len(lines)) if lines[k].strip())
+    lines[j] = f"  {fleet}  {lines[j].split()[1]}"
+    os.makedirs(out_dir, exist_ok=True)
+    out = os.path.join(out_dir, os.path.basename(path))
+    with open(out, "w") as f:
+        f.write("\n".join(lines))
+    return out
+
+
+def fewer_than_reference(recs):
+    """Instances where the planner served everything with fewer vehicles than PyVRP."""
+    by = {(x["peer"], x["instance"]): x for x in recs}
+    return {i: x["vehicles"] for (s, i), x in by.items()
+            if s == "planner" and x["feasible"] and by.get((REFERENCE, i), {}).get("feasible")
+            and x["vehicles"] < by[(REFERENCE, i)]["vehicles"]}
+
+
+def summarise_same_fleet(recs, same):
+    """The planner's distance against PyVRP's at the planner's fleet: the re-run where the
+    planner used fewer vehicles, else the main run (PyVRP with as many vehicles or more)."""
+    by = {(x["peer"], x["instance"]): x for x in recs}
+    rerun = {x["same_fleet"]["instance"]: x["same_fleet"] for x in same}
+    out = ["", f"## At the planner's fleet: {REFERENCE} re-run with the planner's vehicle count",
+           "", "Where the planner used fewer vehicles than PyVRP, PyVRP ran again on the same "
+           "instance with its fleet cut to the planner's (same budget, seed and objective).", "",
+           "| instance | planner vehicles | planner distance | pyvrp vehicles (main run) | "
+           "pyvrp at the planner's fleet | gap% at the planner's fleet |",
+           "|---|---|---|---|---|---|"]
+    gaps = {}
+    for (s, i), x in by.items():
+        ref = by.get((REFERENCE, i))
+        if s != "planner" or not x["feasible"] or not ref or not ref["feasible"]:
+            continue
+        if i in rerun:
+            r = rerun[i]
+            at = f"{r['distance']:,.1f}" if r["feasible"] else "infeasible"
+            gap = 100 * (x["distance"] - r["distance"]) / r["distance"] if r["feasible"] else None
+        else:
+            at = f"(main run) {ref['distance']:,.1f}"
+            gap = 100 * (x["distance"] - ref["distance"]) / ref["distance"]
+        if gap is not None:
+            gaps.setdefault(class_of(i), []).append(gap)
+        g = "–" if gap is None else f"{gap:+.2f}"
+        out.append(f"| {i} | {x['vehicles']} | {x['distance']:,.1f} | {ref['vehicles']} | {at} "
+                   f"| {g} |")
+    out += ["", "| class | mean gap% at the planner's fleet | worst gap% |", "|---|---|---|"]
+    totals = {}
+    for k, g in gaps.items():
+        totals[k] = {"mean_gap": statistics.mean(g), "worst_gap": max(g), "instances": len(g)}
+        out.append(f"| {k} | {statistics.mean(g):+.2f} | {max(g):+.2f} |")
+    allg = [v for g in gaps.values() for v in g]
+    if allg:
+        out.append(f"| all | {statistics.mean(allg):+.2f} | {max(allg):+.2f} |")
+    return out, totals
+
+
 def write(name, c, body, tot, lines):
     tl = c["time_limit_s"]
     tl = str(int(tl)) if tl == int(tl) else str(tl)
@@ -116,6 +184,10 @@ if a.render:
     c = lines[0]["context"]
     recs = [x for x in lines if "peer" in x]
     tot, totals = summarise(recs, c["solvers"])
+    same = [x for x in lines if "same_fleet" in x]
+    if same:
+        more, totals["same_fleet"] = summarise_same_fleet(recs, same)
+        tot += more
     keep = [x for x in lines[1:] if "totals" not in x] + [{"totals": totals}]
     write(os.path.basename(a.render)[: -len(".jsonl")], c, compare_body(a.render), tot, keep)
     print("\n".join(tot))
@@ -170,8 +242,27 @@ c["versions"] = dict((recs[0]["meta"].get("versions") if recs else None) or {})
 c["versions"]["planner"] = subprocess.run([a.planner, "--version"], capture_output=True,
                                           text=True).stdout.strip().removeprefix("planner ")
 tot, totals = summarise(recs, ["planner", *peers])
+same = []
+if a.objective == "hierarchical" and REFERENCE in peers and not a.no_same_fleet:
+    fleets = fewer_than_reference(recs)
+    capped = [with_fleet(os.path.join(out_dir, f"{i}.txt"), n, os.path.join(out_dir, "same-fleet"))
+              for i, n in fleets.items()]
+    if capped:
+        jsonl2, out2 = os.path.join(tmp, "same-fleet.jsonl"), os.path.join(tmp, "same-fleet.md")
+        cmd2 = [sys.executable, COMPARE, "-t", tl_s, *capped, "--seed", str(a.seed),
+                "--objective", a.objective, "--peers", REFERENCE, "--jsonl", jsonl2,
+                "--out", out2, "--title", "same fleet"]
+        print("running: " + " ".join(shlex.quote(x) for x in cmd2), file=sys.stderr, flush=True)
+        if subprocess.run(cmd2, cwd=ctx.BENCH_TOOLS).returncode != 0:
+            sys.exit("error: compare.py failed on the same-fleet re-runs")
+        same = [{"same_fleet": x} for x in (json.loads(ln) for ln in open(jsonl2) if ln.strip())
+                if "peer" in x]
+        more, totals["same_fleet"] = summarise_same_fleet(recs, same)
+        tot += more
+        c["same_fleet_compare_py"] = " ".join(shlex.quote(x) for x in cmd2[1:])
+    ctx.finish(c)
 if left_out:
     tot.append("Not run: " + "; ".join(left_out) + ".")
-write(name, c, open(out).read().split("\n", 1)[1], tot, [*lines, {"totals": totals}])
+write(name, c, open(out).read().split("\n", 1)[1], tot, [*lines, *same, {"totals": totals}])
 print("\n".join(tot))
 print(f"recorded benches/records/{name}.md and .jsonl", file=sys.stderr)

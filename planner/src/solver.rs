@@ -7,7 +7,7 @@ use crate::model::*;
 use crate::rng::Rng;
 use crate::search::anneal::Worker;
 use crate::search::recreate::{recreate, Recreate};
-use crate::search::{local, Score, State};
+use crate::search::{local, State};
 use crate::{construct, PlanError};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -178,6 +178,11 @@ impl Driver<'_> {
         &self.workers[bi].best
     }
 
+    /// Some worker's best complete solution has as few routes as capacity allows.
+    fn at_fleet_floor(&self) -> bool {
+        self.workers.iter().any(Worker::at_fleet_floor)
+    }
+
     fn run(&mut self, budget: &Budget) {
         let inst = self.inst;
         let phases: &[(bool, f64)] = if self.hier {
@@ -198,14 +203,13 @@ impl Driver<'_> {
         for w in &mut self.workers {
             w.penalty = 3.0 * avg;
         }
-        // No complete solution has fewer routes: the fleet phase stops there and leaves the
-        // rest of its budget to the distance (on generated 1,000-customer R2 and RC2 days the
-        // first solution is often there already, and the phase had spent 30 % for nothing).
-        let floor = inst.fleet_floor();
-        let at_floor = |s: &Score| s.unassigned == 0.0 && s.vehicles <= floor;
+        // No complete solution has fewer routes than the fleet floor: the fleet phase stops
+        // there and leaves the rest of its budget to the distance (on generated 1,000-customer
+        // R2 and RC2 days the first solution is often there already, and the phase had spent
+        // 30 % for nothing).
         let mut phase_start = 0.0;
         for (i, &(fleet, share)) in phases.iter().enumerate() {
-            if fleet && (inst.n < 2 || at_floor(&self.best_overall(true).score(inst))) {
+            if fleet && (inst.n < 2 || self.at_fleet_floor()) {
                 continue;
             }
             // The last phase takes what the fleet phase left.
@@ -223,9 +227,7 @@ impl Driver<'_> {
                         let slice = ((*n as f64 * (f1 - f0)).round() as u64).max(1);
                         self.workers.par_iter_mut().for_each(|w| {
                             if fleet {
-                                if !at_floor(&w.best_score) {
-                                    w.fleet(inst, slice);
-                                }
+                                w.fleet(inst, slice);
                             } else {
                                 let (a, b) =
                                     ((f0 - phase_start) / share, (f1 - phase_start) / share);
@@ -241,11 +243,13 @@ impl Driver<'_> {
                         let end = start + Duration::from_secs_f64(total_time * f1 * 0.98);
                         self.workers.par_iter_mut().for_each(|w| loop {
                             let now = Instant::now();
-                            if now >= end || fleet && at_floor(&w.best_score) {
+                            if now >= end {
                                 break;
                             }
                             if fleet {
-                                w.fleet(inst, 5);
+                                if !w.fleet(inst, 5) {
+                                    break;
+                                }
                             } else {
                                 let f = (now - start).as_secs_f64() / total_time.max(1e-9);
                                 let f = ((f - phase_start) / share).clamp(0.0, 1.0);
@@ -277,7 +281,7 @@ impl Driver<'_> {
                 }
                 self.fraction_done = f1;
                 self.report(&best);
-                if fleet && at_floor(&self.best_overall(true).score(inst)) {
+                if fleet && self.at_fleet_floor() {
                     reached = f1;
                     break;
                 }

@@ -250,18 +250,12 @@ fn the_fleet_floor_is_what_capacity_alone_demands() {
 /// Solves with fewest vehicles first; the solution and the fractions of the budget at which
 /// the search reported (after each slice of each phase).
 fn hierarchical_slices(p: &Problem) -> (Solution, Vec<f64>) {
-    use std::sync::{Arc, Mutex};
-    let fractions: Arc<Mutex<Vec<f64>>> = Arc::default();
-    let seen = fractions.clone();
-    let o = SolveOptions {
+    let (o, reports) = recording(SolveOptions {
         objective: Objective::Hierarchical,
-        progress: Some(Arc::new(move |p: &Progress| {
-            seen.lock().unwrap().push(p.fraction)
-        })),
         ..opts(400)
-    };
+    });
     let s = solve_checked(p, &o);
-    let fractions = fractions.lock().unwrap().clone();
+    let fractions: Vec<f64> = reports.lock().unwrap().iter().map(|r| r.fraction).collect();
     assert!((fractions.last().unwrap() - 1.0).abs() < 1e-9);
     (s, fractions)
 }
@@ -374,14 +368,8 @@ fn haversine_matches_geo() {
 
 #[test]
 fn progress_reports_best_cost_over_time() {
-    use std::sync::{Arc, Mutex};
     let p = planner::generate::city_day(80, 4, 5);
-    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
-    let s2 = seen.clone();
-    let o = SolveOptions {
-        progress: Some(Arc::new(move |p: &Progress| s2.lock().unwrap().push(*p))),
-        ..opts(200)
-    };
+    let (o, seen) = recording(opts(200));
     solve_checked(&p, &o);
     let seen = seen.lock().unwrap();
     assert!(seen.len() >= 2);
@@ -403,4 +391,78 @@ fn json_round_trip_and_line_numbers() {
         .unwrap_err()
         .to_string();
     assert!(err.starts_with("line 3"), "{err}");
+}
+
+/// Every exchange of two jobs between two routes, each at its best place in the other's
+/// route, found by trying them all: the cost it saves at best.
+fn best_exchange_saving(inst: &planner::instance::Instance, st: &planner::search::State) -> f64 {
+    let mut best = 0.0_f64;
+    let routes = &st.routes;
+    let with = |r: usize, out: usize, into: usize, at: usize| {
+        let mut route = routes[r].clone();
+        route.nodes.retain(|&x| x != out);
+        route.nodes.insert(at, into);
+        route.update(inst);
+        route.feasible(inst).then_some(route.cost)
+    };
+    for ra in 0..routes.len() {
+        for rb in ra + 1..routes.len() {
+            let jobs = |r: usize| -> Vec<usize> {
+                routes[r]
+                    .nodes
+                    .iter()
+                    .copied()
+                    .filter(|&x| inst.is_job(x))
+                    .collect()
+            };
+            for &a in &jobs(ra) {
+                for &b in &jobs(rb) {
+                    let len = |r: usize| routes[r].nodes.len() - 1;
+                    let new_a = (1..len(ra))
+                        .filter_map(|k| with(ra, a, b, k))
+                        .reduce(f64::min);
+                    let new_b = (1..len(rb))
+                        .filter_map(|k| with(rb, b, a, k))
+                        .reduce(f64::min);
+                    if let (Some(x), Some(y)) = (new_a, new_b) {
+                        best = best.max(routes[ra].cost + routes[rb].cost - x - y);
+                    }
+                }
+            }
+        }
+    }
+    best
+}
+
+#[test]
+fn full_routes_still_exchange_jobs_each_at_its_best_place() {
+    use planner::instance::Instance;
+    use planner::search::local;
+    // Three vans of four, twelve jobs of one: every route full, so no job can move alone;
+    // only exchanges improve. After the local search no exchange of two jobs, each put at
+    // its best place in the other's route, saves anything.
+    let mut improved_somewhere = false;
+    for seed in 1..=20u64 {
+        let mut rng = planner::rng::Rng::new(seed);
+        let jobs = (0..12)
+            .map(|i| job(&format!("j{i}"), 100.0 * rng.f64(), 100.0 * rng.f64()))
+            .collect();
+        let mut p = problem(jobs, (0..3).map(|i| vehicle(&format!("v{i}"), 4)).collect());
+        for v in &mut p.vehicles {
+            v.start = loc(50.0, 50.0);
+            v.end = loc(50.0, 50.0);
+        }
+        let inst = Instance::new(&p).unwrap();
+        let mut st = planner::construct::build(&inst, &mut rng);
+        assert!(st.unassigned.is_empty() && st.routes.iter().all(|r| r.jobs == 4));
+        let before = st.cost();
+        let all: Vec<usize> = (0..inst.n).collect();
+        for _ in 0..10 {
+            local::improve_pairs(&inst, &mut st, &all, None);
+        }
+        improved_somewhere |= st.cost() < before - 1e-9;
+        let left = best_exchange_saving(&inst, &st);
+        assert!(left < 1e-6, "seed {seed}: an exchange still saves {left}");
+    }
+    assert!(improved_somewhere);
 }

@@ -159,14 +159,8 @@ fn skills_and_bad_input() {
 
 #[test]
 fn progress_is_reported() {
-    use std::sync::{Arc, Mutex};
     let (p, given, _) = day_with_held_back(40, 3, 4);
-    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
-    let s2 = seen.clone();
-    let o = SolveOptions {
-        progress: Some(Arc::new(move |p: &Progress| s2.lock().unwrap().push(*p))),
-        ..opts(0)
-    };
+    let (o, seen) = recording(opts(0));
     checked(&p, extend(&p, &given, &o).unwrap());
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 2);

@@ -3,19 +3,17 @@
 //! budgets): run explicitly with
 //! `cargo test --release -p planner --test large -- --ignored --nocapture`.
 
+mod common;
+use common::recording;
 use planner::*;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn day(jobs: usize, couriers: usize, seconds: u64) {
     let p = generate::city_day(jobs, couriers, 1);
-    let trace: Arc<Mutex<Vec<Progress>>> = Arc::default();
-    let t2 = trace.clone();
-    let o = SolveOptions {
+    let (o, trace) = recording(SolveOptions {
         time_limit: Some(Duration::from_secs(seconds)),
-        progress: Some(Arc::new(move |p: &Progress| t2.lock().unwrap().push(*p))),
         ..SolveOptions::default()
-    };
+    });
     let t = Instant::now();
     let s = solve(&p, &o).unwrap();
     let wall = t.elapsed().as_secs_f64();

@@ -22,6 +22,8 @@ pub struct Worker {
     cand: State,
     /// Routes where `cur` may differ from `best`.
     best_dirty: Vec<usize>,
+    /// No complete solution has fewer routes (`Instance::fleet_floor`).
+    fleet_floor: usize,
 }
 
 impl Worker {
@@ -37,6 +39,7 @@ impl Worker {
             penalty: f64::INFINITY,
             best_dirty: Vec::new(),
             cand: start.clone(),
+            fleet_floor: inst.fleet_floor(),
         }
     }
 
@@ -146,11 +149,20 @@ impl Worker {
         }
     }
 
+    /// Whether this worker's best serves everything with as few routes as capacity allows.
+    pub fn at_fleet_floor(&self) -> bool {
+        self.best_score.unassigned == 0.0 && self.best_score.vehicles <= self.fleet_floor
+    }
+
     /// SISR fleet minimisation: whenever everything is served, record it and drop a route;
-    /// accept a candidate leaving fewer jobs out or jobs that were out less often.
-    pub fn fleet(&mut self, inst: &Instance, iters: u64) {
+    /// accept a candidate leaving fewer jobs out or jobs that were out less often. Returns
+    /// whether fewer routes may still be found (false once the best is at the fleet floor).
+    pub fn fleet(&mut self, inst: &Instance, iters: u64) -> bool {
         let prm = RuinParams::default();
         for _ in 0..iters {
+            if self.at_fleet_floor() {
+                return false;
+            }
             self.iterations += 1;
             if self.cur.unassigned.is_empty() {
                 let sc = self.cur.score(inst);
@@ -163,7 +175,7 @@ impl Worker {
                     .filter(|&r| !self.cur.routes[r].is_empty() && self.cur.routes[r].locked == 0)
                     .collect();
                 if used.len() <= 1 {
-                    return;
+                    return false;
                 }
                 // The route with fewest jobs half of the time, else a random one.
                 let r = if self.rng.f64() < 0.5 {
@@ -215,5 +227,6 @@ impl Worker {
                 self.best_dirty.clear();
             }
         }
+        !self.at_fleet_floor()
     }
 }

@@ -1,5 +1,6 @@
 //! Local search on good solutions: best-improvement relocate of single jobs (within and
-//! between routes), using the constant-time insertion checks.
+//! between routes), using the constant-time insertion checks; swap, 2-opt*, or-opt and SWAP*
+//! between a job's route and its neighbours'.
 
 use super::{State, NONE};
 use crate::instance::Instance;
@@ -137,8 +138,8 @@ fn pairs_intact(inst: &Instance, seq: &[usize]) -> bool {
     open.is_empty()
 }
 
-/// Inter-route swap, 2-opt* (tail exchange) and or-opt (moving strings of 2-3 jobs) between
-/// each job of `jobs` and its granular neighbours; first improvement, a few passes.
+/// Inter-route swap, 2-opt* (tail exchange), or-opt (moving strings of 2-3 jobs) and SWAP*
+/// between each job of `jobs` and its granular neighbours; first improvement, a few passes.
 pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: Option<Instant>) {
     let Some(first) = st.routes.first() else {
         return;
@@ -196,6 +197,7 @@ pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: 
                         moves.push((na, nb));
                     }
                 }
+                let mut done = false;
                 for (na, nb) in moves {
                     if !rebuild(inst, &st.routes[ra], &na, &mut s1)
                         || !rebuild(inst, &st.routes[rb], &nb, &mut s2)
@@ -213,14 +215,68 @@ pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: 
                         }
                         st.touch(ra);
                         st.touch(rb);
-                        improved = true;
+                        done = true;
                         break;
                     }
                 }
+                improved |= done || swap_star(inst, st, (a, ra), (b, rb), &mut s1, &mut s2);
             }
         }
         if !improved {
             break;
         }
     }
+}
+
+/// SWAP* (Vidal 2022): `a` and `b` trade routes, each at its best place in the other's route
+/// rather than at the other's old place. Full routes (a fleet at its capacity floor) cannot
+/// take a job by relocation, and a swap in place seldom suits both time windows; this
+/// exchanges jobs of like size between them. Returns whether it improved.
+fn swap_star(
+    inst: &Instance,
+    st: &mut State,
+    (a, ra): (usize, usize),
+    (b, rb): (usize, usize),
+    without_a: &mut Route,
+    without_b: &mut Route,
+) -> bool {
+    let plain = |j: usize| inst.is_unit(j) && !inst.is_pickup(j);
+    if !plain(a) || !plain(b) {
+        return false;
+    }
+    let old = st.routes[ra].cost + st.routes[rb].cost;
+    for (out, r, j) in [(&mut *without_a, ra, a), (&mut *without_b, rb, b)] {
+        out.clone_from(&st.routes[r]);
+        out.nodes.retain(|&x| x != j);
+        out.update(inst);
+        if !out.feasible(inst) {
+            return false;
+        }
+    }
+    let room = old - without_a.cost - without_b.cost - 1e-7;
+    if room <= 0.0 {
+        return false;
+    }
+    let Some((cb, kb, kb2)) = without_a.best_insertion(inst, b, room, || false) else {
+        return false;
+    };
+    let Some((_, ka, ka2)) = without_b.best_insertion(inst, a, room - cb, || false) else {
+        return false;
+    };
+    without_a.insert_unit(inst, b, (kb, kb2));
+    without_b.insert_unit(inst, a, (ka, ka2));
+    // The insertion prices are exact for distance; checked again for the priced day.
+    if !without_a.feasible(inst)
+        || !without_b.feasible(inst)
+        || without_a.cost + without_b.cost >= old - 1e-7
+    {
+        return false;
+    }
+    st.routes[ra].clone_from(without_a);
+    st.routes[rb].clone_from(without_b);
+    st.route_of[a] = rb as u32;
+    st.route_of[b] = ra as u32;
+    st.touch(ra);
+    st.touch(rb);
+    true
 }

@@ -1,6 +1,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use planner::*;
+use std::sync::{Arc, Mutex};
+
+pub type Reports = Arc<Mutex<Vec<Progress>>>;
+
+/// `o` with a progress callback that keeps every report, and the reports.
+pub fn recording(o: SolveOptions) -> (SolveOptions, Reports) {
+    let reports: Reports = Arc::default();
+    let sink = reports.clone();
+    let o = SolveOptions {
+        progress: Some(Arc::new(move |p: &Progress| sink.lock().unwrap().push(*p))),
+        ..o
+    };
+    (o, reports)
+}
 
 pub fn loc(x: f64, y: f64) -> Location {
     Location { lat: y, lon: x }
