@@ -156,7 +156,8 @@ impl Worker {
 
     /// SISR fleet minimisation: whenever everything is served, record it and drop a route;
     /// accept a candidate leaving fewer jobs out or jobs that were out less often. Returns
-    /// whether fewer routes may still be found (false once the best is at the fleet floor).
+    /// whether fewer routes may still be found (false once the best is at the fleet floor or
+    /// down to one route).
     pub fn fleet(&mut self, inst: &Instance, iters: u64) -> bool {
         let prm = RuinParams::default();
         for _ in 0..iters {
