@@ -405,26 +405,27 @@ fn best_exchange_saving(inst: &planner::instance::Instance, st: &planner::search
         route.update(inst);
         route.feasible(inst).then_some(route.cost)
     };
+    let jobs: Vec<Vec<usize>> = routes
+        .iter()
+        .map(|r| {
+            r.nodes
+                .iter()
+                .copied()
+                .filter(|&x| inst.is_job(x))
+                .collect()
+        })
+        .collect();
+    // `into` at its cheapest feasible place in route `r` without `out`.
+    let best_place = |r: usize, out: usize, into: usize| {
+        (1..routes[r].nodes.len() - 1)
+            .filter_map(|k| with(r, out, into, k))
+            .reduce(f64::min)
+    };
     for ra in 0..routes.len() {
         for rb in ra + 1..routes.len() {
-            let jobs = |r: usize| -> Vec<usize> {
-                routes[r]
-                    .nodes
-                    .iter()
-                    .copied()
-                    .filter(|&x| inst.is_job(x))
-                    .collect()
-            };
-            for &a in &jobs(ra) {
-                for &b in &jobs(rb) {
-                    let len = |r: usize| routes[r].nodes.len() - 1;
-                    let new_a = (1..len(ra))
-                        .filter_map(|k| with(ra, a, b, k))
-                        .reduce(f64::min);
-                    let new_b = (1..len(rb))
-                        .filter_map(|k| with(rb, b, a, k))
-                        .reduce(f64::min);
-                    if let (Some(x), Some(y)) = (new_a, new_b) {
+            for &a in &jobs[ra] {
+                for &b in &jobs[rb] {
+                    if let (Some(x), Some(y)) = (best_place(ra, a, b), best_place(rb, b, a)) {
                         best = best.max(routes[ra].cost + routes[rb].cost - x - y);
                     }
                 }

@@ -127,6 +127,22 @@ backend_test!(dispatchers_manage_the_fleet, |app: TestApp| async move {
     let (status, problem) = put(&app, &path, &dispatcher, &off_date).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "start");
+    // The date is the depot's local one: west of UTC, an evening shift of the 6th runs on
+    // UTC's 7th, and is no shift of the 7th.
+    let mut west = depot_body();
+    west["time_zone"] = json!("America/New_York");
+    let (status, west) = app.post("/depots", &dispatcher, &west).await;
+    assert_eq!(status, StatusCode::CREATED, "{west}");
+    let evening = json!({"start": "2030-05-07T00:30:00Z", "end": "2030-05-07T03:30:00Z",
+                         "start_depot_id": west["id"], "end_depot_id": west["id"]});
+    let (status, saved) = put(&app, &path, &dispatcher, &evening).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let next_day = format!("/couriers/{id}/shifts/2030-05-07");
+    let (status, problem) = put(&app, &next_day, &dispatcher, &evening).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "start");
+    let (status, _) = put(&app, &path, &dispatcher, &shift).await;
+    assert_eq!(status, StatusCode::OK);
     let mut long_break = shift.clone();
     long_break["break"]["latest"] = json!("2030-05-06T10:10:00Z");
     let (status, problem) = put(&app, &path, &dispatcher, &long_break).await;

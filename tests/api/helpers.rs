@@ -564,8 +564,20 @@ pub async fn put_shift(
     start: chrono::DateTime<chrono::Utc>,
     end: chrono::DateTime<chrono::Utc>,
 ) {
+    put_shift_on(app, courier, depot, start.date_naive(), start, end).await;
+}
+
+/// The shift of `date` from `start` to `end`: a day in a time zone east of UTC begins on
+/// the UTC day before.
+pub async fn put_shift_on(
+    app: &TestApp,
+    courier: &Value,
+    depot: &Value,
+    date: chrono::NaiveDate,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+) {
     let dispatcher = app.login("dispatcher@demo.test").await;
-    let date = start.date_naive();
     let (status, shift) = app
         .put(
             &format!("/couriers/{}/shifts/{date}", courier["id"]),

@@ -105,7 +105,12 @@ pub fn put_shift(
     date: NaiveDate,
     s: &ShiftInput,
 ) -> ApiResult<ShiftRow> {
-    check_shift(date, s)?;
+    // The date is the start depot's local one (UTC when the depot is unknown: that is
+    // reported below).
+    let zone = fleet::find_depot(conn, s.start_depot_id)?
+        .and_then(|d| d.time_zone.parse().ok())
+        .unwrap_or(chrono_tz::UTC);
+    check_shift(date, s, zone)?;
     fleet::find_courier(conn, courier_id)?.ok_or(ApiError::NotFound)?;
     for (field, id) in [
         ("start_depot_id", s.start_depot_id),
@@ -129,16 +134,18 @@ pub fn put_shift(
     )?)
 }
 
-/// A shift covers its date (it may start the evening before or end after midnight, as
-/// night shifts do, but lasts at most a day) and its break fits inside it.
-fn check_shift(date: NaiveDate, s: &ShiftInput) -> ApiResult<()> {
+/// A shift covers its date in the depot's time zone `zone` (it may start the evening before
+/// or end after midnight, as night shifts do, but lasts at most a day) and its break fits
+/// inside it.
+fn check_shift(date: NaiveDate, s: &ShiftInput, zone: chrono_tz::Tz) -> ApiResult<()> {
     let mut errors = Vec::new();
     if s.end <= s.start {
         errors.push(FieldError::new("end", messages::WINDOW_ORDER));
     } else if s.end - s.start > chrono::Duration::hours(24) {
         errors.push(FieldError::new("end", messages::SHIFT_TOO_LONG));
     }
-    let touches_date = s.start.date_naive() <= date && s.end.date_naive() >= date;
+    let local_date = |at: DateTime<Utc>| at.with_timezone(&zone).date_naive();
+    let touches_date = local_date(s.start) <= date && local_date(s.end) >= date;
     if !touches_date {
         errors.push(FieldError::new("start", messages::SHIFT_OFF_DATE));
     }

@@ -37,13 +37,15 @@ pub const NO_ROOM: &str = "no_room";
 /// A visit placed today starts at least this long from now.
 const LEAD_MINUTES: i64 = 15;
 
-/// The new visits waiting for a published day (today or tomorrow), as (plan, job): never
-/// tried, with a window left on that day, and on no route or left-out list of its plan.
+/// The new visits waiting for a published day (one under way, by any depot's local date, or
+/// tomorrow), as (plan, job): never tried, with a window left on that day, and on no route
+/// or left-out list of its plan.
 /// Cheap when nothing is new: the day's published plans, then the unplanned jobs due by
 /// then (none before tomorrow's plan is published, but today's new ones).
 pub fn waiting(conn: &mut DbConnection, now: DateTime<Utc>) -> ApiResult<Vec<(PlanId, JobId)>> {
-    let today = now.date_naive();
-    let published = plans::published_between(conn, today, today + Duration::days(2))?;
+    // A depot's date is its local one: west of UTC its day goes on into UTC's next.
+    let (yesterday, _) = domain::eta::days_under_way(now.naive_utc());
+    let published = plans::published_between(conn, yesterday, yesterday + Duration::days(3))?;
     let Some(last) = published.iter().map(|p| p.date).max() else {
         return Ok(Vec::new());
     };
@@ -175,10 +177,13 @@ fn day_windows(
     (!windows.is_empty()).then_some(windows)
 }
 
-/// The late visits of today's published plans that may move, as (plan, job).
+/// The late visits of the published plans under way that may move, as (plan, job): the
+/// days the ETA sweep re-times, since a depot's local date may be UTC's day before or after.
 pub fn late(conn: &mut DbConnection, now: DateTime<Utc>) -> ApiResult<Vec<(PlanId, JobId)>> {
-    let today = now.date_naive();
-    Ok(plans::late_visits(conn, (today, today))?)
+    Ok(plans::late_visits(
+        conn,
+        domain::eta::days_under_way(now.naive_utc()),
+    )?)
 }
 
 /// Of `late` (as `late` lists them), in the same order, the visits a relief would move now:
