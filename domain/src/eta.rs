@@ -79,8 +79,8 @@ pub struct Retimed {
     pub end: NaiveDateTime,
 }
 
-/// The plans' days that can be under way at `now`: plans are dated in UTC, and a day may
-/// have begun on the UTC day before or run into the next.
+/// The plans' days that can be under way at `now`: a plan's date is its depots' local one,
+/// so its day may have begun on the UTC day before or run into the next.
 pub fn days_under_way(now: NaiveDateTime) -> (NaiveDate, NaiveDate) {
     let today = now.date();
     (today - Duration::days(1), today + Duration::days(1))
