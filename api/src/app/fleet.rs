@@ -107,17 +107,16 @@ pub fn put_shift(
 ) -> ApiResult<ShiftRow> {
     // The date is the start depot's local one (UTC when the depot is unknown: that is
     // reported below).
-    let zone = fleet::find_depot(conn, s.start_depot_id)?
+    let start_depot = fleet::find_depot(conn, s.start_depot_id)?;
+    let zone = start_depot
+        .as_ref()
         .and_then(|d| d.time_zone.parse().ok())
         .unwrap_or(chrono_tz::UTC);
     check_shift(date, s, zone)?;
     fleet::find_courier(conn, courier_id)?.ok_or(ApiError::NotFound)?;
-    for (field, id) in [
-        ("start_depot_id", s.start_depot_id),
-        ("end_depot_id", s.end_depot_id),
-    ] {
-        fleet::find_depot(conn, id)?.ok_or_else(|| ApiError::field(field, messages::NOT_FOUND))?;
-    }
+    let unknown = |field| ApiError::field(field, messages::NOT_FOUND);
+    start_depot.ok_or_else(|| unknown("start_depot_id"))?;
+    fleet::find_depot(conn, s.end_depot_id)?.ok_or_else(|| unknown("end_depot_id"))?;
     Ok(fleet::put_shift(
         conn,
         &NewShift {

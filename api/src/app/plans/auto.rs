@@ -43,9 +43,10 @@ const LEAD_MINUTES: i64 = 15;
 /// Cheap when nothing is new: the day's published plans, then the unplanned jobs due by
 /// then (none before tomorrow's plan is published, but today's new ones).
 pub fn waiting(conn: &mut DbConnection, now: DateTime<Utc>) -> ApiResult<Vec<(PlanId, JobId)>> {
-    // A depot's date is its local one: west of UTC its day goes on into UTC's next.
-    let (yesterday, _) = domain::eta::days_under_way(now.naive_utc());
-    let published = plans::published_between(conn, yesterday, yesterday + Duration::days(3))?;
+    // A depot's date is its local one: every date under way somewhere, and the day after
+    // the last of them (a published tomorrow).
+    let (first, last_under_way) = domain::eta::days_under_way(now.naive_utc());
+    let published = plans::published_between(conn, first, last_under_way + Duration::days(1))?;
     let Some(last) = published.iter().map(|p| p.date).max() else {
         return Ok(Vec::new());
     };
