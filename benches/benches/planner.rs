@@ -50,6 +50,7 @@ fn bench(c: &mut Criterion) {
             allow_empty: false,
             blink: 0.01,
             urgency: None,
+            open_bias: 1.0,
         };
         b.iter(|| {
             cand.clone_from(&st);
@@ -69,6 +70,7 @@ fn bench(c: &mut Criterion) {
             allow_empty: true,
             blink: 0.01,
             urgency: None,
+            open_bias: 1.0,
         };
         b.iter(|| {
             cand.clone_from(&dst);

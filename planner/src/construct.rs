@@ -18,6 +18,7 @@ pub fn build(inst: &Instance, rng: &mut Rng) -> State {
             allow_empty: true,
             blink: 0.0,
             urgency: None,
+            open_bias: 1.0,
         };
         recreate(inst, &mut st, Vec::new(), rng, &rc);
         return st;

@@ -61,6 +61,7 @@ pub fn extend(
             allow_empty: true,
             blink: 0.0,
             urgency: None,
+            open_bias: 1.0,
         };
         recreate(&inst, &mut st, Vec::new(), &mut Rng::new(o.seed), &rc);
     } else {

@@ -106,6 +106,7 @@ pub fn solve(p: &Problem, o: &SolveOptions) -> Result<Solution, PlanError> {
             progress: o.progress.clone(),
             fraction_done: 0.0,
             heat: starting_heat(o.objective),
+            open_chance: open_chance(o.objective),
         };
         pool.install(|| d.run(&budget));
         iterations = d.workers.iter().map(|w| w.iterations).sum();
@@ -119,6 +120,7 @@ pub fn solve(p: &Problem, o: &SolveOptions) -> Result<Solution, PlanError> {
             blink: 0.0,
             // Some(..): always highest priority first.
             urgency: Some(&none),
+            open_bias: 1.0,
         };
         recreate(&inst, &mut best, Vec::new(), &mut rng, &rc);
     }
@@ -141,6 +143,23 @@ fn starting_heat(objective: Objective) -> f64 {
     }
 }
 
+/// How often the distance objective's walk weighs an empty route at a random share of its
+/// cost (`Worker::open_chance`). Its shortest days often use more routes than the walk
+/// reaches by true costs alone: on generated 1,000-customer R2 and RC2 days it stopped at
+/// 26-29 routes where PyVRP's shorter solutions use 31-32. On those six days at 30 s, mean
+/// distance against the walk without it (20,066 and 20,109 in two runs): 19,963 with a chance
+/// of 0.3 (share drawn from 0.1-1), 19,864 at 0.5, 19,770 at 0.7, 19,869 at 1 (share drawn
+/// from 0-1), with 28-33 routes; C1, C2, R1 and RC1 within run-to-run noise; Solomon at 1 s
+/// 0.3 % shorter in total.
+/// The other objectives keep 0: fewest vehicles first must not open routes, and the
+/// objectives that price time were not measured with it.
+fn open_chance(objective: Objective) -> f64 {
+    match objective {
+        Objective::Distance => 0.6,
+        _ => 0.0,
+    }
+}
+
 struct Driver<'a> {
     inst: &'a Instance<'a>,
     hier: bool,
@@ -150,6 +169,7 @@ struct Driver<'a> {
     fraction_done: f64,
     /// The starting temperature in mean edge costs of the first solution.
     heat: f64,
+    open_chance: f64,
 }
 
 const EPOCHS: u64 = 8;
@@ -202,6 +222,7 @@ impl Driver<'_> {
         let (t_hi, t_lo) = (self.heat * avg, 0.005 * avg);
         for w in &mut self.workers {
             w.penalty = 3.0 * avg;
+            w.open_chance = self.open_chance;
         }
         // No complete solution has fewer routes than the fleet floor: the fleet phase stops
         // there and leaves the rest of its budget to the distance (on generated 1,000-customer

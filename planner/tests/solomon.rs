@@ -4,14 +4,20 @@
 
 use planner::*;
 
-fn bks(name: &str) -> (usize, f64) {
+/// The best known (vehicles, distance): fewest vehicles first, or for the distance objective
+/// the distance-minimising one (its own columns in bks.csv), which may use more vehicles.
+fn bks(name: &str, objective: Objective) -> (usize, f64) {
     let csv = include_str!("../data/solomon/bks.csv");
     let line = csv
         .lines()
         .find(|l| l.starts_with(&format!("{name},")))
         .unwrap();
     let f: Vec<&str> = line.split(',').collect();
-    (f[1].parse().unwrap(), f[2].parse().unwrap())
+    let (veh, dist) = match objective {
+        Objective::Distance => (f[4], f[5]),
+        _ => (f[1], f[2]),
+    };
+    (veh.parse().unwrap(), dist.parse().unwrap())
 }
 
 fn run(name: &str, objective: Objective, max_extra_vehicles: usize, max_gap: f64) {
@@ -29,7 +35,7 @@ fn run(name: &str, objective: Objective, max_extra_vehicles: usize, max_gap: f64
     let s = solve(&p, &o).unwrap();
     // The checker's figures, not the solution's own.
     let r = check(&p, &s).unwrap_or_else(|v| panic!("{name}: {v:?}"));
-    let (veh, dist) = bks(name);
+    let (veh, dist) = bks(name, objective);
     assert_eq!(r.unassigned, 0);
     assert!(
         r.vehicles <= veh + max_extra_vehicles,

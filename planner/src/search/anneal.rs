@@ -24,6 +24,10 @@ pub struct Worker {
     best_dirty: Vec<usize>,
     /// No complete solution has fewer routes (`Instance::fleet_floor`).
     fleet_floor: usize,
+    /// Share of the annealing steps whose recreate weighs an empty route's insertion at a
+    /// random share of its cost: a greedy insertion alone seldom opens a route, since its
+    /// first job pays the whole trip from the depot (see `solver::open_chance`).
+    pub open_chance: f64,
 }
 
 impl Worker {
@@ -40,6 +44,7 @@ impl Worker {
             best_dirty: Vec::new(),
             cand: start.clone(),
             fleet_floor: inst.fleet_floor(),
+            open_chance: 0.0,
         }
     }
 
@@ -94,10 +99,16 @@ impl Worker {
             self.cand.touched.clear();
             let before = self.cand.vehicles();
             let removed = ruin(inst, &mut self.cand, &mut self.rng, &prm);
+            let open_bias = if self.open_chance > 0.0 && self.rng.f64() < self.open_chance {
+                self.rng.f64()
+            } else {
+                1.0
+            };
             let rc = Recreate {
                 allow_empty: true,
                 blink: 0.01,
                 urgency: None,
+                open_bias,
             };
             // Hierarchical: as many routes as the ruin emptied, on any vehicle, so the fleet
             // never grows but which vehicles serve can change (heterogeneous fleets); without
@@ -199,6 +210,7 @@ impl Worker {
                 allow_empty: false,
                 blink: 0.01,
                 urgency: Some(&self.absences),
+                open_bias: 1.0,
             };
             recreate(inst, &mut self.cand, removed, &mut self.rng, &rc);
             for &j in &self.cand.unassigned {

@@ -10,6 +10,8 @@ pub struct Recreate<'a> {
     pub blink: f64,
     /// Optional per-job weight (absence counts in fleet minimisation): higher goes first.
     pub urgency: Option<&'a [u32]>,
+    /// An empty route's insertion cost is weighed at this share (1 = its true cost).
+    pub open_bias: f64,
 }
 
 /// Candidate routes for `j`: all non-empty ones for small problems, else the routes of its
@@ -114,10 +116,15 @@ pub fn recreate_opening(
         for &r in &cand {
             let bound = best.map_or(f64::INFINITY, |b| b.0);
             let blink = prm.blink;
-            if let Some((c, k, k2)) =
-                st.routes[r].best_insertion(inst, j, bound, || blink > 0.0 && rng.f64() < blink)
+            let weight = if st.routes[r].is_empty() {
+                prm.open_bias
+            } else {
+                1.0
+            };
+            if let Some((c, k, k2)) = st.routes[r]
+                .best_insertion(inst, j, bound / weight, || blink > 0.0 && rng.f64() < blink)
             {
-                best = Some((c, r, (k, k2)));
+                best = Some((c * weight, r, (k, k2)));
             }
         }
         if best.is_none() && is_big(inst, st) {
