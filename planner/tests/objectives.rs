@@ -205,21 +205,21 @@ fn insertion_prices_match_the_routes_prices_under_every_objective() {
 }
 
 /// The distance objective's walk sometimes weighs an empty route at a share of its cost
-/// (`Recreate::open_bias`), so that it reaches days with more routes: weighed at nothing, the
-/// second job takes a route of its own though the open route would take it for less; at its
-/// true cost it joins the open route.
+/// (`Recreate::open_bias`), so that it reaches days with more routes: weighed at a hundredth,
+/// the second job takes a route of its own though the open route would take it for less; at
+/// its true cost or half of it, it joins the open route.
 #[test]
 fn recreate_opens_a_route_when_empty_ones_are_weighed_down() {
     use planner::search::recreate::{recreate, Recreate};
     use planner::search::State;
     let p = common::problem(
-        vec![common::job("a", 10.0, 0.0), common::job("b", 12.0, 1.0)],
+        vec![common::job("a", 10.0, 0.0), common::job("b", 12.0, 3.0)],
         vec![common::vehicle("v1", 10), common::vehicle("v2", 10)],
     );
     let inst = Instance::new(&p)
         .unwrap()
         .for_objective(Objective::Distance);
-    for (open_bias, routes) in [(1.0, 1), (0.5, 1), (0.0, 2)] {
+    for (open_bias, routes) in [(1.0, 1), (0.5, 1), (0.01, 2)] {
         for seed in 0..8 {
             let mut st = State::new(&inst);
             let rc = Recreate {

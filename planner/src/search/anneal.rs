@@ -100,7 +100,8 @@ impl Worker {
             let before = self.cand.vehicles();
             let removed = ruin(inst, &mut self.cand, &mut self.rng, &prm);
             let open_bias = if self.open_chance > 0.0 && self.rng.f64() < self.open_chance {
-                self.rng.f64()
+                // (0, 1]: a share of 0 would divide the recreate's bound by zero.
+                1.0 - self.rng.f64()
             } else {
                 1.0
             };

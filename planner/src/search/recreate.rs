@@ -10,7 +10,8 @@ pub struct Recreate<'a> {
     pub blink: f64,
     /// Optional per-job weight (absence counts in fleet minimisation): higher goes first.
     pub urgency: Option<&'a [u32]>,
-    /// An empty route's insertion cost is weighed at this share (1 = its true cost).
+    /// An empty route's insertion cost is weighed at this share, in (0, 1] (1 = its true
+    /// cost; less opens routes a greedy insertion never would).
     pub open_bias: f64,
 }
 
