@@ -129,16 +129,21 @@ pub fn solve(p: &Problem, o: &SolveOptions) -> Result<Solution, PlanError> {
     Ok(sol)
 }
 
-/// The distance objective's walk starts hotter (twice the mean edge, was half): Solomon at 1 s,
-/// mean gap to the distance best-known 1.13 % -> 0.71 %; 1,000 customers at 30 s about 1 %
-/// shorter (benches/records/large-1000-30s-distance.md); three and four times were no better.
+/// The distance objective's walk starts hotter (four times the mean edge, was half): Solomon at
+/// 1 s, mean gap to the distance best-known 1.13 % -> 0.71 % at twice; 1,000 customers at 30 s
+/// about 1 % shorter (benches/records/large-1000-30s-distance.md), where three and four times
+/// were no better. Since the walk opens routes (`open_chance`) and straight-line travel is
+/// computed inline (1.7 times the steps), four times is better on the six generated R2 and
+/// RC2 days at 30 s: mean distance 19,750 and 19,781 (two runs) against 19,844-19,862 at
+/// twice (three runs), 19,981 at once, 19,755 at eight times; C1, C2, R1 and RC1 within
+/// noise (121,843 against 121,878 for the four); Solomon at 1 s 0.13 % shorter in total.
 /// The others keep half: with fewest vehicles first it made no difference beyond run-to-run
 /// noise (Solomon at 1 s, 1,000 customers at the smallest fleet), and the objectives that
 /// price time are on another scale (a balanced route's squared duration: a hotter walk lost
 /// the balanced objective's test).
 fn starting_heat(objective: Objective) -> f64 {
     match objective {
-        Objective::Distance => 2.0,
+        Objective::Distance => 4.0,
         _ => 0.5,
     }
 }

@@ -467,3 +467,51 @@ fn full_routes_still_exchange_jobs_each_at_its_best_place() {
     }
     assert!(improved_somewhere);
 }
+
+#[test]
+fn a_route_that_crosses_itself_is_turned_round() {
+    use planner::instance::Instance;
+    use planner::search::{local, State};
+    // One van, ten jobs visited in a random order: a route full of crossings. Relocation
+    // and or-opt move one to three jobs; after the local search no reversal of any stretch
+    // of the route saves anything, and the checker accepts the result.
+    for seed in 1..=20u64 {
+        let mut rng = planner::rng::Rng::new(seed);
+        let jobs = (0..10)
+            .map(|i| job(&format!("j{i}"), 100.0 * rng.f64(), 100.0 * rng.f64()))
+            .collect();
+        let mut p = problem(jobs, vec![vehicle("v", 20)]);
+        p.vehicles[0].shift = TimeWindow::new(0.0, 10_000.0);
+        let inst = Instance::new(&p).unwrap();
+        let mut st = State::new(&inst);
+        for j in 0..inst.n {
+            st.insert(&inst, j, 0, (j, j));
+        }
+        st.unassigned.clear();
+        let before = st.cost();
+        let all: Vec<usize> = (0..inst.n).collect();
+        for _ in 0..10 {
+            local::improve_pairs(&inst, &mut st, &all, None);
+        }
+        let route = &st.routes[0];
+        assert_eq!(route.jobs, 10);
+        assert!(
+            st.cost() < before - 1e-9,
+            "seed {seed}: nothing turned round"
+        );
+        let jobs: Vec<usize> = route.nodes[1..route.nodes.len() - 1].to_vec();
+        for i in 0..jobs.len() {
+            for k in i + 1..jobs.len() {
+                let mut turned = route.clone();
+                turned.nodes[1 + i..=1 + k].reverse();
+                turned.update(&inst);
+                assert!(
+                    turned.cost >= route.cost - 1e-6,
+                    "seed {seed}: turning jobs {i}..={k} round still saves {}",
+                    route.cost - turned.cost
+                );
+            }
+        }
+        check(&p, &planner::solver::to_solution(&inst, &st)).expect("checker accepts");
+    }
+}

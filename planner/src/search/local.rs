@@ -139,7 +139,8 @@ fn pairs_intact(inst: &Instance, seq: &[usize]) -> bool {
 }
 
 /// Inter-route swap, 2-opt* (tail exchange), or-opt (moving strings of 2-3 jobs) and SWAP*
-/// between each job of `jobs` and its granular neighbours; first improvement, a few passes.
+/// between each job of `jobs` and its granular neighbours in other routes, 2-opt with those
+/// in its own; first improvement, a few passes.
 pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: Option<Instant>) {
     let Some(first) = st.routes.first() else {
         return;
@@ -158,7 +159,11 @@ pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: 
             {
                 let b = b as usize;
                 let (ra, rb) = (st.route_of[a], st.route_of[b]);
-                if ra == NONE || rb == NONE || ra == rb || inst.is_fixed[a] || inst.is_fixed[b] {
+                if ra == NONE || rb == NONE || inst.is_fixed[a] || inst.is_fixed[b] {
+                    continue;
+                }
+                if ra == rb {
+                    improved |= two_opt(inst, st, ra as usize, (a, b), &mut s1);
                     continue;
                 }
                 let (ra, rb) = (ra as usize, rb as usize);
@@ -226,6 +231,46 @@ pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: 
             break;
         }
     }
+}
+
+/// 2-opt within one route: the stretch between neighbours `a` and `b` is reversed so that they
+/// become adjacent, `a` before `b` or after it. Relocation and or-opt move short strings; a
+/// long route (wide time windows) that crosses itself needs a whole stretch turned round.
+/// Returns whether it improved.
+fn two_opt(
+    inst: &Instance,
+    st: &mut State,
+    r: usize,
+    (a, b): (usize, usize),
+    out: &mut Route,
+) -> bool {
+    let jobs = jobs_of(inst, &st.routes[r]);
+    let (Some(ia), Some(ib)) = (
+        jobs.iter().position(|&x| x == a),
+        jobs.iter().position(|&x| x == b),
+    ) else {
+        return false;
+    };
+    let (lo, hi) = (ia.min(ib), ia.max(ib));
+    // Edges (lo, lo+1) and (hi, hi+1) become (lo, hi) and (lo+1, hi+1); or edges (lo-1, lo)
+    // and (hi-1, hi) become (lo-1, hi-1) and (lo, hi).
+    let stretches = [(lo + 1, hi), (lo, hi.saturating_sub(1))];
+    let old = st.routes[r].cost;
+    let mut seq = Vec::with_capacity(jobs.len());
+    for (from, to) in stretches {
+        if from >= to || from < st.routes[r].locked {
+            continue;
+        }
+        seq.clear();
+        seq.extend_from_slice(&jobs);
+        seq[from..=to].reverse();
+        if rebuild(inst, &st.routes[r], &seq, out) && out.cost < old - 1e-7 {
+            st.routes[r].clone_from(out);
+            st.touch(r);
+            return true;
+        }
+    }
+    false
 }
 
 /// SWAP* (Vidal 2022): `a` and `b` trade routes, each at its best place in the other's route
