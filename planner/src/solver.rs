@@ -155,9 +155,9 @@ fn starting_heat(objective: Objective) -> f64 {
 /// distance against the walk without it (20,066 and 20,109 in two runs): 19,963 with a chance
 /// of 0.3 (share drawn from 0.1-1), 19,864 at 0.5, 19,770 at 0.7, 19,869 at 1 (share drawn
 /// from 0-1), with 28-33 routes; C1, C2, R1 and RC1 within run-to-run noise; Solomon at 1 s
-/// 0.3 % shorter in total. 0.6 in the record of all 18 days with the peers
-/// (benches/records/large-1000-30s-distance-four-peers.md): R2 and RC2 0.6 % and 0.8 % longer
-/// than PyVRP, from 1.5 % and 1.9 %.
+/// 0.3 % shorter in total. 0.6 in the run of all 18 days with the peers of build 6809b95
+/// (benches/records/large-1000-30s-distance-four-peers.md, since re-run): R2 and RC2 0.6 % and
+/// 0.8 % longer than PyVRP, from 1.5 % and 1.9 %.
 /// The other objectives keep 0: fewest vehicles first wants fewer routes, not more, and the
 /// objectives that price time were not measured with it.
 fn open_chance(objective: Objective) -> f64 {
