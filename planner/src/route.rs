@@ -328,10 +328,9 @@ impl Route {
         let (a, b, pj) = (self.eloc[k], self.eloc[nx], inst.point[j]);
         let tr = &inst.travel;
         let veh = &inst.problem.vehicles[self.v];
-        let (ta, tb) = (tr.time(a, pj), tr.time(pj, b));
-        let tab = if a == b { 0.0 } else { tr.time(a, b) };
-        let dab = if a == b { 0.0 } else { tr.dist(a, b) };
-        let dd = tr.dist(a, pj) + tr.dist(pj, b) - dab;
+        let ((da, ta), (db, tb)) = (tr.both(a, pj), tr.both(pj, b));
+        let (dab, tab) = tr.leg(a, b);
+        let dd = da + db - dab;
         let dt = ta + tb - tab;
         let travel_only = inst.pricing == Pricing::Travel;
         let mut delta = veh.cost_per_distance * dd;

@@ -141,19 +141,28 @@ impl TravelTable {
         }
     }
 
-    /// Distance and duration together (one computation when they are proportional).
+    /// Distance and duration together: one match, one index or one computation.
     #[inline]
     pub fn both(&self, a: usize, b: usize) -> (f64, f64) {
         match self {
-            TravelTable::Lazy(t, f) if !f.is_nan() => {
+            TravelTable::Dense {
+                n,
+                dist,
+                factor,
+                dur,
+            } => {
+                let i = a * n + b;
+                let d = dist[i];
+                (d, if dur.is_empty() { d * factor } else { dur[i] })
+            }
+            TravelTable::Lazy(t, f) => {
                 let d = t.distance(a, b);
-                (d, d * f)
+                (d, if f.is_nan() { t.duration(a, b) } else { d * f })
             }
             TravelTable::Plane(t, f) => {
                 let d = t.distance(a, b);
                 (d, d * f)
             }
-            _ => (self.dist(a, b), self.time(a, b)),
         }
     }
     #[inline]
@@ -196,18 +205,20 @@ pub fn points(p: &Problem) -> Vec<Location> {
     pts
 }
 
+/// Straight lines between the points, (lon, lat) taken as (x, y).
+fn euclidean(points: &[Location], speed: f64) -> EuclideanTravel {
+    EuclideanTravel {
+        points: points.iter().map(|l| [l.lon, l.lat]).collect(),
+        speed,
+    }
+}
+
 /// Builds the travel model for a problem (errors: matrix of the wrong size, road service
 /// unreachable).
 pub fn model(p: &Problem) -> Result<(Box<dyn Travel>, f64), PlanError> {
     let pts = points(p);
     Ok(match &p.travel {
-        TravelSpec::Euclidean { speed } => (
-            Box::new(EuclideanTravel {
-                points: pts.iter().map(|l| [l.lon, l.lat]).collect(),
-                speed: *speed,
-            }),
-            1.0 / speed,
-        ),
+        TravelSpec::Euclidean { speed } => (Box::new(euclidean(&pts, *speed)), 1.0 / speed),
         TravelSpec::Haversine { detour, speed } => (
             Box::new(HaversineTravel::new(
                 pts.iter().map(|l| Point::new(l.lon, l.lat)).collect(),
@@ -242,23 +253,37 @@ pub fn model(p: &Problem) -> Result<(Box<dyn Travel>, f64), PlanError> {
     })
 }
 
-/// Above this many points straight lines are computed inline rather than tabled: a Solomon
-/// file's 150-point table (180 KB) stays in cache and beats square roots (R101, 100,000
-/// iterations: 7.3-7.5 s against 8.2-8.4 s); a 1,000-customer file's 1,500-point table
-/// (18 MB) does not (R2-like, 40,000 iterations: 15.7 s against 9.1 s). Sizes between were
-/// not measured.
-pub const PLANE_ABOVE: usize = 500;
+/// Above this many points straight lines are computed inline rather than tabled: a small
+/// table stays in cache and beats square roots, a large one does not. One ruin-and-recreate
+/// step (`cargo bench -p benches --bench planner -- "straight lines"`), table against inline:
+/// R201, 150 points, 28.4 against 30.4 us; R2-like, 300 points, 51.3 against 53.4 us; 450
+/// points, 71.5 against 68.0 us; 1,500 points (an 18 MB table), 171.7 against 80.6 us.
+pub const PLANE_ABOVE: usize = 400;
 
+/// The search's travel: straight lines inline above `PLANE_ABOVE` points, else `tabled`.
 pub fn table(p: &Problem) -> Result<TravelTable, PlanError> {
-    let n = p.task_count() + 2 * p.vehicles.len();
-    if let (TravelSpec::Euclidean { speed }, true) = (&p.travel, n > PLANE_ABOVE) {
-        let speed = *speed;
-        let points = points(p).iter().map(|l| [l.lon, l.lat]).collect();
-        return Ok(TravelTable::Plane(
-            EuclideanTravel { points, speed },
-            1.0 / speed,
-        ));
+    if p.task_count() + 2 * p.vehicles.len() > PLANE_ABOVE {
+        if let Some(t) = plane(p) {
+            return Ok(t);
+        }
     }
+    tabled(p)
+}
+
+/// Straight lines computed inline; `None` unless the problem's travel is straight lines.
+pub fn plane(p: &Problem) -> Option<TravelTable> {
+    match p.travel {
+        TravelSpec::Euclidean { speed } => Some(TravelTable::Plane(
+            euclidean(&points(p), speed),
+            1.0 / speed,
+        )),
+        _ => None,
+    }
+}
+
+/// A dense table up to `DENSE_LIMIT` points, the model computed leg by leg above.
+pub fn tabled(p: &Problem) -> Result<TravelTable, PlanError> {
+    let n = p.task_count() + 2 * p.vehicles.len();
     let (m, factor) = model(p)?;
     if n > DENSE_LIMIT {
         return Ok(TravelTable::Lazy(m, factor));
