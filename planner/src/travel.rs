@@ -255,9 +255,9 @@ pub fn model(p: &Problem) -> Result<(Box<dyn Travel>, f64), PlanError> {
 
 /// Above this many points straight lines are computed inline rather than tabled: a small
 /// table stays in cache and beats square roots, a large one does not. One ruin-and-recreate
-/// step (`cargo bench -p benches --bench planner -- "straight lines"`), table against inline:
-/// R201, 150 points, 28.4 against 30.4 us; R2-like, 300 points, 51.3 against 53.4 us; 450
-/// points, 71.5 against 68.0 us; 1,500 points (an 18 MB table), 171.7 against 80.6 us.
+/// step, table against inline (`benches/records/criterion.md`, "straight lines"): R201, 150
+/// points, 28.5 against 36.8 us; R2-like, 300 points, 52.7 against 58.1 us; 450 points, 71.8
+/// against 69.3 us; 1,500 points (an 18 MB table), 154 against 84.9 us.
 pub const PLANE_ABOVE: usize = 400;
 
 /// The search's travel: straight lines inline above `PLANE_ABOVE` points, else `tabled`.
