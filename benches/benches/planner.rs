@@ -82,13 +82,13 @@ fn straight_lines(c: &mut Criterion) {
         planner::io::solomon::parse(&text).unwrap()
     };
     let sizes = [
-        ("R201".to_string(), problem("R201")),
-        ("R2-like 200".to_string(), generated(200)),
-        ("R2-like 300".to_string(), generated(300)),
-        ("R2-like 1000".to_string(), generated(1000)),
+        ("R201", problem("R201")),
+        ("R2-like 200", generated(200)),
+        ("R2-like 300", generated(300)),
+        ("R2-like 1000", generated(1000)),
     ];
     for (name, p) in &sizes {
-        let points = p.task_count() + 2 * p.vehicles.len();
+        let points = planner::travel::point_count(p);
         for (variant, table) in [
             ("table", planner::travel::tabled(p).unwrap()),
             ("inline", planner::travel::plane(p).unwrap()),

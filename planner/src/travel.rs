@@ -192,6 +192,11 @@ impl TravelTable {
     }
 }
 
+/// How many points a problem has in the numbering above.
+pub fn point_count(p: &Problem) -> usize {
+    p.task_count() + 2 * p.vehicles.len()
+}
+
 /// All points of a problem in the numbering above.
 pub fn points(p: &Problem) -> Vec<Location> {
     let mut pts: Vec<Location> = (0..p.task_count())
@@ -262,7 +267,7 @@ pub const PLANE_ABOVE: usize = 400;
 
 /// The search's travel: straight lines inline above `PLANE_ABOVE` points, else `tabled`.
 pub fn table(p: &Problem) -> Result<TravelTable, PlanError> {
-    if p.task_count() + 2 * p.vehicles.len() > PLANE_ABOVE {
+    if point_count(p) > PLANE_ABOVE {
         if let Some(t) = plane(p) {
             return Ok(t);
         }
@@ -283,7 +288,7 @@ pub fn plane(p: &Problem) -> Option<TravelTable> {
 
 /// A dense table up to `DENSE_LIMIT` points, the model computed leg by leg above.
 pub fn tabled(p: &Problem) -> Result<TravelTable, PlanError> {
-    let n = p.task_count() + 2 * p.vehicles.len();
+    let n = point_count(p);
     let (m, factor) = model(p)?;
     if n > DENSE_LIMIT {
         return Ok(TravelTable::Lazy(m, factor));
