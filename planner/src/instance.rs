@@ -72,6 +72,8 @@ pub struct Instance<'a> {
     /// Vehicle "type" id (identical vehicles share one): an empty route per type is enough
     /// to try when inserting.
     pub vtype: Vec<usize>,
+    /// How many types there are (a search for one empty route of each stops at this many).
+    pub vtypes: usize,
     pub neighbours: Vec<Vec<u32>>,
     /// Fixed prefix per vehicle (job indices).
     pub fixed: Vec<Vec<usize>>,
@@ -297,6 +299,7 @@ impl<'a> Instance<'a> {
             compat,
             reason: vec![None; n],
             weight: tasks.iter().map(|t| 1.0 + t.priority() as f64).collect(),
+            vtypes: reps.len(),
             vtype,
             neighbours: Vec::new(),
             fixed,

@@ -18,8 +18,10 @@ pub struct Route {
     pub nodes: Vec<usize>,
     /// Effective travel point per position (a break is where the previous stop was).
     pub eloc: Vec<usize>,
-    /// Travel time into each position.
+    /// Travel time and distance into each position (an insertion reads the leg it replaces
+    /// from them instead of computing it again).
     pub tt: Vec<f64>,
+    pub td: Vec<f64>,
     /// Distance and travel time from the start to each position (a shipment's insertion
     /// prices the stretch between its two steps with them).
     pub cdist: Vec<f64>,
@@ -52,6 +54,7 @@ impl Clone for Route {
             nodes: self.nodes.clone(),
             eloc: self.eloc.clone(),
             tt: self.tt.clone(),
+            td: self.td.clone(),
             cdist: self.cdist.clone(),
             ctime: self.ctime.clone(),
             arr: self.arr.clone(),
@@ -77,6 +80,7 @@ impl Clone for Route {
         self.nodes.clone_from(&o.nodes);
         self.eloc.clone_from(&o.eloc);
         self.tt.clone_from(&o.tt);
+        self.td.clone_from(&o.td);
         self.cdist.clone_from(&o.cdist);
         self.ctime.clone_from(&o.ctime);
         self.arr.clone_from(&o.arr);
@@ -108,6 +112,7 @@ impl Route {
             nodes,
             eloc: Vec::new(),
             tt: Vec::new(),
+            td: Vec::new(),
             cdist: Vec::new(),
             ctime: Vec::new(),
             arr: Vec::new(),
@@ -140,6 +145,7 @@ impl Route {
         let d = inst.dims;
         self.eloc.resize(len, 0);
         self.tt.resize(len, 0.0);
+        self.td.resize(len, 0.0);
         self.cdist.resize(len, 0.0);
         self.ctime.resize(len, 0.0);
         self.arr.resize(len, 0.0);
@@ -173,6 +179,7 @@ impl Route {
             dist += dd;
             time += tt;
             self.tt[k] = tt;
+            self.td[k] = dd;
             self.cdist[k] = dist;
             self.ctime[k] = time;
             self.arr[k] = self.dep[k - 1] + tt;
@@ -325,11 +332,22 @@ impl Route {
         while inst.is_break(self.nodes[nx]) {
             nx += 1;
         }
+        // The windows alone rule out most places on a long day, before any leg is read:
+        // leaving `k` after `j`'s last window closes, or `j`'s first possible end already
+        // past the latest start at `nx`.
+        let w = &inst.windows[j];
+        let (Some(first), Some(last_window)) = (w.first(), w.last()) else {
+            return None;
+        };
+        if self.dep[k] > last_window.end || first.start + inst.service[j] > self.latest[nx] + EPS {
+            return None;
+        }
         let (a, b, pj) = (self.eloc[k], self.eloc[nx], inst.point[j]);
         let tr = &inst.travel;
         let veh = &inst.problem.vehicles[self.v];
         let ((da, ta), (db, tb)) = (tr.both(a, pj), tr.both(pj, b));
-        let (dab, tab) = tr.leg(a, b);
+        // The breaks between `k` and `nx` stand where `k` is: the leg into `nx` is `a` -> `b`.
+        let (dab, tab) = (self.td[nx], self.tt[nx]);
         let dd = da + db - dab;
         let dt = ta + tb - tab;
         let travel_only = inst.pricing == Pricing::Travel;
@@ -411,7 +429,12 @@ impl Route {
             return self.best_pair_insertion(inst, j, bound, blink);
         }
         let mut best = None;
+        let closes = inst.windows[j].last().map_or(f64::NEG_INFINITY, |w| w.end);
         for k in self.locked..self.nodes.len() - 1 {
+            // Departures only grow along a route: past `j`'s last window nothing fits.
+            if self.dep[k] > closes {
+                break;
+            }
             if blink() {
                 continue;
             }
@@ -446,7 +469,12 @@ impl Route {
         let last = self.nodes.len() - 1;
         let over = |k: usize| (0..dims).any(|x| self.load[k * dims + x] + amount[x] > cap[x]);
         let mut best = None;
+        let closes = inst.windows[p].last().map_or(f64::NEG_INFINITY, |w| w.end);
         for k1 in self.locked..last {
+            // As in `best_insertion`: past the pickup's last window nothing fits.
+            if self.dep[k1] > closes {
+                break;
+            }
             if blink() || over(k1) {
                 continue;
             }

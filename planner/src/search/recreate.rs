@@ -42,6 +42,10 @@ fn candidates(inst: &Instance, st: &State, j: usize, allow_empty: bool, out: &mu
                 if !seen_types.contains(&t) {
                     seen_types.push(t);
                     out.push(r);
+                    // One of each type found: a large fleet's other routes need no look.
+                    if seen_types.len() == inst.vtypes {
+                        break;
+                    }
                 }
             }
         }
