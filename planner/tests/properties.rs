@@ -305,3 +305,48 @@ proptest! {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(config(3000))]
+    /// The constant-time insertion check against the route rebuilt with the job in place, at
+    /// every place of a route built from the case's jobs (with its break, windows, loads):
+    /// the same verdict and cost, and `best_insertion` (whose walk stops once departures pass
+    /// the job's last window) finds the cheapest of them.
+    #[test]
+    fn insertion_checks_agree_with_the_rebuilt_route(c in case(12)) {
+        let p = build(&c);
+        let inst = planner::instance::Instance::new(&p).unwrap();
+        let mut route = planner::route::Route::new(&inst, 0);
+        let mut left = Vec::new();
+        for j in (0..inst.n).filter(|&j| inst.is_job(j)) {
+            match route.best_insertion(&inst, j, f64::INFINITY, || false) {
+                Some((_, k, _)) if j % 3 != 0 => route.insert(&inst, j, k),
+                _ => left.push(j),
+            }
+        }
+        // (An empty route may be "infeasible": its break alone may not fit in the shift.)
+        prop_assert!(route.is_empty() || route.feasible(&inst));
+        for &j in &left {
+            if !inst.compatible(j, route.v) {
+                // Skills are `best_insertion`'s test, not the per-place check's.
+                prop_assert_eq!(route.best_insertion(&inst, j, f64::INFINITY, || false), None);
+                continue;
+            }
+            let mut cheapest: Option<(f64, usize, usize)> = None;
+            for k in route.locked..route.nodes.len() - 1 {
+                let mut rebuilt = route.clone();
+                rebuilt.insert(&inst, j, k);
+                let fits = rebuilt.feasible(&inst);
+                let checked = route.insert_cost(&inst, j, k, f64::INFINITY);
+                prop_assert_eq!(checked.is_some(), fits, "job {} after position {}", j, k);
+                if let Some(delta) = checked {
+                    prop_assert!((delta - (rebuilt.cost - route.cost)).abs() < 1e-6);
+                    if cheapest.is_none_or(|b| delta < b.0) {
+                        cheapest = Some((delta, k, k));
+                    }
+                }
+            }
+            prop_assert_eq!(route.best_insertion(&inst, j, f64::INFINITY, || false), cheapest);
+        }
+    }
+}
