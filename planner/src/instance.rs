@@ -54,6 +54,12 @@ pub struct Instance<'a> {
     pub service: Vec<f64>,
     /// Sorted, non-overlapping after normalisation.
     pub windows: Vec<Vec<TimeWindow>>,
+    /// Per node, the end of its last window (minus infinity without one): a route leaving a
+    /// position later cannot take it there or anywhere after.
+    pub closes: Vec<f64>,
+    /// Per node, its first window's start plus its service (infinity without a window): it
+    /// cannot be done earlier wherever it goes.
+    pub first_end: Vec<f64>,
     /// Per task, `dims` entries each: on board from the start (a job's delivery), removed
     /// here, added here (a pickup step adds its amount, a delivery step removes it).
     pub initial: Vec<i32>,
@@ -280,6 +286,15 @@ impl<'a> Instance<'a> {
                 fixed[v].push(j);
             }
         }
+        let closes = windows
+            .iter()
+            .map(|w| w.last().map_or(f64::NEG_INFINITY, |w| w.end))
+            .collect();
+        let first_end = windows
+            .iter()
+            .zip(&service)
+            .map(|(w, s)| w.first().map_or(f64::INFINITY, |w| w.start + s))
+            .collect();
         Ok(Instance {
             problem: p,
             n,
@@ -290,6 +305,8 @@ impl<'a> Instance<'a> {
             point,
             service,
             windows,
+            closes,
+            first_end,
             initial,
             delivery,
             pickup,

@@ -335,11 +335,7 @@ impl Route {
         // The windows alone rule out most places on a long day, before any leg is read:
         // leaving `k` after `j`'s last window closes, or `j`'s first possible end already
         // past the latest start at `nx`.
-        let w = &inst.windows[j];
-        let (Some(first), Some(last_window)) = (w.first(), w.last()) else {
-            return None;
-        };
-        if self.dep[k] > last_window.end || first.start + inst.service[j] > self.latest[nx] + EPS {
+        if self.dep[k] > inst.closes[j] || inst.first_end[j] > self.latest[nx] + EPS {
             return None;
         }
         let (a, b, pj) = (self.eloc[k], self.eloc[nx], inst.point[j]);
@@ -429,7 +425,7 @@ impl Route {
             return self.best_pair_insertion(inst, j, bound, blink);
         }
         let mut best = None;
-        let closes = inst.windows[j].last().map_or(f64::NEG_INFINITY, |w| w.end);
+        let closes = inst.closes[j];
         for k in self.locked..self.nodes.len() - 1 {
             // Departures only grow along a route: past `j`'s last window nothing fits.
             if self.dep[k] > closes {
@@ -469,7 +465,7 @@ impl Route {
         let last = self.nodes.len() - 1;
         let over = |k: usize| (0..dims).any(|x| self.load[k * dims + x] + amount[x] > cap[x]);
         let mut best = None;
-        let closes = inst.windows[p].last().map_or(f64::NEG_INFINITY, |w| w.end);
+        let closes = inst.closes[p];
         for k1 in self.locked..last {
             // As in `best_insertion`: past the pickup's last window nothing fits.
             if self.dep[k1] > closes {
