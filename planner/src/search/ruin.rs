@@ -77,7 +77,9 @@ pub fn ruin(inst: &Instance, st: &mut State, rng: &mut Rng, prm: &RuinParams) ->
             let s = lo + rng.below(hi - lo + 1);
             out.extend_from_slice(&seq[s..s + l]);
         } else {
-            // Split string: cut l + m, keep m in the middle.
+            // Split string: cut l + m, keep m in the middle. The paper keeps each further job
+            // with probability 0.99 (long kept stretches); on generated 1,000-customer R2
+            // and RC2 days that was 0.3 % longer than 0.5 (planner/README.md, trials).
             let mut m = 1;
             while l + m < t && rng.f64() < 0.5 {
                 m += 1;
