@@ -484,6 +484,11 @@ impl Route {
             let (mut walked_d, mut walked_t) = (da, ta);
             let mut q = k1;
             loop {
+                // The walk's time only grows: once past the delivery's last window, no later
+                // place fits either.
+                if t > inst.closes[d] {
+                    break;
+                }
                 if let Some(c) = self.delivery_after(
                     inst,
                     (p, d, k1, q),
