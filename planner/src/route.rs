@@ -504,11 +504,20 @@ impl Route {
                     break;
                 }
                 let x = self.nodes[nq];
-                let loc = if inst.is_break(x) {
-                    here
-                } else {
-                    self.eloc[nq]
-                };
+                if inst.is_break(x) {
+                    // A break stands where the stop before it is, and its latest start holds
+                    // for the route as it is; after the pickup or a walked stop it stands
+                    // elsewhere, so only its window is checked here and the next stop's
+                    // latest start decides (as in `insert_cost`).
+                    let s = earliest(&inst.windows[x], t);
+                    if !s.is_finite() {
+                        break;
+                    }
+                    t = s + inst.service[x];
+                    q = nq;
+                    continue;
+                }
+                let loc = self.eloc[nq];
                 let (dx, tx) = tr.leg(here, loc);
                 if t + tx > self.latest[nq] + EPS {
                     break;

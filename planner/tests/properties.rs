@@ -350,3 +350,114 @@ proptest! {
         }
     }
 }
+
+/// Pickup (x, y), delivery (x, y), pickup window (start, length), delivery window (start
+/// after the pickup's, length), amount carried, load taken back at the delivery (an
+/// exchange), needs `fridge`.
+type ShipmentSpec = (
+    ((f64, f64), (f64, f64)),
+    ((f64, f64), (f64, f64)),
+    (i32, i32),
+    Option<(i32, i32)>,
+    bool,
+);
+
+fn shipments(max: usize) -> impl Strategy<Value = Vec<ShipmentSpec>> {
+    let shipment = (
+        (
+            (-30.0..30.0f64, -30.0..30.0f64),
+            (-30.0..30.0f64, -30.0..30.0f64),
+        ),
+        (
+            (0.0..150.0f64, 20.0..250.0f64),
+            (0.0..80.0f64, 20.0..250.0f64),
+        ),
+        (1..3i32, 0..2i32),
+        prop::option::weighted(0.25, (0..3i32, 0..2i32)),
+        prop::bool::weighted(0.2),
+    );
+    prop::collection::vec(shipment, 1..=max)
+}
+
+fn with_shipments(c: &Case, specs: &[ShipmentSpec]) -> Problem {
+    let mut p = build(c);
+    let step = |(x, y): (f64, f64), (start, length): (f64, f64), service: f64| ShipmentStep {
+        id: None,
+        location: loc(x, y),
+        service,
+        time_windows: vec![TimeWindow::new(start, start + length)],
+        pickup: vec![],
+    };
+    p.shipments = specs
+        .iter()
+        .enumerate()
+        .map(|(i, &((from, to), (pw, dw), (a0, a1), back, fridge))| {
+            let mut delivery = step(to, (pw.0 + dw.0, dw.1), 3.0);
+            if let Some((b0, b1)) = back {
+                delivery.pickup = vec![b0, b1];
+            }
+            Shipment {
+                id: format!("s{i}"),
+                pickup: step(from, pw, 5.0),
+                delivery,
+                amount: vec![a0, a1],
+                skills: if fridge {
+                    vec!["fridge".into()]
+                } else {
+                    vec![]
+                },
+                priority: 0,
+            }
+        })
+        .collect();
+    p
+}
+
+proptest! {
+    #![proptest_config(config(5000))]
+    /// The pair insertion (the pickup's place, then one walk of the route after it for the
+    /// delivery's) against every pair of places tried by rebuilding the route with both steps
+    /// in: the same verdict, the cheapest cost, and a place whose rebuilt route is feasible at
+    /// that cost. The route holds jobs and other shipments (loads on board across the places
+    /// tried, exchanges, the vehicle's break and windows).
+    #[test]
+    fn pair_insertion_agrees_with_every_rebuilt_route(c in case(8), specs in shipments(6)) {
+        let p = with_shipments(&c, &specs);
+        let inst = planner::instance::Instance::new(&p).unwrap();
+        let mut route = planner::route::Route::new(&inst, 0);
+        let mut left = Vec::new();
+        for j in (0..inst.n).filter(|&j| inst.is_unit(j)) {
+            match route.best_insertion(&inst, j, f64::INFINITY, || false) {
+                Some((_, k, k2)) if j % 3 != 0 => route.insert_unit(&inst, j, (k, k2)),
+                _ => left.push(j),
+            }
+        }
+        prop_assert!(route.is_empty() || route.feasible(&inst));
+        for &s in left.iter().filter(|&&j| inst.is_pickup(j)) {
+            let found = route.best_insertion(&inst, s, f64::INFINITY, || false);
+            if !inst.compatible(s, route.v) {
+                prop_assert_eq!(found, None);
+                continue;
+            }
+            let mut cheapest: Option<f64> = None;
+            for k in route.locked..route.nodes.len() - 1 {
+                for k2 in k..route.nodes.len() - 1 {
+                    let mut rebuilt = route.clone();
+                    rebuilt.insert_unit(&inst, s, (k, k2));
+                    if rebuilt.feasible(&inst) {
+                        let delta = rebuilt.cost - route.cost;
+                        cheapest = Some(cheapest.map_or(delta, |b| b.min(delta)));
+                    }
+                }
+            }
+            prop_assert_eq!(found.is_some(), cheapest.is_some(), "shipment pickup {}", s);
+            if let (Some((delta, k, k2)), Some(best)) = (found, cheapest) {
+                prop_assert!((delta - best).abs() < 1e-6, "{} found, {} by rebuilding", delta, best);
+                let mut rebuilt = route.clone();
+                rebuilt.insert_unit(&inst, s, (k, k2));
+                prop_assert!(rebuilt.feasible(&inst));
+                prop_assert!((rebuilt.cost - route.cost - delta).abs() < 1e-6);
+            }
+        }
+    }
+}
