@@ -505,10 +505,10 @@ impl Route {
                 }
                 let x = self.nodes[nq];
                 if inst.is_break(x) {
-                    // A break stands where the stop before it is, and its latest start holds
-                    // for the route as it is; after the pickup or a walked stop it stands
-                    // elsewhere, so only its window is checked here and the next stop's
-                    // latest start decides (as in `insert_cost`).
+                    // A break stands where the stop before it is, and its latest start was
+                    // computed from there; right after the new pickup it stands elsewhere.
+                    // So only its window is checked here, and the next stop's latest start
+                    // (or the delivery's own test) decides, as in `insert_cost`.
                     let s = earliest(&inst.windows[x], t);
                     if !s.is_finite() {
                         break;
