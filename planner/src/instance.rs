@@ -394,6 +394,13 @@ impl<'a> Instance<'a> {
     pub fn break_node(&self, v: usize) -> usize {
         self.n + 2 * self.m + v
     }
+    /// When `node` is left if reached at `t`: its first window start not before `t` plus its
+    /// service; `None` if every window has closed.
+    #[inline]
+    pub fn leave(&self, node: usize, t: f64) -> Option<f64> {
+        let s = earliest(&self.windows[node], t);
+        s.is_finite().then(|| s + self.service[node])
+    }
     #[inline]
     pub fn is_break(&self, node: usize) -> bool {
         node >= self.n + 2 * self.m

@@ -367,12 +367,7 @@ impl Route {
         }
         let mut t = s + inst.service[j];
         for q in k + 1..nx {
-            let x = self.nodes[q];
-            let s = earliest(&inst.windows[x], t);
-            if !s.is_finite() {
-                return None;
-            }
-            t = s + inst.service[x];
+            t = inst.leave(self.nodes[q], t)?;
         }
         if t + tb > self.latest[nx] + EPS {
             return None;
@@ -509,11 +504,10 @@ impl Route {
                     // computed from there; right after the new pickup it stands elsewhere.
                     // So only its window is checked here, and the next stop's latest start
                     // (or the delivery's own test) decides, as in `insert_cost`.
-                    let s = earliest(&inst.windows[x], t);
-                    if !s.is_finite() {
+                    let Some(after) = inst.leave(x, t) else {
                         break;
-                    }
-                    t = s + inst.service[x];
+                    };
+                    t = after;
                     q = nq;
                     continue;
                 }
@@ -566,11 +560,7 @@ impl Route {
         let mut t2 = sd + inst.service[d];
         let mut nx = q + 1;
         while inst.is_break(self.nodes[nx]) {
-            let s = earliest(&inst.windows[self.nodes[nx]], t2);
-            if !s.is_finite() {
-                return None;
-            }
-            t2 = s + inst.service[self.nodes[nx]];
+            t2 = inst.leave(self.nodes[nx], t2)?;
             nx += 1;
         }
         let (db, tb) = tr.leg(pd, self.eloc[nx]);

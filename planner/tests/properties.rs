@@ -306,6 +306,20 @@ proptest! {
     }
 }
 
+/// Vehicle 0's route built by cheapest insertion from the units (jobs, shipment pickups) that
+/// fit, each third one left out on purpose; returns it with the units left out.
+fn route_of_most_units(inst: &planner::instance::Instance) -> (planner::route::Route, Vec<usize>) {
+    let mut route = planner::route::Route::new(inst, 0);
+    let mut left = Vec::new();
+    for j in (0..inst.n).filter(|&j| inst.is_unit(j)) {
+        match route.best_insertion(inst, j, f64::INFINITY, || false) {
+            Some((_, k, k2)) if j % 3 != 0 => route.insert_unit(inst, j, (k, k2)),
+            _ => left.push(j),
+        }
+    }
+    (route, left)
+}
+
 proptest! {
     #![proptest_config(config(3000))]
     /// The constant-time insertion check against the route rebuilt with the job in place, at
@@ -316,14 +330,7 @@ proptest! {
     fn insertion_checks_agree_with_the_rebuilt_route(c in case(12)) {
         let p = build(&c);
         let inst = planner::instance::Instance::new(&p).unwrap();
-        let mut route = planner::route::Route::new(&inst, 0);
-        let mut left = Vec::new();
-        for j in (0..inst.n).filter(|&j| inst.is_job(j)) {
-            match route.best_insertion(&inst, j, f64::INFINITY, || false) {
-                Some((_, k, _)) if j % 3 != 0 => route.insert(&inst, j, k),
-                _ => left.push(j),
-            }
-        }
+        let (route, left) = route_of_most_units(&inst);
         // (An empty route may be "infeasible": its break alone may not fit in the shift.)
         prop_assert!(route.is_empty() || route.feasible(&inst));
         for &j in &left {
@@ -424,14 +431,7 @@ proptest! {
     fn pair_insertion_agrees_with_every_rebuilt_route(c in case(8), specs in shipments(6)) {
         let p = with_shipments(&c, &specs);
         let inst = planner::instance::Instance::new(&p).unwrap();
-        let mut route = planner::route::Route::new(&inst, 0);
-        let mut left = Vec::new();
-        for j in (0..inst.n).filter(|&j| inst.is_unit(j)) {
-            match route.best_insertion(&inst, j, f64::INFINITY, || false) {
-                Some((_, k, k2)) if j % 3 != 0 => route.insert_unit(&inst, j, (k, k2)),
-                _ => left.push(j),
-            }
-        }
+        let (route, left) = route_of_most_units(&inst);
         prop_assert!(route.is_empty() || route.feasible(&inst));
         for &s in left.iter().filter(|&&j| inst.is_pickup(j)) {
             let found = route.best_insertion(&inst, s, f64::INFINITY, || false);
