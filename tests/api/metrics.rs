@@ -321,15 +321,24 @@ backend_test!(
                 ),
                 Some(1.0)
             );
-            // Its one delivery was made: nothing is left for the webhook.
-            assert_eq!(
-                value(
-                    &samples,
-                    "claimroute_outbox_backlog",
-                    &[("channel", "webhook")]
-                ),
-                Some(0.0)
+            // Its one delivery was made: nothing is left for the webhook. (Once seen at 1 on
+            // PostgreSQL and not explained; what the claim's deliveries and the receiver's
+            // calls were then is shown.)
+            let backlog = value(
+                &samples,
+                "claimroute_outbox_backlog",
+                &[("channel", "webhook")],
             );
+            if backlog != Some(0.0) {
+                let (_, sent) = app
+                    .get(&format!("/claims/{id}/notifications"), &admin)
+                    .await;
+                let calls: Vec<String> =
+                    receiver.calls().iter().map(|c| format!("{c:?}")).collect();
+                panic!(
+                    "webhook backlog {backlog:?}; the claim's deliveries {sent}; calls {calls:?}"
+                );
+            }
 
             // Escalations: once our claim is escalated, every claim overdue in `new` is
             // (the sweep takes them all, and none is filed after it). The counter, the gauge

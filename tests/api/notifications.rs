@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use api::config::Settings;
+
 use crate::backend_test;
 use crate::helpers::{read, TestApp};
 use crate::sinks::{Receiver, SmtpSink};
@@ -282,6 +284,52 @@ backend_test!(
         assert_eq!(ns.len(), 200);
         drop(replica);
     }
+);
+
+backend_test!(
+    an_attempt_that_outlived_its_lease_does_not_undo_a_newer_one,
+    backend
+        | backend
+        | async move {
+            // The first call is answered late, and refused: by then its lease has run out
+            // and the other replica has taken the delivery again and sent it.
+            let receiver = Receiver::start().await;
+            receiver.fail_next(1);
+            receiver.answer_late(1, Duration::from_millis(1500));
+            let short_lease = |s: &mut Settings| s.notify.lease = Duration::from_millis(300);
+            let app = TestApp::start(backend, short_lease).await;
+            let replica = app.spawn_replica_with(short_lease).await;
+            let admin = app.login("admin@demo.test").await;
+            let hook = app
+                .subscribe_webhook(&admin, &receiver.url, &["plan.published"])
+                .await;
+            let url = app.database_url.clone();
+            tokio::task::spawn_blocking(move || {
+                let pool = api::db::connect_pool(&url, 1).unwrap();
+                let mut conn = pool.get().unwrap();
+                api::db::outbox::push(&mut conn, "plan.published", None, json!({"n": 1})).unwrap();
+            })
+            .await
+            .unwrap();
+            receiver
+                .wait_until("the delivery taken again", |calls| calls.len() >= 2)
+                .await;
+            // The late refusal comes 1.5 s after the first call; a delivery it put back to
+            // pending would be sent again within the backoff (200 ms) and a poll (100 ms).
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            let calls = receiver.calls();
+            assert_eq!(calls.len(), 2, "{calls:?}");
+            assert_eq!(calls[0].id, calls[1].id);
+            let (status, page) = app
+                .get(&format!("/webhooks/{}/deliveries", hook["id"]), &admin)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            let items = page["items"].as_array().unwrap();
+            assert_eq!(items.len(), 1, "{page}");
+            assert_eq!(items[0]["state"], "sent", "{page}");
+            assert_eq!(items[0]["attempts"], 2, "{page}");
+            drop(replica);
+        }
 );
 
 backend_test!(

@@ -222,6 +222,9 @@ struct ReceiverState {
     calls: Mutex<Vec<Call>>,
     /// Calls still to be answered with a 500.
     fail: AtomicUsize,
+    /// Calls still to be answered only after `delay`.
+    late: AtomicUsize,
+    delay: Mutex<Duration>,
 }
 
 /// An HTTP server on a random port that records webhook calls.
@@ -249,10 +252,16 @@ async fn receive(
         signature: header("webhook-signature"),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
-    let failing = state
-        .fail
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        .is_ok();
+    let take = |counter: &AtomicUsize| {
+        counter
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    };
+    let (failing, late) = (take(&state.fail), take(&state.late));
+    if late {
+        let delay = *state.delay.lock().unwrap();
+        tokio::time::sleep(delay).await;
+    }
     if failing {
         HttpResponse::InternalServerError().body("not today")
     } else {
@@ -283,6 +292,12 @@ impl Receiver {
     /// The next `n` calls are answered with a 500.
     pub fn fail_next(&self, n: usize) {
         self.state.fail.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` calls are answered only after `delay` (later calls are not held up).
+    pub fn answer_late(&self, n: usize, delay: Duration) {
+        *self.state.delay.lock().unwrap() = delay;
+        self.state.late.store(n, Ordering::SeqCst);
     }
 
     pub fn calls(&self) -> Vec<Call> {

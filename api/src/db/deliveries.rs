@@ -127,7 +127,7 @@ pub fn take_due(
         .load(conn)
 }
 
-/// The delivery went through.
+/// The delivery went through (whichever attempt it was: a success always counts).
 pub fn sent(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     diesel::update(deliveries::table.find(id))
         .set((
@@ -139,15 +139,21 @@ pub fn sent(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
         .execute(conn)
 }
 
-/// The attempt failed: try again at `retry_at`, or give up (`dead`) when `None`.
+/// Attempt `attempt` failed: try again at `retry_at`, or give up (`dead`) when `None`.
+/// Written only to the row as that attempt took it (same attempt number, still pending):
+/// an attempt that outlived its lease may fail after a newer one has sent the delivery,
+/// and must not put it back to pending (it would be sent once more). 0 rows then.
 pub fn failed(
     conn: &mut DbConnection,
-    id: i64,
+    (id, attempt): (i64, i32),
     error: &str,
     retry_at: Option<NaiveDateTime>,
 ) -> QueryResult<usize> {
     let state = if retry_at.is_some() { PENDING } else { DEAD };
-    diesel::update(deliveries::table.find(id))
+    let as_taken = deliveries::attempts
+        .eq(attempt)
+        .and(deliveries::state.eq(PENDING));
+    diesel::update(deliveries::table.find(id).filter(as_taken))
         .set((
             deliveries::state.eq(state),
             deliveries::next_attempt_at.eq(retry_at.unwrap_or_else(now)),

@@ -3,7 +3,8 @@
 //! after the Standard Webhooks convention. A delivery is taken with a lease, sent outside
 //! any transaction, and recorded sent, retried later (exponential backoff with jitter), or
 //! dead after its last attempt. A process that dies mid-batch leaves its leases to expire:
-//! the deliveries are sent again, with the same ids.
+//! the deliveries are sent again, with the same ids. An attempt that outlives its lease
+//! and fails records nothing once a newer one has taken the delivery.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,10 +114,12 @@ impl Deliverer {
                             let delay = backoff(attempts, settings.backoff, settings.backoff_max);
                             now() + chrono::Duration::from_std(delay).unwrap_or_default()
                         });
-                        if retry_at.is_none() {
+                        if deliveries::failed(conn, (id, attempts), &error, retry_at)? == 0 {
+                            // A newer attempt has the delivery; its outcome stands.
+                            tracing::info!(delivery = id, %error, "failed after its lease ran out");
+                        } else if retry_at.is_none() {
                             tracing::warn!(delivery = id, %error, "delivery given up");
                         }
-                        deliveries::failed(conn, id, &error, retry_at)?;
                         if retry_at.is_some() {
                             DeliveryOutcome::Retry
                         } else {

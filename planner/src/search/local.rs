@@ -3,7 +3,7 @@
 //! between a job's route and its neighbours'.
 
 use super::{State, NONE};
-use crate::instance::Instance;
+use crate::instance::{Instance, Pricing};
 use crate::route::Route;
 use std::time::Instant;
 
@@ -12,6 +12,10 @@ pub fn improve(inst: &Instance, st: &mut State, deadline: Option<Instant>) {
     let all: Vec<usize> = (0..inst.n).collect();
     improve_jobs(inst, st, &all, deadline);
 }
+
+/// How far a move's estimate may be above the present cost and still be rebuilt: rounding in
+/// the prefix sums must not drop a move that improves.
+const SLACK: f64 = 1e-6;
 
 fn late(deadline: Option<Instant>, i: usize) -> bool {
     i & 15 == 0 && deadline.is_some_and(|d| Instant::now() >= d)
@@ -138,6 +142,111 @@ fn pairs_intact(inst: &Instance, seq: &[usize]) -> bool {
     open.is_empty()
 }
 
+/// What a route costs after a move, from its cumulative distance and time instead of a
+/// rebuild: exact (to rounding) when a route costs the sum of its legs (`Pricing::Travel`,
+/// the distance objective among them). Pair moves are judged by rebuilding both routes; most
+/// do not improve, and these let them be dropped unbuilt.
+mod legs {
+    use crate::instance::Instance;
+    use crate::route::Route;
+
+    /// A leg between two travel points on vehicle `v`.
+    pub fn leg(inst: &Instance, v: usize, from: usize, to: usize) -> f64 {
+        let veh = &inst.problem.vehicles[v];
+        let (d, t) = inst.travel.leg(from, to);
+        veh.cost_per_distance * d + veh.cost_per_time * t
+    }
+
+    /// Route `r` from position `i` to `j`, driven by vehicle `v`.
+    pub fn stretch(inst: &Instance, r: &Route, v: usize, i: usize, j: usize) -> f64 {
+        let veh = &inst.problem.vehicles[v];
+        veh.cost_per_distance * (r.cdist[j] - r.cdist[i])
+            + veh.cost_per_time * (r.ctime[j] - r.ctime[i])
+    }
+
+    /// The first position after `k` that is not a break (a break stands where the stop before
+    /// it is, so it moves with that stop).
+    pub fn next_stop(inst: &Instance, r: &Route, k: usize) -> usize {
+        let mut n = k + 1;
+        while inst.is_break(r.nodes[n]) {
+            n += 1;
+        }
+        n
+    }
+
+    /// Route `r` with the stops strictly between positions `i` and `j` (`j` not a break)
+    /// replaced by `seq`, serving `jobs` jobs afterwards.
+    pub fn replaced(
+        inst: &Instance,
+        r: &Route,
+        (i, j): (usize, usize),
+        seq: &[usize],
+        jobs: usize,
+    ) -> f64 {
+        if jobs == 0 {
+            return 0.0;
+        }
+        let mut cost = r.cost - stretch(inst, r, r.v, i, j);
+        let mut from = r.eloc[i];
+        for &x in seq {
+            cost += leg(inst, r.v, from, inst.point[x]);
+            from = inst.point[x];
+        }
+        cost + leg(inst, r.v, from, r.eloc[j])
+    }
+
+    /// 2-opt* between `a` (position `pa` of `ra`) and `b` (`pb` of `rb`): `a` followed by `b`
+    /// and `rb`'s tail on `ra`'s vehicle; `rb`'s head followed by `ra`'s tail on `rb`'s.
+    /// Both routes, together.
+    pub fn tail_exchange(
+        inst: &Instance,
+        (ra, pa): (&Route, usize),
+        (rb, pb): (&Route, usize),
+    ) -> f64 {
+        let (ea, eb) = (ra.nodes.len() - 1, rb.nodes.len() - 1);
+        let new_a = stretch(inst, ra, ra.v, 0, pa)
+            + leg(inst, ra.v, ra.eloc[pa], rb.eloc[pb])
+            + stretch(inst, rb, ra.v, pb, eb - 1)
+            + leg(inst, ra.v, rb.eloc[eb - 1], ra.eloc[ea]);
+        let na = next_stop(inst, ra, pa);
+        let head_jobs = rb.nodes[1..pb].iter().any(|&x| inst.is_job(x));
+        let new_b = if na < ea {
+            stretch(inst, rb, rb.v, 0, pb - 1)
+                + leg(inst, rb.v, rb.eloc[pb - 1], ra.eloc[na])
+                + stretch(inst, ra, rb.v, na, ea - 1)
+                + leg(inst, rb.v, ra.eloc[ea - 1], rb.eloc[eb])
+        } else if head_jobs {
+            stretch(inst, rb, rb.v, 0, pb - 1) + leg(inst, rb.v, rb.eloc[pb - 1], rb.eloc[eb])
+        } else {
+            0.0
+        };
+        new_a + new_b
+    }
+
+    /// The `len` (at most 3) jobs from position `p` on (breaks skipped), and the position of
+    /// the last.
+    pub fn string_at(
+        inst: &Instance,
+        r: &Route,
+        p: usize,
+        len: usize,
+    ) -> Option<([usize; 3], usize)> {
+        let mut out = [0; 3];
+        let (mut k, mut n) = (p, 0);
+        while n < len {
+            let x = *r.nodes.get(k)?;
+            if inst.is_job(x) {
+                out[n] = x;
+                n += 1;
+            } else if !inst.is_break(x) {
+                return None;
+            }
+            k += 1;
+        }
+        Some((out, k - 1))
+    }
+}
+
 /// Inter-route swap, 2-opt* (tail exchange), or-opt (moving strings of 2-3 jobs) and SWAP*
 /// between each job of `jobs` and its granular neighbours in other routes, 2-opt with those
 /// in its own; first improvement, a few passes.
@@ -147,6 +256,7 @@ pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: 
     };
     let mut s1 = first.clone();
     let mut s2 = first.clone();
+    let by_legs = inst.pricing == Pricing::Travel;
     for _pass in 0..3 {
         let mut improved = false;
         for (i, &a) in jobs.iter().enumerate() {
@@ -167,6 +277,48 @@ pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: 
                     continue;
                 }
                 let (ra, rb) = (ra as usize, rb as usize);
+                let old = st.routes[ra].cost + st.routes[rb].cost;
+                // Which of swap, 2-opt*, or-opt 2 and 3 may improve: all of them unless the
+                // routes cost their legs; the rebuild below decides.
+                let mut may = [true; 4];
+                if by_legs {
+                    let (route_a, route_b) = (&st.routes[ra], &st.routes[rb]);
+                    let (Some(pa), Some(pb)) = (route_a.position(a), route_b.position(b)) else {
+                        continue;
+                    };
+                    let (na, nb) = (
+                        legs::next_stop(inst, route_a, pa),
+                        legs::next_stop(inst, route_b, pb),
+                    );
+                    let swapped = legs::replaced(inst, route_a, (pa - 1, na), &[b], route_a.jobs)
+                        + legs::replaced(inst, route_b, (pb - 1, nb), &[a], route_b.jobs);
+                    may[0] = swapped < old + SLACK;
+                    may[1] = legs::tail_exchange(inst, (route_a, pa), (route_b, pb)) < old + SLACK;
+                    for len in 2..=3 {
+                        may[len] = legs::string_at(inst, route_a, pa, len).is_some_and(
+                            |(string, last)| {
+                                let moved = legs::replaced(
+                                    inst,
+                                    route_a,
+                                    (pa - 1, legs::next_stop(inst, route_a, last)),
+                                    &[],
+                                    route_a.jobs - len,
+                                ) + legs::replaced(
+                                    inst,
+                                    route_b,
+                                    (pb - 1, pb),
+                                    &string[..len],
+                                    route_b.jobs + len,
+                                );
+                                moved < old + SLACK
+                            },
+                        );
+                    }
+                }
+                if !may.contains(&true) {
+                    improved |= swap_star(inst, st, (a, ra), (b, rb), &mut s1, &mut s2);
+                    continue;
+                }
                 let ja = jobs_of(inst, &st.routes[ra]);
                 let jb = jobs_of(inst, &st.routes[rb]);
                 let (Some(ia), Some(ib)) = (
@@ -176,15 +328,16 @@ pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: 
                     continue;
                 };
                 let (la, lb) = (st.routes[ra].locked, st.routes[rb].locked);
-                let old = st.routes[ra].cost + st.routes[rb].cost;
                 let mut moves: Vec<(Vec<usize>, Vec<usize>)> = Vec::with_capacity(4);
                 // Swap a and b.
-                let (mut na, mut nb) = (ja.clone(), jb.clone());
-                na[ia] = b;
-                nb[ib] = a;
-                moves.push((na, nb));
+                if may[0] {
+                    let (mut na, mut nb) = (ja.clone(), jb.clone());
+                    na[ia] = b;
+                    nb[ib] = a;
+                    moves.push((na, nb));
+                }
                 // 2-opt*: a followed by b's tail; b's head followed by a's tail.
-                if ia + 1 >= la && ib >= lb {
+                if may[1] && ia + 1 >= la && ib >= lb {
                     let mut na = ja[..=ia].to_vec();
                     na.extend_from_slice(&jb[ib..]);
                     let mut nb = jb[..ib].to_vec();
@@ -193,7 +346,7 @@ pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: 
                 }
                 // Or-opt: the string starting at a moves to just before b.
                 for len in 2..=3 {
-                    if ia + len <= ja.len() && ib >= lb {
+                    if may[len] && ia + len <= ja.len() && ib >= lb {
                         let mut na = ja[..ia].to_vec();
                         na.extend_from_slice(&ja[ia + len..]);
                         let mut nb = jb[..ib].to_vec();
@@ -290,6 +443,20 @@ fn swap_star(
         return false;
     }
     let old = st.routes[ra].cost + st.routes[rb].cost;
+    if inst.pricing == Pricing::Travel {
+        // Nothing to gain unless taking both out saves something: judged before rebuilding.
+        let without = |r: &Route, j: usize| {
+            let p = r.position(j)?;
+            let next = legs::next_stop(inst, r, p);
+            Some(legs::replaced(inst, r, (p - 1, next), &[], r.jobs - 1))
+        };
+        let (Some(wa), Some(wb)) = (without(&st.routes[ra], a), without(&st.routes[rb], b)) else {
+            return false;
+        };
+        if wa + wb > old - 1e-7 + SLACK {
+            return false;
+        }
+    }
     for (out, r, j) in [(&mut *without_a, ra, a), (&mut *without_b, rb, b)] {
         out.clone_from(&st.routes[r]);
         out.nodes.retain(|&x| x != j);
@@ -324,4 +491,106 @@ fn swap_star(
     st.touch(ra);
     st.touch(rb);
     true
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::construct;
+    use crate::generate::city_day;
+    use crate::rng::Rng;
+
+    fn close(estimate: f64, rebuilt: f64) -> bool {
+        (estimate - rebuilt).abs() <= 1e-9 * rebuilt.abs().max(1.0)
+    }
+
+    /// The leg estimates equal the rebuilt routes' costs for every swap, 2-opt*, or-opt
+    /// and removal between jobs of different routes, feasible or not: a city day (every
+    /// courier with a break, travel time priced) whose couriers end at another hub than
+    /// they start from and pay per kilometre apart.
+    #[test]
+    fn leg_estimates_equal_rebuilt_costs() {
+        let mut p = city_day(80, 6, 7);
+        let hubs: Vec<_> = p.vehicles.iter().map(|v| v.start).collect();
+        for (i, v) in p.vehicles.iter_mut().enumerate() {
+            v.cost_per_distance *= 1.0 + 0.3 * i as f64;
+            v.end = hubs[(i + 1) % hubs.len()];
+        }
+        let inst = Instance::new(&p).unwrap();
+        assert_eq!(inst.pricing, Pricing::Travel);
+        let st = construct::build(&inst, &mut Rng::new(3));
+        let (mut s1, mut s2) = (st.routes[0].clone(), st.routes[0].clone());
+        let mut compared = 0;
+        for a in 0..inst.n {
+            for b in 0..inst.n {
+                let (ra, rb) = (st.route_of[a], st.route_of[b]);
+                if ra == NONE || rb == NONE || ra == rb {
+                    continue;
+                }
+                let (route_a, route_b) = (&st.routes[ra as usize], &st.routes[rb as usize]);
+                let (ja, jb) = (jobs_of(&inst, route_a), jobs_of(&inst, route_b));
+                let ia = ja.iter().position(|&x| x == a).unwrap();
+                let ib = jb.iter().position(|&x| x == b).unwrap();
+                let pa = route_a.position(a).unwrap();
+                let pb = route_b.position(b).unwrap();
+                let (na, nb) = (
+                    legs::next_stop(&inst, route_a, pa),
+                    legs::next_stop(&inst, route_b, pb),
+                );
+                let mut rebuilt = |seq_a: &[usize], seq_b: &[usize]| {
+                    rebuild(&inst, route_a, seq_a, &mut s1);
+                    rebuild(&inst, route_b, seq_b, &mut s2);
+                    s1.cost + s2.cost
+                };
+                // Swap.
+                let (mut sa, mut sb) = (ja.clone(), jb.clone());
+                sa[ia] = b;
+                sb[ib] = a;
+                let estimate = legs::replaced(&inst, route_a, (pa - 1, na), &[b], route_a.jobs)
+                    + legs::replaced(&inst, route_b, (pb - 1, nb), &[a], route_b.jobs);
+                assert!(close(estimate, rebuilt(&sa, &sb)), "swap {a} {b}");
+                // 2-opt*.
+                let mut sa = ja[..=ia].to_vec();
+                sa.extend_from_slice(&jb[ib..]);
+                let mut sb = jb[..ib].to_vec();
+                sb.extend_from_slice(&ja[ia + 1..]);
+                let estimate = legs::tail_exchange(&inst, (route_a, pa), (route_b, pb));
+                assert!(close(estimate, rebuilt(&sa, &sb)), "2-opt* {a} {b}");
+                // Or-opt.
+                for len in 2..=3 {
+                    let Some((string, last)) = legs::string_at(&inst, route_a, pa, len) else {
+                        assert!(ia + len > ja.len());
+                        continue;
+                    };
+                    assert_eq!(string[..len], ja[ia..ia + len]);
+                    let mut sa = ja[..ia].to_vec();
+                    sa.extend_from_slice(&ja[ia + len..]);
+                    let mut sb = jb[..ib].to_vec();
+                    sb.extend_from_slice(&string[..len]);
+                    sb.extend_from_slice(&jb[ib..]);
+                    let next = legs::next_stop(&inst, route_a, last);
+                    let estimate =
+                        legs::replaced(&inst, route_a, (pa - 1, next), &[], route_a.jobs - len)
+                            + legs::replaced(
+                                &inst,
+                                route_b,
+                                (pb - 1, pb),
+                                &string[..len],
+                                route_b.jobs + len,
+                            );
+                    assert!(close(estimate, rebuilt(&sa, &sb)), "or-opt {len} {a} {b}");
+                }
+                // Taking `a` out (SWAP*'s first test).
+                let mut without = route_a.clone();
+                without.nodes.retain(|&x| x != a);
+                without.update(&inst);
+                let estimate = legs::replaced(&inst, route_a, (pa - 1, na), &[], route_a.jobs - 1);
+                assert!(close(estimate, without.cost), "without {a}");
+                compared += 1;
+            }
+        }
+        // Most pairs of the day's jobs lie on different routes.
+        assert!(compared > 3000, "{compared}");
+    }
 }
