@@ -328,10 +328,7 @@ impl Route {
                 }
             }
         }
-        let mut nx = k + 1;
-        while inst.is_break(self.nodes[nx]) {
-            nx += 1;
-        }
+        let nx = self.next_stop(inst, k);
         // The windows alone rule out most places on a long day, before any leg is read:
         // leaving `k` after `j`'s last window closes, or `j`'s first possible end already
         // past the latest start at `nx`.
@@ -622,6 +619,17 @@ impl Route {
     pub fn insert(&mut self, inst: &Instance, j: usize, k: usize) {
         self.nodes.insert(k + 1, j);
         self.update(inst);
+    }
+
+    /// The first position after `k` that is not a break (a break stands where the stop
+    /// before it is, so it moves with that stop).
+    #[inline]
+    pub fn next_stop(&self, inst: &Instance, k: usize) -> usize {
+        let mut n = k + 1;
+        while inst.is_break(self.nodes[n]) {
+            n += 1;
+        }
+        n
     }
 
     /// Position of job `j`, if on this route.

@@ -164,16 +164,6 @@ mod legs {
             + veh.cost_per_time * (r.ctime[j] - r.ctime[i])
     }
 
-    /// The first position after `k` that is not a break (a break stands where the stop before
-    /// it is, so it moves with that stop).
-    pub fn next_stop(inst: &Instance, r: &Route, k: usize) -> usize {
-        let mut n = k + 1;
-        while inst.is_break(r.nodes[n]) {
-            n += 1;
-        }
-        n
-    }
-
     /// Route `r` with the stops strictly between positions `i` and `j` (`j` not a break)
     /// replaced by `seq`, serving `jobs` jobs afterwards.
     pub fn replaced(
@@ -208,7 +198,7 @@ mod legs {
             + leg(inst, ra.v, ra.eloc[pa], rb.eloc[pb])
             + stretch(inst, rb, ra.v, pb, eb - 1)
             + leg(inst, ra.v, rb.eloc[eb - 1], ra.eloc[ea]);
-        let na = next_stop(inst, ra, pa);
+        let na = ra.next_stop(inst, pa);
         let head_jobs = rb.nodes[1..pb].iter().any(|&x| inst.is_job(x));
         let new_b = if na < ea {
             stretch(inst, rb, rb.v, 0, pb - 1)
@@ -286,10 +276,7 @@ pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: 
                     let (Some(pa), Some(pb)) = (route_a.position(a), route_b.position(b)) else {
                         continue;
                     };
-                    let (na, nb) = (
-                        legs::next_stop(inst, route_a, pa),
-                        legs::next_stop(inst, route_b, pb),
-                    );
+                    let (na, nb) = (route_a.next_stop(inst, pa), route_b.next_stop(inst, pb));
                     let swapped = legs::replaced(inst, route_a, (pa - 1, na), &[b], route_a.jobs)
                         + legs::replaced(inst, route_b, (pb - 1, nb), &[a], route_b.jobs);
                     may[0] = swapped < old + SLACK;
@@ -300,7 +287,7 @@ pub fn improve_pairs(inst: &Instance, st: &mut State, jobs: &[usize], deadline: 
                                 let moved = legs::replaced(
                                     inst,
                                     route_a,
-                                    (pa - 1, legs::next_stop(inst, route_a, last)),
+                                    (pa - 1, route_a.next_stop(inst, last)),
                                     &[],
                                     route_a.jobs - len,
                                 ) + legs::replaced(
@@ -447,7 +434,7 @@ fn swap_star(
         // Nothing to gain unless taking both out saves something: judged before rebuilding.
         let without = |r: &Route, j: usize| {
             let p = r.position(j)?;
-            let next = legs::next_stop(inst, r, p);
+            let next = r.next_stop(inst, p);
             Some(legs::replaced(inst, r, (p - 1, next), &[], r.jobs - 1))
         };
         let (Some(wa), Some(wb)) = (without(&st.routes[ra], a), without(&st.routes[rb], b)) else {
@@ -534,10 +521,7 @@ mod tests {
                 let ib = jb.iter().position(|&x| x == b).unwrap();
                 let pa = route_a.position(a).unwrap();
                 let pb = route_b.position(b).unwrap();
-                let (na, nb) = (
-                    legs::next_stop(&inst, route_a, pa),
-                    legs::next_stop(&inst, route_b, pb),
-                );
+                let (na, nb) = (route_a.next_stop(&inst, pa), route_b.next_stop(&inst, pb));
                 let mut rebuilt = |seq_a: &[usize], seq_b: &[usize]| {
                     rebuild(&inst, route_a, seq_a, &mut s1);
                     rebuild(&inst, route_b, seq_b, &mut s2);
@@ -569,7 +553,7 @@ mod tests {
                     let mut sb = jb[..ib].to_vec();
                     sb.extend_from_slice(&string[..len]);
                     sb.extend_from_slice(&jb[ib..]);
-                    let next = legs::next_stop(&inst, route_a, last);
+                    let next = route_a.next_stop(&inst, last);
                     let estimate =
                         legs::replaced(&inst, route_a, (pa - 1, next), &[], route_a.jobs - len)
                             + legs::replaced(
