@@ -87,6 +87,9 @@ pub enum DeliveryOutcome {
     Retry,
     /// Failed for the last time.
     Dead,
+    /// Failed after its lease ran out, while a newer attempt had the delivery (nothing
+    /// recorded: the newer attempt's outcome stands).
+    Superseded,
 }
 
 pub struct Metrics {
@@ -162,7 +165,7 @@ impl Metrics {
         let deliveries = Family::<DeliveryLabels, Counter>::default();
         registry.register(
             "delivery_attempts",
-            "Delivery attempts (mails, webhook calls) by channel and outcome (sent, retry, dead)",
+            "Delivery attempts (mails, webhook calls) by channel and outcome (sent, retry, dead, superseded)",
             deliveries.clone(),
         );
         let escalations = Family::<StageLabels, Counter>::default();
@@ -273,6 +276,7 @@ impl Metrics {
             DeliveryOutcome::Sent => "sent",
             DeliveryOutcome::Retry => "retry",
             DeliveryOutcome::Dead => "dead",
+            DeliveryOutcome::Superseded => "superseded",
         };
         self.deliveries
             .get_or_create(&DeliveryLabels {

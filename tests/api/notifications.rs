@@ -28,6 +28,21 @@ async fn email_of(app: &TestApp, id: &Value) -> String {
         .to_owned()
 }
 
+/// Writes `count` `plan.published` events straight into the outbox, as a published plan
+/// would, without planning a day.
+async fn publish_events(app: &TestApp, count: usize) {
+    let url = app.database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        let pool = api::db::connect_pool(&url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        for n in 0..count {
+            api::db::outbox::push(&mut conn, "plan.published", None, json!({"n": n})).unwrap();
+        }
+    })
+    .await
+    .unwrap();
+}
+
 backend_test!(
     mails_reach_customers_and_managers_in_their_language,
     backend
@@ -247,16 +262,7 @@ backend_test!(
         app.subscribe_webhook(&admin, &receiver.url, &["plan.published"])
             .await;
         // 200 events written at once, as a busy day would.
-        let url = app.database_url.clone();
-        tokio::task::spawn_blocking(move || {
-            let pool = api::db::connect_pool(&url, 1).unwrap();
-            let mut conn = pool.get().unwrap();
-            for n in 0..200 {
-                api::db::outbox::push(&mut conn, "plan.published", None, json!({"n": n})).unwrap();
-            }
-        })
-        .await
-        .unwrap();
+        publish_events(&app, 200).await;
         receiver
             .wait_until("200 events", |calls| {
                 calls
@@ -292,10 +298,12 @@ backend_test!(
         | backend
         | async move {
             // The first call is answered late, and refused: by then its lease has run out
-            // and the other replica has taken the delivery again and sent it.
+            // and the other replica has taken the delivery again and sent it. Held 3 s, ten
+            // leases and thirty polls of the other replica, so that the race is met even on
+            // a loaded machine.
             let receiver = Receiver::start().await;
             receiver.fail_next(1);
-            receiver.answer_late(1, Duration::from_millis(1500));
+            receiver.answer_late(1, Duration::from_secs(3));
             let short_lease = |s: &mut Settings| s.notify.lease = Duration::from_millis(300);
             let app = TestApp::start(backend, short_lease).await;
             let replica = app.spawn_replica_with(short_lease).await;
@@ -303,23 +311,44 @@ backend_test!(
             let hook = app
                 .subscribe_webhook(&admin, &receiver.url, &["plan.published"])
                 .await;
-            let url = app.database_url.clone();
-            tokio::task::spawn_blocking(move || {
-                let pool = api::db::connect_pool(&url, 1).unwrap();
-                let mut conn = pool.get().unwrap();
-                api::db::outbox::push(&mut conn, "plan.published", None, json!({"n": 1})).unwrap();
-            })
-            .await
-            .unwrap();
-            receiver
-                .wait_until("the delivery taken again", |calls| calls.len() >= 2)
-                .await;
-            // The late refusal comes 1.5 s after the first call; a delivery it put back to
-            // pending would be sent again within the backoff (200 ms) and a poll (100 ms).
-            tokio::time::sleep(Duration::from_millis(2500)).await;
+            publish_events(&app, 1).await;
+            // Both attempts' outcomes, counted by whichever replica made them.
+            let attempts = |outcome: &'static str| {
+                let (app, replica, admin) = (&app, &replica, &admin);
+                async move {
+                    let mut total = 0.0;
+                    for process in [app, replica] {
+                        let samples = crate::metrics::scrape(process, admin).await;
+                        total += crate::metrics::value(
+                            &samples,
+                            "claimroute_delivery_attempts_total",
+                            &[("channel", "webhook"), ("outcome", outcome)],
+                        )
+                        .unwrap_or(0.0);
+                    }
+                    total
+                }
+            };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while attempts("sent").await + attempts("superseded").await < 2.0 {
+                assert!(
+                    Instant::now() < deadline,
+                    "both attempts' outcomes: {:?}",
+                    receiver.calls()
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            // A delivery the late refusal had put back to pending would be sent again within
+            // the backoff (200 ms) and a poll (100 ms).
+            tokio::time::sleep(Duration::from_millis(1000)).await;
             let calls = receiver.calls();
             assert_eq!(calls.len(), 2, "{calls:?}");
             assert_eq!(calls[0].id, calls[1].id);
+            // The late refusal is counted as superseded: not a retry, not a message given up.
+            assert_eq!(attempts("sent").await, 1.0);
+            assert_eq!(attempts("superseded").await, 1.0);
+            assert_eq!(attempts("retry").await, 0.0);
+            assert_eq!(attempts("dead").await, 0.0);
             let (status, page) = app
                 .get(&format!("/webhooks/{}/deliveries", hook["id"]), &admin)
                 .await;
@@ -328,6 +357,50 @@ backend_test!(
             assert_eq!(items.len(), 1, "{page}");
             assert_eq!(items[0]["state"], "sent", "{page}");
             assert_eq!(items[0]["attempts"], 2, "{page}");
+            drop(replica);
+        }
+);
+
+backend_test!(
+    a_slow_receiver_does_not_get_a_batch_sent_twice,
+    backend
+        | backend
+        | async move {
+            // Eight deliveries taken in one batch under one lease of 1.5 s, each call
+            // answered after 0.5 s: the batch takes 4 s to send. Without a lease renewed per
+            // delivery the other replica would take the batch's tail when the lease ran out
+            // and both would send it.
+            const EVENTS: usize = 8;
+            let receiver = Receiver::start().await;
+            receiver.answer_late(EVENTS, Duration::from_millis(500));
+            let lease = |s: &mut Settings| s.notify.lease = Duration::from_millis(1500);
+            let app = TestApp::start(backend, lease).await;
+            let replica = app.spawn_replica_with(lease).await;
+            let admin = app.login("admin@demo.test").await;
+            let hook = app
+                .subscribe_webhook(&admin, &receiver.url, &["plan.published"])
+                .await;
+            publish_events(&app, EVENTS).await;
+            let deliveries = format!("/webhooks/{}/deliveries", hook["id"]);
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let (status, page) = app.get(&deliveries, &admin).await;
+                assert_eq!(status, StatusCode::OK, "{page}");
+                let items = page["items"].as_array().unwrap();
+                if items.len() == EVENTS && items.iter().all(|d| d["state"] == "sent") {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "{page}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            // A second sending of the tail would arrive within a call's delay.
+            tokio::time::sleep(Duration::from_millis(1000)).await;
+            let calls = receiver.calls();
+            let mut ids: Vec<&str> = calls.iter().map(|c| c.id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), EVENTS, "{calls:?}");
+            assert_eq!(calls.len(), EVENTS, "sent twice: {calls:?}");
             drop(replica);
         }
 );

@@ -127,6 +127,24 @@ pub fn take_due(
         .load(conn)
 }
 
+/// Extends the lease of a delivery this attempt still holds (same attempt number, still
+/// pending), just before it is sent: a batch is taken under one lease and sent one after
+/// another, so without this its last deliveries could be sent after their lease ran out and
+/// another worker took them. False when another attempt has it now (it is not sent here).
+pub fn renew_lease(
+    conn: &mut DbConnection,
+    (id, attempt): (i64, i32),
+    lease_until: NaiveDateTime,
+) -> QueryResult<bool> {
+    let as_taken = deliveries::attempts
+        .eq(attempt)
+        .and(deliveries::state.eq(PENDING));
+    diesel::update(deliveries::table.find(id).filter(as_taken))
+        .set(deliveries::locked_until.eq(lease_until))
+        .execute(conn)
+        .map(|rows| rows == 1)
+}
+
 /// The delivery went through (whichever attempt it was: a success always counts).
 pub fn sent(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     diesel::update(deliveries::table.find(id))

@@ -3,8 +3,11 @@
 //! after the Standard Webhooks convention. A delivery is taken with a lease, sent outside
 //! any transaction, and recorded sent, retried later (exponential backoff with jitter), or
 //! dead after its last attempt. A process that dies mid-batch leaves its leases to expire:
-//! the deliveries are sent again, with the same ids. An attempt that outlives its lease
-//! and fails records nothing once a newer one has taken the delivery.
+//! the deliveries are sent again, with the same ids. A batch is taken under one lease, and
+//! each delivery's lease is renewed just before it is sent (skipped if another worker has
+//! taken it meanwhile), so a slow receiver early in a batch does not get the rest sent
+//! twice. An attempt that still outlives its lease and fails records nothing once a newer
+//! one has taken the delivery.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,6 +103,20 @@ impl Deliverer {
         .await?;
         let count = taken.len();
         for delivery in taken {
+            // Each send gets a whole lease, however long the ones before it took.
+            let key = (delivery.id, delivery.attempts);
+            let still_ours = write(&self.pool, move |conn| {
+                let until = now() + chrono::Duration::from_std(lease).unwrap_or_default();
+                Ok(deliveries::renew_lease(conn, key, until)?)
+            })
+            .await?;
+            if !still_ours {
+                tracing::info!(
+                    delivery = delivery.id,
+                    "taken by another attempt; not sent here"
+                );
+                continue;
+            }
             let outcome = self.send(&delivery).await;
             let (id, attempts) = (delivery.id, delivery.attempts);
             let settings = self.settings.clone();
@@ -115,14 +132,14 @@ impl Deliverer {
                             now() + chrono::Duration::from_std(delay).unwrap_or_default()
                         });
                         if deliveries::failed(conn, (id, attempts), &error, retry_at)? == 0 {
-                            // A newer attempt has the delivery; its outcome stands.
+                            // A newer attempt has the delivery; its outcome stands, and this
+                            // failure neither retries nor buries it.
                             tracing::info!(delivery = id, %error, "failed after its lease ran out");
-                        } else if retry_at.is_none() {
-                            tracing::warn!(delivery = id, %error, "delivery given up");
-                        }
-                        if retry_at.is_some() {
+                            DeliveryOutcome::Superseded
+                        } else if retry_at.is_some() {
                             DeliveryOutcome::Retry
                         } else {
+                            tracing::warn!(delivery = id, %error, "delivery given up");
                             DeliveryOutcome::Dead
                         }
                     }
