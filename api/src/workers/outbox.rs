@@ -43,6 +43,9 @@ pub struct Deliverer {
     metrics: Arc<Metrics>,
 }
 
+/// How long an SMTP server has for each step of the conversation.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+
 impl Deliverer {
     pub fn new(
         pool: Pool,
@@ -51,11 +54,25 @@ impl Deliverer {
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
         let templates = Templates::new(settings.templates_dir.as_deref());
+        // A send that outlives its lease may be sent again by another worker.
+        let slowest_send = if settings.smtp_url.is_some() {
+            SMTP_TIMEOUT.max(settings.webhook_timeout)
+        } else {
+            settings.webhook_timeout
+        };
+        if settings.lease <= slowest_send {
+            tracing::warn!(
+                lease = ?settings.lease,
+                timeout = ?slowest_send,
+                "DELIVERY_LEASE_SECONDS is not above the send timeout: a slow receiver's \
+                 messages may be sent twice"
+            );
+        }
         let mailer = match &settings.smtp_url {
             Some(url) => Mailer::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?
-                    .timeout(Some(Duration::from_secs(20)))
+                    .timeout(Some(SMTP_TIMEOUT))
                     .build(),
             ),
             None => {
