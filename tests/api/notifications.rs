@@ -367,9 +367,9 @@ backend_test!(
         | backend
         | async move {
             // Eight deliveries taken in one batch under one lease of 1.5 s, each call
-            // answered after 0.5 s: the batch takes 4 s to send. Without a lease renewed per
-            // delivery the other replica would take the batch's tail when the lease ran out
-            // and both would send it.
+            // answered after 0.5 s: the batch takes 4 s to send. When the lease runs out the
+            // other replica takes the batch's tail; without a lease renewed per delivery both
+            // would send it.
             const EVENTS: usize = 8;
             let receiver = Receiver::start().await;
             receiver.answer_late(EVENTS, Duration::from_millis(500));
@@ -401,6 +401,16 @@ backend_test!(
             ids.dedup();
             assert_eq!(ids.len(), EVENTS, "{calls:?}");
             assert_eq!(calls.len(), EVENTS, "sent twice: {calls:?}");
+            // Each was sent once, so each counts one attempt, though the other replica took
+            // the batch's tail before this one reached it (a take is not an attempt).
+            let (_, page) = app.get(&deliveries, &admin).await;
+            let attempts: Vec<&Value> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| &d["attempts"])
+                .collect();
+            assert!(attempts.iter().all(|&a| a == 1), "{page}");
             drop(replica);
         }
 );

@@ -86,9 +86,11 @@ struct Id {
     id: i64,
 }
 
-/// Takes up to `limit` due deliveries until `lease_until`, counting the attempt. On
-/// PostgreSQL with `SKIP LOCKED`, so replicas take different ones; on SQLite the caller's
-/// write transaction makes it exclusive.
+/// Takes up to `limit` due deliveries until `lease_until`. On PostgreSQL with `SKIP
+/// LOCKED`, so replicas take different ones; on SQLite the caller's write transaction makes
+/// it exclusive. Taking is not an attempt: each is counted by [`start_attempt`] when it is
+/// about to be sent, so a delivery another worker takes over before this one reaches it is
+/// not counted twice.
 pub fn take_due(
     conn: &mut DbConnection,
     limit: i64,
@@ -97,7 +99,7 @@ pub fn take_due(
     let at = now();
     let ids: Vec<i64> = match conn {
         DbConnection::Pg(pg) => diesel::sql_query(
-            "UPDATE deliveries SET locked_until = $1, attempts = attempts + 1 WHERE id IN \
+            "UPDATE deliveries SET locked_until = $1 WHERE id IN \
              (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
              AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3 \
              FOR UPDATE SKIP LOCKED) RETURNING id",
@@ -107,7 +109,7 @@ pub fn take_due(
         .bind::<BigInt, _>(limit)
         .load::<Id>(pg)?,
         DbConnection::Sqlite(lite) => diesel::sql_query(
-            "UPDATE deliveries SET locked_until = ?1, attempts = attempts + 1 WHERE id IN \
+            "UPDATE deliveries SET locked_until = ?1 WHERE id IN \
              (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?2 \
              AND (locked_until IS NULL OR locked_until < ?2) ORDER BY id LIMIT ?3) \
              RETURNING id",
@@ -127,20 +129,28 @@ pub fn take_due(
         .load(conn)
 }
 
-/// Extends the lease of a delivery this attempt still holds (same attempt number, still
-/// pending), just before it is sent: a batch is taken under one lease and sent one after
-/// another, so without this its last deliveries could be sent after their lease ran out and
-/// another worker took them. False when another attempt has it now (it is not sent here).
-pub fn renew_lease(
+/// Starts the next attempt of a delivery this worker still holds, just before it is sent:
+/// counts it and renews the lease until `lease_until`. A batch is taken under one lease and
+/// sent one after another, so without the renewal its last deliveries could be sent after
+/// their lease ran out and another worker took them. The lease's end as taken identifies the
+/// taker: a later take sets a later one, and a recorded failure clears it, so while it is
+/// unchanged no one else has touched the row since it was taken.
+///
+/// Whether it started (false when another worker has the delivery now: it is not sent
+/// here); the attempt's number is then the one taken plus one.
+pub fn start_attempt(
     conn: &mut DbConnection,
-    (id, attempt): (i64, i32),
+    (id, taken_until): (i64, NaiveDateTime),
     lease_until: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let as_taken = deliveries::attempts
-        .eq(attempt)
+    let as_taken = deliveries::locked_until
+        .eq(taken_until)
         .and(deliveries::state.eq(PENDING));
     diesel::update(deliveries::table.find(id).filter(as_taken))
-        .set(deliveries::locked_until.eq(lease_until))
+        .set((
+            deliveries::locked_until.eq(lease_until),
+            deliveries::attempts.eq(deliveries::attempts + 1),
+        ))
         .execute(conn)
         .map(|rows| rows == 1)
 }

@@ -43,6 +43,11 @@ pub struct Deliverer {
     metrics: Arc<Metrics>,
 }
 
+/// The database time `d` from now (lease ends, retry times).
+fn from_now(d: Duration) -> chrono::NaiveDateTime {
+    now() + chrono::Duration::from_std(d).unwrap_or_default()
+}
+
 /// How long an SMTP server has for each step of the conversation.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -114,28 +119,31 @@ impl Deliverer {
     pub async fn send_due(self: &Arc<Self>) -> Result<usize, WorkerError> {
         let (batch, lease) = (self.settings.batch, self.settings.lease);
         let taken = write(&self.pool, move |conn| {
-            let until = now() + chrono::Duration::from_std(lease).unwrap_or_default();
+            let until = from_now(lease);
             Ok(deliveries::take_due(conn, batch, until)?)
         })
         .await?;
         let count = taken.len();
         for delivery in taken {
             // Each send gets a whole lease, however long the ones before it took.
-            let key = (delivery.id, delivery.attempts);
-            let still_ours = write(&self.pool, move |conn| {
-                let until = now() + chrono::Duration::from_std(lease).unwrap_or_default();
-                Ok(deliveries::renew_lease(conn, key, until)?)
+            let Some(taken_until) = delivery.locked_until else {
+                continue;
+            };
+            let key = (delivery.id, taken_until);
+            let started = write(&self.pool, move |conn| {
+                Ok(deliveries::start_attempt(conn, key, from_now(lease))?)
             })
             .await?;
-            if !still_ours {
+            if !started {
                 tracing::info!(
                     delivery = delivery.id,
-                    "taken by another attempt; not sent here"
+                    "taken by another worker; not sent here"
                 );
                 continue;
             }
+            let attempts = delivery.attempts + 1;
             let outcome = self.send(&delivery).await;
-            let (id, attempts) = (delivery.id, delivery.attempts);
+            let id = delivery.id;
             let settings = self.settings.clone();
             let recorded = write(&self.pool, move |conn| {
                 Ok(match outcome {
@@ -146,7 +154,7 @@ impl Deliverer {
                     Err(error) => {
                         let retry_at = (attempts < settings.max_attempts).then(|| {
                             let delay = backoff(attempts, settings.backoff, settings.backoff_max);
-                            now() + chrono::Duration::from_std(delay).unwrap_or_default()
+                            from_now(delay)
                         });
                         if deliveries::failed(conn, (id, attempts), &error, retry_at)? == 0 {
                             // A newer attempt has the delivery; its outcome stands, and this
