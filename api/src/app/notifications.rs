@@ -378,6 +378,7 @@ pub struct Notification {
     pub subject: Option<String>,
     /// `pending`, `failed` (will be tried again), `sent` or `dead` (given up).
     pub state: String,
+    /// Sends begun: mails or calls made, whatever came of them.
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,

@@ -38,6 +38,7 @@ pub struct DeliveryRow {
     pub body: String,
     /// `pending`, `sent` or `dead`.
     pub state: String,
+    /// Sends begun (counted by `start_attempt`, not by a take).
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,

@@ -126,6 +126,7 @@ impl Deliverer {
         let count = taken.len();
         for delivery in taken {
             // Each send gets a whole lease, however long the ones before it took.
+            // Always set by the take; it is what says the row is still as taken.
             let Some(taken_until) = delivery.locked_until else {
                 continue;
             };
