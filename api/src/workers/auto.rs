@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use super::{write, WorkerError};
+use super::{sweep_lease_end, write, WorkerError};
 use crate::app::plans::auto::{self, Outcome};
 use crate::config::DispatchSettings;
 use crate::db::types::{JobId, PlanId};
@@ -72,9 +72,9 @@ pub async fn sweep(
     }
     let holder = settings.instance.clone();
     let at = now();
-    let lease = chrono::Duration::from_std(every.mul_f64(0.9)).unwrap_or_default();
+    let until = sweep_lease_end(at, every);
     let taken = write(pool, move |conn| {
-        Ok(sweeps::take_lease(conn, SWEEP, &holder, at, at + lease)?)
+        Ok(sweeps::take_lease(conn, SWEEP, &holder, at, until)?)
     })
     .await?;
     if !taken {

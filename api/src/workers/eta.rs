@@ -5,7 +5,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::{write, WorkerError};
+use super::{sweep_lease_end, write, WorkerError};
 use crate::app::visits::eta::{self, Retiming};
 use crate::config::DispatchSettings;
 use crate::db::{now, plans, sweeps, Pool};
@@ -39,9 +39,9 @@ pub async fn sweep(
     at: NaiveDateTime,
 ) -> Result<Option<Retiming>, WorkerError> {
     let holder = settings.instance.clone();
-    let lease = chrono::Duration::from_std(settings.eta_sweep.mul_f64(0.9)).unwrap_or_default();
+    let until = sweep_lease_end(at, settings.eta_sweep);
     let taken = write(pool, move |conn| {
-        Ok(sweeps::take_lease(conn, SWEEP, &holder, at, at + lease)?)
+        Ok(sweeps::take_lease(conn, SWEEP, &holder, at, until)?)
     })
     .await?;
     if !taken {

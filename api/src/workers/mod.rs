@@ -39,6 +39,21 @@ where
     tokio::task::spawn_blocking(move || crate::db::write(&pool, f)).await?
 }
 
+/// The database time `d` from now (lease ends, retry times); a span too long to represent
+/// counts as none.
+pub fn from_now(d: std::time::Duration) -> chrono::NaiveDateTime {
+    crate::db::now() + chrono::Duration::from_std(d).unwrap_or_default()
+}
+
+/// A periodic sweep's lease from `at`: a little shorter than its interval `every`, so that
+/// the next sweep (by any replica) finds it free.
+pub fn sweep_lease_end(
+    at: chrono::NaiveDateTime,
+    every: std::time::Duration,
+) -> chrono::NaiveDateTime {
+    at + chrono::Duration::from_std(every.mul_f64(0.9)).unwrap_or_default()
+}
+
 /// Starts this process's workers: plan runs, notification delivery, the SLA, ETA and
 /// retention sweeps.
 pub fn start(state: web::Data<AppState>) -> anyhow::Result<()> {

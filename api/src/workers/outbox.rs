@@ -17,11 +17,11 @@ use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::{write, WorkerError};
+use super::{from_now, write, WorkerError};
 use crate::app::notifications::{self, backoff};
 use crate::config::NotifySettings;
 use crate::db::deliveries::{self, DeliveryRow, EMAIL, WEBHOOK};
-use crate::db::{now, webhooks, Pool};
+use crate::db::{webhooks, Pool};
 use crate::metrics::{DeliveryOutcome, Metrics};
 use crate::templates::Templates;
 
@@ -41,11 +41,6 @@ pub struct Deliverer {
     http: reqwest::Client,
     from: Mailbox,
     metrics: Arc<Metrics>,
-}
-
-/// The database time `d` from now (lease ends, retry times).
-fn from_now(d: Duration) -> chrono::NaiveDateTime {
-    now() + chrono::Duration::from_std(d).unwrap_or_default()
 }
 
 /// How long an SMTP server has for each step of the conversation.

@@ -6,7 +6,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::{write, WorkerError};
+use super::{sweep_lease_end, write, WorkerError};
 use crate::config::Retention;
 use crate::db::{
     idempotency, now, outbox, page_sessions, positions, sweeps, tokens, DbConnection, Pool,
@@ -48,12 +48,11 @@ pub async fn sweep(
     holder: &str,
 ) -> Result<Option<Pruned>, WorkerError> {
     let holder = holder.to_owned();
-    // The lease outlives the interval a little less than the interval itself, so the next
-    // sweep (by any replica) finds it free.
-    let lease = chrono::Duration::from_std(retention.every.mul_f64(0.9)).unwrap_or_default();
+    let every = retention.every;
     let taken = write(pool, move |conn| {
         let at = now();
-        Ok(sweeps::take_lease(conn, SWEEP, &holder, at, at + lease)?)
+        let until = sweep_lease_end(at, every);
+        Ok(sweeps::take_lease(conn, SWEEP, &holder, at, until)?)
     })
     .await?;
     if !taken {
