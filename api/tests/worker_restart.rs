@@ -2,7 +2,8 @@
 //! event still reaches the webhook receiver, and a call sent twice carries the same
 //! `webhook-id` both times, so a receiver that drops repeated ids sees each event once.
 //! This runs the real `claimroute` binary as a process, on SQLite and (when
-//! `TEST_POSTGRES_URL` is set) on PostgreSQL.
+//! `TEST_POSTGRES_URL` is set) on PostgreSQL. Also: a lease too short for a send is warned
+//! about at start.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -167,4 +168,42 @@ fn killed_mid_batch_delivers_every_event_with_stable_ids_on_sqlite() {
 #[test]
 fn killed_mid_batch_delivers_every_event_with_stable_ids_on_postgres() {
     common::on_postgres(run);
+}
+
+const LEASE_WARNING: &str = "DELIVERY_LEASE_SECONDS is not above the send timeout";
+
+/// Whether the server, started with `env`, warns at start that its lease is too short.
+fn warns_about_lease(database_url: &str, env: &[(&str, &str)]) -> bool {
+    let data_dir = common::temp_dir("claimroute-lease");
+    // Started means the delivery worker was built: the check runs before the address is
+    // printed, and the logs are read to the end after the kill.
+    let logs = Server::start(&data_dir, database_url, env).logs_until_killed();
+    let _ = std::fs::remove_dir_all(&data_dir);
+    logs.matches(LEASE_WARNING).count() == 1
+}
+
+#[test]
+fn a_lease_not_above_the_send_timeout_is_warned_about_at_start() {
+    common::on_sqlite(|url| {
+        let timeout = ("WEBHOOK_TIMEOUT_SECONDS", "10");
+        assert!(warns_about_lease(
+            url,
+            &[("DELIVERY_LEASE_SECONDS", "10"), timeout]
+        ));
+        assert!(!warns_about_lease(
+            url,
+            &[("DELIVERY_LEASE_SECONDS", "11"), timeout]
+        ));
+        // With mail on, a send may take the SMTP timeout (20 s): 11 s is too short again.
+        // Nothing listens on port 9: the transport is only built, never used here.
+        let smtp = ("SMTP_URL", "smtp://127.0.0.1:9");
+        assert!(warns_about_lease(
+            url,
+            &[("DELIVERY_LEASE_SECONDS", "11"), timeout, smtp]
+        ));
+        assert!(!warns_about_lease(
+            url,
+            &[("DELIVERY_LEASE_SECONDS", "21"), timeout, smtp]
+        ));
+    });
 }

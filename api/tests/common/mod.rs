@@ -2,9 +2,10 @@
 //! outside: a fresh data dir, a fresh database on either backend, sign-in.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
 
 use diesel::{Connection, RunQueryDsl};
 
@@ -64,6 +65,8 @@ pub fn on_postgres(body: impl FnOnce(&str)) {
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// Everything the process writes to standard error (its logs), read until it exits.
+    stderr: Option<JoinHandle<String>>,
 }
 
 impl Server {
@@ -76,11 +79,17 @@ impl Server {
             .env("DEMO_PASSWORD", PASSWORD)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(Stdio::piped());
         for (key, value) in env {
             command.env(key, value);
         }
         let mut child = command.spawn().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().unwrap().unwrap();
         let base = first
@@ -90,7 +99,17 @@ impl Server {
             .to_owned();
         // Keep reading so the process never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self { child, base }
+        Self {
+            child,
+            base,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Kills the process and returns all it wrote to standard error.
+    pub fn logs_until_killed(mut self) -> String {
+        self.kill();
+        self.stderr.take().unwrap().join().unwrap()
     }
 
     pub fn api(&self, path: &str) -> String {
