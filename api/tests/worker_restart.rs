@@ -195,7 +195,7 @@ fn a_lease_not_above_the_send_timeout_is_warned_about_at_start() {
             &[("DELIVERY_LEASE_SECONDS", "11"), timeout]
         ));
         // With mail on, a send may take the SMTP timeout (20 s): 11 s is too short again.
-        // Nothing listens on port 9: the transport is only built, never used here.
+        // Nothing listens on port 9: a send would fail, but only the start is read here.
         let smtp = ("SMTP_URL", "smtp://127.0.0.1:9");
         assert!(warns_about_lease(
             url,
