@@ -2,6 +2,7 @@
 //! minimisation, local search, and the parallel driver.
 
 pub mod anneal;
+pub mod ils;
 pub mod local;
 pub mod recreate;
 pub mod ruin;

@@ -1,0 +1,958 @@
+//! Penalised iterated local search (trial): each step removes a few neighbouring jobs,
+//! inserts them again where they cost least, and runs a local search to a local optimum,
+//! all on a cost that lets windows and capacity be broken at a price (time-warp segments,
+//! Vidal et al. 2013); late acceptance decides whether the walk moves on.
+
+use crate::instance::Instance;
+use crate::rng::Rng;
+use crate::route::Route;
+use crate::search::State;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A stretch of a route as a whole: everything needed to join it to another in constant time.
+#[derive(Clone, Copy, Debug)]
+struct Seg {
+    dist: f64,
+    /// Travel time alone (`dur` also holds service and waiting).
+    time: f64,
+    dur: f64,
+    warp: f64,
+    earliest: f64,
+    latest: f64,
+    load: i64,
+    first: u32,
+    last: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Piece {
+    /// The start and the route's first `k` jobs.
+    Pre(usize, usize),
+    /// The route's jobs from `k` on and the end.
+    Suf(usize, usize),
+    /// The route's jobs `a..b`.
+    Mid(usize, usize, usize),
+    Job(u32),
+}
+
+#[derive(Clone, Copy)]
+struct Plan {
+    pieces: [Piece; 5],
+    len: usize,
+}
+
+impl Plan {
+    fn of(p: &[Piece]) -> Plan {
+        let mut pieces = [Piece::Job(0); 5];
+        pieces[..p.len()].copy_from_slice(p);
+        Plan {
+            pieces,
+            len: p.len(),
+        }
+    }
+    fn pieces(&self) -> &[Piece] {
+        &self.pieces[..self.len]
+    }
+}
+
+#[derive(Clone)]
+struct IlsRoute {
+    jobs: Vec<u32>,
+    pre: Vec<Seg>,
+    suf: Vec<Seg>,
+    /// The whole route, start to end.
+    total: Seg,
+}
+
+/// Whether the search handles the instance: jobs only (no shipments), one window each, one
+/// load dimension of deliveries, identical vehicles without breaks or limits, nothing fixed.
+pub fn supported(inst: &Instance) -> bool {
+    let p = inst.problem;
+    inst.n > 0
+        && inst.n == inst.jobs
+        && inst.dims == 1
+        && inst.vtypes == 1
+        && p.vehicles.iter().all(|v| {
+            v.break_.is_none()
+                && v.max_duration.is_none()
+                && v.max_tasks.is_none()
+                && v.fixed_jobs.is_empty()
+        })
+        && (0..inst.n).all(|j| {
+            inst.windows[j].len() == 1
+                && inst.pickup[j] == 0
+                && inst.reason[j].is_none()
+                && (0..inst.m).all(|v| inst.compatible(j, v))
+        })
+}
+
+/// Aligned to two cache lines: searches side by side in one vector must not share a line
+/// (one's step counters beside the other's read-mostly figures cost a third of the steps).
+#[derive(Clone)]
+#[repr(align(128))]
+pub struct Ils<'a> {
+    inst: &'a Instance<'a>,
+    cap: i64,
+    /// The vehicles' prices (the objective's cost of a route: distance and travel time).
+    per_distance: f64,
+    per_time: f64,
+    start: Seg,
+    end: Seg,
+    routes: Vec<IlsRoute>,
+    route_of: Vec<u32>,
+    pos: Vec<u32>,
+    warp_price: f64,
+    load_price: f64,
+    promising: Vec<bool>,
+    order: Vec<u32>,
+    /// Routes changed in this step, as they were before it (to undo a rejected step).
+    saved: Vec<(usize, IlsRoute)>,
+    is_saved: Vec<bool>,
+    pub iterations: u64,
+    neighbours: Arc<Vec<Vec<u32>>>,
+    rng: Rng,
+    best: (f64, Vec<Vec<u32>>),
+    /// The starting solution's figures (the late acceptance's reference until its history
+    /// fills), the current one's, the history and where it is.
+    first: Parts,
+    current: Parts,
+    history: Vec<Option<Parts>>,
+    at: usize,
+    /// Whether each step's candidate kept the windows, and the capacity (for the prices).
+    warp_seen: Vec<bool>,
+    load_seen: Vec<bool>,
+    next_report: u32,
+    /// Per job, the count of route changes when it was last looked at; per route, the count
+    /// when it last changed.
+    last_test: Vec<i64>,
+    last_update: Vec<i64>,
+    updates: i64,
+}
+
+const NEIGHBOURS: usize = 50;
+
+/// PyVRP's granular neighbourhood (after Vidal et al. 2013): distance plus a fifth of the
+/// waiting and all the lateness when one job follows the other as early as possible, the
+/// smaller of the two orders; the 50 closest by that.
+pub fn proximity_neighbours(inst: &Instance) -> Vec<Vec<u32>> {
+    let n = inst.n;
+    let one_way = |i: usize, j: usize| {
+        let (d, t) = inst.travel.leg(inst.point[i], inst.point[j]);
+        let (wi, wj) = (inst.windows[i][0], inst.windows[j][0]);
+        let wait = (wj.start - t - inst.service[i] - wi.end).max(0.0);
+        let late = (wi.start + inst.service[i] + t - wj.end).max(0.0);
+        d + 0.2 * wait + late
+    };
+    (0..n)
+        .map(|i| {
+            let mut near: Vec<(f64, u32)> = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| (one_way(i, j).min(one_way(j, i)), j as u32))
+                .collect();
+            let k = NEIGHBOURS.min(near.len());
+            if k < near.len() {
+                near.select_nth_unstable_by(k, |a, b| a.0.total_cmp(&b.0));
+                near.truncate(k);
+            }
+            near.sort_by(|a, b| a.0.total_cmp(&b.0));
+            near.into_iter().map(|(_, j)| j).collect()
+        })
+        .collect()
+}
+
+/// PyVRP 0.14's settings: a late acceptance history of 300 steps; prices adjusted every 500
+/// steps towards 65 % of candidates keeping the windows (and the capacity); 1 to 25 jobs
+/// perturbed per step.
+const HISTORY: usize = 300;
+const MAX_PERTURBED: usize = 25;
+const UPDATE_EVERY: usize = 500;
+const TARGET_FEASIBLE: f64 = 0.65;
+
+impl<'a> Ils<'a> {
+    pub fn new(
+        inst: &'a Instance<'a>,
+        from: &State,
+        neighbours: Arc<Vec<Vec<u32>>>,
+        seed: u64,
+    ) -> Self {
+        let v = 0;
+        let (s, e) = (inst.start_node(v), inst.end_node(v));
+        let win = |node: usize| inst.windows[node][0];
+        let depot_seg = |node: usize| Seg {
+            dist: 0.0,
+            time: 0.0,
+            dur: 0.0,
+            warp: 0.0,
+            earliest: win(node).start,
+            latest: win(node).end,
+            load: 0,
+            first: inst.point[node] as u32,
+            last: inst.point[node] as u32,
+        };
+        let mut me = Ils {
+            inst,
+            cap: inst.cap(v)[0] as i64,
+            per_distance: inst.problem.vehicles[v].cost_per_distance,
+            per_time: inst.problem.vehicles[v].cost_per_time,
+            start: depot_seg(s),
+            end: depot_seg(e),
+            routes: Vec::new(),
+            route_of: vec![u32::MAX; inst.n],
+            pos: vec![0; inst.n],
+            warp_price: 10.0,
+            load_price: 10.0,
+            promising: vec![false; inst.n],
+            order: (0..inst.n as u32).collect(),
+            saved: Vec::new(),
+            is_saved: vec![false; inst.m],
+            iterations: 0,
+            neighbours,
+            rng: Rng::new(seed),
+            best: (f64::INFINITY, Vec::new()),
+            first: (0.0, 0.0, 0),
+            current: (0.0, 0.0, 0),
+            history: vec![None; HISTORY],
+            at: 0,
+            warp_seen: Vec::new(),
+            load_seen: Vec::new(),
+            next_report: 1,
+            last_test: vec![-1; inst.n],
+            last_update: vec![0; inst.m],
+            updates: 0,
+        };
+        for r in &from.routes {
+            let jobs: Vec<u32> = r
+                .nodes
+                .iter()
+                .filter(|&&x| inst.is_job(x))
+                .map(|&x| x as u32)
+                .collect();
+            me.routes.push(IlsRoute {
+                jobs,
+                pre: Vec::new(),
+                suf: Vec::new(),
+                total: me.start,
+            });
+        }
+        for r in 0..me.routes.len() {
+            me.rebuild(r);
+        }
+        me
+    }
+
+    #[inline]
+    fn job_seg(&self, j: u32) -> Seg {
+        let j = j as usize;
+        let w = self.inst.windows[j][0];
+        let p = self.inst.point[j] as u32;
+        Seg {
+            dist: 0.0,
+            time: 0.0,
+            dur: self.inst.service[j],
+            warp: 0.0,
+            earliest: w.start,
+            latest: w.end,
+            load: self.inst.delivery[j] as i64,
+            first: p,
+            last: p,
+        }
+    }
+
+    #[inline]
+    fn join(&self, a: &Seg, b: &Seg) -> Seg {
+        let (d, t) = self.inst.travel.leg(a.last as usize, b.first as usize);
+        let delta = a.dur - a.warp + t;
+        let wait = (b.earliest - delta - a.latest).max(0.0);
+        let warp = (a.earliest + delta - b.latest).max(0.0);
+        Seg {
+            dist: a.dist + b.dist + d,
+            time: a.time + b.time + t,
+            dur: a.dur + b.dur + t + wait,
+            warp: a.warp + b.warp + warp,
+            earliest: (b.earliest - delta).max(a.earliest) - wait,
+            latest: (b.latest - delta).min(a.latest) + warp,
+            load: a.load + b.load,
+            first: a.first,
+            last: b.last,
+        }
+    }
+
+    #[inline]
+    fn cost(&self, s: &Seg) -> f64 {
+        self.per_distance * s.dist
+            + self.per_time * s.time
+            + self.warp_price * s.warp
+            + self.load_price * (s.load - self.cap).max(0) as f64
+    }
+
+    /// A route's penalised cost; none for an unused one (its vehicle stays at the depot).
+    fn route_cost(&self, r: usize) -> f64 {
+        if self.routes[r].jobs.is_empty() {
+            0.0
+        } else {
+            self.cost(&self.routes[r].total)
+        }
+    }
+
+    fn plan_jobs(&self, plan: &Plan) -> usize {
+        plan.pieces()
+            .iter()
+            .map(|p| match *p {
+                Piece::Pre(_, k) => k,
+                Piece::Suf(r, k) => self.routes[r].jobs.len() - k,
+                Piece::Mid(_, a, b) => b.saturating_sub(a),
+                Piece::Job(_) => 1,
+            })
+            .sum()
+    }
+
+    fn plan_cost(&self, plan: &Plan) -> f64 {
+        if self.plan_jobs(plan) == 0 {
+            0.0
+        } else {
+            self.cost(&self.eval(plan))
+        }
+    }
+
+    #[inline]
+    fn total(&self, r: usize) -> Seg {
+        self.routes[r].total
+    }
+
+    /// A plan's cost of travel alone, from the pieces' own figures and the legs between
+    /// them: a lower bound of its penalised cost, so most moves are ruled out before their
+    /// schedules are joined.
+    fn travel_cost(&self, plan: &Plan) -> f64 {
+        if self.plan_jobs(plan) == 0 {
+            return 0.0;
+        }
+        let (mut dist, mut time) = (0.0, 0.0);
+        let mut last: Option<u32> = None;
+        for p in plan.pieces() {
+            let (first, own_dist, own_time, end) = match *p {
+                Piece::Pre(r, k) => {
+                    let s = &self.routes[r].pre[k];
+                    (s.first, s.dist, s.time, s.last)
+                }
+                Piece::Suf(r, k) => {
+                    let s = &self.routes[r].suf[k];
+                    (s.first, s.dist, s.time, s.last)
+                }
+                Piece::Job(j) => {
+                    let pt = self.inst.point[j as usize] as u32;
+                    (pt, 0.0, 0.0, pt)
+                }
+                Piece::Mid(r, a, b) => {
+                    if a >= b {
+                        continue;
+                    }
+                    let rt = &self.routes[r];
+                    let (fa, lb) = (rt.jobs[a] as usize, rt.jobs[b - 1] as usize);
+                    (
+                        self.inst.point[fa] as u32,
+                        rt.pre[b].dist - rt.pre[a + 1].dist,
+                        rt.pre[b].time - rt.pre[a + 1].time,
+                        self.inst.point[lb] as u32,
+                    )
+                }
+            };
+            if let Some(l) = last {
+                let (d, t) = self.inst.travel.leg(l as usize, first as usize);
+                dist += d;
+                time += t;
+            }
+            dist += own_dist;
+            time += own_time;
+            last = Some(end);
+        }
+        self.per_distance * dist + self.per_time * time
+    }
+
+    fn rebuild(&mut self, r: usize) {
+        let mut rt = std::mem::replace(
+            &mut self.routes[r],
+            IlsRoute {
+                jobs: Vec::new(),
+                pre: Vec::new(),
+                suf: Vec::new(),
+                total: self.start,
+            },
+        );
+        let len = rt.jobs.len();
+        rt.pre.clear();
+        rt.pre.push(self.start);
+        for k in 0..len {
+            let s = self.join(&rt.pre[k], &self.job_seg(rt.jobs[k]));
+            rt.pre.push(s);
+        }
+        rt.suf.clear();
+        rt.suf.resize(len + 1, self.end);
+        for k in (0..len).rev() {
+            rt.suf[k] = self.join(&self.job_seg(rt.jobs[k]), &rt.suf[k + 1]);
+        }
+        for (k, &j) in rt.jobs.iter().enumerate() {
+            self.route_of[j as usize] = r as u32;
+            self.pos[j as usize] = k as u32;
+        }
+        rt.total = self.join(&rt.pre[len], &self.end);
+        self.routes[r] = rt;
+    }
+
+    fn eval(&self, plan: &Plan) -> Seg {
+        let mut acc: Option<Seg> = None;
+        let add = |acc: &mut Option<Seg>, s: Seg| {
+            *acc = Some(match acc {
+                None => s,
+                Some(a) => self.join(a, &s),
+            });
+        };
+        for p in plan.pieces() {
+            match *p {
+                Piece::Pre(r, k) => add(&mut acc, self.routes[r].pre[k]),
+                Piece::Suf(r, k) => add(&mut acc, self.routes[r].suf[k]),
+                Piece::Job(j) => add(&mut acc, self.job_seg(j)),
+                Piece::Mid(r, a, b) => {
+                    for k in a..b {
+                        add(&mut acc, self.job_seg(self.routes[r].jobs[k]));
+                    }
+                }
+            }
+        }
+        // Every plan starts with a prefix (the start at least).
+        acc.unwrap_or(self.start)
+    }
+
+    fn materialise(&self, plan: &Plan) -> Vec<u32> {
+        let mut out = Vec::new();
+        for p in plan.pieces() {
+            match *p {
+                Piece::Pre(r, k) => out.extend_from_slice(&self.routes[r].jobs[..k]),
+                Piece::Suf(r, k) => out.extend_from_slice(&self.routes[r].jobs[k..]),
+                Piece::Mid(r, a, b) => out.extend_from_slice(&self.routes[r].jobs[a..b]),
+                Piece::Job(j) => out.push(j),
+            }
+        }
+        out
+    }
+
+    fn save(&mut self, r: usize) {
+        if !self.is_saved[r] {
+            self.is_saved[r] = true;
+            self.saved.push((r, self.routes[r].clone()));
+        }
+    }
+
+    /// Applies new contents to one or two routes.
+    fn apply(&mut self, a: usize, pa: &Plan, b: Option<(usize, Plan)>) {
+        self.updates += 1;
+        self.last_update[a] = self.updates;
+        if let Some((rb, _)) = b {
+            self.last_update[rb] = self.updates;
+        }
+        let ja = self.materialise(pa);
+        let jb = b.map(|(rb, pb)| (rb, self.materialise(&pb)));
+        self.save(a);
+        self.routes[a].jobs = ja;
+        if let Some((rb, jb)) = jb {
+            self.save(rb);
+            self.routes[rb].jobs = jb;
+            self.rebuild(rb);
+        }
+        self.rebuild(a);
+    }
+
+    fn mark_around(&mut self, j: u32) {
+        let j = j as usize;
+        self.promising[j] = true;
+        let rt = &self.routes[self.route_of[j] as usize];
+        let k = self.pos[j] as usize;
+        if k > 0 {
+            self.promising[rt.jobs[k - 1] as usize] = true;
+        }
+        if k + 1 < rt.jobs.len() {
+            self.promising[rt.jobs[k + 1] as usize] = true;
+        }
+    }
+
+    fn empty_route(&self) -> Option<usize> {
+        self.routes.iter().position(|r| r.jobs.is_empty())
+    }
+
+    /// Tries the moves of `u` with `v` (a job, or `None`: the start of route `rv`) and
+    /// applies the first that lowers the penalised cost.
+    fn try_moves(&mut self, u: u32, rv: usize, v: Option<u32>) -> bool {
+        use Piece::*;
+        let ru = self.route_of[u as usize] as usize;
+        let i = self.pos[u as usize] as usize;
+        let lu = self.routes[ru].jobs.len();
+        let lv = self.routes[rv].jobs.len();
+        // Insertion point: after v, or at the start.
+        let kv = v.map_or(0, |v| self.pos[v as usize] as usize + 1);
+        let x = (i + 1 < lu).then(|| self.routes[ru].jobs[i + 1]);
+        let mut cands: [Option<(Plan, Option<Plan>)>; 6] = [None; 6];
+        if ru != rv {
+            cands[0] = Some((
+                Plan::of(&[Pre(ru, i), Suf(ru, i + 1)]),
+                Some(Plan::of(&[Pre(rv, kv), Job(u), Suf(rv, kv)])),
+            ));
+            if let Some(x) = x {
+                cands[1] = Some((
+                    Plan::of(&[Pre(ru, i), Suf(ru, i + 2)]),
+                    Some(Plan::of(&[Pre(rv, kv), Job(u), Job(x), Suf(rv, kv)])),
+                ));
+            }
+            if let Some(v) = v {
+                let j = kv - 1;
+                cands[2] = Some((
+                    Plan::of(&[Pre(ru, i), Job(v), Suf(ru, i + 1)]),
+                    Some(Plan::of(&[Pre(rv, j), Job(u), Suf(rv, j + 1)])),
+                ));
+                if let Some(x) = x {
+                    cands[3] = Some((
+                        Plan::of(&[Pre(ru, i), Job(v), Suf(ru, i + 2)]),
+                        Some(Plan::of(&[Pre(rv, j), Job(u), Job(x), Suf(rv, j + 1)])),
+                    ));
+                    if j + 1 < lv {
+                        let y = self.routes[rv].jobs[j + 1];
+                        cands[4] = Some((
+                            Plan::of(&[Pre(ru, i), Job(v), Job(y), Suf(ru, i + 2)]),
+                            Some(Plan::of(&[Pre(rv, j), Job(u), Job(x), Suf(rv, j + 2)])),
+                        ));
+                    }
+                }
+            }
+            cands[5] = Some((
+                Plan::of(&[Pre(ru, i + 1), Suf(rv, kv)]),
+                Some(Plan::of(&[Pre(rv, kv), Suf(ru, i + 1)])),
+            ));
+        } else {
+            if kv < i {
+                cands[0] = Some((
+                    Plan::of(&[Pre(ru, kv), Job(u), Mid(ru, kv, i), Suf(ru, i + 1)]),
+                    None,
+                ));
+            } else if kv > i + 1 {
+                cands[0] = Some((
+                    Plan::of(&[Pre(ru, i), Mid(ru, i + 1, kv), Job(u), Suf(ru, kv)]),
+                    None,
+                ));
+            }
+            if let Some(x) = x {
+                if kv < i {
+                    cands[1] = Some((
+                        Plan::of(&[Pre(ru, kv), Job(u), Job(x), Mid(ru, kv, i), Suf(ru, i + 2)]),
+                        None,
+                    ));
+                } else if kv > i + 2 {
+                    cands[1] = Some((
+                        Plan::of(&[Pre(ru, i), Mid(ru, i + 2, kv), Job(u), Job(x), Suf(ru, kv)]),
+                        None,
+                    ));
+                }
+            }
+            if v.is_some() {
+                let j = kv - 1;
+                if j != i {
+                    let (a, b) = (i.min(j), i.max(j));
+                    let jobs = &self.routes[ru].jobs;
+                    cands[2] = Some((
+                        Plan::of(&[
+                            Pre(ru, a),
+                            Job(jobs[b]),
+                            Mid(ru, a + 1, b),
+                            Job(jobs[a]),
+                            Suf(ru, b + 1),
+                        ]),
+                        None,
+                    ));
+                }
+            }
+        }
+        let old_u = self.route_cost(ru);
+        let old = if ru != rv {
+            old_u + self.route_cost(rv)
+        } else {
+            old_u
+        };
+        for (pa, pb) in cands.into_iter().flatten() {
+            let travel = self.travel_cost(&pa) + pb.as_ref().map_or(0.0, |pb| self.travel_cost(pb));
+            if travel >= old - 1e-9 {
+                continue;
+            }
+            let mut new = self.plan_cost(&pa);
+            if let Some(pb) = &pb {
+                new += self.plan_cost(pb);
+            }
+            if new < old - 1e-9 {
+                self.apply(ru, &pa, pb.map(|p| (rv, p)));
+                self.mark_around(u);
+                if let Some(v) = v {
+                    self.mark_around(v);
+                }
+                if let Some(x) = x {
+                    self.promising[x as usize] = true;
+                }
+                return true;
+            }
+        }
+        false
+    }
+
+    /// `u` alone in an empty route, when that lowers the penalised cost.
+    fn try_empty(&mut self, u: u32) -> bool {
+        let ru = self.route_of[u as usize] as usize;
+        if self.routes[ru].jobs.len() < 2 {
+            return false;
+        }
+        let Some(re) = self.empty_route() else {
+            return false;
+        };
+        let i = self.pos[u as usize] as usize;
+        let pa = Plan::of(&[Piece::Pre(ru, i), Piece::Suf(ru, i + 1)]);
+        let pb = Plan::of(&[Piece::Pre(re, 0), Piece::Job(u), Piece::Suf(re, 0)]);
+        let old = self.route_cost(ru);
+        let new = self.plan_cost(&pa) + self.plan_cost(&pb);
+        if new < old - 1e-9 {
+            self.apply(ru, &pa, Some((re, pb)));
+            self.mark_around(u);
+            return true;
+        }
+        false
+    }
+
+    /// Local search over the promising jobs until none of their moves improves.
+    fn search(&mut self) {
+        self.rng.shuffle(&mut self.order);
+        let inst = self.inst;
+        let neighbours = Arc::clone(&self.neighbours);
+        // As PyVRP: a promising job stays so for the whole search, and a pair is looked at
+        // again only when one of its two routes changed since the job was last looked at.
+        self.last_test.fill(-1);
+        self.last_update.fill(0);
+        self.updates = 0;
+        loop {
+            let mut improved = false;
+            for oi in 0..self.order.len() {
+                let u = self.order[oi];
+                if !self.promising[u as usize] {
+                    continue;
+                }
+                let last = self.last_test[u as usize];
+                self.last_test[u as usize] = self.updates;
+                for &v in &neighbours[u as usize] {
+                    if v as usize >= inst.n || v == u {
+                        continue;
+                    }
+                    let ru = self.route_of[u as usize] as usize;
+                    let rv = self.route_of[v as usize] as usize;
+                    if self.last_update[ru] <= last && self.last_update[rv] <= last {
+                        continue;
+                    }
+                    if self.try_moves(u, rv, Some(v)) {
+                        improved = true;
+                        continue;
+                    }
+                    if self.pos[v as usize] == 0 && self.try_moves(u, rv, None) {
+                        improved = true;
+                    }
+                }
+                if self.try_empty(u) {
+                    improved = true;
+                }
+            }
+            if !improved {
+                break;
+            }
+        }
+    }
+
+    /// Takes `j` off its route (the route is rebuilt).
+    fn remove(&mut self, j: u32) {
+        let r = self.route_of[j as usize] as usize;
+        self.save(r);
+        let k = self.pos[j as usize] as usize;
+        self.routes[r].jobs.remove(k);
+        self.rebuild(r);
+    }
+
+    fn insert_cheapest(&mut self, j: u32) {
+        let inst = self.inst;
+        let neighbours = Arc::clone(&self.neighbours);
+        let mut best: Option<(f64, usize, usize)> = None;
+        let consider = |me: &Self, r: usize, k: usize, best: &mut Option<(f64, usize, usize)>| {
+            let plan = Plan::of(&[Piece::Pre(r, k), Piece::Job(j), Piece::Suf(r, k)]);
+            let delta = me.plan_cost(&plan) - me.route_cost(r);
+            if best.is_none_or(|(b, _, _)| delta < b) {
+                *best = Some((delta, r, k));
+            }
+        };
+        for &v in &neighbours[j as usize] {
+            let v = v as usize;
+            if v >= inst.n || v == j as usize || self.is_out(v) {
+                continue;
+            }
+            let r = self.route_of[v] as usize;
+            let k = self.pos[v] as usize;
+            consider(self, r, k + 1, &mut best);
+            if k == 0 {
+                consider(self, r, 0, &mut best);
+            }
+        }
+        if let Some(re) = self.empty_route() {
+            consider(self, re, 0, &mut best);
+        }
+        if best.is_none() {
+            let r = self.rng.below(self.routes.len());
+            for k in 0..=self.routes[r].jobs.len() {
+                consider(self, r, k, &mut best);
+            }
+        }
+        // Some place was priced: the last resort above looks at a whole route.
+        let (r, k) = best.map_or((0, 0), |(_, r, k)| (r, k));
+        self.save(r);
+        self.routes[r].jobs.insert(k, j);
+        self.rebuild(r);
+        self.route_of[j as usize] = r as u32;
+    }
+
+    fn is_out(&self, j: usize) -> bool {
+        self.route_of[j] == u32::MAX
+    }
+
+    /// Removes up to 25 jobs around a random one and inserts them again at their cheapest.
+    fn perturb(&mut self) {
+        let inst = self.inst;
+        self.promising.fill(false);
+        let count = 1 + self.rng.below(MAX_PERTURBED);
+        let u = self.rng.below(inst.n) as u32;
+        let mut out = vec![u];
+        let neighbours = Arc::clone(&self.neighbours);
+        for &v in &neighbours[u as usize] {
+            if out.len() >= count {
+                break;
+            }
+            if (v as usize) < inst.n && !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        for &j in &out {
+            self.remove(j);
+            self.route_of[j as usize] = u32::MAX;
+        }
+        self.rng.shuffle(&mut out);
+        for &j in &out {
+            self.insert_cheapest(j);
+        }
+        for &j in &out {
+            self.mark_around(j);
+        }
+    }
+
+    fn parts(&self) -> Parts {
+        let (mut d, mut w, mut l) = (0.0, 0.0, 0);
+        for r in 0..self.routes.len() {
+            if self.routes[r].jobs.is_empty() {
+                continue;
+            }
+            let s = self.total(r);
+            d += self.per_distance * s.dist + self.per_time * s.time;
+            w += s.warp;
+            l += (s.load - self.cap).max(0);
+        }
+        (d, w, l)
+    }
+
+    fn price(&self, p: Parts) -> f64 {
+        p.0 + self.warp_price * p.1 + self.load_price * p.2 as f64
+    }
+
+    fn undo(&mut self) {
+        let saved = std::mem::take(&mut self.saved);
+        // Every job the step moved was on a route it changed: reindexing those is enough.
+        for (r, rt) in saved {
+            self.routes[r] = rt;
+            self.is_saved[r] = false;
+            for (k, &j) in self.routes[r].jobs.iter().enumerate() {
+                self.route_of[j as usize] = r as u32;
+                self.pos[j as usize] = k as u32;
+            }
+        }
+    }
+
+    fn commit(&mut self) {
+        for (r, _) in self.saved.drain(..) {
+            self.is_saved[r] = false;
+        }
+    }
+
+    /// Sets the search off from the solution it holds (feasible and complete).
+    pub fn begin(&mut self) {
+        let first = self.parts();
+        // The planner's own schedule found the start feasible; should the segments' rounding
+        // disagree, nothing this search finds is taken unless it is feasible by both.
+        self.best = if feasible(first) {
+            (first.0, self.snapshot())
+        } else {
+            (f64::INFINITY, self.snapshot())
+        };
+        self.first = first;
+        self.promising.fill(true);
+        self.search();
+        self.commit();
+        self.current = self.parts();
+        if feasible(self.current) && self.current.0 < self.best.0 {
+            self.best = (self.current.0, self.snapshot());
+        }
+    }
+
+    /// Goes on from the best solution found, with a new random stream (a second search
+    /// taking over from this one).
+    pub fn twin_from_best(&self, seed: u64) -> Self {
+        let mut twin = self.clone();
+        twin.rng = Rng::new(seed);
+        for r in 0..twin.routes.len() {
+            twin.routes[r].jobs.clone_from(&twin.best.1[r]);
+            twin.rebuild(r);
+        }
+        twin.current = twin.parts();
+        twin.first = twin.current;
+        twin.history.fill(None);
+        twin.iterations = 0;
+        twin.next_report = 9;
+        twin
+    }
+
+    /// The cheapest complete feasible routes found (job lists per vehicle) and their cost.
+    pub fn best(&self) -> &(f64, Vec<Vec<u32>>) {
+        &self.best
+    }
+
+    fn snapshot(&self) -> Vec<Vec<u32>> {
+        self.routes.iter().map(|r| r.jobs.clone()).collect()
+    }
+
+    /// Searches until `clock` says `until` of the budget has passed; `report(cost, routes)`
+    /// each time another eighth of it has.
+    pub fn advance(
+        &mut self,
+        clock: &Clock,
+        until: f64,
+        report: &(dyn Fn(f64, f64, usize) + Sync),
+    ) {
+        loop {
+            let fraction = clock.fraction(self.iterations);
+            while self.next_report <= 8 && fraction * 8.0 >= self.next_report as f64 {
+                let routes = self.best.1.iter().filter(|r| !r.is_empty()).count();
+                report(self.next_report as f64 / 8.0, self.best.0, routes);
+                self.next_report += 1;
+            }
+            if fraction >= until {
+                return;
+            }
+            self.step();
+        }
+    }
+
+    fn step(&mut self) {
+        self.iterations += 1;
+        self.perturb();
+        self.search();
+        let mut cand = self.parts();
+        self.warp_seen.push(cand.1 == 0.0);
+        self.load_seen.push(cand.2 == 0);
+        if feasible(cand) && cand.0 < self.best.0 - 1e-9 {
+            self.best = (cand.0, self.snapshot());
+            // A new best: the local search over every job, not only the perturbed ones.
+            self.promising.fill(true);
+            self.search();
+            cand = self.parts();
+            if feasible(cand) && cand.0 < self.best.0 {
+                self.best = (cand.0, self.snapshot());
+            }
+        }
+        // Late acceptance (Burke and Bykov 2017), as PyVRP: better than the current solution
+        // or than the one `HISTORY` steps ago, on today's prices.
+        let late = self.history[self.at].unwrap_or(self.first);
+        let (c, cur, l) = (self.price(cand), self.price(self.current), self.price(late));
+        if c < l || c < cur {
+            self.commit();
+            self.current = cand;
+        } else {
+            self.undo();
+        }
+        if self.price(self.current) < l || self.history[self.at].is_none() {
+            self.history[self.at] = Some(self.current);
+        }
+        self.at = (self.at + 1) % HISTORY;
+        if self.warp_seen.len() == UPDATE_EVERY {
+            self.warp_price = adapt(self.warp_price, &self.warp_seen);
+            self.load_price = adapt(self.load_price, &self.load_seen);
+            self.warp_seen.clear();
+            self.load_seen.clear();
+        }
+    }
+}
+
+type Parts = (f64, f64, i64);
+
+fn feasible(p: Parts) -> bool {
+    p.1 == 0.0 && p.2 == 0
+}
+
+/// The share of a budget used: by time, or by steps where the budget is a number of them.
+pub struct Clock {
+    pub start: Instant,
+    pub end: Option<Instant>,
+    pub steps: Option<u64>,
+}
+
+impl Clock {
+    fn fraction(&self, steps: u64) -> f64 {
+        match (self.steps, self.end) {
+            (Some(m), _) => steps as f64 / m.max(1) as f64,
+            (None, Some(end)) => {
+                let total = end.saturating_duration_since(self.start).as_secs_f64();
+                self.start.elapsed().as_secs_f64() / total.max(1e-9)
+            }
+            (None, None) => 1.0,
+        }
+    }
+}
+
+fn adapt(price: f64, seen: &[bool]) -> f64 {
+    let share = seen.iter().filter(|&&f| f).count() as f64 / seen.len() as f64;
+    let diff = TARGET_FEASIBLE - share;
+    let p = if diff.abs() < 0.05 {
+        price
+    } else if diff > 0.0 {
+        price * 1.5
+    } else {
+        price * 0.9
+    };
+    p.clamp(0.01, 100_000.0)
+}
+
+/// The search's routes as the planner's state; `None` if the planner's own schedule finds a
+/// route infeasible (rounding at a window's edge).
+pub fn to_state(inst: &Instance, routes: &[Vec<u32>]) -> Option<State> {
+    let mut st = State::new(inst);
+    st.unassigned.clear();
+    for (v, jobs) in routes.iter().enumerate() {
+        if jobs.is_empty() {
+            continue;
+        }
+        let r: &mut Route = &mut st.routes[v];
+        let end = r.nodes.pop()?;
+        r.nodes.extend(jobs.iter().map(|&j| j as usize));
+        r.nodes.push(end);
+        r.update(inst);
+        if !r.feasible(inst) {
+            return None;
+        }
+        for &j in jobs {
+            st.route_of[j as usize] = v as u32;
+        }
+    }
+    Some(st)
+}
