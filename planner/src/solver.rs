@@ -113,7 +113,10 @@ pub fn solve(p: &Problem, o: &SolveOptions) -> Result<Solution, PlanError> {
         if race {
             let searches = race_searches(&inst, &best, &mut d, &pool, &budget, threads, &seed_of);
             iterations = d.workers.iter().map(|w| w.iterations).sum::<u64>()
-                + searches.iter().map(|s| s.iterations).sum::<u64>();
+                + searches
+                    .iter()
+                    .map(|s| s.iterations - s.inherited)
+                    .sum::<u64>();
             best = d.best_overall(false).clone();
             let shortest = searches
                 .iter()
@@ -195,19 +198,6 @@ fn race_searches<'a>(
     let mut searches: Vec<ils::Ils> = (walkers..threads)
         .map(|t| ils::Ils::new(inst, first, Arc::clone(&neighbours), seed_of(t)))
         .collect();
-    let progress = d.progress.clone();
-    let t0 = d.t0;
-    let report = move |fraction: f64, cost: f64, vehicles: usize| {
-        if let Some(cb) = &progress {
-            cb(&Progress {
-                elapsed: t0.elapsed().as_secs_f64(),
-                fraction,
-                cost,
-                vehicles,
-                unassigned: 0,
-            });
-        }
-    };
     let silent = |_: f64, _: f64, _: usize| {};
     let probe = RACE_EPOCHS as f64 / EPOCHS as f64;
     pool.install(|| {
@@ -231,9 +221,37 @@ fn race_searches<'a>(
             .map(|t| searches[leader].twin_from_best(seed_of(threads + t)))
             .collect();
         searches.extend(twins);
+        // The curve shows the shortest so far of every search and the walk (the answer is
+        // the shortest of them), once per eighth, from the first search.
+        let walked = d.best_overall(false);
+        let shortest = std::sync::Mutex::new((walk, walked.vehicles()));
+        let note = |cost: f64, vehicles: usize| {
+            let mut s = shortest.lock().unwrap_or_else(|e| e.into_inner());
+            if cost < s.0 {
+                *s = (cost, vehicles);
+            }
+            *s
+        };
+        let progress = d.progress.clone();
+        let t0 = d.t0;
+        let report = |fraction: f64, cost: f64, vehicles: usize| {
+            let (cost, vehicles) = note(cost, vehicles);
+            if let Some(cb) = &progress {
+                cb(&Progress {
+                    elapsed: t0.elapsed().as_secs_f64(),
+                    fraction,
+                    cost,
+                    vehicles,
+                    unassigned: 0,
+                });
+            }
+        };
+        let record = |_: f64, cost: f64, vehicles: usize| {
+            note(cost, vehicles);
+        };
         pool.install(|| {
             searches.par_iter_mut().enumerate().for_each(|(i, s)| {
-                let r: &(dyn Fn(f64, f64, usize) + Sync) = if i == 0 { &report } else { &silent };
+                let r: &(dyn Fn(f64, f64, usize) + Sync) = if i == 0 { &report } else { &record };
                 s.advance(&clock, 1.0, r);
             })
         });

@@ -109,7 +109,10 @@ pub struct Ils<'a> {
     /// Routes changed in this step, as they were before it (to undo a rejected step).
     saved: Vec<(usize, IlsRoute)>,
     is_saved: Vec<bool>,
+    /// Steps against the budget (a twin's include the steps of the search it came from, see
+    /// `twin_from_best`); `inherited` of them were not its own.
     pub iterations: u64,
+    pub inherited: u64,
     neighbours: Arc<Vec<Vec<u32>>>,
     rng: Rng,
     best: (f64, Vec<Vec<u32>>),
@@ -207,6 +210,7 @@ impl<'a> Ils<'a> {
             saved: Vec::new(),
             is_saved: vec![false; inst.m],
             iterations: 0,
+            inherited: 0,
             neighbours,
             rng: Rng::new(seed),
             best: (f64::INFINITY, Vec::new()),
@@ -479,9 +483,12 @@ impl<'a> Ils<'a> {
         self.routes.iter().position(|r| r.jobs.is_empty())
     }
 
-    /// Tries the moves of `u` with `v` (a job, or `None`: the start of route `rv`) and
-    /// applies the first that lowers the penalised cost.
-    fn try_moves(&mut self, u: u32, rv: usize, v: Option<u32>) -> bool {
+    /// The moves of `u` with `v` (a job, or `None`: the start of route `rv`), PyVRP's default
+    /// operators: `u` (and the job after it) moved after `v`, swapped with `v` (and the job
+    /// after it), and the routes' tails after `u` and `v` exchanged; within one route the
+    /// moves and the single swap. Each is the new contents of `u`'s route and, between two
+    /// routes, of `v`'s.
+    fn moves(&self, u: u32, rv: usize, v: Option<u32>) -> [Option<(Plan, Option<Plan>)>; 6] {
         use Piece::*;
         let ru = self.route_of[u as usize] as usize;
         let i = self.pos[u as usize] as usize;
@@ -569,6 +576,15 @@ impl<'a> Ils<'a> {
                 }
             }
         }
+        cands
+    }
+
+    /// Applies the first move of `u` with `v` that lowers the penalised cost.
+    fn try_moves(&mut self, u: u32, rv: usize, v: Option<u32>) -> bool {
+        let ru = self.route_of[u as usize] as usize;
+        let i = self.pos[u as usize] as usize;
+        let x = self.routes[ru].jobs.get(i + 1).copied();
+        let cands = self.moves(u, rv, v);
         let old_u = self.route_cost(ru);
         let old = if ru != rv {
             old_u + self.route_cost(rv)
@@ -818,8 +834,8 @@ impl<'a> Ils<'a> {
         twin.current = twin.parts();
         twin.first = twin.current;
         twin.history.fill(None);
-        twin.iterations = 0;
-        twin.next_report = 9;
+        // Its budget runs on from where the other's stands; its own steps are counted apart.
+        twin.inherited = twin.iterations;
         twin
     }
 
@@ -955,4 +971,116 @@ pub fn to_state(inst: &Instance, routes: &[Vec<u32>]) -> Option<State> {
         }
     }
     Some(st)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::construct;
+    use crate::generate::{solomon_like, SolomonClass};
+    use crate::model::Objective;
+
+    fn problem(class: SolomonClass, customers: usize, seed: u64) -> crate::model::Problem {
+        crate::io::solomon::parse(&solomon_like(class, customers, seed)).unwrap()
+    }
+
+    /// Every move's figures from the segments (distance, travel cost, load, lateness) agree
+    /// with the planner's own schedule of the same routes, feasible or not: every pair of a
+    /// job and one of its neighbours, on a day of tight windows (R1) whose first routes are
+    /// left as they are and on the same day after a hundred steps (routes with lateness).
+    #[test]
+    fn segment_figures_equal_the_planners_schedules() {
+        let p = problem(SolomonClass::R1, 120, 5);
+        let inst = Instance::new(&p)
+            .unwrap()
+            .for_objective(Objective::Distance);
+        assert!(supported(&inst));
+        let st = construct::build(&inst, &mut Rng::new(1));
+        let mut search = Ils::new(&inst, &st, Arc::new(proximity_neighbours(&inst)), 1);
+        let (mut feasible_seen, mut late_seen, mut over_seen) = (0, 0, 0);
+        for round in 0..2 {
+            if round == 1 {
+                search.begin();
+                for _ in 0..100 {
+                    search.step();
+                }
+            }
+            for u in 0..inst.n as u32 {
+                let near: Vec<u32> = search.neighbours[u as usize].clone();
+                for v in near {
+                    let rv = search.route_of[v as usize] as usize;
+                    let mut tried = vec![search.moves(u, rv, Some(v))];
+                    if search.pos[v as usize] == 0 {
+                        tried.push(search.moves(u, rv, None));
+                    }
+                    for (pa, pb) in tried.into_iter().flatten().flatten() {
+                        for plan in std::iter::once(pa).chain(pb) {
+                            let jobs = search.materialise(&plan);
+                            if jobs.is_empty() {
+                                continue;
+                            }
+                            let seg = search.eval(&plan);
+                            let mut route = Route::new(&inst, 0);
+                            let end = route.nodes.pop().unwrap();
+                            route.nodes.extend(jobs.iter().map(|&j| j as usize));
+                            route.nodes.push(end);
+                            route.update(&inst);
+                            assert!((seg.dist - route.dist).abs() < 1e-6);
+                            assert!((search.travel_cost(&plan) - route.cost).abs() < 1e-6);
+                            let load: i64 =
+                                jobs.iter().map(|&j| inst.delivery[j as usize] as i64).sum();
+                            assert_eq!(seg.load, load);
+                            let over = load > search.cap;
+                            let late = seg.warp > 1e-6;
+                            if !late && !over {
+                                assert!(route.feasible(&inst), "{jobs:?}");
+                                feasible_seen += 1;
+                            } else {
+                                assert!(!route.feasible(&inst), "{jobs:?}");
+                                late_seen += usize::from(late);
+                                over_seen += usize::from(over);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(feasible_seen > 1000 && late_seen > 1000 && over_seen > 100);
+    }
+
+    /// The search keeps every job on a route, ends with routes the checker accepts and never
+    /// longer than where it started; with a number of steps it is deterministic.
+    #[test]
+    fn the_search_ends_complete_feasible_and_no_longer() {
+        for class in [SolomonClass::R1, SolomonClass::Rc2] {
+            let p = problem(class, 150, 2);
+            let inst = Instance::new(&p)
+                .unwrap()
+                .for_objective(Objective::Distance);
+            let st = construct::build(&inst, &mut Rng::new(1));
+            let neighbours = Arc::new(proximity_neighbours(&inst));
+            let clock = Clock {
+                start: Instant::now(),
+                end: None,
+                steps: Some(300),
+            };
+            let run = || {
+                let mut search = Ils::new(&inst, &st, Arc::clone(&neighbours), 7);
+                search.begin();
+                search.advance(&clock, 1.0, &|_, _, _| {});
+                assert_eq!(search.iterations, 300);
+                search.best().clone()
+            };
+            let (cost, routes) = run();
+            assert_eq!(run(), (cost, routes.clone()));
+            assert!(cost < st.cost(), "{cost} against {}", st.cost());
+            let found = to_state(&inst, &routes).unwrap();
+            assert!((found.cost() - cost).abs() < 1e-6);
+            let sol = crate::solver::to_solution(&inst, &found);
+            let report = crate::check(&p, &sol).unwrap();
+            assert_eq!(report.unassigned, 0);
+            assert!((report.distance - cost).abs() < 1e-6);
+        }
+    }
 }
