@@ -91,7 +91,7 @@ pub fn solve(p: &Problem, o: &SolveOptions) -> Result<Solution, PlanError> {
             .map_err(|e| PlanError::Invalid(e.to_string()))?;
         let seed_of = |t: usize| o.seed.wrapping_mul(0x9E37_79B9).wrapping_add(t as u64);
         // With the distance objective on the instances it handles, half the threads start
-        // the penalised local search beside the walk (see `race`).
+        // the penalised local search beside the walk (`race_searches`).
         let race = threads >= 2
             && o.objective == Objective::Distance
             && best.unassigned.is_empty()
@@ -183,7 +183,7 @@ fn race_searches<'a>(
     seed_of: &(dyn Fn(usize) -> u64 + Sync),
 ) -> Vec<ils::Ils<'a>> {
     let walkers = d.workers.len();
-    let neighbours = Arc::new(ils::proximity_neighbours(inst));
+    let neighbours = Arc::new(ils::neighbours(inst));
     let clock = ils::Clock {
         start: Instant::now(),
         end: match budget {

@@ -1,4 +1,4 @@
-//! Penalised iterated local search (trial): each step removes a few neighbouring jobs,
+//! Penalised iterated local search, the kind of search PyVRP runs: each step removes a few neighbouring jobs,
 //! inserts them again where they cost least, and runs a local search to a local optimum,
 //! all on a cost that lets windows and capacity be broken at a price (time-warp segments,
 //! Vidal et al. 2013); late acceptance decides whether the walk moves on.
@@ -134,11 +134,23 @@ pub struct Ils<'a> {
 }
 
 const NEIGHBOURS: usize = 50;
+/// Above this many jobs the all-pairs neighbourhood below costs seconds (n² pairs): the
+/// instance's own (`neighbours.rs`, from nearest points) is used instead.
+const ALL_PAIRS_UP_TO: usize = 4000;
+
+/// The neighbourhood the search uses (see `proximity_neighbours`).
+pub fn neighbours(inst: &Instance) -> Vec<Vec<u32>> {
+    if inst.n <= ALL_PAIRS_UP_TO {
+        proximity_neighbours(inst)
+    } else {
+        inst.neighbours.clone()
+    }
+}
 
 /// PyVRP's granular neighbourhood (after Vidal et al. 2013): distance plus a fifth of the
 /// waiting and all the lateness when one job follows the other as early as possible, the
 /// smaller of the two orders; the 50 closest by that.
-pub fn proximity_neighbours(inst: &Instance) -> Vec<Vec<u32>> {
+fn proximity_neighbours(inst: &Instance) -> Vec<Vec<u32>> {
     let n = inst.n;
     let one_way = |i: usize, j: usize| {
         let (d, t) = inst.travel.leg(inst.point[i], inst.point[j]);
