@@ -87,10 +87,7 @@ pub fn supported(inst: &Instance) -> bool {
         })
 }
 
-/// Aligned to two cache lines: searches side by side in one vector must not share a line
-/// (one's step counters beside the other's read-mostly figures cost a third of the steps).
 #[derive(Clone)]
-#[repr(align(128))]
 pub struct Ils<'a> {
     inst: &'a Instance<'a>,
     cap: i64,
@@ -741,7 +738,6 @@ impl<'a> Ils<'a> {
         self.save(r);
         self.routes[r].jobs.insert(k, j);
         self.rebuild(r);
-        self.route_of[j as usize] = r as u32;
     }
 
     fn is_out(&self, j: usize) -> bool {
