@@ -161,6 +161,9 @@ pub fn solve(p: &Problem, o: &SolveOptions) -> Result<Solution, PlanError> {
 /// days, planner/README "The penalised local search").
 const RACE_EPOCHS: u64 = 3;
 const WALK_MARGIN: f64 = 0.01;
+/// After the race, the local search's threads each change a share of the routes, in this
+/// many turns with the shares' cuts moved between them (`ils::regions`).
+const SPLIT_TURNS: u64 = 5;
 /// A step of the penalised local search costs about as much as this many steps of the walk
 /// (1,000-customer R2 days at 30 s: about 22,000 walk steps a second on one thread against
 /// 2,500), so that a budget in steps gives both about the same time.
@@ -168,7 +171,13 @@ const ILS_STEP_COST: u64 = 10;
 
 /// The walk (half the threads) beside PyVRP's kind of search, a penalised iterated local
 /// search (`search::ils`, the other half), for the first `RACE_EPOCHS` eighths of the budget;
-/// then one of them takes every thread for the rest. The local search is about 1 % shorter
+/// then one of them takes every thread for the rest: the walk's workers all from its best, or
+/// one local search per thread, each changing its own share of the routes
+/// (`ils::regions`), put together after each of `SPLIT_TURNS` turns. Sharing the routes out
+/// gives every job about as many steps as one search would make with all the threads; two
+/// whole searches side by side only keep the shorter (on the six generated 1,000-customer R2
+/// days at 30 s, 0.4 % shorter on every one; RC2 within run-to-run noise, planner/README
+/// "The penalised local search"). The local search is about 1 % shorter
 /// on R1, RC1, R2 and RC2 days, the walk 1 % to 3 % shorter on the clustered C1 and C2
 /// (generated 1,000-customer days at 30 s, each alone on both threads). Deterministic for a
 /// number of steps: both sides stop at the same share of their steps before they are
@@ -249,12 +258,39 @@ fn race_searches<'a>(
         let record = |_: f64, cost: f64, vehicles: usize| {
             note(cost, vehicles);
         };
-        pool.install(|| {
-            searches.par_iter_mut().enumerate().for_each(|(i, s)| {
-                let r: &(dyn Fn(f64, f64, usize) + Sync) = if i == 0 { &report } else { &record };
-                s.advance(&clock, 1.0, r);
-            })
-        });
+        // The rest of the budget in turns: each search changes its own share of the routes
+        // (`ils::regions`) from the routes put together at the end of the last turn.
+        let mut from = searches[leader].best().1.clone();
+        let groups = searches.len();
+        for turn in 0..SPLIT_TURNS {
+            let until = probe + (1.0 - probe) * (turn + 1) as f64 / SPLIT_TURNS as f64;
+            let shares = ils::regions(inst, &from, groups, turn as usize);
+            for (i, s) in searches.iter_mut().enumerate() {
+                match &shares {
+                    Some(shares) => s.restart(&from, &shares[i]),
+                    None => s.restart(&from, &vec![true; from.len()]),
+                }
+            }
+            let used = from.iter().filter(|r| !r.is_empty()).count();
+            note(searches[0].best().0, used);
+            pool.install(|| {
+                searches.par_iter_mut().enumerate().for_each(|(i, s)| {
+                    let r: &(dyn Fn(f64, f64, usize) + Sync) =
+                        if i == 0 { &report } else { &record };
+                    s.advance(&clock, until, r);
+                })
+            });
+            from = match &shares {
+                Some(shares) => ils::merge(&searches, shares),
+                None => searches
+                    .iter()
+                    .map(|s| s.best())
+                    .min_by(|a, b| a.0.total_cmp(&b.0))
+                    .map_or(from, |b| b.1.clone()),
+            };
+        }
+        // The routes put together last are the answer's candidate (as the first search's best).
+        searches[0].restart(&from, &vec![true; from.len()]);
     } else {
         // The walk leads: the local search's threads become walkers from the walk's best.
         let from = d.best_overall(false).clone();

@@ -128,6 +128,11 @@ pub struct Ils<'a> {
     last_test: Vec<i64>,
     last_update: Vec<i64>,
     updates: i64,
+    /// The routes this search may change (all, or its share of a split, see `regions`), their
+    /// numbers, and the jobs on them.
+    in_region: Vec<bool>,
+    region_routes: Vec<usize>,
+    region_jobs: Vec<u32>,
 }
 
 const NEIGHBOURS: usize = 50;
@@ -233,6 +238,9 @@ impl<'a> Ils<'a> {
             last_test: vec![-1; inst.n],
             last_update: vec![0; inst.m],
             updates: 0,
+            in_region: Vec::new(),
+            region_routes: Vec::new(),
+            region_jobs: Vec::new(),
         };
         for r in &from.routes {
             let jobs: Vec<u32> = r
@@ -251,7 +259,25 @@ impl<'a> Ils<'a> {
         for r in 0..me.routes.len() {
             me.rebuild(r);
         }
+        me.set_region(&vec![true; me.routes.len()]);
         me
+    }
+
+    fn set_region(&mut self, region: &[bool]) {
+        self.in_region = region.to_vec();
+        self.region_routes = (0..region.len()).filter(|&r| region[r]).collect();
+        self.region_jobs = self
+            .region_routes
+            .iter()
+            .flat_map(|&r| self.routes[r].jobs.iter().copied())
+            .collect();
+    }
+
+    /// Every job of the region promising (a search over all of them).
+    fn promise_all(&mut self) {
+        for &j in &self.region_jobs {
+            self.promising[j as usize] = true;
+        }
     }
 
     #[inline]
@@ -489,7 +515,10 @@ impl<'a> Ils<'a> {
     }
 
     fn empty_route(&self) -> Option<usize> {
-        self.routes.iter().position(|r| r.jobs.is_empty())
+        self.region_routes
+            .iter()
+            .copied()
+            .find(|&r| self.routes[r].jobs.is_empty())
     }
 
     /// The moves of `u` with `v` (a job, or `None`: the start of route `rv`), PyVRP's default
@@ -671,7 +700,9 @@ impl<'a> Ils<'a> {
                     }
                     let ru = self.route_of[u as usize] as usize;
                     let rv = self.route_of[v as usize] as usize;
-                    if self.last_update[ru] <= last && self.last_update[rv] <= last {
+                    if !self.in_region[rv]
+                        || (self.last_update[ru] <= last && self.last_update[rv] <= last)
+                    {
                         continue;
                     }
                     if self.try_moves(u, rv, Some(v)) {
@@ -718,6 +749,9 @@ impl<'a> Ils<'a> {
                 continue;
             }
             let r = self.route_of[v] as usize;
+            if !self.in_region[r] {
+                continue;
+            }
             let k = self.pos[v] as usize;
             consider(self, r, k + 1, &mut best);
             if k == 0 {
@@ -728,7 +762,7 @@ impl<'a> Ils<'a> {
             consider(self, re, 0, &mut best);
         }
         if best.is_none() {
-            let r = self.rng.below(self.routes.len());
+            let r = self.region_routes[self.rng.below(self.region_routes.len())];
             for k in 0..=self.routes[r].jobs.len() {
                 consider(self, r, k, &mut best);
             }
@@ -749,14 +783,17 @@ impl<'a> Ils<'a> {
         let inst = self.inst;
         self.promising.fill(false);
         let count = 1 + self.rng.below(MAX_PERTURBED);
-        let u = self.rng.below(inst.n) as u32;
+        let u = self.region_jobs[self.rng.below(self.region_jobs.len())];
         let mut out = vec![u];
         let neighbours = Arc::clone(&self.neighbours);
         for &v in &neighbours[u as usize] {
             if out.len() >= count {
                 break;
             }
-            if (v as usize) < inst.n && !out.contains(&v) {
+            if (v as usize) < inst.n
+                && !out.contains(&v)
+                && self.in_region[self.route_of[v as usize] as usize]
+            {
                 out.push(v);
             }
         }
@@ -821,7 +858,7 @@ impl<'a> Ils<'a> {
             (f64::INFINITY, self.snapshot())
         };
         self.first = first;
-        self.promising.fill(true);
+        self.promise_all();
         self.search();
         self.commit();
         self.current = self.parts();
@@ -835,16 +872,29 @@ impl<'a> Ils<'a> {
     pub fn twin_from_best(&self, seed: u64) -> Self {
         let mut twin = self.clone();
         twin.rng = Rng::new(seed);
-        for r in 0..twin.routes.len() {
-            twin.routes[r].jobs.clone_from(&twin.best.1[r]);
-            twin.rebuild(r);
-        }
-        twin.current = twin.parts();
-        twin.first = twin.current;
-        twin.history.fill(None);
+        let region = twin.in_region.clone();
+        twin.restart(&self.best.1, &region);
         // Its budget runs on from where the other's stands; its own steps are counted apart.
         twin.inherited = twin.iterations;
         twin
+    }
+
+    /// Goes on from `routes` (complete and feasible, one job list per vehicle), changing only
+    /// the routes marked in `region`; prices and the step count carry on.
+    pub fn restart(&mut self, routes: &[Vec<u32>], region: &[bool]) {
+        for (r, jobs) in routes.iter().enumerate() {
+            self.routes[r].jobs.clone_from(jobs);
+            self.rebuild(r);
+        }
+        self.set_region(region);
+        self.current = self.parts();
+        self.first = self.current;
+        self.history.fill(None);
+        self.best = if feasible(self.current) {
+            (self.current.0, self.snapshot())
+        } else {
+            (f64::INFINITY, self.snapshot())
+        };
     }
 
     /// The cheapest complete feasible routes found (job lists per vehicle) and their cost.
@@ -888,7 +938,7 @@ impl<'a> Ils<'a> {
         if feasible(cand) && cand.0 < self.best.0 - 1e-9 {
             self.best = (cand.0, self.snapshot());
             // A new best: the local search over every job, not only the perturbed ones.
-            self.promising.fill(true);
+            self.promise_all();
             self.search();
             cand = self.parts();
             if feasible(cand) && cand.0 < self.best.0 {
@@ -916,6 +966,62 @@ impl<'a> Ils<'a> {
             self.load_seen.clear();
         }
     }
+}
+
+/// The routes split into `groups` shares of neighbouring routes, for as many searches to
+/// change one share each (a decomposition, as Vidal's HGS does on large instances): routes
+/// ordered by the angle of their jobs' centre around the depot, cut into runs of equal
+/// counts, the cuts turned by a quarter of a run per `turn` so that routes at a cut meet
+/// their other neighbours next time. Empty routes are dealt out in turn. `None` when there
+/// are fewer than two routes with jobs per share.
+pub fn regions(
+    inst: &Instance,
+    routes: &[Vec<u32>],
+    groups: usize,
+    turn: usize,
+) -> Option<Vec<Vec<bool>>> {
+    let depot = inst.problem.vehicles.first()?.start;
+    let mut used: Vec<(f64, usize)> = Vec::new();
+    let mut empty = Vec::new();
+    for (r, jobs) in routes.iter().enumerate() {
+        if jobs.is_empty() {
+            empty.push(r);
+            continue;
+        }
+        let (mut x, mut y) = (0.0, 0.0);
+        for &j in jobs {
+            let at = inst.problem.jobs[j as usize].location;
+            x += at.lon - depot.lon;
+            y += at.lat - depot.lat;
+        }
+        used.push((y.atan2(x), r));
+    }
+    if groups < 2 || used.len() < 2 * groups {
+        return None;
+    }
+    used.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let run = used.len() / groups;
+    let shift = (turn * run.div_ceil(4)) % used.len();
+    let mut shares = vec![vec![false; routes.len()]; groups];
+    for (k, &(_, r)) in used.iter().enumerate() {
+        let place = (k + used.len() - shift) % used.len();
+        shares[(place / run).min(groups - 1)][r] = true;
+    }
+    for (k, &r) in empty.iter().enumerate() {
+        shares[k % groups][r] = true;
+    }
+    Some(shares)
+}
+
+/// One share of every route from the search that changed it.
+pub fn merge(searches: &[Ils], shares: &[Vec<bool>]) -> Vec<Vec<u32>> {
+    let routes = shares.first().map_or(0, |s| s.len());
+    (0..routes)
+        .map(|r| {
+            let owner = shares.iter().position(|s| s[r]).unwrap_or(0);
+            searches[owner].best.1[r].clone()
+        })
+        .collect()
 }
 
 type Parts = (f64, f64, i64);
@@ -1090,5 +1196,62 @@ mod tests {
             assert_eq!(report.unassigned, 0);
             assert!((report.distance - cost).abs() < 1e-6);
         }
+    }
+
+    /// Two searches, each on its share of the routes: each changes only its own share and
+    /// keeps its jobs there, and the routes put together from both are complete, accepted by
+    /// the checker and no longer than either search's best (which holds the other share as it
+    /// was); the shares' cuts move with the turn.
+    #[test]
+    fn shares_of_the_routes_are_searched_apart_and_put_together() {
+        let p = problem(SolomonClass::R1, 200, 3);
+        let inst = Instance::new(&p)
+            .unwrap()
+            .for_objective(Objective::Distance);
+        let st = construct::build(&inst, &mut Rng::new(1));
+        let neighbours = Arc::new(proximity_neighbours(&inst));
+        let from: Vec<Vec<u32>> = Ils::new(&inst, &st, Arc::clone(&neighbours), 1).snapshot();
+        let shares = regions(&inst, &from, 2, 0).unwrap();
+        assert_ne!(shares, regions(&inst, &from, 2, 1).unwrap());
+        assert!(regions(&inst, &from[..3], 2, 0).is_none());
+        let clock = Clock {
+            start: Instant::now(),
+            end: None,
+            steps: Some(200),
+        };
+        let mut searches: Vec<Ils> = (0..2)
+            .map(|t| {
+                let mut s = Ils::new(&inst, &st, Arc::clone(&neighbours), 3 + t);
+                s.restart(&from, &shares[t as usize]);
+                s.advance(&clock, 1.0, &|_, _, _| {});
+                s
+            })
+            .collect();
+        for (s, share) in searches.iter().zip(&shares) {
+            let best = &s.best().1;
+            let mut mine: Vec<u32> = Vec::new();
+            let mut was: Vec<u32> = Vec::new();
+            for r in 0..from.len() {
+                if share[r] {
+                    mine.extend(&best[r]);
+                    was.extend(&from[r]);
+                } else {
+                    assert_eq!(best[r], from[r], "route {r} outside the share changed");
+                }
+            }
+            mine.sort_unstable();
+            was.sort_unstable();
+            assert_eq!(mine, was);
+            assert!(best != &from, "the search found nothing in 200 steps");
+        }
+        let merged = merge(&searches, &shares);
+        searches[0].restart(&merged, &vec![true; merged.len()]);
+        let cost = searches[0].best().0;
+        assert!(cost < searches[1].best().0 && cost < st.cost());
+        let found = to_state(&inst, &merged).unwrap();
+        let sol = crate::solver::to_solution(&inst, &found);
+        let report = crate::check(&p, &sol).unwrap();
+        assert_eq!(report.unassigned, 0);
+        assert!((report.distance - cost).abs() < 1e-6);
     }
 }
