@@ -887,6 +887,9 @@ impl<'a> Ils<'a> {
             self.rebuild(r);
         }
         self.set_region(region);
+        // No job of another share may be looked at (each step's perturbation clears these
+        // too; this keeps it so whatever runs first).
+        self.promising.fill(false);
         self.current = self.parts();
         self.first = self.current;
         self.history.fill(None);
