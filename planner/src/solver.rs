@@ -225,9 +225,10 @@ fn race_searches<'a>(
         .min_by(|&a, &b| searches[a].best().0.total_cmp(&searches[b].best().0))
         .filter(|&l| searches[l].best().0 < walk * (1.0 + WALK_MARGIN));
     if let Some(leader) = leader {
-        // The local search leads: the walk's threads take over from its best.
+        // The local search leads: the walk's threads take over from its best (each search
+        // restarts from it at the first turn below).
         let twins: Vec<ils::Ils> = (0..walkers)
-            .map(|t| searches[leader].twin_from_best(seed_of(threads + t)))
+            .map(|t| searches[leader].twin(seed_of(threads + t)))
             .collect();
         searches.extend(twins);
         // The curve shows the shortest so far of every search and the walk (the answer is

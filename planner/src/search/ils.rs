@@ -107,7 +107,7 @@ pub struct Ils<'a> {
     saved: Vec<(usize, IlsRoute)>,
     is_saved: Vec<bool>,
     /// Steps against the budget (a twin's include the steps of the search it came from, see
-    /// `twin_from_best`); `inherited` of them were not its own.
+    /// `twin`); `inherited` of them were not its own.
     pub iterations: u64,
     pub inherited: u64,
     neighbours: Arc<Vec<Vec<u32>>>,
@@ -867,13 +867,11 @@ impl<'a> Ils<'a> {
         }
     }
 
-    /// Goes on from the best solution found, with a new random stream (a second search
-    /// taking over from this one).
-    pub fn twin_from_best(&self, seed: u64) -> Self {
+    /// A copy of this search with its own random stream, to be set off by `restart` (a second
+    /// search taking over from this one).
+    pub fn twin(&self, seed: u64) -> Self {
         let mut twin = self.clone();
         twin.rng = Rng::new(seed);
-        let region = twin.in_region.clone();
-        twin.restart(&self.best.1, &region);
         // Its budget runs on from where the other's stands; its own steps are counted apart.
         twin.inherited = twin.iterations;
         twin
